@@ -1,0 +1,205 @@
+"""The command line: a thin typer layer over Agent.invoke(); heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from podium.agent import Agent
+
+app = typer.Typer(
+    name="podium",
+    help="An orchestration agent: plans, calls tools, screens everything, remembers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+ROUTER_NOTICE = "offline router model: no LLM configured"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def handles_errors(command: F) -> F:
+    """Show podium's errors as one line with the fix, and anything else without a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from podium.errors import PodiumError
+
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            _stderr().print("interrupted")
+            raise typer.Exit(130) from None
+        except PodiumError as error:
+            if _state["debug"]:
+                raise
+            console = _stderr()
+            console.print(f"[red]error:[/] {error.problem}", markup=True, highlight=False)
+            if error.fix:
+                console.print(f"  fix: {error.fix}", highlight=False)
+            raise typer.Exit(2) from None
+        except Exception as error:
+            if _state["debug"]:
+                raise
+            _stderr().print(
+                f"[red]error:[/] unexpected {type(error).__name__}: {error} "
+                "(run with --debug for the traceback)",
+                highlight=False,
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """An orchestration agent: plans, calls tools, screens everything, remembers."""
+    _state["debug"] = debug or os.environ.get("PODIUM_DEBUG") == "1"
+
+
+def _agent(memory: bool) -> Agent:
+    from podium.agent import Agent
+    from podium.config import Settings
+
+    settings = Settings.load()
+    store = None
+    if memory and settings.memory:
+        from podium.memory.store import MemoryStore
+
+        store = MemoryStore(settings.ensure_home() / "memory")
+    agent = Agent(settings=settings, memory=store, builtins=True)
+    for problem in agent.registry.load_plugins():
+        _stderr().print(f"[yellow]warning:[/] {problem}", highlight=False)
+    if agent.uses_router:
+        _stderr().print(f"[dim]{ROUTER_NOTICE}[/]")
+    return agent
+
+
+def _run_one(agent: Agent, request: str, thread: str | None, verbose: bool, console: Console
+             ) -> str:
+    from podium.agent import RunResult
+    from podium.render import event_line, show_result
+
+    result: RunResult | None = None
+    for item in agent.stream(request, thread_id=thread):
+        if isinstance(item, RunResult):
+            result = item
+        elif verbose and (line := event_line(item)):
+            console.print(line, highlight=False)
+    assert result is not None  # stream always ends with the result
+    show_result(console, result, verbose)
+    if not result.ok:
+        _stderr().print(f"[yellow]stopped:[/] {result.stop_reason}", highlight=False)
+    return result.stop_reason
+
+
+MemoryOption = Annotated[bool, typer.Option("--memory/--no-memory", help="Long-term memory.")]
+
+
+@app.command()
+@handles_errors
+def run(
+    request: Annotated[str, typer.Argument(help="What you want done.")],
+    thread: Annotated[str | None, typer.Option(help="Continue this conversation thread.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every step.")] = False,
+    memory: MemoryOption = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the RunResult as JSON.")] = False,
+) -> None:
+    """Run one request to its end and print the answer."""
+    from rich.console import Console
+
+    agent = _agent(memory)
+    if as_json:
+        result = agent.invoke(request, thread_id=thread)
+        print(result.model_dump_json(indent=2, exclude={"events"}))
+        raise typer.Exit(0 if result.ok else 1)
+    stop_reason = _run_one(agent, request, thread, verbose, Console())
+    raise typer.Exit(0 if stop_reason == "answered" else 1)
+
+
+@app.command()
+@handles_errors
+def chat(
+    thread: Annotated[str | None, typer.Option(help="Continue this conversation thread.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every step.")] = False,
+    memory: MemoryOption = True,
+) -> None:
+    """Talk with the agent in one thread: /new starts another, /tools lists tools, /quit ends."""
+    import uuid
+
+    from rich.console import Console
+
+    from podium.errors import InvalidRequest
+    from podium.render import tools_table
+
+    console = Console()
+    agent = _agent(memory)
+    thread_id = thread or uuid.uuid4().hex
+    console.print(f"[dim]thread {thread_id} · /new /tools /quit[/]")
+    while True:
+        try:
+            line = console.input("[bold]you>[/] ")
+        except EOFError:
+            break
+        command = line.strip()
+        if command in ("/quit", "/exit"):
+            break
+        if command == "/new":
+            thread_id = uuid.uuid4().hex
+            console.print(f"[dim]new thread {thread_id}[/]")
+            continue
+        if command == "/tools":
+            console.print(tools_table(agent.registry))
+            continue
+        if not command:
+            continue
+        try:
+            _run_one(agent, line, thread_id, verbose, console)
+        except InvalidRequest as error:  # the thread stays usable after a bad request
+            console.print(f"[red]error:[/] {error}", highlight=False)
+
+
+@app.command()
+@handles_errors
+def tools(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the schemas as JSON.")] = False,
+) -> None:
+    """List the tools the agent can call, with their parameters."""
+    from rich.console import Console
+
+    from podium.render import tools_table
+
+    agent = _agent(memory=False)
+    if as_json:
+        print(json.dumps(agent.registry.schemas(), indent=2))
+        return
+    Console().print(tools_table(agent.registry))
+
+
+def main() -> None:
+    """Entry point of the ``podium`` command."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

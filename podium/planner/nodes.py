@@ -1,0 +1,256 @@
+"""The planner's nodes; each is a small function of (state, runtime context) -> state update."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langgraph.runtime import Runtime
+
+from podium.planner.budget import cost_usd
+from podium.planner.context import RunContext
+from podium.planner.failures import describe_model_error
+from podium.planner.prompts import memory_block
+from podium.planner.state import PendingCall, RunState, Usage
+from podium.tools.executor import CallOutcome, ToolCall
+from podium.tools.registry import ToolContext
+from podium.tracing import MemoryUsed, ModelCalled, PolicyDecided, ToolCalled, digest
+
+Update = dict[str, Any]
+ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
+
+
+def _stop(state: RunState, reason: str, why: str) -> Update:
+    """End the run early with a partial answer built from what this run already did."""
+    done = [o for o in state.get("outcomes", []) if o["status"] == "ok"]
+    lines = [f"Stopped before finishing: {why}."]
+    if done:
+        lines.append("Done so far:")
+        lines += [f"- {o['name']}: {o['output'][:300]}" for o in done]
+    answer = "\n".join(lines)
+    return {
+        "messages": [AIMessage(content=answer)],
+        "answer": answer,
+        "stop_reason": reason,
+        "pending": [],
+        "route": "screen_output",
+    }
+
+
+async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Run the input checks on the user's request; a blocked request ends the run."""
+    ctx = runtime.context
+    if ctx.screens is None:
+        return {"route": "recall"}
+    verdict = ctx.screen("input", "request", state["request"])
+    if verdict["action"] == "block":
+        return _stop(state, "input_blocked", "a guard blocked the request: "
+                     + "; ".join(verdict["reasons"]))
+    if verdict["action"] == "fix":
+        last = state["messages"][-1]
+        fixed = last.model_copy(update={"content": verdict["text"]})
+        return {"messages": [fixed], "request": verdict["text"], "route": "recall"}
+    return {"route": "recall"}
+
+
+async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Bring back memories similar to the request that fit the memory token budget."""
+    ctx = runtime.context
+    if ctx.memory is None:
+        return {"memories": []}
+    try:
+        found = await asyncio.to_thread(
+            ctx.memory.recall,
+            state["request"],
+            ctx.principal.tenant,
+            ctx.recall_limit,
+            ctx.recall_threshold,
+        )
+    except Exception as error:  # memory is an aid: without it, the run goes on
+        ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="unavailable",
+                                   count=0, detail=str(error)))
+        return {"memories": []}
+    kept, used = [], 0
+    for memory in found:
+        cost = ctx.counter.count(memory.text)
+        if used + cost > ctx.memory_tokens:
+            break
+        kept.append(memory.text)
+        used += cost
+    ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="recall", count=len(kept)))
+    return {"memories": kept}
+
+
+def _prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
+    system = ctx.system_prompt
+    if state.get("memories"):
+        system += "\n\n" + memory_block(state["memories"])
+    budget = ctx.context_window - ANSWER_RESERVE - ctx.counter.count(system)
+    kept: list[BaseMessage] = []
+    for message in reversed(state["messages"]):
+        budget -= ctx.tokens(message)
+        if budget < 0:
+            break
+        kept.append(message)
+    kept.reverse()
+    while kept and isinstance(kept[0], ToolMessage):  # never a result without its request
+        kept.pop(0)
+    return [SystemMessage(content=system), *kept]
+
+
+def _pending(reply: AIMessage) -> list[PendingCall]:
+    calls = [
+        PendingCall(id=c.get("id") or f"call_{i}", name=c["name"], arguments=c["args"],
+                    parse_error=None, denial=None)
+        for i, c in enumerate(reply.tool_calls)
+    ]
+    calls += [
+        PendingCall(id=c.get("id") or f"invalid_{i}", name=c.get("name") or "",
+                    arguments={}, parse_error=c.get("error") or "unparseable arguments",
+                    denial=None)
+        for i, c in enumerate(reply.invalid_tool_calls)
+    ]
+    return calls
+
+
+def _usage(ctx: RunContext, state: RunState, prompt: list[BaseMessage], reply: AIMessage) -> Usage:
+    reported = reply.usage_metadata
+    if reported and reported.get("total_tokens"):
+        spent_in, spent_out = reported["input_tokens"], reported["output_tokens"]
+    else:  # a model that reports nothing (router, scripted): count what it read and wrote
+        spent_in = sum(ctx.tokens(m) for m in prompt)
+        spent_out = ctx.tokens(reply)
+    before = state["usage"]
+    return Usage(
+        input_tokens=before["input_tokens"] + spent_in,
+        output_tokens=before["output_tokens"] + spent_out,
+        cost_usd=before["cost_usd"] + cost_usd(ctx.model_name, spent_in, spent_out, ctx.prices),
+        model_calls=before["model_calls"] + 1,
+    )
+
+
+async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Ask the model for the next calls or the answer, within the step and time limits."""
+    ctx = runtime.context
+    step = state.get("step", 0)
+    if step >= ctx.limits.max_steps:
+        return _stop(state, "step_limit", f"the step limit ({ctx.limits.max_steps}) was reached")
+    remaining = ctx.limits.max_seconds - (time.time() - state["started_at"])
+    if remaining <= 0:
+        return _stop(state, "time_limit", f"the time limit ({ctx.limits.max_seconds:g}s) passed")
+    prompt = _prompt(ctx, state)
+    started = time.perf_counter()
+    try:
+        reply = await asyncio.wait_for(ctx.model.ainvoke(prompt), timeout=remaining)
+    except TimeoutError:
+        return _stop(state, "time_limit", f"the time limit ({ctx.limits.max_seconds:g}s) passed "
+                     "while the model was answering")
+    except Exception as error:  # the model's failure ends this run, not the process
+        return _stop(state, "model_error", describe_model_error(error))
+    if not isinstance(reply, AIMessage):
+        reply = AIMessage(content=str(reply.content))
+    usage = _usage(ctx, state, prompt, reply)
+    calls = _pending(reply)
+    ctx.tracer.emit(ModelCalled(
+        trace_id=ctx.tracer.trace_id, model=ctx.model_name, step=step + 1,
+        input_tokens=usage["input_tokens"] - state["usage"]["input_tokens"],
+        output_tokens=usage["output_tokens"] - state["usage"]["output_tokens"],
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        tool_calls=[c["name"] for c in calls],
+    ))
+    update: Update = {"messages": [reply], "step": step + 1, "usage": usage, "pending": calls}
+    if calls:
+        return {**update, "route": "authorize"}
+    answer = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+    return {**update, "answer": answer, "stop_reason": "answered", "route": "screen_output"}
+
+
+async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Let the policy decide every call; a denied call is never executed."""
+    ctx = runtime.context
+    decided = []
+    for call in state["pending"]:
+        tool = ctx.registry.get(call["name"])
+        if tool is not None and call["parse_error"] is None:
+            decision = ctx.policy.authorize(ctx.principal, tool, call["id"])
+            ctx.tracer.emit(PolicyDecided(trace_id=ctx.tracer.trace_id, tool=decision.tool,
+                                          call_id=call["id"], outcome=decision.outcome,
+                                          reason=decision.reason))
+            if decision.outcome == "deny":
+                call = PendingCall(**{**call, "denial": decision.reason})
+        decided.append(call)
+    return {"pending": decided}
+
+
+async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Run the allowed calls of this round concurrently; answer every call id in order."""
+    ctx = runtime.context
+    step = state["step"]
+    pending = state["pending"]
+    allowed = [
+        ToolCall(c["id"], c["name"], c["arguments"], c["parse_error"])
+        for c in pending
+        if c["denial"] is None
+    ]
+
+    def tool_context(call: ToolCall) -> ToolContext:
+        return ToolContext(call_id=call.id, thread_id=ctx.thread_id, run_id=ctx.tracer.trace_id,
+                           step=step, principal=ctx.principal, sandbox=ctx.sandbox,
+                           memory=ctx.memory)
+
+    remaining = ctx.limits.max_seconds - (time.time() - state["started_at"])
+    ran = iter(await ctx.executor.run_round(allowed, tool_context, remaining, step))
+    outcomes: list[CallOutcome] = []
+    for call in pending:
+        if call["denial"] is not None:
+            outcomes.append(CallOutcome(call_id=call["id"], name=call["name"],
+                                        arguments=call["arguments"], status="denied",
+                                        output=call["denial"], duration_ms=0.0, step=step))
+        else:
+            outcomes.append(next(ran))
+    messages = []
+    for outcome in outcomes:
+        ctx.tracer.emit(ToolCalled(trace_id=ctx.tracer.trace_id, call_id=outcome["call_id"],
+                                   name=outcome["name"], arguments_digest=digest(
+                                       outcome["arguments"]), status=outcome["status"],
+                                   duration_ms=outcome["duration_ms"]))
+        messages.append(ToolMessage(content=outcome["output"], tool_call_id=outcome["call_id"],
+                                    name=outcome["name"],
+                                    status="success" if outcome["status"] == "ok" else "error"))
+    return {"messages": messages, "outcomes": outcomes, "pending": []}
+
+
+async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Run the answer checks: redact what they fix, withhold what they block."""
+    ctx = runtime.context
+    answer = state.get("answer") or ""
+    if ctx.screens is None or not answer:
+        return {}
+    verdict = ctx.screen("answer", "answer", answer)
+    if verdict["action"] == "allow":
+        return {}
+    text = verdict["text"] if verdict["action"] == "fix" else (
+        "The answer was withheld by a guard: " + "; ".join(verdict["reasons"])
+    )
+    last = state["messages"][-1]
+    return {"answer": text, "messages": [last.model_copy(update={"content": text})]}
+
+
+async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Remember what an answered run learned."""
+    ctx = runtime.context
+    if ctx.memory is not None and state.get("stop_reason") == "answered":
+        episode = f"Request: {state['request']}\nAnswer: {state.get('answer') or ''}"
+        try:
+            await asyncio.to_thread(ctx.memory.remember, episode, ctx.principal.tenant,
+                                    {"thread": ctx.thread_id, "run": ctx.tracer.trace_id,
+                                     "source": "run"})
+            ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="remember",
+                                       count=1))
+        except Exception as error:  # a memory failure must not lose the answer
+            ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="unavailable",
+                                       count=0, detail=str(error)))
+    return {}

@@ -1,0 +1,60 @@
+"""RunState: what the graph carries between nodes and checkpoints after each one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+from podium.tools.executor import CallOutcome
+
+
+class Usage(TypedDict):
+    """Tokens, cost and model calls of one run."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    model_calls: int
+
+
+class PendingCall(TypedDict):
+    """A call the planner asked for, waiting for authorization and execution."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    parse_error: str | None
+    denial: str | None
+
+
+def extend_or_reset(old: list[CallOutcome], new: list[CallOutcome] | None) -> list[CallOutcome]:
+    """Reducer for a run's outcomes: None starts a new run, a list extends the current one."""
+    if new is None:
+        return []
+    return [*old, *new]
+
+
+def zero_usage() -> Usage:
+    """Usage at the start of a run."""
+    return Usage(input_tokens=0, output_tokens=0, cost_usd=0.0, model_calls=0)
+
+
+class RunState(TypedDict, total=False):
+    """The state of one thread; the per-run fields are reset when a run starts."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    run_id: str
+    request: str
+    started_at: float
+    step: int
+    memories: list[str]
+    pending: list[PendingCall]
+    outcomes: Annotated[list[CallOutcome], extend_or_reset]
+    usage: Usage
+    route: str
+    stop_reason: str | None
+    answer: str | None

@@ -1,0 +1,45 @@
+"""Switches off the telemetry of the libraries podium is built on.
+
+chromadb and guardrails-ai both report usage unless told not to. podium tells them, before
+any of their objects exist, so that nothing leaves the machine unless a user configures it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chromadb.config import Settings as ChromaSettings
+
+
+def quiet_environment() -> None:
+    """Set the environment switches that the libraries read at import time."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def chroma_settings() -> ChromaSettings:
+    """Return chromadb settings with anonymized telemetry off."""
+    quiet_environment()
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def quiet_guardrails() -> None:
+    """Turn off guardrails-ai's metrics and remote inference before any Validator exists.
+
+    guardrails-ai reads ``enable_metrics`` from ``~/.guardrailsrc`` (default: on) and, when on,
+    each Validator starts an OpenTelemetry exporter to a remote endpoint. podium overrides the
+    loaded setting in memory; the user's rc file is left untouched.
+    """
+    quiet_environment()
+    from guardrails.settings import settings
+
+    settings.rc.enable_metrics = False
+    settings.rc.use_remote_inferencing = False
+    settings.disable_tracing = True

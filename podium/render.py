@@ -1,0 +1,91 @@
+"""How runs look in a terminal: one line per event, then the calls and the answer."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from podium.tracing import (
+    Event,
+    GuardDecided,
+    MemoryUsed,
+    ModelCalled,
+    PolicyDecided,
+    RunStarted,
+    ToolCalled,
+)
+
+if TYPE_CHECKING:
+    from podium.agent import RunResult
+    from podium.tools.registry import ToolRegistry
+
+_STATUS_STYLE = {"ok": "green", "denied": "red", "blocked": "red", "timeout": "yellow"}
+
+
+def event_line(event: Event) -> str | None:
+    """One readable line for an event worth showing live, or None."""
+    if isinstance(event, RunStarted):
+        return f"[bold]run[/] {event.trace_id[:12]} on thread {event.thread_id[:12]} ({event.model})"
+    if isinstance(event, ModelCalled):
+        plan = ", ".join(event.tool_calls) if event.tool_calls else "answer"
+        return (f"[cyan]plan[/] step {event.step}: {plan}  "
+                f"[dim]{event.input_tokens}+{event.output_tokens} tokens, "
+                f"{event.latency_ms:.1f} ms[/]")
+    if isinstance(event, ToolCalled):
+        style = _STATUS_STYLE.get(event.status, "yellow")
+        return (f"[magenta]tool[/] {event.name} [{style}]{event.status}[/] "
+                f"[dim]{event.duration_ms:.1f} ms[/]")
+    if isinstance(event, GuardDecided):
+        style = {"allow": "green", "fix": "yellow", "block": "red"}[event.action]
+        why = f": {'; '.join(event.reasons)}" if event.reasons else ""
+        return f"[blue]guard[/] {event.boundary} ({event.subject}) [{style}]{event.action}[/]{why}"
+    if isinstance(event, PolicyDecided):
+        style = "green" if event.outcome == "allow" else "red"
+        return f"[blue]policy[/] {event.tool} [{style}]{event.outcome}[/]: {event.reason}"
+    if isinstance(event, MemoryUsed):
+        detail = f": {event.detail}" if event.detail else ""
+        return f"[blue]memory[/] {event.operation} {event.count}{detail}"
+    return None
+
+
+def show_result(console: Console, result: RunResult, verbose: bool) -> None:
+    """The tool calls (when verbose) and the answer."""
+    if verbose and result.tool_calls:
+        table = Table(title="tool calls", show_lines=False)
+        for column in ("step", "call", "status", "output"):
+            table.add_column(column, overflow="fold")
+        for call in result.tool_calls:
+            arguments = ", ".join(
+                f"{k}={json.dumps(v, default=str)}" for k, v in call["arguments"].items()
+            )
+            table.add_row(str(call["step"]), f"{call['name']}({arguments})", call["status"],
+                          call["output"][:200])
+        console.print(table)
+    console.print(result.answer, markup=False, highlight=False)
+    if verbose:
+        usage = result.usage
+        console.print(
+            f"[dim]{result.stop_reason} · {usage.steps} steps · {usage.input_tokens}+"
+            f"{usage.output_tokens} tokens · ${usage.cost_usd:.6f} · {usage.latency_ms:.0f} ms · "
+            f"trace {result.trace_id}[/]"
+        )
+
+
+def tools_table(registry: ToolRegistry) -> Table:
+    """The registry as a table: name, risk, scopes, parameters."""
+    table = Table(title=f"{len(registry)} tools")
+    for column in ("name", "description", "risk", "scopes", "parameters"):
+        table.add_column(column, overflow="fold")
+    for item in registry:
+        schema = item.parameters_schema()
+        required = set(schema.get("required", []))
+        parameters = ", ".join(
+            f"{name}{'' if name in required else '?'}: {spec.get('type', 'any')}"
+            for name, spec in schema.get("properties", {}).items()
+        )
+        table.add_row(item.name, item.description, item.risk,
+                      ", ".join(sorted(item.scopes)) or "-", parameters)
+    return table

@@ -1,0 +1,181 @@
+"""Runs a round of tool calls concurrently; every failure becomes a message the planner reads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from typing_extensions import TypedDict
+
+from pydantic import BaseModel, ValidationError
+
+from podium.tools.registry import Tool, ToolContext, ToolRegistry
+
+Status = Literal[
+    "ok", "error", "invalid_arguments", "unknown_tool", "timeout", "blocked", "denied"
+]
+MAX_OUTPUT_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call the model asked for: arguments parsed, or the reason they could not be."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    parse_error: str | None = None
+
+
+class CallOutcome(TypedDict):
+    """What happened to one call; stored in the run state and shown to the planner."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    status: Status
+    output: str
+    duration_ms: float
+    step: int
+
+
+class Verdict(TypedDict):
+    """A screen's decision on one text: allow it, allow a fixed version, or block it."""
+
+    action: Literal["allow", "fix", "block"]
+    text: str
+    reasons: list[str]
+
+
+ScreenFn = Callable[[str, str], Awaitable[Verdict]]
+
+
+def render_output(value: Any) -> str:
+    """Turn a tool's return value into the text the planner reads."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, BaseModel):
+        text = value.model_dump_json()
+    else:
+        try:
+            text = json.dumps(value, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = repr(value)
+    if len(text) > MAX_OUTPUT_CHARS:
+        text = text[:MAX_OUTPUT_CHARS] + f"... [truncated, {len(text)} characters in all]"
+    return text
+
+
+def _validation_message(tool: Tool, error: ValidationError) -> str:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+        for e in error.errors()
+    )
+    return (
+        f"error: invalid arguments for '{tool.name}': {problems}. "
+        f"Call it again with arguments matching its schema."
+    )
+
+
+@dataclass
+class Executor:
+    """Runs calls with validation, per-call timeouts and screens, all calls of a round at once."""
+
+    registry: ToolRegistry
+    default_timeout: float = 30.0
+    screen_arguments: ScreenFn | None = None
+    screen_output: ScreenFn | None = None
+
+    async def run_round(
+        self,
+        calls: Sequence[ToolCall],
+        context: Callable[[ToolCall], ToolContext],
+        time_left: float,
+        step: int,
+    ) -> list[CallOutcome]:
+        """Run ``calls`` concurrently; outcomes come back in call order with their call ids."""
+        return list(
+            await asyncio.gather(*(self._run_one(c, context(c), time_left, step) for c in calls))
+        )
+
+    async def _run_one(
+        self, call: ToolCall, context: ToolContext, time_left: float, step: int
+    ) -> CallOutcome:
+        started = time.perf_counter()
+
+        def outcome(status: Status, output: str) -> CallOutcome:
+            elapsed = (time.perf_counter() - started) * 1000
+            return CallOutcome(
+                call_id=call.id,
+                name=call.name,
+                arguments=call.arguments,
+                status=status,
+                output=output,
+                duration_ms=round(elapsed, 3),
+                step=step,
+            )
+
+        tool = self.registry.get(call.name)
+        if tool is None:
+            available = ", ".join(self.registry.names()) or "none"
+            return outcome(
+                "unknown_tool",
+                f"error: there is no tool named '{call.name}'. Available tools: {available}. "
+                "Call one of these, or answer without a tool.",
+            )
+        if call.parse_error is not None:
+            return outcome(
+                "invalid_arguments",
+                f"error: the arguments for '{tool.name}' were not valid JSON "
+                f"({call.parse_error}). Send them again as one JSON object matching its schema.",
+            )
+        try:
+            arguments = tool.arguments.model_validate(call.arguments)
+        except ValidationError as error:
+            return outcome("invalid_arguments", _validation_message(tool, error))
+
+        if self.screen_arguments is not None:
+            verdict = await self.screen_arguments(tool.name, arguments.model_dump_json())
+            if verdict["action"] == "block":
+                return outcome(
+                    "blocked",
+                    f"blocked by a guard before the call: {'; '.join(verdict['reasons'])}",
+                )
+
+        timeout = min(tool.timeout or self.default_timeout, max(time_left, 0.001))
+        try:
+            value = await asyncio.wait_for(self._invoke(tool, arguments, context), timeout)
+        except TimeoutError:
+            return outcome(
+                "timeout",
+                f"error: tool '{tool.name}' did not finish within {timeout:.3g}s and was "
+                "cancelled. Try other arguments or another tool.",
+            )
+        except Exception as error:  # the tool's failure is news for the planner, not a crash
+            return outcome("error", f"error: tool '{tool.name}' failed: {type(error).__name__}: "
+                           f"{error}")
+
+        text = render_output(value)
+        if self.screen_output is not None:
+            verdict = await self.screen_output(tool.name, text)
+            if verdict["action"] == "block":
+                return outcome(
+                    "blocked",
+                    f"the output of '{tool.name}' was withheld by a guard: "
+                    f"{'; '.join(verdict['reasons'])}",
+                )
+            text = verdict["text"]
+        return outcome("ok", text)
+
+    @staticmethod
+    async def _invoke(tool: Tool, arguments: BaseModel, context: ToolContext) -> Any:
+        kwargs = tool.bind(arguments, context)
+        if tool.is_async:
+            return await tool.function(**kwargs)
+        # A sync tool runs in a worker thread; on timeout the await is cancelled, the thread
+        # finishes on its own (Python cannot kill it).
+        return await asyncio.to_thread(tool.function, **kwargs)

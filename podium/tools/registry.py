@@ -1,0 +1,274 @@
+"""Tools: typed functions the planner may call, their schemas, and the registry that holds them."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_type_hints, overload
+
+from pydantic import BaseModel
+
+from podium.errors import ToolDefinitionError
+
+if TYPE_CHECKING:
+    from podium.guardrails.policy import Principal
+    from podium.memory.store import MemoryStore
+
+logger = logging.getLogger(__name__)
+
+Risk = Literal["low", "medium", "high"]
+ENTRY_POINT_GROUP = "podium.tools"
+# OpenAI's rule for function names; other providers accept a superset.
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a running tool may know about its call; declare a parameter of this type to get it.
+
+    The parameter is injected by podium and never appears in the tool's schema.
+    """
+
+    call_id: str
+    thread_id: str
+    run_id: str
+    step: int
+    principal: Principal
+    sandbox: Path
+    memory: MemoryStore | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """A key stable across retries and resumes of this very call."""
+        return f"{self.thread_id}:{self.step}:{self.call_id}"
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A callable the planner may use, with its argument model and the metadata policy reads."""
+
+    name: str
+    description: str
+    function: Callable[..., Any]
+    arguments: type[BaseModel]
+    context_parameter: str | None = None
+    risk: Risk = "low"
+    scopes: frozenset[str] = frozenset()
+    timeout: float | None = None
+    side_effects: bool = False
+    tags: frozenset[str] = frozenset()
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the function is a coroutine function."""
+        return inspect.iscoroutinefunction(self.function)
+
+    def parameters_schema(self) -> dict[str, Any]:
+        """The JSON schema of the arguments."""
+        schema = self.arguments.model_json_schema()
+        schema.pop("title", None)
+        schema.pop("description", None)
+        return schema
+
+    def openai_schema(self) -> dict[str, Any]:
+        """The tool in OpenAI's function-calling format (what chat models bind)."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters_schema(),
+            },
+        }
+
+    def bind(self, arguments: BaseModel, context: ToolContext) -> dict[str, Any]:
+        """Keyword arguments for the function: the validated fields plus the context."""
+        kwargs = {name: getattr(arguments, name) for name in type(arguments).model_fields}
+        if self.context_parameter:
+            kwargs[self.context_parameter] = context
+        return kwargs
+
+
+def _first_paragraph(doc: str) -> str:
+    text = inspect.cleandoc(doc)
+    return text.split("\n\n", 1)[0].replace("\n", " ").strip()
+
+
+def make_tool(
+    function: Callable[..., Any],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    risk: Risk = "low",
+    scopes: Iterable[str] = (),
+    timeout: float | None = None,
+    side_effects: bool = False,
+    tags: Iterable[str] = (),
+) -> Tool:
+    """Turn a typed function into a Tool; the schema comes from its type hints and docstring."""
+    from langchain_core.tools import create_schema_from_function
+
+    tool_name = name or function.__name__
+    if not _NAME.match(tool_name):
+        raise ToolDefinitionError(
+            f"tool name {tool_name!r} is not valid",
+            "use 1-64 letters, digits, '_' or '-' (chat APIs reject other names)",
+        )
+    doc = description or (function.__doc__ and _first_paragraph(function.__doc__))
+    if not doc:
+        raise ToolDefinitionError(
+            f"tool {tool_name!r} has no description",
+            "give the function a docstring or pass description=...",
+        )
+    try:
+        hints = get_type_hints(function)
+    except NameError as error:
+        raise ToolDefinitionError(
+            f"tool {tool_name!r} has a type hint that cannot be resolved: {error}",
+            "import the types its signature uses at module level",
+        ) from error
+    parameters = inspect.signature(function).parameters
+    missing = [p for p in parameters if p not in hints and p not in ("self", "cls")]
+    if missing:
+        raise ToolDefinitionError(
+            f"tool {tool_name!r} has parameters without type hints: {', '.join(missing)}",
+            "annotate every parameter so its schema can be derived",
+        )
+    context_parameter = next((p for p, h in hints.items() if h is ToolContext), None)
+    arguments = create_schema_from_function(
+        tool_name,
+        function,
+        filter_args=[context_parameter] if context_parameter else [],
+        parse_docstring=True,
+        error_on_invalid_docstring=False,
+    )
+    return Tool(
+        name=tool_name,
+        description=doc,
+        function=function,
+        arguments=arguments,
+        context_parameter=context_parameter,
+        risk=risk,
+        scopes=frozenset(scopes),
+        timeout=timeout,
+        side_effects=side_effects,
+        tags=frozenset(tags),
+    )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def tool(function: Callable[..., Any], /) -> Tool: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    risk: Risk = "low",
+    scopes: Iterable[str] = (),
+    timeout: float | None = None,
+    side_effects: bool = False,
+    tags: Iterable[str] = (),
+) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
+def tool(
+    function: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    risk: Risk = "low",
+    scopes: Iterable[str] = (),
+    timeout: float | None = None,
+    side_effects: bool = False,
+    tags: Iterable[str] = (),
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Decorate a typed function (sync or async) to make it a Tool.
+
+    Use bare (``@tool``) or with metadata (``@tool(risk="high", scopes=["deploy"])``).
+    """
+
+    def decorate(f: Callable[..., Any]) -> Tool:
+        return make_tool(
+            f,
+            name=name,
+            description=description,
+            risk=risk,
+            scopes=scopes,
+            timeout=timeout,
+            side_effects=side_effects,
+            tags=tags,
+        )
+
+    return decorate(function) if function is not None else decorate
+
+
+ToolLike = Tool | Callable[..., Any] | Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class ToolRegistry:
+    """The tools one agent may call, by name."""
+
+    _tools: dict[str, Tool] = field(default_factory=dict)
+
+    def register(self, item: ToolLike, *, replace: bool = False) -> Tool:
+        """Add a Tool (or a plain typed function, made into one); names must be unique."""
+        registered = item if isinstance(item, Tool) else make_tool(item)
+        if registered.name in self._tools and not replace:
+            raise ToolDefinitionError(
+                f"a tool named {registered.name!r} is already registered",
+                "give one of them another name, or pass replace=True",
+            )
+        self._tools[registered.name] = registered
+        return registered
+
+    def get(self, name: str) -> Tool | None:
+        """The tool called ``name``, or None."""
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """Every tool in OpenAI's function-calling format, in registration order."""
+        return [t.openai_schema() for t in self._tools.values()]
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def load_plugins(self, group: str = ENTRY_POINT_GROUP) -> list[str]:
+        """Register tools published under an entry-point group; return problems found.
+
+        An entry point may name a Tool, a typed function, or a list of either. A plugin that
+        fails to import is named in the returned problems and skipped; the rest still load.
+        """
+        problems: list[str] = []
+        for entry in entry_points(group=group):
+            try:
+                loaded = entry.load()
+                items = loaded if isinstance(loaded, list | tuple) else [loaded]
+                for item in items:
+                    self.register(item)
+            except Exception as error:  # a broken plugin must not stop the others
+                message = f"plugin {entry.name!r} ({entry.value}) skipped: {error}"
+                logger.warning(message)
+                problems.append(message)
+        return problems
