@@ -104,8 +104,8 @@ class Agent:
         if builtins:
             from podium.tools.builtin import builtin_tools
 
-            for item in builtin_tools(memory=memory is not None):
-                self.registry.register(item)
+            for builtin in builtin_tools(memory=memory is not None):
+                self.registry.register(builtin)
         for item in tools:
             self.registry.register(item)
         self.counter = TokenCounter(self.settings.tokenizer)
@@ -196,8 +196,11 @@ class Agent:
         thread = thread_id or uuid.uuid4().hex
         who = principal or Principal.local()
         tracer = Tracer(uuid.uuid4().hex, [*self.sinks, *sinks])
-        tracer.emit(RunStarted(trace_id=tracer.trace_id, thread_id=thread,
-                               model=self.model_name, request=text))
+        tracer.emit(
+            RunStarted(
+                trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
+            )
+        )
         context = self._context(who, thread, tracer)
         if self._graph is None:
             self._graph = build_graph()
@@ -231,8 +234,13 @@ class Agent:
                     continue
                 now = time.perf_counter()
                 for node in chunk:
-                    tracer.emit(NodeFinished(trace_id=tracer.trace_id, node=node,
-                                             duration_ms=round((now - mark) * 1000, 3)))
+                    tracer.emit(
+                        NodeFinished(
+                            trace_id=tracer.trace_id,
+                            node=node,
+                            duration_ms=round((now - mark) * 1000, 3),
+                        )
+                    )
                 mark = now
         return self._result(final, thread, tracer, started)
 
@@ -242,8 +250,14 @@ class Agent:
         usage = state.get("usage") or {}
         answer = state.get("answer") or ""
         stop_reason = state.get("stop_reason") or "error"
-        tracer.emit(RunFinished(trace_id=tracer.trace_id, stop_reason=stop_reason,
-                                steps=state.get("step", 0), answer=answer))
+        tracer.emit(
+            RunFinished(
+                trace_id=tracer.trace_id,
+                stop_reason=stop_reason,
+                steps=state.get("step", 0),
+                answer=answer,
+            )
+        )
         return RunResult(
             answer=answer,
             stop_reason=stop_reason,
@@ -259,7 +273,7 @@ class Agent:
             trace_id=tracer.trace_id,
             thread_id=thread,
             model=self.model_name,
-            events=tracer.events,  # type: ignore[arg-type]
+            events=tracer.events,
         )
 
     def invoke(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -31,7 +30,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
 
 def handles_errors(command: F) -> F:
@@ -95,8 +94,9 @@ def _agent(memory: bool) -> Agent:
     return agent
 
 
-def _run_one(agent: Agent, request: str, thread: str | None, verbose: bool, console: Console
-             ) -> str:
+def _run_one(
+    agent: Agent, request: str, thread: str | None, verbose: bool, console: Console
+) -> str:
     from podium.agent import RunResult
     from podium.render import event_line, show_result
 
@@ -202,4 +202,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

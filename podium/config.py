@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(
                 f"config file {path} is not valid TOML: {error}",
-                f"correct the file or remove it (it is optional)",
+                "correct the file or remove it (it is optional)",
             ) from error
         except PydanticValidationError as error:
             problems = "; ".join(

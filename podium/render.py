@@ -28,16 +28,22 @@ _STATUS_STYLE = {"ok": "green", "denied": "red", "blocked": "red", "timeout": "y
 def event_line(event: Event) -> str | None:
     """One readable line for an event worth showing live, or None."""
     if isinstance(event, RunStarted):
-        return f"[bold]run[/] {event.trace_id[:12]} on thread {event.thread_id[:12]} ({event.model})"
+        return (
+            f"[bold]run[/] {event.trace_id[:12]} on thread {event.thread_id[:12]} ({event.model})"
+        )
     if isinstance(event, ModelCalled):
         plan = ", ".join(event.tool_calls) if event.tool_calls else "answer"
-        return (f"[cyan]plan[/] step {event.step}: {plan}  "
-                f"[dim]{event.input_tokens}+{event.output_tokens} tokens, "
-                f"{event.latency_ms:.1f} ms[/]")
+        return (
+            f"[cyan]plan[/] step {event.step}: {plan}  "
+            f"[dim]{event.input_tokens}+{event.output_tokens} tokens, "
+            f"{event.latency_ms:.1f} ms[/]"
+        )
     if isinstance(event, ToolCalled):
         style = _STATUS_STYLE.get(event.status, "yellow")
-        return (f"[magenta]tool[/] {event.name} [{style}]{event.status}[/] "
-                f"[dim]{event.duration_ms:.1f} ms[/]")
+        return (
+            f"[magenta]tool[/] {event.name} [{style}]{event.status}[/] "
+            f"[dim]{event.duration_ms:.1f} ms[/]"
+        )
     if isinstance(event, GuardDecided):
         style = {"allow": "green", "fix": "yellow", "block": "red"}[event.action]
         why = f": {'; '.join(event.reasons)}" if event.reasons else ""
@@ -61,8 +67,12 @@ def show_result(console: Console, result: RunResult, verbose: bool) -> None:
             arguments = ", ".join(
                 f"{k}={json.dumps(v, default=str)}" for k, v in call["arguments"].items()
             )
-            table.add_row(str(call["step"]), f"{call['name']}({arguments})", call["status"],
-                          call["output"][:200])
+            table.add_row(
+                str(call["step"]),
+                f"{call['name']}({arguments})",
+                call["status"],
+                call["output"][:200],
+            )
         console.print(table)
     console.print(result.answer, markup=False, highlight=False)
     if verbose:
@@ -86,6 +96,11 @@ def tools_table(registry: ToolRegistry) -> Table:
             f"{name}{'' if name in required else '?'}: {spec.get('type', 'any')}"
             for name, spec in schema.get("properties", {}).items()
         )
-        table.add_row(item.name, item.description, item.risk,
-                      ", ".join(sorted(item.scopes)) or "-", parameters)
+        table.add_row(
+            item.name,
+            item.description,
+            item.risk,
+            ", ".join(sorted(item.scopes)) or "-",
+            parameters,
+        )
     return table

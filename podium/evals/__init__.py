@@ -1,0 +1,1 @@
+"""Evaluation suites: suite format, runner, scoring, reports."""

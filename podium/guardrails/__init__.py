@@ -1,0 +1,1 @@
+"""Guards around every boundary: validators, screens, policy."""

@@ -45,8 +45,11 @@ class Screens:
 
     @classmethod
     def default(cls) -> Screens:
-        """podium's defaults: injection blocked on input and tool output, PII redacted in
-        tool output and the answer, sizes bounded everywhere."""
+        """Podium's default checks at every boundary.
+
+        Injection is blocked on input and tool output, PII redacted in tool output and the
+        answer, sizes bounded everywhere.
+        """
         from podium.guardrails.validators import PII, PromptInjection, SizeLimit
 
         size = Check(SizeLimit(max_chars=100_000), "block")

@@ -85,7 +85,10 @@ def _luhn_ok(digits: str) -> bool:
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
-_PHONE = re.compile(r"(?<![\w-])\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]\d{3,4}(?![\w-])")
+# Not part of a longer run of digit groups (a card number, an account number).
+_PHONE = re.compile(
+    r"(?<![\w-])(?<!\d )\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]\d{3,4}(?![\w-])(?! ?\d)"
+)
 
 
 @register_validator(name="podium/pii", data_type="string")

@@ -1,0 +1,1 @@
+"""The planner: state machine, nodes, chat models, budgets."""

@@ -68,8 +68,8 @@ class TokenCounter:
 
     def count_message(self, message: BaseMessage) -> int:
         """Tokens one chat message costs, tool calls included."""
-        content = message.content if isinstance(message.content, str) else json.dumps(
-            message.content
+        content = (
+            message.content if isinstance(message.content, str) else json.dumps(message.content)
         )
         total = MESSAGE_OVERHEAD + self.count(content)
         if isinstance(message, AIMessage) and message.tool_calls:

@@ -73,10 +73,16 @@ class RunContext:
         if self.screens is None or not getattr(self.screens, boundary):
             return Verdict(action="allow", text=text, reasons=[])
         verdict, decision = self.screens.run(boundary, subject, text)
-        self.tracer.emit(GuardDecided(
-            trace_id=self.tracer.trace_id, boundary=decision.boundary, subject=subject,
-            action=decision.action, reasons=decision.reasons, duration_ms=decision.duration_ms,
-        ))
+        self.tracer.emit(
+            GuardDecided(
+                trace_id=self.tracer.trace_id,
+                boundary=decision.boundary,
+                subject=subject,
+                action=decision.action,
+                reasons=decision.reasons,
+                duration_ms=decision.duration_ms,
+            )
+        )
         return verdict
 
     async def screen_arguments(self, tool: str, text: str) -> Verdict:

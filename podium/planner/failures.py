@@ -18,6 +18,9 @@ _MODEL_FIXES = {
 def describe_model_error(error: BaseException) -> str:
     """A one-line description of a failed model call, with the fix when known."""
     name = type(error).__name__
-    message = str(error).splitlines()[0] if str(error) else name
-    fix = _MODEL_FIXES.get(name)
+    message = str(error).splitlines()[0].rstrip(".") if str(error) else name
+    # Wrappers (langchain-openai's OpenAIConnectionError) subclass the openai error they wrap.
+    fix = next(
+        (_MODEL_FIXES[k.__name__] for k in type(error).__mro__ if k.__name__ in _MODEL_FIXES), None
+    )
     return f"the model call failed: {name}: {message}" + (f" (fix: {fix})" if fix else "")

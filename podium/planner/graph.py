@@ -16,7 +16,9 @@ def _route(state: RunState) -> str:
 
 
 def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
-    """screen_input -> recall -> plan -> authorize -> execute -> plan ... -> screen_output -> finish.
+    """The planner graph: screen_input, recall, plan, authorize, execute, screen_output, finish.
+
+    plan -> authorize -> execute -> plan repeats until the planner answers or a limit stops it.
 
     The planner's decision (``route``) picks the edge out of plan: more calls, or the answer.
     A blocked request goes from screen_input straight to screen_output.

@@ -26,7 +26,7 @@ ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
 def _stop(state: RunState, reason: str, why: str) -> Update:
     """End the run early with a partial answer built from what this run already did."""
     done = [o for o in state.get("outcomes", []) if o["status"] == "ok"]
-    lines = [f"Stopped before finishing: {why}."]
+    lines = [f"Stopped before finishing: {why.rstrip('.')}."]
     if done:
         lines.append("Done so far:")
         lines += [f"- {o['name']}: {o['output'][:300]}" for o in done]
@@ -47,8 +47,9 @@ async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
         return {"route": "recall"}
     verdict = ctx.screen("input", "request", state["request"])
     if verdict["action"] == "block":
-        return _stop(state, "input_blocked", "a guard blocked the request: "
-                     + "; ".join(verdict["reasons"]))
+        return _stop(
+            state, "input_blocked", "a guard blocked the request: " + "; ".join(verdict["reasons"])
+        )
     if verdict["action"] == "fix":
         last = state["messages"][-1]
         fixed = last.model_copy(update={"content": verdict["text"]})
@@ -70,8 +71,11 @@ async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
             ctx.recall_threshold,
         )
     except Exception as error:  # memory is an aid: without it, the run goes on
-        ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="unavailable",
-                                   count=0, detail=str(error)))
+        ctx.tracer.emit(
+            MemoryUsed(
+                trace_id=ctx.tracer.trace_id, operation="unavailable", count=0, detail=str(error)
+            )
+        )
         return {"memories": []}
     kept, used = [], 0
     for memory in found:
@@ -103,14 +107,23 @@ def _prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
 
 def _pending(reply: AIMessage) -> list[PendingCall]:
     calls = [
-        PendingCall(id=c.get("id") or f"call_{i}", name=c["name"], arguments=c["args"],
-                    parse_error=None, denial=None)
+        PendingCall(
+            id=c.get("id") or f"call_{i}",
+            name=c["name"],
+            arguments=c["args"],
+            parse_error=None,
+            denial=None,
+        )
         for i, c in enumerate(reply.tool_calls)
     ]
     calls += [
-        PendingCall(id=c.get("id") or f"invalid_{i}", name=c.get("name") or "",
-                    arguments={}, parse_error=c.get("error") or "unparseable arguments",
-                    denial=None)
+        PendingCall(
+            id=c.get("id") or f"invalid_{i}",
+            name=c.get("name") or "",
+            arguments={},
+            parse_error=c.get("error") or "unparseable arguments",
+            denial=None,
+        )
         for i, c in enumerate(reply.invalid_tool_calls)
     ]
     return calls
@@ -146,21 +159,28 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     try:
         reply = await asyncio.wait_for(ctx.model.ainvoke(prompt), timeout=remaining)
     except TimeoutError:
-        return _stop(state, "time_limit", f"the time limit ({ctx.limits.max_seconds:g}s) passed "
-                     "while the model was answering")
+        return _stop(
+            state,
+            "time_limit",
+            f"the time limit ({ctx.limits.max_seconds:g}s) passed while the model was answering",
+        )
     except Exception as error:  # the model's failure ends this run, not the process
         return _stop(state, "model_error", describe_model_error(error))
     if not isinstance(reply, AIMessage):
         reply = AIMessage(content=str(reply.content))
     usage = _usage(ctx, state, prompt, reply)
     calls = _pending(reply)
-    ctx.tracer.emit(ModelCalled(
-        trace_id=ctx.tracer.trace_id, model=ctx.model_name, step=step + 1,
-        input_tokens=usage["input_tokens"] - state["usage"]["input_tokens"],
-        output_tokens=usage["output_tokens"] - state["usage"]["output_tokens"],
-        latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        tool_calls=[c["name"] for c in calls],
-    ))
+    ctx.tracer.emit(
+        ModelCalled(
+            trace_id=ctx.tracer.trace_id,
+            model=ctx.model_name,
+            step=step + 1,
+            input_tokens=usage["input_tokens"] - state["usage"]["input_tokens"],
+            output_tokens=usage["output_tokens"] - state["usage"]["output_tokens"],
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            tool_calls=[c["name"] for c in calls],
+        )
+    )
     update: Update = {"messages": [reply], "step": step + 1, "usage": usage, "pending": calls}
     if calls:
         return {**update, "route": "authorize"}
@@ -176,9 +196,15 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
         tool = ctx.registry.get(call["name"])
         if tool is not None and call["parse_error"] is None:
             decision = ctx.policy.authorize(ctx.principal, tool, call["id"])
-            ctx.tracer.emit(PolicyDecided(trace_id=ctx.tracer.trace_id, tool=decision.tool,
-                                          call_id=call["id"], outcome=decision.outcome,
-                                          reason=decision.reason))
+            ctx.tracer.emit(
+                PolicyDecided(
+                    trace_id=ctx.tracer.trace_id,
+                    tool=decision.tool,
+                    call_id=call["id"],
+                    outcome=decision.outcome,
+                    reason=decision.reason,
+                )
+            )
             if decision.outcome == "deny":
                 call = PendingCall(**{**call, "denial": decision.reason})
         decided.append(call)
@@ -197,29 +223,54 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
     ]
 
     def tool_context(call: ToolCall) -> ToolContext:
-        return ToolContext(call_id=call.id, thread_id=ctx.thread_id, run_id=ctx.tracer.trace_id,
-                           step=step, principal=ctx.principal, sandbox=ctx.sandbox,
-                           memory=ctx.memory)
+        return ToolContext(
+            call_id=call.id,
+            thread_id=ctx.thread_id,
+            run_id=ctx.tracer.trace_id,
+            step=step,
+            principal=ctx.principal,
+            sandbox=ctx.sandbox,
+            memory=ctx.memory,
+        )
 
     remaining = ctx.limits.max_seconds - (time.time() - state["started_at"])
     ran = iter(await ctx.executor.run_round(allowed, tool_context, remaining, step))
     outcomes: list[CallOutcome] = []
     for call in pending:
         if call["denial"] is not None:
-            outcomes.append(CallOutcome(call_id=call["id"], name=call["name"],
-                                        arguments=call["arguments"], status="denied",
-                                        output=call["denial"], duration_ms=0.0, step=step))
+            outcomes.append(
+                CallOutcome(
+                    call_id=call["id"],
+                    name=call["name"],
+                    arguments=call["arguments"],
+                    status="denied",
+                    output=call["denial"],
+                    duration_ms=0.0,
+                    step=step,
+                )
+            )
         else:
             outcomes.append(next(ran))
     messages = []
     for outcome in outcomes:
-        ctx.tracer.emit(ToolCalled(trace_id=ctx.tracer.trace_id, call_id=outcome["call_id"],
-                                   name=outcome["name"], arguments_digest=digest(
-                                       outcome["arguments"]), status=outcome["status"],
-                                   duration_ms=outcome["duration_ms"]))
-        messages.append(ToolMessage(content=outcome["output"], tool_call_id=outcome["call_id"],
-                                    name=outcome["name"],
-                                    status="success" if outcome["status"] == "ok" else "error"))
+        ctx.tracer.emit(
+            ToolCalled(
+                trace_id=ctx.tracer.trace_id,
+                call_id=outcome["call_id"],
+                name=outcome["name"],
+                arguments_digest=digest(outcome["arguments"]),
+                status=outcome["status"],
+                duration_ms=outcome["duration_ms"],
+            )
+        )
+        messages.append(
+            ToolMessage(
+                content=outcome["output"],
+                tool_call_id=outcome["call_id"],
+                name=outcome["name"],
+                status="success" if outcome["status"] == "ok" else "error",
+            )
+        )
     return {"messages": messages, "outcomes": outcomes, "pending": []}
 
 
@@ -232,8 +283,10 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
     verdict = ctx.screen("answer", "answer", answer)
     if verdict["action"] == "allow":
         return {}
-    text = verdict["text"] if verdict["action"] == "fix" else (
-        "The answer was withheld by a guard: " + "; ".join(verdict["reasons"])
+    text = (
+        verdict["text"]
+        if verdict["action"] == "fix"
+        else ("The answer was withheld by a guard: " + "; ".join(verdict["reasons"]))
     )
     last = state["messages"][-1]
     return {"answer": text, "messages": [last.model_copy(update={"content": text})]}
@@ -245,12 +298,20 @@ async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
     if ctx.memory is not None and state.get("stop_reason") == "answered":
         episode = f"Request: {state['request']}\nAnswer: {state.get('answer') or ''}"
         try:
-            await asyncio.to_thread(ctx.memory.remember, episode, ctx.principal.tenant,
-                                    {"thread": ctx.thread_id, "run": ctx.tracer.trace_id,
-                                     "source": "run"})
-            ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="remember",
-                                       count=1))
+            await asyncio.to_thread(
+                ctx.memory.remember,
+                episode,
+                ctx.principal.tenant,
+                {"thread": ctx.thread_id, "run": ctx.tracer.trace_id, "source": "run"},
+            )
+            ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="remember", count=1))
         except Exception as error:  # a memory failure must not lose the answer
-            ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="unavailable",
-                                       count=0, detail=str(error)))
+            ctx.tracer.emit(
+                MemoryUsed(
+                    trace_id=ctx.tracer.trace_id,
+                    operation="unavailable",
+                    count=0,
+                    detail=str(error),
+                )
+            )
     return {}

@@ -13,15 +13,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from podium.tools.registry import Tool, ToolContext, tool
 
 _BINARY: dict[type[ast.operator], Any] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-    ast.Pow: operator.pow, ast.BitXor: operator.pow,  # people write 2^3 for a power
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.BitXor: operator.pow,  # people write 2^3 for a power
 }
 _UNARY: dict[type[ast.unaryop], Any] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 _FUNCTIONS: dict[str, Any] = {
-    "sqrt": math.sqrt, "abs": abs, "round": round, "min": min, "max": max, "log": math.log,
-    "log10": math.log10, "exp": math.exp, "sin": math.sin, "cos": math.cos, "tan": math.tan,
-    "factorial": math.factorial, "floor": math.floor, "ceil": math.ceil,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "round": round,
+    "min": min,
+    "max": max,
+    "log": math.log,
+    "log10": math.log10,
+    "exp": math.exp,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "factorial": math.factorial,
+    "floor": math.floor,
+    "ceil": math.ceil,
 }
 _CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 MAX_POWER = 10_000
@@ -152,6 +168,6 @@ def memory_save(text: str, context: ToolContext) -> str:
 
 
 def builtin_tools(memory: bool = True) -> list[Tool]:
-    """podium's built-in tools; the memory tools only when the agent has memory."""
+    """Podium's built-in tools; the memory tools only when the agent has memory."""
     tools = [calculator, current_time, read_file, list_files]
-    return tools + [memory_search, memory_save] if memory else tools
+    return [*tools, memory_search, memory_save] if memory else tools

@@ -9,15 +9,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from typing_extensions import TypedDict
-
 from pydantic import BaseModel, ValidationError
+from typing_extensions import TypedDict
 
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
 
-Status = Literal[
-    "ok", "error", "invalid_arguments", "unknown_tool", "timeout", "blocked", "denied"
-]
+Status = Literal["ok", "error", "invalid_arguments", "unknown_tool", "timeout", "blocked", "denied"]
 MAX_OUTPUT_CHARS = 20_000
 
 
@@ -72,8 +69,7 @@ def render_output(value: Any) -> str:
 
 def _validation_message(tool: Tool, error: ValidationError) -> str:
     problems = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
-        for e in error.errors()
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in error.errors()
     )
     return (
         f"error: invalid arguments for '{tool.name}': {problems}. "
@@ -156,8 +152,9 @@ class Executor:
                 "cancelled. Try other arguments or another tool.",
             )
         except Exception as error:  # the tool's failure is news for the planner, not a crash
-            return outcome("error", f"error: tool '{tool.name}' failed: {type(error).__name__}: "
-                           f"{error}")
+            return outcome(
+                "error", f"error: tool '{tool.name}' failed: {type(error).__name__}: {error}"
+            )
 
         text = render_output(value)
         if self.screen_output is not None:

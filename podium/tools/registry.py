@@ -147,6 +147,10 @@ def make_tool(
         parse_docstring=True,
         error_on_invalid_docstring=False,
     )
+    if not issubclass(arguments, BaseModel):  # a pydantic v1 model cannot validate here
+        raise ToolDefinitionError(
+            f"tool {tool_name!r} uses pydantic v1 types", "use pydantic v2 models"
+        )
     return Tool(
         name=tool_name,
         description=doc,

@@ -27,7 +27,7 @@ def openai_chat_model(settings: Settings) -> ChatOpenAI:
     return ChatOpenAI(
         model=settings.model or DEFAULT_OPENAI_MODEL,
         # Local OpenAI-compatible servers accept any key; the client insists on one.
-        api_key=key or "not-needed",  # type: ignore[arg-type]
+        api_key=key or "not-needed",
         base_url=settings.openai_base_url,
         timeout=settings.model_timeout,
         max_retries=settings.model_retries,

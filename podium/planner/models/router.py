@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
     BaseMessage,
@@ -25,9 +25,10 @@ from langchain_core.messages import (
 )
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from podium.planner.models.router_args import fill_arguments
+from podium.planner.models.router_args import Filled, fill_arguments
 from podium.planner.models.router_text import ToolProfile, idf, score, words
 from podium.planner.prompts import memories_in
 
@@ -59,9 +60,16 @@ class RouterChatModel(BaseChatModel):
         """The name podium reports for this model."""
         return ROUTER_NAME
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, BaseMessage]:
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tool schemas (any format LangChain understands)."""
-        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+        bound = self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+        return cast("Runnable[LanguageModelInput, AIMessage]", bound)
 
     def _generate(
         self,
@@ -89,18 +97,15 @@ class RouterChatModel(BaseChatModel):
         unfilled: list[str] = []
         for clause in _clauses(request):
             for part in self._split_if_each_matches(clause, profiles, weights, schemas):
-                match = self._best(part, profiles, weights, schemas)
+                match = self._match(part, profiles, weights, schemas)
                 if match is None:
                     continue
-                filled = fill_arguments(
-                    schemas[match.name].get("parameters", {}), part, _topic(part, match)
-                )
+                name, filled = match
                 if filled.missing:
-                    unfilled.append(f"{match.name} needs {', '.join(filled.missing)}")
+                    unfilled.append(f"{name} needs {', '.join(filled.missing)}")
                     continue
                 tool_calls.append(
-                    {"name": match.name, "args": filled.arguments, "id": _new_id(),
-                     "type": "tool_call"}
+                    {"name": name, "args": filled.arguments, "id": _new_id(), "type": "tool_call"}
                 )
         if tool_calls:
             return AIMessage(content="", tool_calls=tool_calls)
@@ -123,6 +128,20 @@ class RouterChatModel(BaseChatModel):
         best_score, _, best = max(scored, key=lambda item: (item[0], item[1]))
         return best if best_score >= self.threshold else None
 
+    def _match(
+        self,
+        text: str,
+        profiles: list[ToolProfile],
+        weights: dict[str, float],
+        schemas: dict[str, dict[str, Any]],
+    ) -> tuple[str, Filled] | None:
+        """The best tool for ``text`` and the arguments found for it, or None."""
+        best = self._best(text, profiles, weights, schemas)
+        if best is None:
+            return None
+        parameters = schemas[best.name].get("parameters", {})
+        return best.name, fill_arguments(parameters, text, _topic(text, best))
+
     def _evidence(self, text: str, schema: dict[str, Any]) -> float:
         """Credit for values in the text that only this tool's parameters take."""
         filled = fill_arguments(schema.get("parameters", {}), text)
@@ -136,7 +155,10 @@ class RouterChatModel(BaseChatModel):
         schemas: dict[str, dict[str, Any]],
     ) -> list[str]:
         parts = [p for p in _WEAK_SPLIT.split(clause) if p.strip()]
-        if len(parts) > 1 and all(self._best(p, profiles, weights, schemas) for p in parts):
+        if len(parts) < 2:
+            return [clause]
+        matches = [self._match(p, profiles, weights, schemas) for p in parts]
+        if all(m is not None and not m[1].missing for m in matches):
             return parts
         return [clause]
 
@@ -155,9 +177,7 @@ def _topic(clause: str, profile: ToolProfile) -> str | None:
 
 def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, Any], str]]]:
     """The latest user request, and the tool results that came after it."""
-    last_human = max(
-        (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
-    )
+    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
     request = str(messages[last_human].content) if last_human >= 0 else ""
     asked: dict[str, tuple[str, dict[str, Any]]] = {}
     results = []

@@ -38,6 +38,7 @@ class Extraction:
     # How many values were found by a specific pattern (an expression, an email, an enum
     # value...): evidence that the text is meant for this tool, unlike a bare number.
     strong: int = 0
+    taken: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, text: str) -> Extraction:
@@ -74,6 +75,8 @@ _EXAMPLE = re.compile(r"(?:e\.g\.|such as|for example|like)\s*[\"'“]?([^\"'”
 def _shape(example: str) -> re.Pattern[str] | None:
     """A pattern for values shaped like ``example`` ("Europe/Paris" -> Word/Word)."""
     example = example.strip().rstrip(".")
+    if re.fullmatch(r"[A-Z]{2,6}", example):  # a code: airport, currency, ticker
+        return re.compile(rf"\b[A-Z]{{{len(example)}}}\b")
     if not re.search(r"[^\w\s]|\d", example) or " " in example:
         return None  # a plain word says too little about the shape of other values
     parts = []
@@ -93,9 +96,14 @@ def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | N
     text, lowered_name = found.text, name.lower()
     example = _EXAMPLE.search(str(spec.get("description", "")))
     shape = _shape(example.group(1)) if example else None
-    if shape and (match := shape.search(text)):
-        found.strong += 1
-        return match.group()
+    if shape:
+        value = next(
+            (m.group() for m in shape.finditer(text) if m.group() not in found.taken), None
+        )
+        if value is not None:
+            found.strong += 1
+            found.taken.add(value)
+            return value
     kind = str(spec.get("format", "")) + " " + lowered_name
     for pattern, keys in (
         (EMAIL, ("email",)),
@@ -126,7 +134,10 @@ def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
     if "anyOf" in spec:
         kinds = [s for s in spec["anyOf"] if s.get("type") != "null"]
         if kinds:
-            spec, kind = {**kinds[0], "description": spec.get("description", "")}, kinds[0].get("type")
+            spec, kind = (
+                {**kinds[0], "description": spec.get("description", "")},
+                kinds[0].get("type"),
+            )
     if "enum" in spec:
         lowered = found.text.lower()
         value = next((v for v in spec["enum"] if str(v).lower() in lowered), None)

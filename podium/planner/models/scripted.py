@@ -11,19 +11,20 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
 from pydantic import PrivateAttr
 
 Turn = AIMessage | str | Callable[[list[BaseMessage]], AIMessage]
 
 
-def call(name: str, call_id: str | None = None, **arguments: Any) -> dict[str, Any]:
+def call(name: str, call_id: str | None = None, /, **arguments: Any) -> dict[str, Any]:
     """A tool call for a scripted turn: ``call("add", a=1, b=2)``."""
     return {
         "name": name,
@@ -69,9 +70,16 @@ class ScriptedChatModel(BaseChatModel):
         """Every request so far, in order."""
         return list(self._calls)
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, BaseMessage]:
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
         """Accept tool schemas as a real chat model does; they are recorded with each call."""
-        return self.bind(tools=list(tools), **kwargs)
+        bound = self.bind(tools=list(tools), **kwargs)
+        return cast("Runnable[LanguageModelInput, AIMessage]", bound)
 
     def assert_complete(self) -> None:
         """Fail if some scripted turns were never used."""

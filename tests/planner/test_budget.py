@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+from podium.errors import ConfigError
+from podium.planner.budget import Limits, TokenCounter, cost_usd, trim_history
+
+
+def test_counts_with_the_bundled_encoding_offline() -> None:
+    counter = TokenCounter()
+    assert counter.count("hello world") == 2
+    assert counter.truncate("one two three four", 2) == "one two"
+
+
+def test_unknown_encoding_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown tokenizer"):
+        TokenCounter("no-such-encoding")
+
+
+def test_trimming_keeps_the_newest_turns_and_never_orphans_a_tool_result() -> None:
+    counter = TokenCounter()
+    messages = [
+        SystemMessage("sys"),
+        HumanMessage("old " * 200),
+        AIMessage("", tool_calls=[{"name": "t", "args": {}, "id": "c", "type": "tool_call"}]),
+        ToolMessage("result " * 50, tool_call_id="c"),
+        HumanMessage("new question"),
+    ]
+    kept = trim_history(messages, counter, budget=60)
+    assert [type(m).__name__ for m in kept] == ["SystemMessage", "HumanMessage"]
+    assert kept[-1].content == "new question"
+
+
+def test_cost_uses_the_table_and_overrides() -> None:
+    from podium.config import Price
+
+    assert cost_usd("gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)
+    assert cost_usd("mine", 10, 10) == 0.0
+    assert cost_usd("mine", 1_000_000, 0, {"mine": Price(input=3, output=0)}) == 3.0
+
+
+@pytest.mark.parametrize(("steps", "seconds"), [(0, 1.0), (1, 0.0), (-2, 5.0)])
+def test_limits_must_be_positive(steps: int, seconds: float) -> None:
+    with pytest.raises(ConfigError, match="must be positive"):
+        Limits(steps, seconds)

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from podium.guardrails.policy import Principal
+from podium.tools.executor import Executor, ToolCall
+from podium.tools.registry import ToolContext, ToolRegistry, tool
+
+
+def context_for(call: ToolCall) -> ToolContext:
+    return ToolContext(
+        call_id=call.id,
+        thread_id="t",
+        run_id="r",
+        step=1,
+        principal=Principal.local(),
+        sandbox=Path("."),
+    )
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool
+def explode(reason: str) -> str:
+    """Always fail."""
+    raise RuntimeError(reason)
+
+
+@tool(timeout=0.2)
+async def hang() -> str:
+    """Never finish."""
+    await asyncio.sleep(3600)
+    return "unreachable"
+
+
+def executor(*tools: object) -> Executor:
+    registry = ToolRegistry()
+    for item in tools:
+        registry.register(item)  # type: ignore[arg-type]
+    return Executor(registry, default_timeout=5)
+
+
+async def test_calls_of_a_round_run_concurrently_and_keep_their_order() -> None:
+    first_started = asyncio.Event()
+    second_started = asyncio.Event()
+
+    @tool
+    async def first() -> str:
+        """Wait for the second call to start: only possible if both run at once."""
+        first_started.set()
+        await asyncio.wait_for(second_started.wait(), 2)
+        return "first"
+
+    @tool
+    async def second() -> str:
+        """Wait for the first call to start."""
+        second_started.set()
+        await asyncio.wait_for(first_started.wait(), 2)
+        return "second"
+
+    outcomes = await executor(first, second).run_round(
+        [ToolCall("c1", "first", {}), ToolCall("c2", "second", {})], context_for, 10, 1
+    )
+    assert [(o["call_id"], o["status"], o["output"]) for o in outcomes] == [
+        ("c1", "ok", "first"),
+        ("c2", "ok", "second"),
+    ]
+
+
+async def test_every_failure_becomes_a_message_for_the_planner() -> None:
+    outcomes = await executor(add, explode, hang).run_round(
+        [
+            ToolCall("1", "add", {"a": 2, "b": 3}),
+            ToolCall("2", "nope", {}),
+            ToolCall("3", "add", {}, parse_error="Expecting value: line 1 column 1"),
+            ToolCall("4", "add", {"a": "two", "b": 3}),
+            ToolCall("5", "explode", {"reason": "disk full"}),
+            ToolCall("6", "hang", {}),
+        ],
+        context_for,
+        10,
+        1,
+    )
+    by_id = {o["call_id"]: o for o in outcomes}
+    assert by_id["1"]["status"] == "ok" and by_id["1"]["output"] == "5"
+    assert by_id["2"]["status"] == "unknown_tool"
+    assert "no tool named 'nope'" in by_id["2"]["output"]
+    assert "add, explode, hang" in by_id["2"]["output"]
+    assert by_id["3"]["status"] == "invalid_arguments"
+    assert "not valid JSON" in by_id["3"]["output"]
+    assert by_id["4"]["status"] == "invalid_arguments" and "a:" in by_id["4"]["output"]
+    assert by_id["5"]["status"] == "error"
+    assert "RuntimeError: disk full" in by_id["5"]["output"]
+    assert by_id["6"]["status"] == "timeout" and "0.2s" in by_id["6"]["output"]
+
+
+async def test_timeout_is_bounded_by_the_time_left_in_the_run() -> None:
+    started = time.perf_counter()
+    (outcome,) = await executor(hang).run_round([ToolCall("1", "hang", {})], context_for, 0.05, 1)
+    assert outcome["status"] == "timeout"
+    assert time.perf_counter() - started < 0.2  # the run's 0.05 s, not the tool's 0.2 s
+
+
+async def test_output_screen_can_fix_or_withhold() -> None:
+    async def redact(tool_name: str, text: str) -> dict[str, object]:
+        if "secret" in text:
+            return {"action": "block", "text": text, "reasons": ["contains a secret"]}
+        return {"action": "fix", "text": text.replace("5", "[N]"), "reasons": ["number"]}
+
+    runner = executor(add, explode)
+    runner.screen_output = redact  # type: ignore[assignment]
+    (fixed,) = await runner.run_round([ToolCall("1", "add", {"a": 2, "b": 3})], context_for, 5, 1)
+    assert fixed["output"] == "[N]"
+
+    @tool
+    def leak() -> str:
+        """Return a secret."""
+        return "the secret is 42"
+
+    runner.registry.register(leak)
+    (withheld,) = await runner.run_round([ToolCall("2", "leak", {})], context_for, 5, 1)
+    assert withheld["status"] == "blocked"
+    assert "42" not in withheld["output"] and "contains a secret" in withheld["output"]
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], None, 3.5])
+def test_outputs_render_as_json(value: object) -> None:
+    import json
+
+    from podium.tools.executor import render_output
+
+    assert json.loads(render_output(value)) == value
