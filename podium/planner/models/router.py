@@ -168,6 +168,10 @@ def _clauses(request: str) -> list[str]:
 
 
 def _topic(clause: str, profile: ToolProfile) -> str | None:
+    if ":" in clause:  # "save a note: <text>" - what follows the colon is the text
+        after = clause.split(":", 1)[1].strip(" ?.!")
+        if after:
+            return after
     match = _TOPIC.search(clause)
     if match:
         return match.group(1).strip(" ?.!")

@@ -1,0 +1,102 @@
+"""A loopback OpenAI-compatible chat server that answers from a script (for recording cassettes).
+
+It speaks the documented /v1/chat/completions shapes: tool calls, usage, errors with status.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def completion(
+    content: str | None = None,
+    tool_calls: list[tuple[str, str, str]] | None = None,
+    prompt_tokens: int = 50,
+    completion_tokens: int = 10,
+) -> dict[str, Any]:
+    """A chat.completion body; tool_calls are (id, name, raw JSON arguments)."""
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
+    if tool_calls:
+        message["tool_calls"] = [
+            {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+            for i, n, a in tool_calls
+        ]
+    return {
+        "id": "chatcmpl-podium",
+        "object": "chat.completion",
+        "created": 1_767_225_600,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": "tool_calls" if tool_calls else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def rate_limited() -> tuple[int, dict[str, Any]]:
+    """OpenAI's 429 error body."""
+    return 429, {
+        "error": {
+            "message": "Rate limit reached for requests",
+            "type": "requests",
+            "param": None,
+            "code": "rate_limit_exceeded",
+        }
+    }
+
+
+@dataclass
+class ScriptedServer:
+    """Serves the scripted responses in order and keeps the request bodies it received."""
+
+    responses: list[tuple[int, dict[str, Any]]]
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+
+@contextmanager
+def serve(responses: list[tuple[int, dict[str, Any]]]) -> Iterator[ScriptedServer]:
+    """Run the server on a free loopback port for the duration of the block."""
+    state = ScriptedServer(list(responses))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            state.requests.append(json.loads(body))
+            status, payload = state.responses.pop(0) if state.responses else (500, {})
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            if status == 429:
+                self.send_header("retry-after-ms", "10")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
