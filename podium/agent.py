@@ -111,7 +111,6 @@ class Agent:
         self.counter = TokenCounter(self.settings.tokenizer)
         self.context_window = context_window(self.model_name, self.settings.context_window)
         self._bound: tuple[tuple[str, ...], Runnable[Any, BaseMessage]] | None = None
-        self._graph: Any = None
 
     @property
     def uses_router(self) -> bool:
@@ -202,8 +201,6 @@ class Agent:
             )
         )
         context = self._context(who, thread, tracer)
-        if self._graph is None:
-            self._graph = build_graph()
         started = time.perf_counter()
         inputs: RunState = {
             "messages": [HumanMessage(content=text)],
@@ -224,10 +221,14 @@ class Agent:
         }
         final: dict[str, Any] = {}
         async with AsyncSqliteSaver.from_conn_string(str(home / "threads.sqlite")) as saver:
-            graph = self._graph.compile(checkpointer=saver)
+            graph = build_graph().compile(checkpointer=saver)
             mark = time.perf_counter()
             async for mode, chunk in graph.astream(
-                inputs, config, context=context, stream_mode=["updates", "values"]
+                inputs,
+                config,
+                context=context,
+                stream_mode=["updates", "values"],
+                durability=self.settings.durability,
             ):
                 if mode == "values":
                     final = chunk

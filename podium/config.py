@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, PositiveFloat, PositiveInt, SecretStr
 from pydantic import ValidationError as PydanticValidationError
@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         description="tiktoken encoding; the default is bundled, so counting never downloads.",
     )
     memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
+    durability: Literal["sync", "async", "exit"] = Field(
+        default="async",
+        description="When checkpoints are written: before the next node starts (sync), "
+        "while it runs (async), or only when the run ends (exit: fastest, no mid-run resume).",
+    )
     prices: dict[str, Price] = Field(default_factory=dict)
 
     @classmethod

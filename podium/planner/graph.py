@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -15,13 +16,15 @@ def _route(state: RunState) -> str:
     return state.get("route") or "screen_output"
 
 
+@functools.cache
 def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     """The planner graph: screen_input, recall, plan, authorize, execute, screen_output, finish.
 
     plan -> authorize -> execute -> plan repeats until the planner answers or a limit stops it.
 
     The planner's decision (``route``) picks the edge out of plan: more calls, or the answer.
-    A blocked request goes from screen_input straight to screen_output.
+    A blocked request goes from screen_input straight to screen_output. The graph holds no
+    configuration (that comes with each run's RunContext), so one build serves every agent.
     """
     graph = StateGraph(RunState, context_schema=RunContext)
     graph.add_node("screen_input", nodes.screen_input)

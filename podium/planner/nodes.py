@@ -92,7 +92,7 @@ def _prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
     system = ctx.system_prompt
     if state.get("memories"):
         system += "\n\n" + memory_block(state["memories"])
-    budget = ctx.context_window - ANSWER_RESERVE - ctx.counter.count(system)
+    budget = ctx.context_window - ANSWER_RESERVE - ctx.text_tokens(system)
     kept: list[BaseMessage] = []
     for message in reversed(state["messages"]):
         budget -= ctx.tokens(message)
