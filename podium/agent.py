@@ -231,7 +231,8 @@ class Agent:
                 durability=self.settings.durability,
             ):
                 if mode == "values":
-                    final = chunk
+                    if isinstance(chunk, dict):
+                        final = chunk
                     continue
                 now = time.perf_counter()
                 for node in chunk:

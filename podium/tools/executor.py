@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -173,6 +175,37 @@ class Executor:
         kwargs = tool.bind(arguments, context)
         if tool.is_async:
             return await tool.function(**kwargs)
-        # A sync tool runs in a worker thread; on timeout the await is cancelled, the thread
-        # finishes on its own (Python cannot kill it).
-        return await asyncio.to_thread(tool.function, **kwargs)
+        return await run_in_thread(tool.function, kwargs)
+
+
+async def run_in_thread(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """Run a sync function on a daemon thread of its own and await its result.
+
+    Not the loop's default executor: a call that hangs past its timeout is abandoned (Python
+    cannot kill a thread), and ``asyncio.run`` would wait for every executor thread at exit,
+    while a daemon thread holds up neither the caller nor other tools.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(value: Any = None, error: BaseException | None = None) -> None:
+        if future.done():  # the caller timed out and moved on
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def target() -> None:
+        try:
+            value = context.run(function, **kwargs)
+        except BaseException as error:  # handed to the awaiting coroutine, not lost
+            outcome: tuple[Any, BaseException | None] = (None, error)
+        else:
+            outcome = (value, None)
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=target, name=f"podium-tool-{function.__name__}", daemon=True).start()
+    return await future

@@ -275,3 +275,23 @@ def test_human_message_is_the_request() -> None:
     agent(model).invoke("exact words")
     assert isinstance(model.calls[0].messages[-1], HumanMessage)
     assert model.calls[0].messages[-1].content == "exact words"
+
+
+def test_a_hanging_sync_tool_does_not_hold_up_the_caller() -> None:
+    import threading
+
+    release = threading.Event()
+
+    @tool(timeout=0.2)
+    def stuck() -> str:
+        """Block until released."""
+        release.wait(30)
+        return "late"
+
+    model = ScriptedChatModel(turns=[calls(call("stuck")), answer_with_results])
+    started = time.perf_counter()
+    result = agent(model, stuck).invoke("go")
+    elapsed = time.perf_counter() - started
+    release.set()
+    assert result.tool_calls[0]["status"] == "timeout"
+    assert elapsed < 10, f"invoke waited {elapsed:.1f}s for an abandoned tool thread"
