@@ -79,6 +79,7 @@ def main_options(
 def _agent(memory: bool) -> Agent:
     from podium.agent import Agent
     from podium.config import Settings
+    from podium.planner.models import resolve_model
 
     settings = Settings.load()
     store = None
@@ -86,7 +87,8 @@ def _agent(memory: bool) -> Agent:
         from podium.memory.store import MemoryStore
 
         store = MemoryStore(settings.ensure_home() / "memory")
-    agent = Agent(settings=settings, memory=store, builtins=True)
+    model = resolve_model(settings, store.embedder if store else None)
+    agent = Agent(settings=settings, model=model, memory=store, builtins=True)
     for problem in agent.registry.load_plugins():
         _stderr().print(f"[yellow]warning:[/] {problem}", highlight=False)
     if agent.uses_router:

@@ -109,3 +109,34 @@ def test_a_broken_memory_does_not_stop_the_run(tmp_path: Path) -> None:
         e for e in result.events if isinstance(e, MemoryUsed) and e.operation == "unavailable"
     ]
     assert failures and "cannot be opened" in failures[0].detail
+
+
+def test_router_with_the_embedder_rejects_what_only_shares_words() -> None:
+    from podium.memory.embeddings import MiniLMEmbedder
+    from podium.planner.models.router import RouterChatModel
+    from podium.tools.builtin import calculator, current_time
+    from podium.tools.registry import tool
+
+    @tool
+    def city_population(city: str) -> int:
+        """Get the number of people living in a city.
+
+        Args:
+            city: The city name.
+        """
+        return 1
+
+    schemas = [t.openai_schema() for t in (city_population, calculator, current_time)]
+    lexical, semantic = RouterChatModel(), RouterChatModel(embedder=MiniLMEmbedder())
+
+    def routed(model: RouterChatModel, request: str) -> list[str]:
+        return [c["name"] for c in model.plan(request, schemas).tool_calls]
+
+    for off_topic in (
+        "What time does the city council meet?",
+        "Tell me about the history of the city of Rome",
+    ):
+        assert routed(lexical, off_topic) != []  # shared words fool the lexical score
+        assert routed(semantic, off_topic) == []
+    on_topic = "How many inhabitants does the city of Lyon have?"
+    assert routed(semantic, on_topic) == routed(lexical, on_topic) == ["city_population"]

@@ -9,13 +9,18 @@ from podium.config import Settings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from podium.memory.embeddings import Embedder
 
-def resolve_model(settings: Settings) -> BaseChatModel:
-    """The configured chat model, or the offline router model when none is configured."""
+
+def resolve_model(settings: Settings, embedder: Embedder | None = None) -> BaseChatModel:
+    """The configured chat model, or the offline router model when none is configured.
+
+    The router routes semantically with ``embedder`` when one is given (the memory's).
+    """
     if settings.uses_router:
         from podium.planner.models.router import RouterChatModel
 
-        return RouterChatModel()
+        return RouterChatModel(embedder=embedder)
     from podium.planner.models.openai import openai_chat_model
 
     return openai_chat_model(settings)

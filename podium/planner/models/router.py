@@ -27,6 +27,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field, PrivateAttr
 
 from podium.planner.models.router_args import Filled, fill_arguments
 from podium.planner.models.router_text import ToolProfile, idf, score, words
@@ -46,10 +47,18 @@ def _new_id() -> str:
 
 
 class RouterChatModel(BaseChatModel):
-    """Offline deterministic chat model that routes requests to tools by lexical similarity."""
+    """Offline deterministic chat model that routes requests to tools by similarity.
+
+    Lexical by default. Given an embedder (the memory's), it adds the cosine similarity
+    between the clause and each tool's name and description, and uses ``semantic_threshold``:
+    chosen on BFCL simple_python and irrelevance, checked on BFCL multiple (BENCHMARKS.md).
+    """
 
     threshold: float = 0.25
     evidence_weight: float = 0.3
+    embedder: Any = Field(default=None, exclude=True)
+    semantic_threshold: float = 0.85
+    _vectors: dict[str, list[float]] = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -125,8 +134,29 @@ class RouterChatModel(BaseChatModel):
         ]
         if not scored:
             return None
+        threshold = self.threshold
+        if self.embedder is not None:
+            similarities = self._similarities(text, [schemas[p.name] for p in profiles])
+            scored = [(s + sim, n, p) for (s, n, p), sim in zip(scored, similarities, strict=True)]
+            threshold = self.semantic_threshold
         best_score, _, best = max(scored, key=lambda item: (item[0], item[1]))
-        return best if best_score >= self.threshold else None
+        return best if best_score >= threshold else None
+
+    def _vector(self, text: str) -> list[float]:
+        if text not in self._vectors:
+            if len(self._vectors) > 4096:  # bounded: tool texts recur, requests do not
+                self._vectors.clear()
+            self._vectors[text] = self.embedder.embed([text])[0]
+        return self._vectors[text]
+
+    def _similarities(self, text: str, functions: list[dict[str, Any]]) -> list[float]:
+        query = self._vector(text)
+        similarities = []
+        for function in functions:
+            name = function["name"].replace("_", " ").replace("-", " ")
+            tool = self._vector(f"{name}: {function.get('description', '')}")
+            similarities.append(sum(a * b for a, b in zip(query, tool, strict=True)))
+        return similarities
 
     def _match(
         self,
