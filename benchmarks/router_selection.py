@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.memory.embeddings import MiniLMEmbedder
-from podium.planner.models.router import RouterChatModel
-from podium.planner.models.router_text import ToolProfile, idf
+from podium.planner.models.router import RouterChatModel, ToolCatalog
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bfcl"
 CATEGORIES = ("simple_python", "multiple", "irrelevance")
@@ -58,9 +57,7 @@ def selection(
 ) -> float:
     right = 0
     for request, tools, expected in data:
-        profiles = [ToolProfile.of(t) for t in tools]
-        schemas = {p.name: t["function"] for p, t in zip(profiles, tools, strict=True)}
-        chosen = router._best(request, profiles, idf(profiles), schemas)
+        chosen = router.choose(request, ToolCatalog.of(tools))
         right += (chosen.name if chosen else None) == expected
     return right / len(data)
 

@@ -7,11 +7,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from podium.config import Price
 from podium.errors import ConfigError
@@ -125,27 +125,31 @@ class TokenCounter:
 
 
 def trim_history(
-    messages: Sequence[BaseMessage], counter: TokenCounter, budget: int
+    messages: Sequence[BaseMessage], count: Callable[[BaseMessage], int], budget: int
 ) -> list[BaseMessage]:
     """Keep system messages and the newest turns that fit ``budget`` tokens.
 
-    A tool message is never kept without the AI message that asked for it, since chat APIs
-    reject orphaned tool results: the cut moves forward to the next human or AI turn.
+    ``count`` gives one message's tokens (the planner passes a cached count). The newest
+    message is always kept: without it the model would answer an older turn. The kept
+    history starts at a user turn, so no answer or tool result is kept without what asked
+    for it (chat APIs reject orphaned tool results).
     """
     system = [m for m in messages if isinstance(m, SystemMessage)]
     rest = [m for m in messages if not isinstance(m, SystemMessage)]
-    used = counter.count_messages(system)
+    used = sum(count(m) for m in system)
     kept: list[BaseMessage] = []
     for message in reversed(rest):
-        cost = counter.count_message(message)
-        if used + cost > budget:
+        cost = count(message)
+        if used + cost > budget and kept:  # the newest message goes in whatever it costs
             break
         kept.append(message)
         used += cost
     kept.reverse()
-    while kept and isinstance(kept[0], ToolMessage):
-        kept.pop(0)
-    return system + kept
+    start = next((i for i, m in enumerate(kept) if isinstance(m, HumanMessage)), None)
+    if start is None:  # not even the latest request fits with what followed it: send that
+        latest = max((i for i, m in enumerate(rest) if isinstance(m, HumanMessage)), default=0)
+        return system + list(rest[latest:])
+    return system + kept[start:]
 
 
 def context_window(model: str, configured: int | None) -> int:

@@ -48,13 +48,6 @@ class RunContext:
     # Token counts by message id, so a long thread is not re-counted every round.
     token_cache: dict[str, int] = field(default_factory=dict)
 
-    def text_tokens(self, text: str) -> int:
-        """Tokens of a text that recurs every round (the system prompt), counted once."""
-        key = f"text:{hash(text)}"
-        if key not in self.token_cache:
-            self.token_cache[key] = self.counter.count(text)
-        return self.token_cache[key]
-
     def tokens(self, message: BaseMessage) -> int:
         """Tokens of one message, counted once per message id."""
         key = message.id

@@ -10,7 +10,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from langgraph.runtime import Runtime
 
-from podium.planner.budget import cost_usd
+from podium.planner.budget import cost_usd, trim_history
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.prompts import memory_block
@@ -92,17 +92,12 @@ def _prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
     system = ctx.system_prompt
     if state.get("memories"):
         system += "\n\n" + memory_block(state["memories"])
-    budget = ctx.context_window - ANSWER_RESERVE - ctx.text_tokens(system)
-    kept: list[BaseMessage] = []
-    for message in reversed(state["messages"]):
-        budget -= ctx.tokens(message)
-        if budget < 0:
-            break
-        kept.append(message)
-    kept.reverse()
-    while kept and isinstance(kept[0], ToolMessage):  # never a result without its request
-        kept.pop(0)
-    return [SystemMessage(content=system), *kept]
+    # One id for the run's system prompt (fixed within a run), so it is counted once.
+    messages = [
+        SystemMessage(content=system, id=f"system-{ctx.tracer.trace_id}"),
+        *state["messages"],
+    ]
+    return trim_history(messages, ctx.tokens, ctx.context_window - ANSWER_RESERVE)
 
 
 def _pending(reply: AIMessage) -> list[PendingCall]:

@@ -45,7 +45,7 @@ def test_trimming_keeps_the_newest_turns_and_never_orphans_a_tool_result() -> No
         ToolMessage("result " * 50, tool_call_id="c"),
         HumanMessage("new question"),
     ]
-    kept = trim_history(messages, counter, budget=60)
+    kept = trim_history(messages, counter.count_message, budget=60)
     assert [type(m).__name__ for m in kept] == ["SystemMessage", "HumanMessage"]
     assert kept[-1].content == "new question"
 

@@ -295,3 +295,13 @@ def test_a_hanging_sync_tool_does_not_hold_up_the_caller() -> None:
     release.set()
     assert result.tool_calls[0]["status"] == "timeout"
     assert elapsed < 10, f"invoke waited {elapsed:.1f}s for an abandoned tool thread"
+
+
+def test_old_turns_are_trimmed_to_fit_the_context_window() -> None:
+    settings = Settings.load(context_window=2000)  # 1024 of it reserved for the reply
+    first, second = "alpha " * 600, "omega " * 600
+    agent(ScriptedChatModel(turns=["ok"]), settings=settings).invoke(first, thread_id="t")
+    model = ScriptedChatModel(turns=["ok"])
+    agent(model, settings=settings).invoke(second, thread_id="t")
+    sent = [m.content for m in model.calls[0].messages if m.type != "system"]
+    assert sent == [second]

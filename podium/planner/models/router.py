@@ -12,6 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -99,14 +100,11 @@ class RouterChatModel(BaseChatModel):
         self, request: str, tools: list[dict[str, Any]], memories: list[str] | None = None
     ) -> AIMessage:
         """The calls for ``request``: one per clause that matches a tool, or a direct answer."""
-        profiles = [ToolProfile.of(t) for t in tools]
-        schemas = {p.name: t.get("function", t) for p, t in zip(profiles, tools, strict=True)}
-        weights = idf(profiles)
+        catalog = ToolCatalog.of(tools)
         tool_calls: list[dict[str, Any]] = []
         unfilled: list[str] = []
         for clause in _clauses(request):
-            for part in self._split_if_each_matches(clause, profiles, weights, schemas):
-                match = self._match(part, profiles, weights, schemas)
+            for match in self._matches(clause, catalog):
                 if match is None:
                     continue
                 name, filled = match
@@ -120,23 +118,25 @@ class RouterChatModel(BaseChatModel):
             return AIMessage(content="", tool_calls=tool_calls)
         return AIMessage(content=_no_tool_answer(request, unfilled, memories or []))
 
-    def _best(
-        self,
-        text: str,
-        profiles: list[ToolProfile],
-        weights: dict[str, float],
-        schemas: dict[str, dict[str, Any]],
-    ) -> ToolProfile | None:
+    def choose(self, text: str, catalog: ToolCatalog) -> ToolProfile | None:
+        """The tool that best matches ``text``, if it scores above the threshold."""
         request_words = words(text)
         scored = [
-            (score(request_words, p, weights) + self._evidence(text, schemas[p.name]), p.name, p)
-            for p in profiles
+            (
+                score(request_words, p, catalog.weights)
+                + self._evidence(text, catalog.schemas[p.name]),
+                p.name,
+                p,
+            )
+            for p in catalog.profiles
         ]
         if not scored:
             return None
         threshold = self.threshold
         if self.embedder is not None:
-            similarities = self._similarities(text, [schemas[p.name] for p in profiles])
+            similarities = self._similarities(
+                text, [catalog.schemas[p.name] for p in catalog.profiles]
+            )
             scored = [(s + sim, n, p) for (s, n, p), sim in zip(scored, similarities, strict=True)]
             threshold = self.semantic_threshold
         best_score, _, best = max(scored, key=lambda item: (item[0], item[1]))
@@ -158,18 +158,12 @@ class RouterChatModel(BaseChatModel):
             similarities.append(sum(a * b for a, b in zip(query, tool, strict=True)))
         return similarities
 
-    def _match(
-        self,
-        text: str,
-        profiles: list[ToolProfile],
-        weights: dict[str, float],
-        schemas: dict[str, dict[str, Any]],
-    ) -> tuple[str, Filled] | None:
+    def _match(self, text: str, catalog: ToolCatalog) -> tuple[str, Filled] | None:
         """The best tool for ``text`` and the arguments found for it, or None."""
-        best = self._best(text, profiles, weights, schemas)
+        best = self.choose(text, catalog)
         if best is None:
             return None
-        parameters = schemas[best.name].get("parameters", {})
+        parameters = catalog.schemas[best.name].get("parameters", {})
         return best.name, fill_arguments(parameters, text, _topic(text, best))
 
     def _evidence(self, text: str, schema: dict[str, Any]) -> float:
@@ -177,20 +171,30 @@ class RouterChatModel(BaseChatModel):
         filled = fill_arguments(schema.get("parameters", {}), text)
         return self.evidence_weight if filled.strong and not filled.missing else 0.0
 
-    def _split_if_each_matches(
-        self,
-        clause: str,
-        profiles: list[ToolProfile],
-        weights: dict[str, float],
-        schemas: dict[str, dict[str, Any]],
-    ) -> list[str]:
+    def _matches(self, clause: str, catalog: ToolCatalog) -> list[tuple[str, Filled] | None]:
+        """One match per part of ``clause``: its " and "/"," parts when each fills a call."""
         parts = [p for p in _WEAK_SPLIT.split(clause) if p.strip()]
-        if len(parts) < 2:
-            return [clause]
-        matches = [self._match(p, profiles, weights, schemas) for p in parts]
-        if all(m is not None and not m[1].missing for m in matches):
-            return parts
-        return [clause]
+        if len(parts) > 1:
+            matches = [self._match(p, catalog) for p in parts]
+            if all(m is not None and not m[1].missing for m in matches):
+                return matches
+        return [self._match(clause, catalog)]
+
+
+@dataclass(frozen=True)
+class ToolCatalog:
+    """The tools of one request as the router scores them: profiles, word weights, schemas."""
+
+    profiles: list[ToolProfile]
+    weights: dict[str, float]
+    schemas: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, tools: list[dict[str, Any]]) -> ToolCatalog:
+        """Build the catalog from OpenAI-format tool schemas."""
+        profiles = [ToolProfile.of(t) for t in tools]
+        schemas = {p.name: t.get("function", t) for p, t in zip(profiles, tools, strict=True)}
+        return cls(profiles, idf(profiles), schemas)
 
 
 def _clauses(request: str) -> list[str]:
