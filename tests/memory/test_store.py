@@ -140,3 +140,7 @@ def test_router_with_the_embedder_rejects_what_only_shares_words() -> None:
         assert routed(semantic, off_topic) == []
     on_topic = "How many inhabitants does the city of Lyon have?"
     assert routed(semantic, on_topic) == routed(lexical, on_topic) == ["city_population"]
+    # a value only one tool's parameter takes still decides, as in the lexical mode
+    arithmetic = "What is 17 * (3 + 4)? Then what time is it in Europe/Paris?"
+    assert routed(semantic, arithmetic) == routed(lexical, arithmetic)
+    assert routed(semantic, arithmetic) == ["calculator", "current_time"]

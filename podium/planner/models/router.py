@@ -59,6 +59,7 @@ class RouterChatModel(BaseChatModel):
     evidence_weight: float = 0.3
     embedder: Any = Field(default=None, exclude=True)
     semantic_threshold: float = 0.85
+    semantic_evidence_weight: float = 0.7
     _vectors: dict[str, list[float]] = PrivateAttr(default_factory=dict)
 
     @property
@@ -119,27 +120,32 @@ class RouterChatModel(BaseChatModel):
         return AIMessage(content=_no_tool_answer(request, unfilled, memories or []))
 
     def choose(self, text: str, catalog: ToolCatalog) -> ToolProfile | None:
-        """The tool that best matches ``text``, if it scores above the threshold."""
+        """The tool that best matches ``text``, if it scores above the threshold.
+
+        The score adds the word match, a credit when the text holds values only this tool's
+        parameters take (an expression, an email...), and with an embedder the cosine
+        similarity; the credit and the threshold are set per mode (BENCHMARKS.md).
+        """
+        semantic = self.embedder is not None
+        credit = self.semantic_evidence_weight if semantic else self.evidence_weight
         request_words = words(text)
-        scored = [
-            (
-                score(request_words, p, catalog.weights)
-                + self._evidence(text, catalog.schemas[p.name]),
-                p.name,
-                p,
-            )
+        scores = [
+            score(request_words, p, catalog.weights)
+            + (credit if self._has_evidence(text, catalog.schemas[p.name]) else 0.0)
             for p in catalog.profiles
         ]
-        if not scored:
+        if not scores:
             return None
-        threshold = self.threshold
-        if self.embedder is not None:
+        if semantic:
             similarities = self._similarities(
                 text, [catalog.schemas[p.name] for p in catalog.profiles]
             )
-            scored = [(s + sim, n, p) for (s, n, p), sim in zip(scored, similarities, strict=True)]
-            threshold = self.semantic_threshold
-        best_score, _, best = max(scored, key=lambda item: (item[0], item[1]))
+            scores = [s + sim for s, sim in zip(scores, similarities, strict=True)]
+        threshold = self.semantic_threshold if semantic else self.threshold
+        best_score, _, best = max(
+            zip(scores, (p.name for p in catalog.profiles), catalog.profiles, strict=True),
+            key=lambda item: (item[0], item[1]),
+        )
         return best if best_score >= threshold else None
 
     def _vector(self, text: str) -> list[float]:
@@ -166,10 +172,11 @@ class RouterChatModel(BaseChatModel):
         parameters = catalog.schemas[best.name].get("parameters", {})
         return best.name, fill_arguments(parameters, text, _topic(text, best))
 
-    def _evidence(self, text: str, schema: dict[str, Any]) -> float:
-        """Credit for values in the text that only this tool's parameters take."""
+    @staticmethod
+    def _has_evidence(text: str, schema: dict[str, Any]) -> bool:
+        """Whether the text holds values only this tool's parameters take, filling them all."""
         filled = fill_arguments(schema.get("parameters", {}), text)
-        return self.evidence_weight if filled.strong and not filled.missing else 0.0
+        return bool(filled.strong) and not filled.missing
 
     def _matches(self, clause: str, catalog: ToolCatalog) -> list[tuple[str, Filled] | None]:
         """One match per part of ``clause``: its " and "/"," parts when each fills a call."""
