@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
+    from podium.audit import AuditLog
     from podium.guardrails.screens import Screens
     from podium.memory.store import MemoryStore
+    from podium.otel import OTelSink
     from podium.planner.context import RunContext
     from podium.planner.state import RunState
 
@@ -59,6 +61,7 @@ class RunResult(BaseModel):
     thread_id: str
     model: str
     events: list[AnyEvent]
+    warnings: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -100,6 +103,8 @@ class Agent:
         self.limits = limits or Limits(self.settings.max_steps, self.settings.max_seconds)
         self.sandbox = sandbox or self.settings.home_dir / "sandbox"
         self.sinks = list(sinks)
+        self._audit: AuditLog | None = None
+        self._otel: OTelSink | None = None
         self.registry = ToolRegistry()
         if builtins:
             from podium.tools.builtin import builtin_tools
@@ -194,7 +199,8 @@ class Agent:
         self.sandbox.mkdir(parents=True, exist_ok=True)
         thread = thread_id or uuid.uuid4().hex
         who = principal or Principal.local()
-        tracer = Tracer(uuid.uuid4().hex, [*self.sinks, *sinks])
+        tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(home), *self.sinks, *sinks])
+        dropped_before = self._audit.dropped if self._audit else 0
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
@@ -244,7 +250,33 @@ class Agent:
                         )
                     )
                 mark = now
-        return self._result(final, thread, tracer, started)
+        result = self._result(final, thread, tracer, started)
+        if self._audit is not None:
+            await asyncio.to_thread(self._audit.flush)
+            lost = self._audit.dropped - dropped_before
+            if lost:
+                result.warnings.append(
+                    f"audit log {self._audit.path}: {self._audit.failure}; "
+                    f"{lost} event(s) of this run not recorded"
+                )
+        return result
+
+    def _standard_sinks(self, home: Path) -> list[Sink]:
+        """The audit log (on by default) and OpenTelemetry export (when configured)."""
+        sinks: list[Sink] = []
+        if self.settings.audit:
+            if self._audit is None:
+                from podium.audit import audit_log
+
+                self._audit = audit_log(home / "audit")
+            sinks.append(self._audit.write)
+        if self.settings.otlp_endpoint:
+            if self._otel is None:
+                from podium.otel import OTelSink
+
+                self._otel = OTelSink.to_endpoint(self.settings.otlp_endpoint)
+            sinks.append(self._otel)
+        return sinks
 
     def _result(
         self, state: dict[str, Any], thread: str, tracer: Tracer, started: float
@@ -252,12 +284,18 @@ class Agent:
         usage = state.get("usage") or {}
         answer = state.get("answer") or ""
         stop_reason = state.get("stop_reason") or "error"
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
         tracer.emit(
             RunFinished(
                 trace_id=tracer.trace_id,
                 stop_reason=stop_reason,
                 steps=state.get("step", 0),
                 answer=answer,
+                model=self.model_name,
+                duration_ms=latency_ms,
+                input_tokens=usage.get("input_tokens", 0),
+                output_tokens=usage.get("output_tokens", 0),
+                cost_usd=round(usage.get("cost_usd", 0.0), 8),
             )
         )
         return RunResult(
@@ -270,7 +308,7 @@ class Agent:
                 cost_usd=round(usage.get("cost_usd", 0.0), 8),
                 model_calls=usage.get("model_calls", 0),
                 steps=state.get("step", 0),
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                latency_ms=latency_ms,
             ),
             trace_id=tracer.trace_id,
             thread_id=thread,

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -196,6 +197,74 @@ def tools(
         print(json.dumps(agent.registry.schemas(), indent=2))
         return
     Console().print(tools_table(agent.registry))
+
+
+trace_app = typer.Typer(help="Runs recorded in the audit log.", no_args_is_help=True)
+app.add_typer(trace_app, name="trace")
+
+
+def _audit_directory() -> Path:
+    from podium.config import Settings
+
+    return Settings.load().home_dir / "audit"
+
+
+@trace_app.command("list")
+@handles_errors
+def trace_list(
+    limit: Annotated[int, typer.Option(help="Show the newest N runs.")] = 20,
+) -> None:
+    """List recorded runs, newest last."""
+    from rich.console import Console
+
+    from podium.trace_views import load_runs, runs_table
+
+    Console().print(runs_table(load_runs(_audit_directory())[-limit:]))
+
+
+@trace_app.command("show")
+@handles_errors
+def trace_show(
+    run_id: Annotated[str, typer.Argument(help="A trace id, or its first characters.")],
+) -> None:
+    """Show one run as a tree: nodes with timings, model calls with tokens and cost."""
+    from rich.console import Console
+
+    from podium.trace_views import find_run, load_runs, run_tree
+
+    Console().print(run_tree(find_run(load_runs(_audit_directory()), run_id)))
+
+
+@trace_app.command("verify")
+@handles_errors
+def trace_verify() -> None:
+    """Check the audit log's hash chain: any edited, inserted or deleted record is named."""
+    from rich.console import Console
+
+    from podium.audit import verify
+
+    result = verify(_audit_directory())
+    console = Console(soft_wrap=True)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for problem in result.problems:
+        console.print(f"[red]broken:[/] {problem}", highlight=False)
+    verdict = "intact" if result.intact else "TAMPERED"
+    console.print(f"{result.records} records checked: {verdict}")
+    raise typer.Exit(0 if result.intact else 1)
+
+
+@app.command()
+@handles_errors
+def stats() -> None:
+    """Runs, success rate, latency, tokens and cost by model and tool, guard decisions."""
+    from rich.console import Console
+
+    from podium.trace_views import load_runs, stats_tables
+
+    console = Console()
+    for table in stats_tables(load_runs(_audit_directory())):
+        console.print(table)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ or ``$PODIUM_CONFIG``.
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -70,6 +71,10 @@ class Settings(BaseSettings):
         "cl100k, so counting never downloads.",
     )
     memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
+    audit: bool = Field(default=True, description="Keep the audit log under the home dir.")
+    otlp_endpoint: str | None = Field(
+        default=None, description="Export traces to this OTLP/HTTP endpoint (off when unset)."
+    )
     durability: Literal["sync", "async", "exit"] = Field(
         default="async",
         description="When checkpoints are written: before the next node starts (sync), "
@@ -131,7 +136,8 @@ class Settings(BaseSettings):
         home = self.home_dir
         try:
             home.mkdir(parents=True, exist_ok=True)
-            probe = home / ".write-test"
+            # One probe per process and thread: processes sharing a home run this at once.
+            probe = home / f".write-test-{os.getpid()}-{threading.get_ident()}"
             probe.write_text("ok")
             probe.unlink()
         except OSError as error:

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from podium.guardrails.patterns import redact
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,6 +48,7 @@ class ModelCalled(Event):
     step: int
     input_tokens: int
     output_tokens: int
+    cost_usd: float = 0.0
     latency_ms: float
     tool_calls: list[str]
 
@@ -91,13 +94,26 @@ class MemoryUsed(Event):
     detail: str = ""
 
 
+class RunStopped(Event):
+    """A run ended before its answer: a limit, a blocked request, a model failure."""
+
+    kind: Literal["run_stopped"] = "run_stopped"
+    reason: str
+    detail: str
+
+
 class RunFinished(Event):
-    """A run ended; ``stop_reason`` says why."""
+    """A run ended; ``stop_reason`` says why, with what it consumed."""
 
     kind: Literal["run_finished"] = "run_finished"
     stop_reason: str
     steps: int
     answer: str
+    model: str = ""
+    duration_ms: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
 
 
 AnyEvent = Annotated[
@@ -108,6 +124,7 @@ AnyEvent = Annotated[
     | GuardDecided
     | PolicyDecided
     | MemoryUsed
+    | RunStopped
     | RunFinished,
     Field(discriminator="kind"),
 ]
@@ -120,8 +137,27 @@ def digest(arguments: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
+def redacted(event: Event) -> Event:
+    """The event with secrets and personal data in its text fields replaced by [KIND]."""
+    changes: dict[str, Any] = {}
+    for name, value in event:
+        if isinstance(value, str) and value:
+            text, found = redact(value)
+            if found:
+                changes[name] = text
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            texts = [redact(item)[0] for item in value]
+            if texts != value:
+                changes[name] = texts
+    return event.model_copy(update=changes) if changes else event
+
+
 class Tracer:
-    """Collects one run's events and forwards each to the sinks; a failing sink is logged."""
+    """Collects one run's events and forwards each to the sinks; a failing sink is logged.
+
+    Every event is redacted once, here, so that no sink (and no RunResult) holds secrets or
+    personal data in clear.
+    """
 
     def __init__(self, trace_id: str, sinks: list[Sink] | None = None) -> None:
         self.trace_id = trace_id
@@ -129,7 +165,8 @@ class Tracer:
         self.sinks = list(sinks or [])
 
     def emit(self, event: Event) -> None:
-        """Record ``event`` and pass it to every sink."""
+        """Record ``event`` (redacted) and pass it to every sink."""
+        event = redacted(event)
         self.events.append(event)
         for sink in self.sinks:
             try:

@@ -53,3 +53,27 @@ def test_model_without_key_or_url_is_a_clear_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PODIUM_MODEL", "gpt-4o")
     with pytest.raises(ConfigError, match="needs OPENAI_API_KEY or OPENAI_BASE_URL"):
         resolve_model(Settings.load())
+
+
+def test_concurrent_runs_can_prepare_a_new_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    failures: list[Exception] = []
+
+    def prepare(settings: Settings) -> None:
+        try:
+            settings.ensure_home()
+        except Exception as error:
+            failures.append(error)
+
+    for round_ in range(50):
+        monkeypatch.setenv("PODIUM_HOME", str(tmp_path / f"home-{round_}"))
+        settings = Settings.load()
+        threads = [threading.Thread(target=prepare, args=(settings,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []

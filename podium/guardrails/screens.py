@@ -47,19 +47,19 @@ class Screens:
     def default(cls) -> Screens:
         """Podium's default checks at every boundary.
 
-        Injection is blocked on input and tool output, PII redacted in tool output and the
-        answer, sizes bounded everywhere.
+        Injection is blocked on input and tool output, secrets and personal data redacted in
+        tool output and the answer, sizes bounded everywhere.
         """
-        from podium.guardrails.validators import PII, PromptInjection, SizeLimit
+        from podium.guardrails.validators import PII, PromptInjection, Secrets, SizeLimit
 
         size = Check(SizeLimit(max_chars=100_000), "block")
         injection = Check(PromptInjection(), "block")
-        pii = Check(PII(), "fix")
+        pii, secrets = Check(PII(), "fix"), Check(Secrets(), "fix")
         return cls(
             input=[size, injection],
             arguments=[],
-            output=[Check(SizeLimit(max_chars=20_000), "fix"), injection, pii],
-            answer=[pii],
+            output=[Check(SizeLimit(max_chars=20_000), "fix"), injection, secrets, pii],
+            answer=[secrets, pii],
         )
 
     def run(self, boundary: Boundary, subject: str, text: str) -> tuple[Verdict, GuardDecision]:

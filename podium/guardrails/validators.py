@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from podium.guardrails.patterns import PERSONAL, redact
 from podium.privacy import quiet_guardrails
 
 quiet_guardrails()
@@ -72,47 +73,24 @@ class PromptInjection(Validator):
         return FailResult(error_message="possible prompt injection: " + "; ".join(reasons))
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        number = int(char)
-        if index % 2 == 1:
-            number = number * 2 - 9 if number > 4 else number * 2
-        total += number
-    return total % 10 == 0
-
-
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
-_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
-_SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
-# Not part of a longer run of digit groups (a card number, an account number).
-_PHONE = re.compile(
-    r"(?<![\w-])(?<!\d )\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]\d{3,4}(?![\w-])(?! ?\d)"
-)
-
-
 @register_validator(name="podium/pii", data_type="string")
 class PII(Validator):
     """Finds emails, phone numbers, payment cards (Luhn-checked) and US SSNs; fixes by redacting."""
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
-        text = str(value)
-        found: list[str] = []
-
-        def redact(kind: str) -> Any:
-            def replace(match: re.Match[str]) -> str:
-                if kind == "card" and not _luhn_ok(re.sub(r"\D", "", match.group())):
-                    return match.group()
-                found.append(kind)
-                return f"[{kind.upper()}]"
-
-            return replace
-
-        fixed = _EMAIL.sub(redact("email"), text)
-        fixed = _CARD.sub(redact("card"), fixed)
-        fixed = _SSN.sub(redact("ssn"), fixed)
-        fixed = _PHONE.sub(redact("phone"), fixed)
+        fixed, found = redact(str(value), PERSONAL)
         if not found:
             return PassResult()
         kinds = ", ".join(sorted(set(found)))
         return FailResult(error_message=f"personal data found: {kinds}", fix_value=fixed)
+
+
+@register_validator(name="podium/secrets", data_type="string")
+class Secrets(Validator):
+    """Finds API keys of the major providers, tokens and private key blocks; fixes by redacting."""
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        fixed, found = redact(str(value), ("secret",))
+        if not found:
+            return PassResult()
+        return FailResult(error_message=f"secrets found: {len(found)}", fix_value=fixed)

@@ -17,13 +17,13 @@ from podium.planner.prompts import memory_block
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.tools.executor import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
-from podium.tracing import MemoryUsed, ModelCalled, PolicyDecided, ToolCalled, digest
+from podium.tracing import MemoryUsed, ModelCalled, PolicyDecided, RunStopped, ToolCalled, digest
 
 Update = dict[str, Any]
 ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
 
 
-def _stop(state: RunState, reason: str, why: str) -> Update:
+def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
     """End the run early with a partial answer built from what this run already did."""
     done = [o for o in state.get("outcomes", []) if o["status"] == "ok"]
     lines = [f"Stopped before finishing: {why.rstrip('.')}."]
@@ -31,6 +31,7 @@ def _stop(state: RunState, reason: str, why: str) -> Update:
         lines.append("Done so far:")
         lines += [f"- {o['name']}: {o['output'][:300]}" for o in done]
     answer = "\n".join(lines)
+    ctx.tracer.emit(RunStopped(trace_id=ctx.tracer.trace_id, reason=reason, detail=why))
     return {
         "messages": [AIMessage(content=answer)],
         "answer": answer,
@@ -48,7 +49,10 @@ async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
     verdict = ctx.screen("input", "request", state["request"])
     if verdict["action"] == "block":
         return _stop(
-            state, "input_blocked", "a guard blocked the request: " + "; ".join(verdict["reasons"])
+            ctx,
+            state,
+            "input_blocked",
+            "a guard blocked the request: " + "; ".join(verdict["reasons"]),
         )
     if verdict["action"] == "fix":
         last = state["messages"][-1]
@@ -145,22 +149,27 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     ctx = runtime.context
     step = state.get("step", 0)
     if step >= ctx.limits.max_steps:
-        return _stop(state, "step_limit", f"the step limit ({ctx.limits.max_steps}) was reached")
+        return _stop(
+            ctx, state, "step_limit", f"the step limit ({ctx.limits.max_steps}) was reached"
+        )
     remaining = ctx.limits.max_seconds - (time.time() - state["started_at"])
     if remaining <= 0:
-        return _stop(state, "time_limit", f"the time limit ({ctx.limits.max_seconds:g}s) passed")
+        return _stop(
+            ctx, state, "time_limit", f"the time limit ({ctx.limits.max_seconds:g}s) passed"
+        )
     prompt = _prompt(ctx, state)
     started = time.perf_counter()
     try:
         reply = await asyncio.wait_for(ctx.model.ainvoke(prompt), timeout=remaining)
     except TimeoutError:
         return _stop(
+            ctx,
             state,
             "time_limit",
             f"the time limit ({ctx.limits.max_seconds:g}s) passed while the model was answering",
         )
     except Exception as error:  # the model's failure ends this run, not the process
-        return _stop(state, "model_error", describe_model_error(error))
+        return _stop(ctx, state, "model_error", describe_model_error(error))
     if not isinstance(reply, AIMessage):
         reply = AIMessage(content=str(reply.content))
     usage = _usage(ctx, state, prompt, reply)
@@ -172,6 +181,7 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
             step=step + 1,
             input_tokens=usage["input_tokens"] - state["usage"]["input_tokens"],
             output_tokens=usage["output_tokens"] - state["usage"]["output_tokens"],
+            cost_usd=usage["cost_usd"] - state["usage"]["cost_usd"],
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             tool_calls=[c["name"] for c in calls],
         )

@@ -106,3 +106,19 @@ def test_answer_is_redacted() -> None:
 def test_screens_without_checks_at_a_boundary_allow() -> None:
     verdict, decision = Screens().run("output", "tool", "anything")
     assert verdict["action"] == "allow" and decision.reasons == []
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "sk-proj-" + "a1B2" * 10,
+        "AKIA" + "ABCDEFGHIJ123456",
+        "ghp_" + "x" * 36,
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+    ],
+)
+def test_secrets_are_redacted(secret: str) -> None:
+    from podium.guardrails.validators import Secrets
+
+    result = Secrets().validate(f"config: {secret} end", {})
+    assert result.outcome == "fail" and result.fix_value == "config: [SECRET] end"

@@ -1,0 +1,216 @@
+"""Runs read back from the audit log: listed, shown as a tree, and summed up as statistics."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+from rich.table import Table
+from rich.tree import Tree
+
+from podium.audit import LOG_NAME, read_records
+from podium.errors import PodiumError
+from podium.tracing import (
+    AnyEvent,
+    Event,
+    GuardDecided,
+    MemoryUsed,
+    ModelCalled,
+    NodeFinished,
+    PolicyDecided,
+    RunFinished,
+    RunStarted,
+    RunStopped,
+    ToolCalled,
+)
+
+_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+@dataclass
+class Run:
+    """One run's events, in the order they happened."""
+
+    trace_id: str
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def started(self) -> RunStarted | None:
+        """The first event, when the log has it."""
+        return next((e for e in self.events if isinstance(e, RunStarted)), None)
+
+    @property
+    def finished(self) -> RunFinished | None:
+        """The last event, when the run got that far."""
+        return next((e for e in reversed(self.events) if isinstance(e, RunFinished)), None)
+
+
+def load_runs(directory: Path) -> list[Run]:
+    """Every run in the audit log, oldest first; unknown event kinds are skipped."""
+    runs: dict[str, Run] = {}
+    for record in read_records(directory / LOG_NAME):
+        try:
+            event = _EVENT.validate_python(record["event"])
+        except ValidationError:
+            continue
+        runs.setdefault(event.trace_id, Run(event.trace_id)).events.append(event)
+    return list(runs.values())
+
+
+def find_run(runs: list[Run], prefix: str) -> Run:
+    """The run whose trace id starts with ``prefix``."""
+    matches = [r for r in runs if r.trace_id.startswith(prefix)]
+    if len(matches) != 1:
+        problem = "no run" if not matches else f"{len(matches)} runs"
+        raise PodiumError(
+            f"{problem} with a trace id starting {prefix!r}", "see 'podium trace list' for the ids"
+        )
+    return matches[0]
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds).strftime("%m-%d %H:%M:%S")
+
+
+def runs_table(runs: list[Run]) -> Table:
+    """One row per run: when, id, model, outcome, steps, time, tokens, cost, request."""
+    table = Table(title=f"{len(runs)} runs")
+    for column in ("started", "trace", "model", "stop", "steps", "ms", "tokens", "usd"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("request", overflow="fold")
+    for run in runs:
+        started, finished = run.started, run.finished
+        table.add_row(
+            _when(run.events[0].time),
+            run.trace_id[:12],
+            started.model if started else "?",
+            finished.stop_reason if finished else "unfinished",
+            str(finished.steps) if finished else "-",
+            f"{finished.duration_ms:.0f}" if finished else "-",
+            f"{finished.input_tokens}+{finished.output_tokens}" if finished else "-",
+            f"{finished.cost_usd:.6f}" if finished else "-",
+            (started.request[:60] if started else ""),
+        )
+    return table
+
+
+def _leaf(event: Event) -> str | None:
+    if isinstance(event, ModelCalled):
+        plan = ", ".join(event.tool_calls) or "answer"
+        return (
+            f"model {event.model} → {plan} [dim]{event.latency_ms:.1f} ms · "
+            f"{event.input_tokens}+{event.output_tokens} tokens · ${event.cost_usd:.6f}[/]"
+        )
+    if isinstance(event, ToolCalled):
+        return f"tool {event.name} {event.status} [dim]{event.duration_ms:.1f} ms[/]"
+    if isinstance(event, GuardDecided):
+        why = f": {'; '.join(event.reasons)}" if event.reasons else ""
+        return f"guard {event.boundary} ({event.subject}) {event.action}{why}"
+    if isinstance(event, PolicyDecided):
+        return f"policy {event.tool} {event.outcome}: {event.reason}"
+    if isinstance(event, MemoryUsed):
+        return f"memory {event.operation} {event.count} {event.detail}".rstrip()
+    if isinstance(event, RunStopped):
+        return f"[yellow]stopped: {event.reason}: {event.detail}[/]"
+    return None
+
+
+def run_tree(run: Run) -> Tree:
+    """The run as a tree: each node with its time, and under it what it did."""
+    finished = run.finished
+    title = f"[bold]run {run.trace_id}[/]"
+    if finished:
+        title += (
+            f" · {finished.model} · {finished.stop_reason} · {finished.steps} steps · "
+            f"{finished.duration_ms:.0f} ms · {finished.input_tokens}+"
+            f"{finished.output_tokens} tokens · ${finished.cost_usd:.6f}"
+        )
+    tree = Tree(title)
+    if run.started:
+        tree.add(f"request: {run.started.request[:200]}")
+    waiting: list[str] = []
+    for event in run.events:
+        if isinstance(event, NodeFinished):
+            branch = tree.add(f"[cyan]{event.node}[/] [dim]{event.duration_ms:.1f} ms[/]")
+            for line in waiting:
+                branch.add(line)
+            waiting = []
+        elif (leaf := _leaf(event)) is not None:
+            waiting.append(leaf)
+    for leaf in waiting:
+        tree.add(leaf)
+    if finished:
+        tree.add(f"answer: {finished.answer[:300]}")
+    return tree
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1]
+
+
+def stats_tables(runs: list[Run]) -> list[Table]:
+    """Runs and outcomes; tokens and cost by model; calls by tool; guard and policy counts."""
+    finished = [f for r in runs if (f := r.finished)]
+    overview = Table(title="runs")
+    for column in ("runs", "answered", "success rate", "p50 ms", "p95 ms", "tokens", "usd"):
+        overview.add_column(column)
+    latencies = sorted(f.duration_ms for f in finished)
+    answered = sum(f.stop_reason == "answered" for f in finished)
+    overview.add_row(
+        str(len(runs)),
+        str(answered),
+        f"{answered / len(finished):.1%}" if finished else "-",
+        f"{_percentile(latencies, 0.5):.0f}" if latencies else "-",
+        f"{_percentile(latencies, 0.95):.0f}" if latencies else "-",
+        str(sum(f.input_tokens + f.output_tokens for f in finished)),
+        f"{sum(f.cost_usd for f in finished):.6f}",
+    )
+    by_model: dict[str, list[ModelCalled]] = defaultdict(list)
+    by_tool: dict[str, list[ToolCalled]] = defaultdict(list)
+    decisions: Counter[str] = Counter()
+    for run in runs:
+        for event in run.events:
+            if isinstance(event, ModelCalled):
+                by_model[event.model].append(event)
+            elif isinstance(event, ToolCalled):
+                by_tool[event.name].append(event)
+            elif isinstance(event, GuardDecided):
+                decisions[f"guard {event.boundary} {event.action}"] += 1
+            elif isinstance(event, PolicyDecided):
+                decisions[f"policy {event.outcome}"] += 1
+    models = Table(title="by model")
+    for column in ("model", "calls", "input tokens", "output tokens", "usd", "p50 ms"):
+        models.add_column(column)
+    for name, calls in sorted(by_model.items()):
+        models.add_row(
+            name,
+            str(len(calls)),
+            str(sum(c.input_tokens for c in calls)),
+            str(sum(c.output_tokens for c in calls)),
+            f"{sum(c.cost_usd for c in calls):.6f}",
+            f"{statistics.median(c.latency_ms for c in calls):.1f}",
+        )
+    tools = Table(title="by tool")
+    for column in ("tool", "calls", "ok", "failed", "p50 ms"):
+        tools.add_column(column)
+    for name, tool_calls in sorted(by_tool.items()):
+        ok = sum(c.status == "ok" for c in tool_calls)
+        tools.add_row(
+            name,
+            str(len(tool_calls)),
+            str(ok),
+            str(len(tool_calls) - ok),
+            f"{statistics.median(c.duration_ms for c in tool_calls):.1f}",
+        )
+    guards = Table(title="guard and policy decisions")
+    guards.add_column("decision")
+    guards.add_column("count")
+    for name, count in sorted(decisions.items()):
+        guards.add_row(name, str(count))
+    return [overview, models, tools, guards]
