@@ -62,13 +62,15 @@ def prebuilt_runner(checkpointer_path: Path | None) -> Runner:
     return run
 
 
-def podium_runner(guards: bool, steps: int, durability: str = "async") -> Runner:
+def podium_runner(
+    guards: bool, steps: int, durability: str = "async", audit: bool = True
+) -> Runner:
     @tool
     def noop(x: int) -> int:
         """Return x."""
         return x
 
-    settings = Settings.load(durability=durability)
+    settings = Settings.load(durability=durability, audit=audit)
 
     async def run(model: ScriptedChatModel) -> None:
         agent = Agent(
@@ -108,11 +110,17 @@ async def main() -> None:
             "prebuilt create_react_agent, SQLite checkpointer": prebuilt_runner(
                 Path(home) / "prebuilt.sqlite"
             ),
-            "podium, guards off (SQLite checkpoints, tracing)": podium_runner(False, options.steps),
-            "podium, full pipeline (guards, SQLite checkpoints, tracing)": podium_runner(
+            "podium, guards off (SQLite checkpoints, audit log)": podium_runner(
+                False, options.steps
+            ),
+            "podium, full pipeline (guards, SQLite checkpoints, audit log)": podium_runner(
                 True, options.steps
             ),
+            "podium, full pipeline, audit log off": podium_runner(True, options.steps, audit=False),
             "podium, full pipeline, durability=exit": podium_runner(True, options.steps, "exit"),
+            "podium, full pipeline, durability=exit, audit log off": podium_runner(
+                True, options.steps, "exit", audit=False
+            ),
         }
         results = {}
         for name, runner in configurations.items():

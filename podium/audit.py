@@ -14,9 +14,8 @@ import hashlib
 import json
 import logging
 import os
-import queue
+import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +31,26 @@ HEAD_NAME = "head.json"
 QUEUE_LIMIT = 10_000
 
 
-def record_hash(seq: int, prev: str, event: dict[str, Any]) -> str:
-    """The hash that chains one record to the one before."""
-    body = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{seq}|{prev}|{body}".encode()).hexdigest()
+WRITE_INTERVAL = 0.2  # seconds: at most this much is lost if the process is killed
+# A record is this line, with the event's JSON exactly as hashed; verify reads it back the same.
+RECORD = re.compile(
+    r'^\{"seq": (\d+), "prev": "([0-9a-f]{64})", "hash": "([0-9a-f]{64})", '
+    r'"event": (\{.*\})\}$'
+)
+
+
+def record_hash(seq: int, prev: str, event_json: str) -> str:
+    """The hash that chains one record to the one before, over the event's exact JSON."""
+    return hashlib.sha256(f"{seq}|{prev}|{event_json}".encode()).hexdigest()
+
+
+def record_line(seq: int, prev: str, event_json: str) -> tuple[str, str]:
+    """The log line for one event, and its hash."""
+    digest = record_hash(seq, prev, event_json)
+    return (
+        f'{{"seq": {seq}, "prev": "{prev}", "hash": "{digest}", "event": {event_json}}}\n',
+        digest,
+    )
 
 
 @dataclass
@@ -65,9 +80,10 @@ def _scan_head(log: Path) -> Head:
 class AuditLog:
     """Appends events to ``audit.jsonl`` from a background thread, in batches, under a lock.
 
-    ``write`` only queues (so a run never waits on the disk); ``flush`` waits until what is
-    queued is written. A failure to write is logged once and counted in ``dropped``, with
-    the first error in ``failure``: nothing is lost silently.
+    ``write`` only appends to a list (a run never waits on the disk, nor wakes a thread per
+    event); the writer wakes every WRITE_INTERVAL seconds, or at once on ``flush``, which
+    the agent calls when a run ends. A failure to write is logged once and counted in
+    ``dropped``, with the first error in ``failure``: nothing is lost silently.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -75,49 +91,61 @@ class AuditLog:
         self.path = directory / LOG_NAME
         self.dropped = 0
         self.failure: str | None = None
-        self._queue: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_LIMIT)
-        self._thread = threading.Thread(target=self._drain, name="podium-audit", daemon=True)
+        self._pending: list[Event] = []
+        self._accepted = 0  # events handed to write()
+        self._settled = 0  # events written or counted as dropped
+        self._lock = threading.Lock()
+        self._settled_changed = threading.Condition()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="podium-audit", daemon=True)
         self._thread.start()
 
     def write(self, event: Event) -> None:
-        """Queue ``event`` for the log (a tracer sink)."""
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            self._fail("the audit queue is full (the disk is too slow or stuck)", 1)
+        """Accept ``event`` for the log (a tracer sink)."""
+        with self._lock:
+            self._accepted += 1
+            if len(self._pending) >= QUEUE_LIMIT:
+                overflow = True
+            else:
+                self._pending.append(event)
+                overflow = False
+        if overflow:
+            self._settle(0, "the audit backlog is full (the disk is too slow or stuck)", 1)
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued is written (or failed); False on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._queue.all_tasks_done:  # Queue.join, with a timeout
-            while self._queue.unfinished_tasks:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._queue.all_tasks_done.wait(remaining)
-        return True
+        """Wait until every event accepted so far is written (or failed); False on timeout."""
+        with self._lock:
+            target = self._accepted
+        self._wake.set()
+        with self._settled_changed:
+            return self._settled_changed.wait_for(lambda: self._settled >= target, timeout)
 
-    def _fail(self, reason: str, count: int) -> None:
-        self.dropped += count
-        if self.failure is None:
-            self.failure = reason
-            logger.warning("audit log %s: %s; events are not being recorded", self.path, reason)
+    def _settle(self, written: int, failure: str | None = None, dropped: int = 0) -> None:
+        if failure is not None:
+            self.dropped += dropped
+            if self.failure is None:
+                self.failure = failure
+                logger.warning(
+                    "audit log %s: %s; events are not being recorded", self.path, failure
+                )
+        with self._settled_changed:
+            self._settled += written + dropped
+            self._settled_changed.notify_all()
 
-    def _drain(self) -> None:
+    def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < 500:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            self._wake.wait(WRITE_INTERVAL)
+            self._wake.clear()
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                continue
             try:
                 self._append(batch)
             except OSError as error:
-                self._fail(error.strerror or str(error), len(batch))
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+                self._settle(0, error.strerror or str(error), len(batch))
+            else:
+                self._settle(len(batch))
 
     def _append(self, events: list[Event]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -132,12 +160,9 @@ class AuditLog:
                     if handle.read(1) != b"\n":  # a record cut short by a crash
                         lines.append(b"\n")
                 for event in events:
-                    data = event.model_dump(mode="json")
-                    seq = head.seq + 1
-                    digest = record_hash(seq, head.hash, data)
-                    record = {"seq": seq, "prev": head.hash, "hash": digest, "event": data}
-                    lines.append(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-                    head = Head(seq, digest)
+                    line, digest = record_line(head.seq + 1, head.hash, event.model_dump_json())
+                    lines.append(line.encode())
+                    head = Head(head.seq + 1, digest)
                 handle.write(b"".join(lines))
                 handle.flush()
                 temporary = self.directory / f".{HEAD_NAME}.{os.getpid()}"
@@ -196,20 +221,19 @@ def verify(directory: Path) -> Verification:
     if lines and lines[-1] == "":
         lines.pop()
     for number, line in enumerate(lines, start=1):
+        match = RECORD.match(line)
         try:
-            record = json.loads(line)
-            seq, prev, digest, event = (
-                record["seq"],
-                record["prev"],
-                record["hash"],
-                record["event"],
-            )
-        except (ValueError, KeyError, TypeError):
+            if match is None:
+                raise ValueError("not a record line")
+            json.loads(match.group(4))
+        except ValueError:
             # A record cut short by a crash was never chained to: the next record links to
             # the one before it. A complete record destroyed later breaks the chain (or the
             # head) and is reported there.
             result.warnings.append(f"line {number}: incomplete record (a crash mid-write?)")
             continue
+        seq, prev, digest = int(match.group(1)), match.group(2), match.group(3)
+        event = match.group(4)
         result.records += 1
         if record_hash(seq, prev, event) != digest:
             result.problems.append(f"line {number} (record {seq}): edited, its hash does not match")
