@@ -9,14 +9,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from podium.agent import Agent, RunResult
+    from podium.agent import Agent
     from podium.config import Settings
     from podium.errors import PodiumError
     from podium.guardrails.policy import Policy, Principal
+    from podium.planner.approvals import Approval
+    from podium.results import RunResult
     from podium.tools.registry import Tool, ToolContext, ToolRegistry, tool
 
 __all__ = [
     "Agent",
+    "Approval",
     "PodiumError",
     "Policy",
     "Principal",
@@ -29,7 +32,8 @@ __all__ = [
 ]
 _HOMES = {
     "Agent": "podium.agent",
-    "RunResult": "podium.agent",
+    "RunResult": "podium.results",
+    "Approval": "podium.planner.approvals",
     "Settings": "podium.config",
     "PodiumError": "podium.errors",
     "Policy": "podium.guardrails.policy",

@@ -7,22 +7,22 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from podium.config import Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy, Principal
+from podium.planner.approvals import Approval
 from podium.planner.budget import Limits, TokenCounter, context_window, encoding_for
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
-from podium.tools.executor import CallOutcome
+from podium.results import RunResult
+from podium.runner import session
 from podium.tools.registry import ToolLike, ToolRegistry
-from podium.tracing import AnyEvent, Event, NodeFinished, RunFinished, RunStarted, Sink, Tracer
+from podium.tracing import Event, RunStarted, Sink, Tracer
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -37,36 +37,6 @@ if TYPE_CHECKING:
     from podium.planner.state import RunState
 
 DEFAULT_GUARDS = "default"
-
-
-class RunUsage(BaseModel):
-    """What one run consumed."""
-
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    model_calls: int
-    steps: int
-    latency_ms: float
-
-
-class RunResult(BaseModel):
-    """The outcome of one run: the answer, why it stopped, the calls made, usage, trace."""
-
-    answer: str
-    stop_reason: str
-    tool_calls: list[CallOutcome]
-    usage: RunUsage
-    trace_id: str
-    thread_id: str
-    model: str
-    events: list[AnyEvent]
-    warnings: list[str] = []
-
-    @property
-    def ok(self) -> bool:
-        """Whether the run ended with an answer (not a limit, a block or an error)."""
-        return self.stop_reason == "answered"
 
 
 class Agent:
@@ -100,7 +70,13 @@ class Agent:
         self.screens: Screens | None = guards
         self.policy = policy or Policy()
         self.system_prompt = system_prompt
-        self.limits = limits or Limits(self.settings.max_steps, self.settings.max_seconds)
+        self.limits = limits or Limits(
+            max_steps=self.settings.max_steps,
+            max_seconds=self.settings.max_seconds,
+            max_tool_calls=self.settings.max_tool_calls,
+            max_tokens=self.settings.max_tokens,
+            max_cost_usd=self.settings.max_cost_usd,
+        )
         self.sandbox = sandbox or self.settings.home_dir / "sandbox"
         self.sinks = list(sinks)
         self._audit: AuditLog | None = None
@@ -189,29 +165,24 @@ class Agent:
     ) -> RunResult:
         """Run one request to its end; the same ``thread_id`` continues a conversation."""
         from langchain_core.messages import HumanMessage
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        from podium.planner.graph import build_graph, recursion_limit
         from podium.planner.state import zero_usage
 
         text = self._check(request)
-        home = self.settings.ensure_home()
-        self.sandbox.mkdir(parents=True, exist_ok=True)
+        home = self._prepare()
         thread = thread_id or uuid.uuid4().hex
         who = principal or Principal.local()
         tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(home), *self.sinks, *sinks])
-        dropped_before = self._audit.dropped if self._audit else 0
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
             )
         )
-        context = self._context(who, thread, tracer)
-        started = time.perf_counter()
         inputs: RunState = {
             "messages": [HumanMessage(content=text)],
             "run_id": tracer.trace_id,
             "request": text,
+            "principal": who.model_dump(mode="json"),
             "started_at": time.time(),
             "step": 0,
             "memories": [],
@@ -221,45 +192,87 @@ class Agent:
             "stop_reason": None,
             "answer": None,
         }
-        config: Any = {
-            "configurable": {"thread_id": thread},
-            "recursion_limit": recursion_limit(self.limits.max_steps),
-        }
-        final: dict[str, Any] = {}
-        async with AsyncSqliteSaver.from_conn_string(str(home / "threads.sqlite")) as saver:
-            graph = build_graph().compile(checkpointer=saver)
-            mark = time.perf_counter()
-            async for mode, chunk in graph.astream(
-                inputs,
-                config,
-                context=context,
-                stream_mode=["updates", "values"],
-                durability=self.settings.durability,
-            ):
-                if mode == "values":
-                    if isinstance(chunk, dict):
-                        final = chunk
-                    continue
-                now = time.perf_counter()
-                for node in chunk:
-                    tracer.emit(
-                        NodeFinished(
-                            trace_id=tracer.trace_id,
-                            node=node,
-                            duration_ms=round((now - mark) * 1000, 3),
-                        )
-                    )
-                mark = now
-        result = self._result(final, thread, tracer, started)
-        if self._audit is not None:
-            await asyncio.to_thread(self._audit.flush)
-            lost = self._audit.dropped - dropped_before
-            if lost:
-                result.warnings.append(
-                    f"audit log {self._audit.path}: {self._audit.failure}; "
-                    f"{lost} event(s) of this run not recorded"
+        async with session(home, self.limits.max_steps, self.settings.durability) as runs:
+            return await runs.run(
+                inputs, thread, self._context(who, thread, tracer), self.model_name, self._audit
+            )
+
+    async def aresume(
+        self,
+        thread_id: str,
+        decisions: dict[str, bool | Approval] | None = None,
+        principal: Principal | None = None,
+    ) -> RunResult:
+        """Continue a thread's run: with decisions on the calls it waits for, or after a crash.
+
+        All pending approvals are decided together. The time limit restarts: waiting for a
+        person does not count against it. The run keeps its principal unless one is given.
+        """
+        from langgraph.types import Command
+
+        home = self._prepare()
+        async with session(home, self.limits.max_steps, self.settings.durability) as runs:
+            config = runs.config(thread_id)
+            snapshot = await runs.graph.aget_state(config)
+            graph_input = await self._resumption(runs, config, snapshot, thread_id, decisions)
+            who = principal or Principal.model_validate(snapshot.values["principal"])
+            tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(home), *self.sinks])
+            tracer.emit(
+                RunStarted(
+                    trace_id=tracer.trace_id,
+                    thread_id=thread_id,
+                    model=self.model_name,
+                    request=str(snapshot.values.get("request", "")),
                 )
-        return result
+            )
+            if graph_input is None:
+                await runs.graph.aupdate_state(config, {"started_at": time.time()})
+            else:
+                graph_input = Command(resume=graph_input, update={"started_at": time.time()})
+            return await runs.run(
+                graph_input,
+                thread_id,
+                self._context(who, thread_id, tracer),
+                self.model_name,
+                self._audit,
+            )
+
+    @staticmethod
+    async def _resumption(
+        runs: Any,
+        config: Any,
+        snapshot: Any,
+        thread_id: str,
+        decisions: dict[str, bool | Approval] | None,
+    ) -> Any:
+        """What resumes the thread: approval decisions, or None to continue after a crash."""
+        from podium.planner.approvals import ApprovalRequest, normalize
+
+        if snapshot.interrupts:
+            requests = [
+                ApprovalRequest.model_validate(r)
+                for i in snapshot.interrupts
+                for r in i.value["approvals"]
+            ]
+            if decisions is None:
+                raise InvalidRequest(
+                    f"thread {thread_id} waits for approval of "
+                    f"{', '.join(r.call_id for r in requests)}",
+                    "pass decisions={call_id: True or False, ...}",
+                )
+            return {k: v.model_dump() for k, v in normalize(requests, decisions).items()}
+        if decisions:
+            raise InvalidRequest(
+                f"thread {thread_id} has no call waiting for approval",
+                "resume without decisions, or start a new run",
+            )
+        if not snapshot.next:
+            state = "finished" if snapshot.values else "never ran"
+            raise InvalidRequest(
+                f"thread {thread_id} has nothing to resume: its last run {state}",
+                "start a new run with invoke()",
+            )
+        return None
 
     def _standard_sinks(self, home: Path) -> list[Sink]:
         """The audit log (on by default) and OpenTelemetry export (when configured)."""
@@ -278,56 +291,25 @@ class Agent:
             sinks.append(self._otel)
         return sinks
 
-    def _result(
-        self, state: dict[str, Any], thread: str, tracer: Tracer, started: float
+    def _prepare(self) -> Path:
+        home = self.settings.ensure_home()
+        self.sandbox.mkdir(parents=True, exist_ok=True)
+        return home
+
+    def resume(
+        self,
+        thread_id: str,
+        decisions: dict[str, bool | Approval] | None = None,
+        principal: Principal | None = None,
     ) -> RunResult:
-        usage = state.get("usage") or {}
-        answer = state.get("answer") or ""
-        stop_reason = state.get("stop_reason") or "error"
-        latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        tracer.emit(
-            RunFinished(
-                trace_id=tracer.trace_id,
-                stop_reason=stop_reason,
-                steps=state.get("step", 0),
-                answer=answer,
-                model=self.model_name,
-                duration_ms=latency_ms,
-                input_tokens=usage.get("input_tokens", 0),
-                output_tokens=usage.get("output_tokens", 0),
-                cost_usd=round(usage.get("cost_usd", 0.0), 8),
-            )
-        )
-        return RunResult(
-            answer=answer,
-            stop_reason=stop_reason,
-            tool_calls=state.get("outcomes") or [],
-            usage=RunUsage(
-                input_tokens=usage.get("input_tokens", 0),
-                output_tokens=usage.get("output_tokens", 0),
-                cost_usd=round(usage.get("cost_usd", 0.0), 8),
-                model_calls=usage.get("model_calls", 0),
-                steps=state.get("step", 0),
-                latency_ms=latency_ms,
-            ),
-            trace_id=tracer.trace_id,
-            thread_id=thread,
-            model=self.model_name,
-            events=tracer.events,
-        )
+        """Continue a thread's run (blocking); see ``aresume``."""
+        return _run_sync(self.aresume(thread_id, decisions, principal))
 
     def invoke(
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> RunResult:
         """Run one request to its end (blocking); see ``ainvoke``."""
-        coroutine = self.ainvoke(request, thread_id, principal)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coroutine)
-        # Called from inside an event loop (a notebook, a server): run on a worker thread.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, coroutine).result()
+        return _run_sync(self.ainvoke(request, thread_id, principal))
 
     async def astream(
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
@@ -369,3 +351,13 @@ class Agent:
             if isinstance(item, RunResult):
                 break
         worker.join()
+
+
+def _run_sync(coroutine: Coroutine[Any, Any, RunResult]) -> RunResult:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # Called from inside an event loop (a notebook, a server): run on a worker thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -100,8 +100,8 @@ def _agent(memory: bool) -> Agent:
 def _run_one(
     agent: Agent, request: str, thread: str | None, verbose: bool, console: Console
 ) -> str:
-    from podium.agent import RunResult
     from podium.render import event_line, show_result
+    from podium.results import RunResult
 
     result: RunResult | None = None
     for item in agent.stream(request, thread_id=thread):

@@ -19,7 +19,7 @@ from podium.tracing import (
 )
 
 if TYPE_CHECKING:
-    from podium.agent import RunResult
+    from podium.results import RunResult
     from podium.tools.registry import ToolRegistry
 
 _STATUS_STYLE = {"ok": "green", "denied": "red", "blocked": "red", "timeout": "yellow"}

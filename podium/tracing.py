@@ -85,6 +85,26 @@ class PolicyDecided(Event):
     reason: str
 
 
+class ApprovalRequested(Event):
+    """A call waits for a person's decision."""
+
+    kind: Literal["approval_requested"] = "approval_requested"
+    call_id: str
+    tool: str
+    reason: str
+
+
+class ApprovalDecided(Event):
+    """A person approved or rejected a call."""
+
+    kind: Literal["approval_decided"] = "approval_decided"
+    call_id: str
+    tool: str
+    approved: bool
+    by: str
+    reason: str
+
+
 class MemoryUsed(Event):
     """Memories were recalled or stored, or the memory failed."""
 
@@ -123,6 +143,8 @@ AnyEvent = Annotated[
     | ToolCalled
     | GuardDecided
     | PolicyDecided
+    | ApprovalRequested
+    | ApprovalDecided
     | MemoryUsed
     | RunStopped
     | RunFinished,

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from podium.agent import Agent, RunResult
+from podium.agent import Agent
 from podium.audit import LOG_NAME, verify
 from podium.cli import app
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
+from podium.results import RunResult
 from podium.tools.registry import tool
 from podium.trace_views import load_runs
 from podium.tracing import RunStarted

@@ -32,13 +32,16 @@ class PolicyDecision:
 
     tool: str
     call_id: str
-    outcome: Literal["allow", "deny"]
+    outcome: Literal["allow", "deny", "approve"]
     reason: str
 
 
 @dataclass
 class Policy:
-    """Default deny: a tool that declares scopes runs only for a principal holding them all."""
+    """Default deny: a tool that declares scopes runs only for a principal holding them all.
+
+    A tool that needs approval, when allowed, waits for a person's decision.
+    """
 
     def authorize(self, principal: Principal, tool: Tool, call_id: str) -> PolicyDecision:
         """Decide one call."""
@@ -46,5 +49,9 @@ class Policy:
         if missing and "*" not in principal.scopes:
             return PolicyDecision(
                 tool.name, call_id, "deny", f"permission denied: needs scope {', '.join(missing)}"
+            )
+        if tool.needs_approval:
+            return PolicyDecision(
+                tool.name, call_id, "approve", f"needs a person's approval ({tool.risk} risk)"
             )
         return PolicyDecision(tool.name, call_id, "allow", "scopes satisfied")

@@ -9,15 +9,27 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from langgraph.runtime import Runtime
+from langgraph.types import interrupt
 
+from podium.planner.approvals import Approval, ApprovalRequest, rejection
 from podium.planner.budget import cost_usd, trim_history
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
+from podium.planner.loops import earlier_result, repeat_note, stalled
 from podium.planner.prompts import memory_block
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.tools.executor import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
-from podium.tracing import MemoryUsed, ModelCalled, PolicyDecided, RunStopped, ToolCalled, digest
+from podium.tracing import (
+    ApprovalDecided,
+    ApprovalRequested,
+    MemoryUsed,
+    ModelCalled,
+    PolicyDecided,
+    RunStopped,
+    ToolCalled,
+    digest,
+)
 
 Update = dict[str, Any]
 ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
@@ -148,15 +160,25 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Ask the model for the next calls or the answer, within the step and time limits."""
     ctx = runtime.context
     step = state.get("step", 0)
-    if step >= ctx.limits.max_steps:
+    elapsed = time.time() - state["started_at"]
+    usage = state["usage"]
+    spent = ctx.limits.exceeded(
+        step,
+        elapsed,
+        len(state.get("outcomes", [])),
+        usage["input_tokens"] + usage["output_tokens"],
+        usage["cost_usd"],
+    )
+    if spent is not None:
+        return _stop(ctx, state, *spent)
+    if stalled(state.get("outcomes", []), ctx.limits.max_repeats):
         return _stop(
-            ctx, state, "step_limit", f"the step limit ({ctx.limits.max_steps}) was reached"
+            ctx,
+            state,
+            "loop_detected",
+            f"the last {ctx.limits.max_repeats} rounds only repeated earlier calls or results",
         )
-    remaining = ctx.limits.max_seconds - (time.time() - state["started_at"])
-    if remaining <= 0:
-        return _stop(
-            ctx, state, "time_limit", f"the time limit ({ctx.limits.max_seconds:g}s) passed"
-        )
+    remaining = ctx.limits.max_seconds - elapsed
     prompt = _prompt(ctx, state)
     started = time.perf_counter()
     try:
@@ -194,9 +216,16 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
 
 
 async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
-    """Let the policy decide every call; a denied call is never executed."""
+    """Let the policy decide every call; denied calls never run, some wait for approval.
+
+    Calls that need approval in one round are put to a person together (one interrupt);
+    the run resumes here with the decisions. Calls beyond the tool-call budget are refused.
+    """
     ctx = runtime.context
-    decided = []
+    decided, waiting = [], []
+    room = None
+    if ctx.limits.max_tool_calls is not None:
+        room = ctx.limits.max_tool_calls - len(state.get("outcomes", []))
     for call in state["pending"]:
         tool = ctx.registry.get(call["name"])
         if tool is not None and call["parse_error"] is None:
@@ -212,15 +241,85 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
             )
             if decision.outcome == "deny":
                 call = PendingCall(**{**call, "denial": decision.reason})
+            elif room is not None and room <= 0:
+                call = PendingCall(
+                    **{
+                        **call,
+                        "denial": "not run: the tool-call budget "
+                        f"({ctx.limits.max_tool_calls}) is used up",
+                    }
+                )
+            elif decision.outcome == "approve":
+                waiting.append(
+                    ApprovalRequest(
+                        call_id=call["id"],
+                        tool=tool.name,
+                        arguments=call["arguments"],
+                        risk=tool.risk,
+                        reason=decision.reason,
+                    )
+                )
+            if call["denial"] is None and room is not None:
+                room -= 1
         decided.append(call)
+    if waiting:
+        decided = _decide(ctx, decided, waiting)
     return {"pending": decided}
+
+
+def _decide(
+    ctx: RunContext, calls: list[PendingCall], waiting: list[ApprovalRequest]
+) -> list[PendingCall]:
+    """Wait for the decisions on ``waiting`` (the run pauses here), then apply them."""
+    for request in waiting:
+        ctx.tracer.emit(
+            ApprovalRequested(
+                trace_id=ctx.tracer.trace_id,
+                call_id=request.call_id,
+                tool=request.tool,
+                reason=request.reason,
+            )
+        )
+    answers = interrupt({"approvals": [r.model_dump() for r in waiting]})
+    decisions = {k: Approval.model_validate(v) for k, v in answers.items()}
+    decided = []
+    for call in calls:
+        decision = decisions.get(call["id"])
+        if decision is not None:
+            ctx.tracer.emit(
+                ApprovalDecided(
+                    trace_id=ctx.tracer.trace_id,
+                    call_id=call["id"],
+                    tool=call["name"],
+                    approved=decision.approved,
+                    by=decision.by,
+                    reason=decision.reason,
+                )
+            )
+            if not decision.approved:
+                call = PendingCall(**{**call, "denial": rejection(decision)})
+        decided.append(call)
+    return decided
+
+
+def _unless_repeated(
+    ctx: RunContext, call: PendingCall, outcomes: list[CallOutcome]
+) -> PendingCall:
+    """The call, or, when it repeats a completed call of this run, a refusal with its result."""
+    tool = ctx.registry.get(call["name"])
+    if call["denial"] is not None or tool is None or tool.repeatable:
+        return call
+    previous = earlier_result(outcomes, call["name"], call["arguments"])
+    if previous is None:
+        return call
+    return PendingCall(**{**call, "denial": repeat_note(previous), "repeat": True})
 
 
 async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Run the allowed calls of this round concurrently; answer every call id in order."""
     ctx = runtime.context
     step = state["step"]
-    pending = state["pending"]
+    pending = [_unless_repeated(ctx, c, state.get("outcomes", [])) for c in state["pending"]]
     allowed = [
         ToolCall(c["id"], c["name"], c["arguments"], c["parse_error"])
         for c in pending
@@ -248,7 +347,7 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                     call_id=call["id"],
                     name=call["name"],
                     arguments=call["arguments"],
-                    status="denied",
+                    status="repeated" if call.get("repeat") else "denied",
                     output=call["denial"],
                     duration_ms=0.0,
                     step=step,

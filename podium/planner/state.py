@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -28,6 +28,7 @@ class PendingCall(TypedDict):
     arguments: dict[str, Any]
     parse_error: str | None
     denial: str | None
+    repeat: NotRequired[bool]
 
 
 def extend_or_reset(old: list[CallOutcome], new: list[CallOutcome] | None) -> list[CallOutcome]:
@@ -48,6 +49,7 @@ class RunState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     run_id: str
     request: str
+    principal: dict[str, Any]
     started_at: float
     step: int
     memories: list[str]

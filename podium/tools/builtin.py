@@ -87,7 +87,7 @@ def calculator(expression: str) -> str:
     return str(value)
 
 
-@tool
+@tool(repeatable=True)
 def current_time(timezone: str = "UTC") -> str:
     """Get the current date and time now, in ISO 8601 format.
 

@@ -16,7 +16,16 @@ from typing_extensions import TypedDict
 
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
 
-Status = Literal["ok", "error", "invalid_arguments", "unknown_tool", "timeout", "blocked", "denied"]
+Status = Literal[
+    "ok",
+    "error",
+    "invalid_arguments",
+    "unknown_tool",
+    "timeout",
+    "blocked",
+    "denied",
+    "repeated",
+]
 MAX_OUTPUT_CHARS = 20_000
 
 

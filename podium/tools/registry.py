@@ -62,6 +62,8 @@ class Tool:
     timeout: float | None = None
     side_effects: bool = False
     tags: frozenset[str] = frozenset()
+    repeatable: bool = False
+    needs_approval: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -109,6 +111,8 @@ def make_tool(
     timeout: float | None = None,
     side_effects: bool = False,
     tags: Iterable[str] = (),
+    repeatable: bool = False,
+    needs_approval: bool = False,
 ) -> Tool:
     """Turn a typed function into a Tool; the schema comes from its type hints and docstring."""
     from langchain_core.tools import create_schema_from_function
@@ -162,6 +166,8 @@ def make_tool(
         timeout=timeout,
         side_effects=side_effects,
         tags=frozenset(tags),
+        repeatable=repeatable,
+        needs_approval=needs_approval,
     )
 
 
@@ -182,6 +188,8 @@ def tool(
     timeout: float | None = None,
     side_effects: bool = False,
     tags: Iterable[str] = (),
+    repeatable: bool = False,
+    needs_approval: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -196,10 +204,15 @@ def tool(
     timeout: float | None = None,
     side_effects: bool = False,
     tags: Iterable[str] = (),
+    repeatable: bool = False,
+    needs_approval: bool = False,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Decorate a typed function (sync or async) to make it a Tool.
 
     Use bare (``@tool``) or with metadata (``@tool(risk="high", scopes=["deploy"])``).
+    ``repeatable`` tools (a clock, a status poll) may be called again with the same
+    arguments in one run; others get their earlier result back instead.
+    ``needs_approval`` tools wait for a person's decision (``Agent.resume``) before they run.
     """
 
     def decorate(f: Callable[..., Any]) -> Tool:
@@ -212,6 +225,8 @@ def tool(
             timeout=timeout,
             side_effects=side_effects,
             tags=tags,
+            repeatable=repeatable,
+            needs_approval=needs_approval,
         )
 
     return decorate(function) if function is not None else decorate

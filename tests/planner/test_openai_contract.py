@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 import vcr
 
-from podium.agent import Agent, RunResult
+from podium.agent import Agent
 from podium.config import Settings
 from podium.planner.models.openai import openai_chat_model
+from podium.results import RunResult
 from podium.tools.registry import tool
 from tests.planner.openai_server import completion, rate_limited, serve
 

@@ -1,0 +1,59 @@
+"""Human approval of tool calls: the requests a run waits on, and the decisions that resume it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from podium.errors import InvalidRequest
+
+
+class ApprovalRequest(BaseModel):
+    """A call waiting for a person's decision."""
+
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+    risk: str
+    reason: str
+
+
+class Approval(BaseModel):
+    """A person's decision on one call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    approved: bool
+    reason: str = ""
+    by: str = ""
+
+
+def normalize(
+    requests: list[ApprovalRequest], decisions: dict[str, bool | Approval]
+) -> dict[str, Approval]:
+    """Check that ``decisions`` decide exactly the pending calls; all are decided together."""
+    pending = {r.call_id for r in requests}
+    unknown = sorted(set(decisions) - pending)
+    missing = sorted(pending - set(decisions))
+    if unknown or missing:
+        problems = []
+        if unknown:
+            problems.append(f"no pending approval for call id(s) {', '.join(unknown)}")
+        if missing:
+            problems.append(f"no decision for call id(s) {', '.join(missing)}")
+        raise InvalidRequest(
+            "; ".join(problems),
+            f"decide each pending call exactly once: {', '.join(sorted(pending))}",
+        )
+    return {
+        call_id: d if isinstance(d, Approval) else Approval(approved=bool(d))
+        for call_id, d in decisions.items()
+    }
+
+
+def rejection(decision: Approval) -> str:
+    """The tool message a rejected call becomes."""
+    who = f" by {decision.by}" if decision.by else ""
+    why = f": {decision.reason}" if decision.reason else ""
+    return f"not approved{who}{why}. The call was not made; do not retry it without a change."

@@ -1,0 +1,44 @@
+"""RunResult: what a caller gets back from a run."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from podium.planner.approvals import ApprovalRequest
+from podium.tools.executor import CallOutcome
+from podium.tracing import AnyEvent
+
+
+class RunUsage(BaseModel):
+    """What one run consumed."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    model_calls: int
+    steps: int
+    latency_ms: float
+
+
+class RunResult(BaseModel):
+    """The outcome of one run: the answer, why it stopped, the calls made, usage, trace.
+
+    A run that waits for approval stops with ``stop_reason == "awaiting_approval"`` and
+    lists ``pending_approvals``; ``Agent.resume`` continues it.
+    """
+
+    answer: str
+    stop_reason: str
+    tool_calls: list[CallOutcome]
+    usage: RunUsage
+    trace_id: str
+    thread_id: str
+    model: str
+    events: list[AnyEvent]
+    pending_approvals: list[ApprovalRequest] = []
+    warnings: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run ended with an answer (not a limit, a block, an error or a wait)."""
+        return self.stop_reason == "answered"
