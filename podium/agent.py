@@ -261,16 +261,16 @@ class Agent:
                     "pass decisions={call_id: True or False, ...}",
                 )
             return {k: v.model_dump() for k, v in normalize(requests, decisions).items()}
-        if decisions:
-            raise InvalidRequest(
-                f"thread {thread_id} has no call waiting for approval",
-                "resume without decisions, or start a new run",
-            )
         if not snapshot.next:
             state = "finished" if snapshot.values else "never ran"
             raise InvalidRequest(
                 f"thread {thread_id} has nothing to resume: its last run {state}",
                 "start a new run with invoke()",
+            )
+        if decisions:
+            raise InvalidRequest(
+                f"thread {thread_id} has no call waiting for approval",
+                "resume without decisions to continue its interrupted run",
             )
         return None
 

@@ -1,0 +1,210 @@
+"""Budgets, loop detection, approvals and resume (ScriptedChatModel gives known plans)."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from podium.agent import Agent
+from podium.config import Price, Settings
+from podium.errors import ConfigError, InvalidRequest
+from podium.planner.approvals import Approval
+from podium.planner.budget import Limits
+from podium.planner.models.scripted import ScriptedChatModel, call, calls
+from podium.tools.registry import tool
+from podium.tracing import ApprovalDecided, ApprovalRequested
+
+ran: list[str] = []
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool(needs_approval=True, risk="high", side_effects=True)
+def deploy(version: str) -> str:
+    """Deploy a version to production."""
+    ran.append(f"deploy {version}")
+    return f"deployed {version}"
+
+
+@tool(needs_approval=True, risk="high", side_effects=True)
+def drop_table(name: str) -> str:
+    """Drop a database table."""
+    ran.append(f"drop {name}")
+    return f"dropped {name}"
+
+
+@pytest.fixture(autouse=True)
+def clear_ran() -> None:
+    ran.clear()
+
+
+def results(messages: list[BaseMessage]) -> AIMessage:
+    outputs = []
+    for message in reversed(messages):
+        if not isinstance(message, ToolMessage):
+            break
+        outputs.insert(0, str(message.content))
+    return AIMessage(content=" | ".join(outputs))
+
+
+def agent(model: ScriptedChatModel, *tools: object, **options: object) -> Agent:
+    options.setdefault("guards", None)
+    return Agent(list(tools) or [add], model=model, **options)  # type: ignore[arg-type]
+
+
+def test_a_repeated_call_returns_the_earlier_result_then_the_loop_is_stopped() -> None:
+    model = ScriptedChatModel(turns=[calls(call("add", a=1, b=1))], repeat_last=True)
+    result = agent(model, limits=Limits(max_steps=10)).invoke("loop")
+    assert [c["status"] for c in result.tool_calls] == ["ok", "repeated", "repeated"]
+    note = result.tool_calls[1]["output"]
+    assert "already called with these arguments in step 1" in note and "returned: 2" in note
+    assert result.stop_reason == "loop_detected" and len(model.calls) == 3
+
+
+def test_a_repeatable_tool_runs_again_but_the_same_answer_counts_as_nothing_new() -> None:
+    @tool(repeatable=True)
+    def status() -> str:
+        """Check the deployment status."""
+        return "pending"
+
+    model = ScriptedChatModel(turns=[calls(call("status"))], repeat_last=True)
+    result = agent(model, status, limits=Limits(max_steps=10)).invoke("wait")
+    assert [c["status"] for c in result.tool_calls] == ["ok", "ok", "ok"]
+    assert result.stop_reason == "loop_detected"
+
+
+def test_progress_is_not_a_loop() -> None:
+    model = ScriptedChatModel(
+        turns=[
+            calls(call("add", a=1, b=1)),
+            calls(call("add", a=2, b=2)),
+            calls(call("add", a=3, b=3)),
+            "done",
+        ]
+    )
+    assert agent(model).invoke("count").ok
+
+
+def test_the_tool_call_budget_also_bounds_a_parallel_round() -> None:
+    model = ScriptedChatModel(
+        turns=[
+            calls(*(call("add", a=i, b=i) for i in range(4))),
+            results,
+            "unreachable",
+        ]
+    )
+    result = agent(model, limits=Limits(max_tool_calls=2)).invoke("many")
+    assert [c["status"] for c in result.tool_calls] == ["ok", "ok", "denied", "denied"]
+    assert "tool-call budget (2) is used up" in result.tool_calls[2]["output"]
+    assert result.stop_reason == "tool_call_limit"
+
+
+def test_token_and_cost_budgets_end_the_run() -> None:
+    def spend(messages: list[BaseMessage]) -> AIMessage:
+        message = calls(call("add", a=len(messages), b=1))
+        message.usage_metadata = {"input_tokens": 600, "output_tokens": 100, "total_tokens": 700}
+        return message
+
+    tokens = agent(
+        ScriptedChatModel(turns=[spend], repeat_last=True), limits=Limits(max_tokens=1000)
+    ).invoke("spend")
+    assert tokens.stop_reason == "token_limit" and tokens.usage.model_calls == 2
+    priced = Settings.load(prices={"scripted": Price(input=100, output=100)})
+    cost = agent(
+        ScriptedChatModel(turns=[spend], repeat_last=True),
+        settings=priced,
+        limits=Limits(max_cost_usd=0.1),
+    ).invoke("spend")
+    assert cost.stop_reason == "cost_limit" and "cost budget ($0.1)" in cost.answer
+
+
+@pytest.mark.parametrize("budget", ["max_tool_calls", "max_tokens", "max_cost_usd", "max_steps"])
+@pytest.mark.parametrize("value", [0, -1])
+def test_budgets_must_be_positive(budget: str, value: int) -> None:
+    with pytest.raises(ConfigError, match=f"{budget} must be positive"):
+        Limits(**{budget: value})  # type: ignore[arg-type]
+
+
+def test_zero_budget_in_the_environment_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODIUM_MAX_TOKENS", "0")
+    with pytest.raises(ConfigError, match="max_tokens"):
+        Settings.load()
+
+
+def approval_script() -> ScriptedChatModel:
+    return ScriptedChatModel(
+        turns=[
+            calls(
+                call("deploy", "c-deploy", version="2.0"),
+                call("drop_table", "c-drop", name="users"),
+                call("add", "c-add", a=1, b=2),
+            ),
+            results,
+        ]
+    )
+
+
+def test_calls_needing_approval_wait_and_are_decided_together() -> None:
+    model = approval_script()
+    runner = agent(model, add, deploy, drop_table)
+    waiting = runner.invoke("ship it", thread_id="t")
+    assert waiting.stop_reason == "awaiting_approval" and ran == []
+    assert [r.call_id for r in waiting.pending_approvals] == ["c-deploy", "c-drop"]
+    assert waiting.pending_approvals[0].arguments == {"version": "2.0"}
+    assert sum(isinstance(e, ApprovalRequested) for e in waiting.events) == 2
+    done = runner.resume(
+        "t",
+        {
+            "c-deploy": Approval(approved=True, by="maria"),
+            "c-drop": Approval(approved=False, by="maria", reason="never in production"),
+        },
+    )
+    assert ran == ["deploy 2.0"]
+    assert [(c["name"], c["status"]) for c in done.tool_calls] == [
+        ("deploy", "ok"),
+        ("drop_table", "denied"),
+        ("add", "ok"),
+    ]
+    assert "not approved by maria: never in production" in done.tool_calls[1]["output"]
+    assert done.ok and done.answer.startswith("deployed 2.0 | not approved by maria")
+    assert sum(isinstance(e, ApprovalDecided) for e in done.events) == 2
+    model.assert_complete()
+
+
+def test_bad_resumes_are_refused_and_the_run_stays_resumable() -> None:
+    runner = agent(approval_script(), add, deploy, drop_table)
+    runner.invoke("ship it", thread_id="t")
+    with pytest.raises(InvalidRequest, match=r"no pending approval for call id.*c-nope"):
+        runner.resume("t", {"c-deploy": True, "c-drop": True, "c-nope": True})
+    with pytest.raises(InvalidRequest, match=r"no decision for call id.*c-drop"):
+        runner.resume("t", {"c-deploy": True})
+    with pytest.raises(InvalidRequest, match="waits for approval"):
+        runner.resume("t")
+    assert runner.resume("t", {"c-deploy": True, "c-drop": True}).ok
+    assert ran == ["deploy 2.0", "drop users"]
+    with pytest.raises(InvalidRequest, match="nothing to resume: its last run finished"):
+        runner.resume("t", {"c-deploy": True})
+    with pytest.raises(InvalidRequest, match="nothing to resume"):
+        runner.resume("never-used")
+
+
+def test_a_resumed_run_keeps_its_principal_and_a_fresh_time_budget() -> None:
+    from podium.guardrails.policy import Principal
+
+    @tool(scopes=["release"], needs_approval=True)
+    def release(version: str) -> str:
+        """Release a version."""
+        return f"released {version}"
+
+    model = ScriptedChatModel(turns=[calls(call("release", "c1", version="1")), results])
+    runner = agent(model, release, limits=Limits(max_seconds=30))
+    releaser = Principal(id="ci", scopes=frozenset({"release"}))
+    assert runner.invoke("go", thread_id="t", principal=releaser).stop_reason == (
+        "awaiting_approval"
+    )
+    done = runner.resume("t", {"c1": True})
+    assert done.answer == "released 1"
