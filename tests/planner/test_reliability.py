@@ -43,7 +43,7 @@ def clear_ran() -> None:
 
 
 def results(messages: list[BaseMessage]) -> AIMessage:
-    outputs = []
+    outputs: list[str] = []
     for message in reversed(messages):
         if not isinstance(message, ToolMessage):
             break
@@ -126,7 +126,7 @@ def test_token_and_cost_budgets_end_the_run() -> None:
 @pytest.mark.parametrize("value", [0, -1])
 def test_budgets_must_be_positive(budget: str, value: int) -> None:
     with pytest.raises(ConfigError, match=f"{budget} must be positive"):
-        Limits(**{budget: value})  # type: ignore[arg-type]
+        Limits(**{budget: value})
 
 
 def test_zero_budget_in_the_environment_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
