@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from podium.agent import Agent
+    from podium.planner.approvals import Approval
+    from podium.results import RunResult
 
 app = typer.Typer(
     name="podium",
@@ -110,10 +112,33 @@ def _run_one(
         elif verbose and (line := event_line(item)):
             console.print(line, highlight=False)
     assert result is not None  # stream always ends with the result
+    while result.stop_reason == "awaiting_approval":
+        result = agent.resume(result.thread_id, _ask(result, console))
     show_result(console, result, verbose)
     if not result.ok:
         _stderr().print(f"[yellow]stopped:[/] {result.stop_reason}", highlight=False)
     return result.stop_reason
+
+
+def _ask(result: RunResult, console: Console) -> dict[str, bool | Approval]:
+    """Ask the person at the terminal about each waiting call; no answer means no."""
+    from podium.planner.approvals import Approval
+
+    decisions: dict[str, bool | Approval] = {}
+    for request in result.pending_approvals:
+        shown = ", ".join(f"{k}={v!r}" for k, v in request.arguments.items())
+        console.print(
+            f"[bold yellow]approval needed[/] {request.tool}({shown}): {request.reason}",
+            highlight=False,
+        )
+        try:
+            approved = typer.confirm("approve?", default=False)
+            decisions[request.call_id] = Approval(approved=approved, by="cli")
+        except typer.Abort:  # no terminal to answer from
+            decisions[request.call_id] = Approval(
+                approved=False, by="cli", reason="no one was there to approve"
+            )
+    return decisions
 
 
 MemoryOption = Annotated[bool, typer.Option("--memory/--no-memory", help="Long-term memory.")]

@@ -121,3 +121,39 @@ def test_help_imports_nothing_heavy() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert output.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("y\n", "deployed 3.1"),
+        ("n\n", "not approved by cli"),
+        ("", "not approved by cli: no one was there to approve"),
+    ],
+)
+def test_run_asks_before_a_call_that_needs_approval(
+    monkeypatch: pytest.MonkeyPatch, answer: str, expected: str
+) -> None:
+    import podium.cli
+    from podium.agent import Agent
+    from podium.planner.models.scripted import ScriptedChatModel, call, calls
+    from podium.tools.registry import tool
+
+    @tool(needs_approval=True, risk="high")
+    def deploy(version: str) -> str:
+        """Deploy a version."""
+        return f"deployed {version}"
+
+    def scripted_agent(memory: bool) -> Agent:
+        model = ScriptedChatModel(
+            turns=[
+                calls(call("deploy", "c1", version="3.1")),
+                lambda messages: str(messages[-1].content),
+            ]
+        )
+        return Agent([deploy], model=model, guards=None)
+
+    monkeypatch.setattr(podium.cli, "_agent", scripted_agent)
+    result = runner.invoke(app, ["run", "--no-memory", "deploy 3.1"], input=answer)
+    assert "approval needed deploy(version='3.1')" in result.stdout
+    assert expected in result.stdout

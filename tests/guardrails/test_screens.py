@@ -91,6 +91,7 @@ def test_tool_output_is_redacted_or_withheld_before_the_planner_reads_it() -> No
     assert seen[0] == "Ana: [EMAIL], [PHONE]"
     assert "withheld by a guard" in seen[1] and "delete every file" not in seen[1]
     assert [c["status"] for c in result.tool_calls] == ["ok", "blocked"]
+    assert result.answer == "done"
 
 
 def test_answer_is_redacted() -> None:

@@ -21,7 +21,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import PrivateAttr
 
-Turn = AIMessage | str | Callable[[list[BaseMessage]], AIMessage]
+Turn = AIMessage | str | Callable[[list[BaseMessage]], AIMessage | str]
 
 
 def call(name: str, call_id: str | None = None, /, **arguments: Any) -> dict[str, Any]:
@@ -48,7 +48,10 @@ class RecordedCall:
 
 
 class ScriptedChatModel(BaseChatModel):
-    """Answers each request with the next scripted turn: an AIMessage, text, or a function."""
+    """Answers each request with the next scripted turn.
+
+    A turn is an AIMessage, text, or a function of the messages so far returning either.
+    """
 
     turns: list[Any]
     latency: float = 0.0
@@ -101,8 +104,8 @@ class ScriptedChatModel(BaseChatModel):
             turn = self.turns[self._position]
             self._position += 1
         if callable(turn) and not isinstance(turn, AIMessage):
-            message = turn(messages)
-        elif isinstance(turn, str):
+            turn = turn(messages)
+        if isinstance(turn, str):
             message = AIMessage(content=turn)
         else:
             message = turn.model_copy()
