@@ -21,6 +21,7 @@ from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult
 from podium.runner import session
+from podium.tools.breaker import CircuitBreaker
 from podium.tools.registry import ToolLike, ToolRegistry
 from podium.tracing import Event, RunStarted, Sink, Tracer
 
@@ -79,6 +80,7 @@ class Agent:
         )
         self.sandbox = sandbox or self.settings.home_dir / "sandbox"
         self.sinks = list(sinks)
+        self.breaker = CircuitBreaker()
         self._audit: AuditLog | None = None
         self._otel: OTelSink | None = None
         self.registry = ToolRegistry()
@@ -154,6 +156,7 @@ class Agent:
             memory=self.memory,
             prices=self.settings.prices,
             tool_timeout=self.settings.tool_timeout,
+            breaker=self.breaker,
         )
 
     async def ainvoke(

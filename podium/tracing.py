@@ -105,6 +105,48 @@ class ApprovalDecided(Event):
     reason: str
 
 
+class Retried(Event):
+    """A failed tool or model call is tried again after a wait."""
+
+    kind: Literal["retry"] = "retry"
+    target: Literal["tool", "model"]
+    name: str
+    attempt: int
+    error: str
+    wait_seconds: float
+    call_id: str = ""
+
+
+class FallbackUsed(Event):
+    """A failing tool or model was replaced by its fallback."""
+
+    kind: Literal["fallback"] = "fallback"
+    target: Literal["tool", "model"]
+    name: str
+    fallback: str
+    reason: str
+    call_id: str = ""
+
+
+class CircuitOpened(Event):
+    """A tool failed too often in a row and is switched off for a while."""
+
+    kind: Literal["circuit_opened"] = "circuit_opened"
+    name: str
+    failures: int
+    cooldown_seconds: float
+
+
+class Compensated(Event):
+    """A completed side effect was undone (or its undoing failed) after the run failed."""
+
+    kind: Literal["compensation"] = "compensation"
+    call_id: str
+    name: str
+    ok: bool
+    detail: str
+
+
 class MemoryUsed(Event):
     """Memories were recalled or stored, or the memory failed."""
 
@@ -145,6 +187,10 @@ AnyEvent = Annotated[
     | PolicyDecided
     | ApprovalRequested
     | ApprovalDecided
+    | Retried
+    | FallbackUsed
+    | CircuitOpened
+    | Compensated
     | MemoryUsed
     | RunStopped
     | RunFinished,

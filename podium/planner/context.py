@@ -13,6 +13,7 @@ from langchain_core.runnables import Runnable
 from podium.config import Price
 from podium.guardrails.policy import Policy, Principal
 from podium.planner.budget import Limits, TokenCounter
+from podium.tools.breaker import CircuitBreaker
 from podium.tools.executor import Executor, Verdict
 from podium.tools.registry import ToolRegistry
 from podium.tracing import GuardDecided, Tracer
@@ -42,6 +43,7 @@ class RunContext:
     memory: MemoryStore | None = None
     prices: dict[str, Price] = field(default_factory=dict)
     tool_timeout: float = 30.0
+    breaker: CircuitBreaker | None = None
     recall_limit: int = 5
     recall_threshold: float = 0.35
     memory_tokens: int = 800
@@ -66,6 +68,9 @@ class RunContext:
             default_timeout=self.tool_timeout,
             screen_arguments=self.screen_arguments if screened else None,
             screen_output=self.screen_output if screened else None,
+            breaker=self.breaker,
+            emit=self.tracer.emit,
+            trace_id=self.tracer.trace_id,
         )
 
     def screen(self, boundary: Boundary, subject: str, text: str) -> Verdict:

@@ -12,9 +12,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 from typing_extensions import TypedDict
 
+from podium.tools.breaker import CircuitBreaker
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
+from podium.tracing import CircuitOpened, Event, FallbackUsed, Retried
 
 Status = Literal[
     "ok",
@@ -96,6 +106,10 @@ class Executor:
     default_timeout: float = 30.0
     screen_arguments: ScreenFn | None = None
     screen_output: ScreenFn | None = None
+    breaker: CircuitBreaker | None = None
+    emit: Callable[[Event], None] | None = None
+    trace_id: str = ""
+    retry_wait: float = 0.2
 
     async def run_round(
         self,
@@ -153,20 +167,14 @@ class Executor:
                     f"blocked by a guard before the call: {'; '.join(verdict['reasons'])}",
                 )
 
-        timeout = min(tool.timeout or self.default_timeout, max(time_left, 0.001))
-        try:
-            value = await asyncio.wait_for(self._invoke(tool, arguments, context), timeout)
-        except TimeoutError:
-            return outcome(
-                "timeout",
-                f"error: tool '{tool.name}' did not finish within {timeout:.3g}s and was "
-                "cancelled. Try other arguments or another tool.",
-            )
-        except Exception as error:  # the tool's failure is news for the planner, not a crash
-            return outcome(
-                "error", f"error: tool '{tool.name}' failed: {type(error).__name__}: {error}"
-            )
-
+        deadline = time.monotonic() + time_left
+        done, result = await self._attempts(tool, arguments, context, deadline)
+        if not done and tool.fallback:
+            done, result = await self._fallback(tool, call, context, deadline, result)
+        if not done:
+            status, message = result
+            return outcome(status, message)
+        value = result
         text = render_output(value)
         if self.screen_output is not None:
             verdict = await self.screen_output(tool.name, text)
@@ -178,6 +186,113 @@ class Executor:
                 )
             text = verdict["text"]
         return outcome("ok", text)
+
+    def _emit(self, event: Event) -> None:
+        if self.emit is not None:
+            self.emit(event)
+
+    async def _attempts(
+        self, tool: Tool, arguments: BaseModel, context: ToolContext, deadline: float
+    ) -> tuple[bool, Any]:
+        """(True, value), or (False, (status, message)) once retries are spent."""
+        if self.breaker is not None and not self.breaker.allows(tool.name):
+            return False, (
+                "error",
+                f"error: tool '{tool.name}' is switched off for now: it "
+                f"failed {self.breaker.threshold} times in a row. Use another tool "
+                "or try again later.",
+            )
+
+        def announce(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            self._emit(
+                Retried(
+                    trace_id=self.trace_id,
+                    target="tool",
+                    name=tool.name,
+                    attempt=state.attempt_number,
+                    call_id=context.call_id,
+                    error=f"{type(error).__name__}: {error}",
+                    wait_seconds=round(state.upcoming_sleep, 3),
+                )
+            )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(tool.retries + 1)
+            | stop_after_delay(max(deadline - time.monotonic(), 0)),
+            wait=wait_exponential_jitter(initial=self.retry_wait, max=5.0),
+            retry=retry_if_exception_type(tool.retry_on),
+            before_sleep=announce,
+            reraise=True,
+        )
+        timeout = 0.0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    timeout = min(
+                        tool.timeout or self.default_timeout,
+                        max(deadline - time.monotonic(), 0.001),
+                    )
+                    value = await asyncio.wait_for(self._invoke(tool, arguments, context), timeout)
+        except TimeoutError:
+            failure = (
+                "timeout",
+                f"error: tool '{tool.name}' did not finish within "
+                f"{timeout:.3g}s and was cancelled. Try other arguments or another tool.",
+            )
+        except Exception as error:  # the tool's failure is news for the planner, not a crash
+            failure = (
+                "error",
+                f"error: tool '{tool.name}' failed: {type(error).__name__}: {error}",
+            )
+        else:
+            self._record(tool.name, ok=True)
+            return True, value
+        self._record(tool.name, ok=False)
+        return False, failure
+
+    def _record(self, name: str, ok: bool) -> None:
+        if self.breaker is not None and self.breaker.record(name, ok):
+            self._emit(
+                CircuitOpened(
+                    trace_id=self.trace_id,
+                    name=name,
+                    failures=self.breaker.failures(name),
+                    cooldown_seconds=self.breaker.cooldown,
+                )
+            )
+
+    async def _fallback(
+        self,
+        tool: Tool,
+        call: ToolCall,
+        context: ToolContext,
+        deadline: float,
+        failure: tuple[Status, str],
+    ) -> tuple[bool, Any]:
+        """Call the tool's fallback with the same arguments."""
+        status, message = failure
+        backup = self.registry.get(tool.fallback or "")
+        if backup is None:
+            return False, (status, f"{message} (its fallback '{tool.fallback}' is not registered)")
+        try:
+            arguments = backup.arguments.model_validate(call.arguments)
+        except ValidationError:
+            return False, (
+                status,
+                f"{message} (its fallback '{backup.name}' does not take these arguments)",
+            )
+        self._emit(
+            FallbackUsed(
+                trace_id=self.trace_id,
+                target="tool",
+                name=tool.name,
+                fallback=backup.name,
+                reason=message,
+                call_id=call.id,
+            )
+        )
+        return await self._attempts(backup, arguments, context, deadline)
 
     @staticmethod
     async def _invoke(tool: Tool, arguments: BaseModel, context: ToolContext) -> Any:

@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
 from pydantic import BaseModel
+from typing_extensions import TypedDict, Unpack
 
 from podium.errors import ToolDefinitionError
 
@@ -64,6 +65,10 @@ class Tool:
     tags: frozenset[str] = frozenset()
     repeatable: bool = False
     needs_approval: bool = False
+    retries: int = 0
+    retry_on: tuple[type[BaseException], ...] = ()
+    fallback: str | None = None
+    compensate: Callable[..., Any] | None = None
 
     @property
     def is_async(self) -> bool:
@@ -101,22 +106,29 @@ def _first_paragraph(doc: str) -> str:
     return text.split("\n\n", 1)[0].replace("\n", " ").strip()
 
 
-def make_tool(
-    function: Callable[..., Any],
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    risk: Risk = "low",
-    scopes: Iterable[str] = (),
-    timeout: float | None = None,
-    side_effects: bool = False,
-    tags: Iterable[str] = (),
-    repeatable: bool = False,
-    needs_approval: bool = False,
-) -> Tool:
+class ToolOptions(TypedDict, total=False):
+    """What a tool may declare besides its function (see Tool)."""
+
+    name: str
+    description: str
+    risk: Risk
+    scopes: Iterable[str]
+    timeout: float
+    side_effects: bool
+    tags: Iterable[str]
+    repeatable: bool
+    needs_approval: bool
+    retries: int
+    retry_on: tuple[type[BaseException], ...]
+    fallback: str
+    compensate: Callable[..., Any]
+
+
+def make_tool(function: Callable[..., Any], **options: Unpack[ToolOptions]) -> Tool:
     """Turn a typed function into a Tool; the schema comes from its type hints and docstring."""
     from langchain_core.tools import create_schema_from_function
 
+    name, description = options.pop("name", None), options.pop("description", None)
     tool_name = name or function.__name__
     if not _NAME.match(tool_name):
         raise ToolDefinitionError(
@@ -155,23 +167,20 @@ def make_tool(
         raise ToolDefinitionError(
             f"tool {tool_name!r} uses pydantic v1 types", "use pydantic v2 models"
         )
+    if options.get("retries", 0) < 0:
+        raise ToolDefinitionError(f"tool {tool_name!r} has negative retries", "use 0 or more")
+    metadata: dict[str, Any] = dict(options)
+    for key in ("scopes", "tags"):
+        if key in metadata:
+            metadata[key] = frozenset(metadata[key])
     return Tool(
         name=tool_name,
         description=doc,
         function=function,
         arguments=arguments,
         context_parameter=context_parameter,
-        risk=risk,
-        scopes=frozenset(scopes),
-        timeout=timeout,
-        side_effects=side_effects,
-        tags=frozenset(tags),
-        repeatable=repeatable,
-        needs_approval=needs_approval,
+        **metadata,
     )
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @overload
@@ -179,55 +188,25 @@ def tool(function: Callable[..., Any], /) -> Tool: ...
 
 
 @overload
-def tool(
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    risk: Risk = "low",
-    scopes: Iterable[str] = (),
-    timeout: float | None = None,
-    side_effects: bool = False,
-    tags: Iterable[str] = (),
-    repeatable: bool = False,
-    needs_approval: bool = False,
-) -> Callable[[Callable[..., Any]], Tool]: ...
+def tool(**options: Unpack[ToolOptions]) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
 def tool(
-    function: Callable[..., Any] | None = None,
-    /,
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    risk: Risk = "low",
-    scopes: Iterable[str] = (),
-    timeout: float | None = None,
-    side_effects: bool = False,
-    tags: Iterable[str] = (),
-    repeatable: bool = False,
-    needs_approval: bool = False,
+    function: Callable[..., Any] | None = None, /, **options: Unpack[ToolOptions]
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Decorate a typed function (sync or async) to make it a Tool.
 
-    Use bare (``@tool``) or with metadata (``@tool(risk="high", scopes=["deploy"])``).
+    Use bare (``@tool``) or with options (``@tool(risk="high", scopes=["deploy"])``):
     ``repeatable`` tools (a clock, a status poll) may be called again with the same
-    arguments in one run; others get their earlier result back instead.
-    ``needs_approval`` tools wait for a person's decision (``Agent.resume``) before they run.
+    arguments in one run, others get their earlier result back; ``needs_approval`` tools wait
+    for a person's decision (``Agent.resume``); ``retries`` and ``retry_on`` retry the errors
+    the tool declares passing, with exponential backoff and jitter; ``fallback`` names a tool
+    to call with the same arguments when this one fails; ``compensate`` undoes a side
+    effect when the run fails (it gets the same arguments, and ``result`` if it asks).
     """
 
     def decorate(f: Callable[..., Any]) -> Tool:
-        return make_tool(
-            f,
-            name=name,
-            description=description,
-            risk=risk,
-            scopes=scopes,
-            timeout=timeout,
-            side_effects=side_effects,
-            tags=tags,
-            repeatable=repeatable,
-            needs_approval=needs_approval,
-        )
+        return make_tool(f, **options)
 
     return decorate(function) if function is not None else decorate
 

@@ -138,3 +138,120 @@ def test_outputs_render_as_json(value: object) -> None:
     from podium.tools.executor import render_output
 
     assert json.loads(render_output(value)) == value
+
+
+def recording(runner: Executor) -> list[object]:
+    events: list[object] = []
+    runner.emit = events.append
+    runner.retry_wait = 0.001
+    return events
+
+
+async def test_declared_errors_are_retried_with_backoff_until_success() -> None:
+    attempts: list[int] = []
+
+    @tool(retries=3, retry_on=(ConnectionError,))
+    def flaky() -> str:
+        """Fail twice, then work."""
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("reset by peer")
+        return "ok"
+
+    runner = executor(flaky)
+    events = recording(runner)
+    (outcome,) = await runner.run_round([ToolCall("1", "flaky", {})], context_for, 10, 1)
+    assert outcome["status"] == "ok" and len(attempts) == 3
+    from podium.tracing import Retried
+
+    retries = [e for e in events if isinstance(e, Retried)]
+    assert [(r.attempt, r.error) for r in retries] == [
+        (1, "ConnectionError: reset by peer"),
+        (2, "ConnectionError: reset by peer"),
+    ]
+
+
+async def test_undeclared_errors_are_not_retried_and_retries_run_out() -> None:
+    calls: list[str] = []
+
+    @tool(retries=2, retry_on=(ConnectionError,))
+    def strict(kind: str) -> str:
+        """Fail as told."""
+        calls.append(kind)
+        raise (ValueError if kind == "value" else ConnectionError)(kind)
+
+    runner = executor(strict)
+    recording(runner)
+    value, connection = await runner.run_round(
+        [ToolCall("1", "strict", {"kind": "value"}), ToolCall("2", "strict", {"kind": "net"})],
+        context_for,
+        10,
+        1,
+    )
+    assert calls.count("value") == 1 and calls.count("net") == 3
+    assert "ValueError: value" in value["output"] and "ConnectionError: net" in connection["output"]
+
+
+async def test_a_failing_tool_falls_back_to_another_with_the_same_arguments() -> None:
+    @tool(fallback="backup_weather")
+    def weather(city: str) -> str:
+        """Weather from the main provider."""
+        raise RuntimeError("provider down")
+
+    @tool
+    def backup_weather(city: str) -> str:
+        """Weather from the backup provider."""
+        return f"{city}: sunny"
+
+    @tool(fallback="missing_tool")
+    def lonely(city: str) -> str:
+        """A tool whose fallback does not exist."""
+        raise RuntimeError("down")
+
+    runner = executor(weather, backup_weather, lonely)
+    events = recording(runner)
+    ok, orphan = await runner.run_round(
+        [ToolCall("1", "weather", {"city": "Oslo"}), ToolCall("2", "lonely", {"city": "Oslo"})],
+        context_for,
+        10,
+        1,
+    )
+    assert ok["status"] == "ok" and ok["output"] == "Oslo: sunny"
+    from podium.tracing import FallbackUsed
+
+    (used,) = [e for e in events if isinstance(e, FallbackUsed)]
+    assert (used.name, used.fallback, used.call_id) == ("weather", "backup_weather", "1")
+    assert (
+        orphan["status"] == "error"
+        and "fallback 'missing_tool' is not registered" in (orphan["output"])
+    )
+
+
+async def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_success() -> None:
+    from podium.tools.breaker import CircuitBreaker
+    from podium.tracing import CircuitOpened
+
+    healthy = {"now": False}
+    calls: list[int] = []
+
+    @tool
+    def service(n: int) -> str:
+        """A service that may be down."""
+        calls.append(n)
+        if not healthy["now"]:
+            raise ConnectionError("down")
+        return "up"
+
+    runner = executor(service)
+    runner.breaker = CircuitBreaker(threshold=2, cooldown=0.2)
+    events = recording(runner)
+    for n in range(3):
+        await runner.run_round([ToolCall(str(n), "service", {"n": n})], context_for, 10, 1)
+    assert calls == [0, 1]  # the third call was refused without running
+    assert any(isinstance(e, CircuitOpened) for e in events)
+    (refused,) = await runner.run_round([ToolCall("x", "service", {"n": 9})], context_for, 10, 1)
+    assert "switched off for now" in refused["output"] and calls == [0, 1]
+    await asyncio.sleep(0.25)
+    healthy["now"] = True
+    (trial,) = await runner.run_round([ToolCall("y", "service", {"n": 5})], context_for, 10, 1)
+    assert trial["status"] == "ok" and runner.breaker.allows("service")
