@@ -48,6 +48,7 @@ class Agent:
         tools: Iterable[ToolLike] = (),
         *,
         model: BaseChatModel | None = None,
+        fallback_model: BaseChatModel | None = None,
         memory: MemoryStore | None = None,
         guards: Screens | str | None = DEFAULT_GUARDS,
         policy: Policy | None = None,
@@ -61,6 +62,11 @@ class Agent:
         self.settings = settings or Settings.load()
         self.model = model or resolve_model(self.settings)
         self.model_name = model_name(self.model)
+        if fallback_model is None and self.settings.fallback_model and not self.uses_router:
+            from podium.planner.models.openai import openai_chat_model
+
+            fallback_model = openai_chat_model(self.settings, self.settings.fallback_model)
+        self.fallback_model = fallback_model
         self.memory = memory
         if guards == DEFAULT_GUARDS:
             from podium.guardrails.screens import Screens
@@ -93,7 +99,7 @@ class Agent:
             self.registry.register(item)
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
         self.context_window = context_window(self.model_name, self.settings.context_window)
-        self._bound: tuple[tuple[str, ...], Runnable[Any, BaseMessage]] | None = None
+        self._bound: dict[tuple[int, tuple[str, ...]], Runnable[Any, BaseMessage]] = {}
 
     @property
     def uses_router(self) -> bool:
@@ -102,20 +108,22 @@ class Agent:
 
         return isinstance(self.model, RouterChatModel)
 
-    def _bound_model(self) -> Runnable[Any, BaseMessage]:
+    def _bound_model(self, model: BaseChatModel) -> Runnable[Any, BaseMessage]:
+        """``model`` with the registry's tools bound, cached until the registry changes."""
         names = tuple(self.registry.names())
-        if self._bound is None or self._bound[0] != names:
+        key = (id(model), names)
+        if key not in self._bound:
             if not names:
-                self._bound = (names, self.model)
+                self._bound[key] = model
             else:
                 try:
-                    self._bound = (names, self.model.bind_tools(self.registry.schemas()))
+                    self._bound[key] = model.bind_tools(self.registry.schemas())
                 except NotImplementedError as error:
                     raise ConfigError(
-                        f"model {self.model_name!r} does not support tool calling",
+                        f"model {model_name(model)!r} does not support tool calling",
                         "use a chat model that implements bind_tools",
                     ) from error
-        return self._bound[1]
+        return self._bound[key]
 
     def _check(self, request: object) -> str:
         if not isinstance(request, str):
@@ -140,7 +148,13 @@ class Agent:
         from podium.planner.context import RunContext
 
         return RunContext(
-            model=self._bound_model(),
+            model=self._bound_model(self.model),
+            fallback_model=(
+                self._bound_model(self.fallback_model) if self.fallback_model else None
+            ),
+            fallback_name=model_name(self.fallback_model) if self.fallback_model else "",
+            model_retries=self.settings.model_retries,
+            model_retry_wait=self.settings.model_retry_wait,
             model_name=self.model_name,
             registry=self.registry,
             policy=self.policy,

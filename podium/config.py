@@ -64,7 +64,11 @@ class Settings(BaseSettings):
     max_cost_usd: PositiveFloat | None = Field(default=None, description="USD per run.")
     tool_timeout: PositiveFloat = Field(default=30.0, description="Default per-call timeout.")
     model_timeout: PositiveFloat = Field(default=60.0, description="Per model request.")
-    model_retries: int = Field(default=2, ge=0, le=10)
+    model_retries: int = Field(default=2, ge=0, le=10, description="Retries of a model call.")
+    model_retry_wait: PositiveFloat = Field(default=0.5, description="First backoff, seconds.")
+    fallback_model: str | None = Field(
+        default=None, description="A model of the same server to use when the main one fails."
+    )
     context_window: PositiveInt | None = Field(
         default=None, description="Tokens; default: known per model, else 128k."
     )

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict
 
 from podium.errors import InvalidRequest
+from podium.planner.state import PendingCall
+from podium.tracing import ApprovalDecided, ApprovalRequested
+
+if TYPE_CHECKING:
+    from podium.planner.context import RunContext
 
 
 class ApprovalRequest(BaseModel):
@@ -57,3 +63,38 @@ def rejection(decision: Approval) -> str:
     who = f" by {decision.by}" if decision.by else ""
     why = f": {decision.reason}" if decision.reason else ""
     return f"not approved{who}{why}. The call was not made; do not retry it without a change."
+
+
+def wait_for_decisions(
+    ctx: RunContext, calls: list[PendingCall], waiting: list[ApprovalRequest]
+) -> list[PendingCall]:
+    """Wait for the decisions on ``waiting`` (the run pauses here), then apply them."""
+    for request in waiting:
+        ctx.tracer.emit(
+            ApprovalRequested(
+                trace_id=ctx.tracer.trace_id,
+                call_id=request.call_id,
+                tool=request.tool,
+                reason=request.reason,
+            )
+        )
+    answers = interrupt({"approvals": [r.model_dump() for r in waiting]})
+    decisions = {k: Approval.model_validate(v) for k, v in answers.items()}
+    decided = []
+    for call in calls:
+        decision = decisions.get(call["id"])
+        if decision is not None:
+            ctx.tracer.emit(
+                ApprovalDecided(
+                    trace_id=ctx.tracer.trace_id,
+                    call_id=call["id"],
+                    tool=call["name"],
+                    approved=decision.approved,
+                    by=decision.by,
+                    reason=decision.reason,
+                )
+            )
+            if not decision.approved:
+                call = PendingCall(**{**call, "denial": rejection(decision)})
+        decided.append(call)
+    return decided

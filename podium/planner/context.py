@@ -40,6 +40,10 @@ class RunContext:
     sandbox: Path
     system_prompt: str
     screens: Screens | None = None
+    fallback_model: Runnable[Any, BaseMessage] | None = None
+    fallback_name: str = ""
+    model_retries: int = 2
+    model_retry_wait: float = 0.5
     memory: MemoryStore | None = None
     prices: dict[str, Price] = field(default_factory=dict)
     tool_timeout: float = 30.0

@@ -30,3 +30,20 @@ def describe_model_error(error: BaseException) -> str:
         detail = str(root).splitlines()[0][:200] if str(root) else ""
         message += f" ({type(root).__name__}: {detail})" if detail else f" ({type(root).__name__})"
     return f"the model call failed: {name}: {message}" + (f" (fix: {fix})" if fix else "")
+
+
+# Worth another try: the server was busy, slow, briefly unreachable, or answered garbage.
+_TRANSIENT = frozenset(
+    {
+        "RateLimitError",
+        "APIConnectionError",
+        "APITimeoutError",
+        "InternalServerError",
+        "OutputParserException",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed model call may succeed if tried again."""
+    return any(k.__name__ in _TRANSIENT for k in type(error).__mro__)

@@ -7,22 +7,18 @@ import json
 import time
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
 
-from podium.planner.approvals import Approval, ApprovalRequest, rejection
-from podium.planner.budget import cost_usd, trim_history
+from podium.planner.approvals import ApprovalRequest, wait_for_decisions
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
-from podium.planner.prompts import memory_block
-from podium.planner.state import PendingCall, RunState, Usage
+from podium.planner.state import PendingCall, RunState
+from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.tools.executor import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing import (
-    ApprovalDecided,
-    ApprovalRequested,
     MemoryUsed,
     ModelCalled,
     PolicyDecided,
@@ -32,7 +28,6 @@ from podium.tracing import (
 )
 
 Update = dict[str, Any]
-ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
 
 
 def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
@@ -104,58 +99,6 @@ async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
     return {"memories": kept}
 
 
-def _prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
-    system = ctx.system_prompt
-    if state.get("memories"):
-        system += "\n\n" + memory_block(state["memories"])
-    # One id for the run's system prompt (fixed within a run), so it is counted once.
-    messages = [
-        SystemMessage(content=system, id=f"system-{ctx.tracer.trace_id}"),
-        *state["messages"],
-    ]
-    return trim_history(messages, ctx.tokens, ctx.context_window - ANSWER_RESERVE)
-
-
-def _pending(reply: AIMessage) -> list[PendingCall]:
-    calls = [
-        PendingCall(
-            id=c.get("id") or f"call_{i}",
-            name=c["name"],
-            arguments=c["args"],
-            parse_error=None,
-            denial=None,
-        )
-        for i, c in enumerate(reply.tool_calls)
-    ]
-    calls += [
-        PendingCall(
-            id=c.get("id") or f"invalid_{i}",
-            name=c.get("name") or "",
-            arguments={},
-            parse_error=c.get("error") or "unparseable arguments",
-            denial=None,
-        )
-        for i, c in enumerate(reply.invalid_tool_calls)
-    ]
-    return calls
-
-
-def _usage(ctx: RunContext, state: RunState, prompt: list[BaseMessage], reply: AIMessage) -> Usage:
-    reported = reply.usage_metadata
-    if reported and reported.get("total_tokens"):
-        spent_in, spent_out = reported["input_tokens"], reported["output_tokens"]
-    else:  # a model that reports nothing (router, scripted): count what it read and wrote
-        spent_in = sum(ctx.tokens(m) for m in prompt)
-        spent_out = ctx.tokens(reply)
-    before = state["usage"]
-    return Usage(
-        input_tokens=before["input_tokens"] + spent_in,
-        output_tokens=before["output_tokens"] + spent_out,
-        cost_usd=before["cost_usd"] + cost_usd(ctx.model_name, spent_in, spent_out, ctx.prices),
-        model_calls=before["model_calls"] + 1,
-    )
-
-
 async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Ask the model for the next calls or the answer, within the step and time limits."""
     ctx = runtime.context
@@ -179,10 +122,10 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
             f"the last {ctx.limits.max_repeats} rounds only repeated earlier calls or results",
         )
     remaining = ctx.limits.max_seconds - elapsed
-    prompt = _prompt(ctx, state)
+    prompt = build_prompt(ctx, state)
     started = time.perf_counter()
     try:
-        reply = await asyncio.wait_for(ctx.model.ainvoke(prompt), timeout=remaining)
+        reply, used = await ask(ctx, prompt, time.monotonic() + remaining)
     except TimeoutError:
         return _stop(
             ctx,
@@ -194,12 +137,12 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
         return _stop(ctx, state, "model_error", describe_model_error(error))
     if not isinstance(reply, AIMessage):
         reply = AIMessage(content=str(reply.content))
-    usage = _usage(ctx, state, prompt, reply)
-    calls = _pending(reply)
+    usage = count_usage(ctx, state, prompt, reply, used)
+    calls = pending_calls(reply)
     ctx.tracer.emit(
         ModelCalled(
             trace_id=ctx.tracer.trace_id,
-            model=ctx.model_name,
+            model=used,
             step=step + 1,
             input_tokens=usage["input_tokens"] - state["usage"]["input_tokens"],
             output_tokens=usage["output_tokens"] - state["usage"]["output_tokens"],
@@ -263,43 +206,8 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 room -= 1
         decided.append(call)
     if waiting:
-        decided = _decide(ctx, decided, waiting)
+        decided = wait_for_decisions(ctx, decided, waiting)
     return {"pending": decided}
-
-
-def _decide(
-    ctx: RunContext, calls: list[PendingCall], waiting: list[ApprovalRequest]
-) -> list[PendingCall]:
-    """Wait for the decisions on ``waiting`` (the run pauses here), then apply them."""
-    for request in waiting:
-        ctx.tracer.emit(
-            ApprovalRequested(
-                trace_id=ctx.tracer.trace_id,
-                call_id=request.call_id,
-                tool=request.tool,
-                reason=request.reason,
-            )
-        )
-    answers = interrupt({"approvals": [r.model_dump() for r in waiting]})
-    decisions = {k: Approval.model_validate(v) for k, v in answers.items()}
-    decided = []
-    for call in calls:
-        decision = decisions.get(call["id"])
-        if decision is not None:
-            ctx.tracer.emit(
-                ApprovalDecided(
-                    trace_id=ctx.tracer.trace_id,
-                    call_id=call["id"],
-                    tool=call["name"],
-                    approved=decision.approved,
-                    by=decision.by,
-                    reason=decision.reason,
-                )
-            )
-            if not decision.approved:
-                call = PendingCall(**{**call, "denial": rejection(decision)})
-        decided.append(call)
-    return decided
 
 
 def _unless_repeated(

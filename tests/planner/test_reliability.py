@@ -208,3 +208,44 @@ def test_a_resumed_run_keeps_its_principal_and_a_fresh_time_budget() -> None:
     )
     done = runner.resume("t", {"c1": True})
     assert done.answer == "released 1"
+
+
+class RateLimitError(Exception):
+    """Named as the openai client's: podium classifies model errors by class name."""
+
+
+class InternalServerError(Exception):
+    """Named as the openai client's."""
+
+
+def test_transient_model_errors_are_retried_then_the_fallback_model_answers() -> None:
+    from podium.tracing import FallbackUsed, Retried
+
+    def busy(messages: list[BaseMessage]) -> AIMessage:
+        raise RateLimitError("slow down")
+
+    def broken(messages: list[BaseMessage]) -> AIMessage:
+        raise InternalServerError("boom")
+
+    settings = Settings.load(model_retries=2, model_retry_wait=0.001)
+    recovered = agent(ScriptedChatModel(turns=[busy, busy, "third time lucky"]),
+                      settings=settings).invoke("hi")
+    assert recovered.answer == "third time lucky"
+    assert [e.attempt for e in recovered.events if isinstance(e, Retried)] == [1, 2]
+
+    backup = ScriptedChatModel(turns=["from the backup"], model="backup-model")
+    fallen = agent(ScriptedChatModel(turns=[broken], repeat_last=True), settings=settings,
+                   fallback_model=backup).invoke("hi")
+    assert fallen.answer == "from the backup"
+    (used,) = [e for e in fallen.events if isinstance(e, FallbackUsed)]
+    assert used.target == "model" and used.fallback == "backup-model"
+    assert "InternalServerError: boom" in used.reason
+
+
+def test_a_non_transient_model_error_is_not_retried() -> None:
+    def refuse(messages: list[BaseMessage]) -> AIMessage:
+        raise PermissionError("no access to this model")
+
+    model = ScriptedChatModel(turns=[refuse, "never"])
+    result = agent(model, settings=Settings.load(model_retry_wait=0.001)).invoke("hi")
+    assert result.stop_reason == "model_error" and len(model.calls) == 1

@@ -13,8 +13,12 @@ if TYPE_CHECKING:
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
-def openai_chat_model(settings: Settings) -> ChatOpenAI:
-    """Build ChatOpenAI from settings: PODIUM_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL."""
+def openai_chat_model(settings: Settings, model: str | None = None) -> ChatOpenAI:
+    """Build ChatOpenAI from settings: PODIUM_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL.
+
+    The client does not retry by itself: the planner retries transient failures, so that
+    each retry is traced and counts against the run's time limit.
+    """
     from langchain_openai import ChatOpenAI
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
@@ -25,11 +29,11 @@ def openai_chat_model(settings: Settings) -> ChatOpenAI:
             "to use the offline router model",
         )
     return ChatOpenAI(
-        model=settings.model or DEFAULT_OPENAI_MODEL,
+        model=model or settings.model or DEFAULT_OPENAI_MODEL,
         # Local OpenAI-compatible servers accept any key; the client insists on one.
         api_key=key or "not-needed",
         base_url=settings.openai_base_url,
         timeout=settings.model_timeout,
-        max_retries=settings.model_retries,
+        max_retries=0,
         stream_usage=True,
     )

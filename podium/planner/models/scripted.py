@@ -54,6 +54,7 @@ class ScriptedChatModel(BaseChatModel):
     """
 
     turns: list[Any]
+    model: str = "scripted"
     latency: float = 0.0
     repeat_last: bool = False
     _position: int = PrivateAttr(default=0)
@@ -66,7 +67,7 @@ class ScriptedChatModel(BaseChatModel):
     @property
     def model_name(self) -> str:
         """The name podium reports for this model."""
-        return "scripted"
+        return self.model
 
     @property
     def calls(self) -> list[RecordedCall]:

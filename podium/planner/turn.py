@@ -1,0 +1,141 @@
+"""One model turn: the prompt it sees, the call with retries and fallback, what it cost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from podium.planner.budget import cost_usd, trim_history
+from podium.planner.context import RunContext
+from podium.planner.failures import describe_model_error, is_transient
+from podium.planner.prompts import memory_block
+from podium.planner.state import PendingCall, RunState, Usage
+from podium.tracing import FallbackUsed, Retried
+
+ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
+
+
+def build_prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
+    """The system prompt (with memories, labeled as data) and the history that fits."""
+    system = ctx.system_prompt
+    if state.get("memories"):
+        system += "\n\n" + memory_block(state["memories"])
+    # One id for the run's system prompt (fixed within a run), so it is counted once.
+    messages = [
+        SystemMessage(content=system, id=f"system-{ctx.tracer.trace_id}"),
+        *state["messages"],
+    ]
+    return trim_history(messages, ctx.tokens, ctx.context_window - ANSWER_RESERVE)
+
+
+def pending_calls(reply: AIMessage) -> list[PendingCall]:
+    """The calls a reply asks for, those with unparseable arguments included."""
+    calls = [
+        PendingCall(
+            id=c.get("id") or f"call_{i}",
+            name=c["name"],
+            arguments=c["args"],
+            parse_error=None,
+            denial=None,
+        )
+        for i, c in enumerate(reply.tool_calls)
+    ]
+    calls += [
+        PendingCall(
+            id=c.get("id") or f"invalid_{i}",
+            name=c.get("name") or "",
+            arguments={},
+            parse_error=c.get("error") or "unparseable arguments",
+            denial=None,
+        )
+        for i, c in enumerate(reply.invalid_tool_calls)
+    ]
+    return calls
+
+
+def count_usage(
+    ctx: RunContext, state: RunState, prompt: list[BaseMessage], reply: AIMessage, model: str
+) -> Usage:
+    """The run's usage after this turn: reported tokens, or counted ones when none are."""
+    reported = reply.usage_metadata
+    if reported and reported.get("total_tokens"):
+        spent_in, spent_out = reported["input_tokens"], reported["output_tokens"]
+    else:  # a model that reports nothing (router, scripted): count what it read and wrote
+        spent_in = sum(ctx.tokens(m) for m in prompt)
+        spent_out = ctx.tokens(reply)
+    before = state["usage"]
+    return Usage(
+        input_tokens=before["input_tokens"] + spent_in,
+        output_tokens=before["output_tokens"] + spent_out,
+        cost_usd=before["cost_usd"] + cost_usd(model, spent_in, spent_out, ctx.prices),
+        model_calls=before["model_calls"] + 1,
+    )
+
+
+async def ask(
+    ctx: RunContext, prompt: list[BaseMessage], deadline: float
+) -> tuple[BaseMessage, str]:
+    """The model's reply, and which model gave it.
+
+    Transient failures are retried with backoff, then the fallback model (if any) is asked;
+    TimeoutError when the run's time runs out.
+    """
+    candidates = [(ctx.model_name, ctx.model)]
+    if ctx.fallback_model is not None:
+        candidates.append((ctx.fallback_name, ctx.fallback_model))
+    failure: Exception | None = None
+    for name, model in candidates:
+        if failure is not None:
+            ctx.tracer.emit(
+                FallbackUsed(
+                    trace_id=ctx.tracer.trace_id,
+                    target="model",
+                    name=ctx.model_name,
+                    fallback=name,
+                    reason=describe_model_error(failure),
+                )
+            )
+
+        def announce(retry: RetryCallState, name: str = name) -> None:
+            error = retry.outcome.exception() if retry.outcome else None
+            ctx.tracer.emit(
+                Retried(
+                    trace_id=ctx.tracer.trace_id,
+                    target="model",
+                    name=name,
+                    attempt=retry.attempt_number,
+                    error=describe_model_error(error) if error else "",
+                    wait_seconds=round(retry.upcoming_sleep, 3),
+                )
+            )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(ctx.model_retries + 1)
+            | stop_after_delay(max(deadline - time.monotonic(), 0)),
+            wait=wait_exponential_jitter(initial=ctx.model_retry_wait, max=10.0),
+            retry=retry_if_exception(is_transient),
+            before_sleep=announce,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    timeout = max(deadline - time.monotonic(), 0.001)
+                    reply = await asyncio.wait_for(model.ainvoke(prompt), timeout)
+            return reply, name
+        except TimeoutError:
+            raise
+        except Exception as error:
+            failure = error
+    assert failure is not None
+    raise failure
