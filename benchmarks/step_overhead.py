@@ -63,7 +63,7 @@ def prebuilt_runner(checkpointer_path: Path | None) -> Runner:
 
 
 def podium_runner(
-    guards: bool, steps: int, durability: str = "async", audit: bool = True
+    guards: bool, steps: int, durability: str = "sync", audit: bool = True
 ) -> Runner:
     @tool
     def noop(x: int) -> int:

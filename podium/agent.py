@@ -22,6 +22,7 @@ from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult
 from podium.runner import session
 from podium.tools.breaker import CircuitBreaker
+from podium.tools.ledger import Ledger
 from podium.tools.registry import ToolLike, ToolRegistry
 from podium.tracing import Event, RunStarted, Sink, Tracer
 
@@ -58,6 +59,7 @@ class Agent:
         limits: Limits | None = None,
         sandbox: Path | None = None,
         sinks: Iterable[Sink] = (),
+        compensate_on_failure: bool = True,
     ) -> None:
         self.settings = settings or Settings.load()
         self.model = model or resolve_model(self.settings)
@@ -87,6 +89,8 @@ class Agent:
         self.sandbox = sandbox or self.settings.home_dir / "sandbox"
         self.sinks = list(sinks)
         self.breaker = CircuitBreaker()
+        self.compensate_on_failure = compensate_on_failure
+        self._ledger: Ledger | None = None
         self._audit: AuditLog | None = None
         self._otel: OTelSink | None = None
         self.registry = ToolRegistry()
@@ -171,6 +175,8 @@ class Agent:
             prices=self.settings.prices,
             tool_timeout=self.settings.tool_timeout,
             breaker=self.breaker,
+            ledger=self._ledger,
+            compensate_on_failure=self.compensate_on_failure,
         )
 
     async def ainvoke(
@@ -232,7 +238,13 @@ class Agent:
             config = runs.config(thread_id)
             snapshot = await runs.graph.aget_state(config)
             graph_input = await self._resumption(runs, config, snapshot, thread_id, decisions)
-            who = principal or Principal.model_validate(snapshot.values["principal"])
+            recorded = snapshot.values.get("principal")
+            if principal is None and recorded is None:
+                raise InvalidRequest(
+                    f"thread {thread_id} did not record who its run acts for",
+                    "pass principal= to resume it",
+                )
+            who = principal or Principal.model_validate(recorded)
             tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(home), *self.sinks])
             tracer.emit(
                 RunStarted(
@@ -311,6 +323,8 @@ class Agent:
     def _prepare(self) -> Path:
         home = self.settings.ensure_home()
         self.sandbox.mkdir(parents=True, exist_ok=True)
+        if self._ledger is None:
+            self._ledger = Ledger(home / "ledger.sqlite")
         return home
 
     def resume(

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         default=None, description="Export traces to this OTLP/HTTP endpoint (off when unset)."
     )
     durability: Literal["sync", "async", "exit"] = Field(
-        default="async",
+        default="sync",
         description="When checkpoints are written: before the next node starts (sync), "
         "while it runs (async), or only when the run ends (exit: fastest, no mid-run resume).",
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from langgraph.types import StreamMode
 
 from podium.planner.approvals import ApprovalRequest
+from podium.planner.compensation import compensate
 from podium.planner.graph import build_graph, recursion_limit
 from podium.results import RunResult, RunUsage
 from podium.tracing import NodeFinished, RunFinished, Tracer
@@ -54,35 +55,41 @@ class Session:
         final: dict[str, Any] = {}
         waiting: list[ApprovalRequest] = []
         mark = time.perf_counter()
-        async for mode, chunk in self.graph.astream(
-            graph_input,
-            self.config(thread),
-            context=context,
-            stream_mode=STREAM_MODES,
-            durability=self.durability,
-        ):
-            if not isinstance(chunk, dict):
-                continue
-            if mode == "values":
-                final = chunk
-                continue
-            now = time.perf_counter()
-            for node, update in chunk.items():
-                if node == INTERRUPT:
-                    waiting = [
-                        ApprovalRequest.model_validate(r)
-                        for i in update
-                        for r in i.value["approvals"]
-                    ]
+        try:
+            async for mode, chunk in self.graph.astream(
+                graph_input,
+                self.config(thread),
+                context=context,
+                stream_mode=STREAM_MODES,
+                durability=self.durability,
+            ):
+                if not isinstance(chunk, dict):
                     continue
-                tracer.emit(
-                    NodeFinished(
-                        trace_id=tracer.trace_id,
-                        node=node,
-                        duration_ms=round((now - mark) * 1000, 3),
+                if mode == "values":
+                    final = chunk
+                    continue
+                now = time.perf_counter()
+                for node, update in chunk.items():
+                    if node == INTERRUPT:
+                        waiting = [
+                            ApprovalRequest.model_validate(r)
+                            for i in update
+                            for r in i.value["approvals"]
+                        ]
+                        continue
+                    tracer.emit(
+                        NodeFinished(
+                            trace_id=tracer.trace_id,
+                            node=node,
+                            duration_ms=round((now - mark) * 1000, 3),
+                        )
                     )
-                )
-            mark = now
+                mark = now
+        except asyncio.CancelledError:  # the caller gave up: undo what this run did
+            if context.compensate_on_failure:
+                snapshot = await self.graph.aget_state(self.config(thread))
+                await compensate(context, snapshot.values.get("outcomes", []))
+            raise
         result = _result(final, thread, tracer, model, started, waiting)
         if audit is not None:
             await asyncio.to_thread(audit.flush)

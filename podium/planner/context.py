@@ -15,6 +15,7 @@ from podium.guardrails.policy import Policy, Principal
 from podium.planner.budget import Limits, TokenCounter
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.executor import Executor, Verdict
+from podium.tools.ledger import Ledger
 from podium.tools.registry import ToolRegistry
 from podium.tracing import GuardDecided, Tracer
 
@@ -48,6 +49,8 @@ class RunContext:
     prices: dict[str, Price] = field(default_factory=dict)
     tool_timeout: float = 30.0
     breaker: CircuitBreaker | None = None
+    ledger: Ledger | None = None
+    compensate_on_failure: bool = True
     recall_limit: int = 5
     recall_threshold: float = 0.35
     memory_tokens: int = 800
@@ -73,6 +76,7 @@ class RunContext:
             screen_arguments=self.screen_arguments if screened else None,
             screen_output=self.screen_output if screened else None,
             breaker=self.breaker,
+            ledger=self.ledger,
             emit=self.tracer.emit,
             trace_id=self.tracer.trace_id,
         )

@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.runtime import Runtime
 
 from podium.planner.approvals import ApprovalRequest, wait_for_decisions
+from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
@@ -305,8 +306,14 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
 
 
 async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
-    """Remember what an answered run learned."""
+    """Undo a failed run's side effects; remember what an answered run learned."""
     ctx = runtime.context
+    if ctx.compensate_on_failure and state.get("stop_reason") not in NOT_FAILURES:
+        remaining = await compensate(ctx, state.get("outcomes", []))
+        if remaining:
+            note = "\nSide effects that may remain: " + "; ".join(remaining)
+            return {"answer": (state.get("answer") or "") + note}
+        return {}
     if ctx.memory is not None and state.get("stop_reason") == "answered":
         episode = f"Request: {state['request']}\nAnswer: {state.get('answer') or ''}"
         try:

@@ -23,6 +23,7 @@ from tenacity import (
 from typing_extensions import TypedDict
 
 from podium.tools.breaker import CircuitBreaker
+from podium.tools.ledger import Ledger
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
 from podium.tracing import CircuitOpened, Event, FallbackUsed, Retried
 
@@ -35,6 +36,7 @@ Status = Literal[
     "blocked",
     "denied",
     "repeated",
+    "replayed",
 ]
 MAX_OUTPUT_CHARS = 20_000
 
@@ -110,6 +112,7 @@ class Executor:
     emit: Callable[[Event], None] | None = None
     trace_id: str = ""
     retry_wait: float = 0.2
+    ledger: Ledger | None = None
 
     async def run_round(
         self,
@@ -167,15 +170,22 @@ class Executor:
                     f"blocked by a guard before the call: {'; '.join(verdict['reasons'])}",
                 )
 
-        deadline = time.monotonic() + time_left
-        done, result = await self._attempts(tool, arguments, context, deadline)
-        if not done and tool.fallback:
-            done, result = await self._fallback(tool, call, context, deadline, result)
-        if not done:
-            status, message = result
-            return outcome(status, message)
-        value = result
-        text = render_output(value)
+        recorded = None
+        status: Status
+        if tool.side_effects and self.ledger is not None:
+            recorded = await asyncio.to_thread(self.ledger.get, context.idempotency_key)
+        if recorded is not None:  # it completed before a crash: never run it twice
+            text, status = recorded, "replayed"
+        else:
+            deadline = time.monotonic() + time_left
+            done, result = await self._attempts(tool, arguments, context, deadline)
+            if not done and tool.fallback:
+                done, result = await self._fallback(tool, call, context, deadline, result)
+            if not done:
+                return outcome(*result)
+            text, status = render_output(result), "ok"
+            if tool.side_effects and self.ledger is not None:  # before anything can fail
+                await asyncio.to_thread(self.ledger.put, context.idempotency_key, tool.name, text)
         if self.screen_output is not None:
             verdict = await self.screen_output(tool.name, text)
             if verdict["action"] == "block":
@@ -185,7 +195,7 @@ class Executor:
                     f"{'; '.join(verdict['reasons'])}",
                 )
             text = verdict["text"]
-        return outcome("ok", text)
+        return outcome(status, text)
 
     def _emit(self, event: Event) -> None:
         if self.emit is not None:

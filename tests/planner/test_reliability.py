@@ -228,14 +228,18 @@ def test_transient_model_errors_are_retried_then_the_fallback_model_answers() ->
         raise InternalServerError("boom")
 
     settings = Settings.load(model_retries=2, model_retry_wait=0.001)
-    recovered = agent(ScriptedChatModel(turns=[busy, busy, "third time lucky"]),
-                      settings=settings).invoke("hi")
+    recovered = agent(
+        ScriptedChatModel(turns=[busy, busy, "third time lucky"]), settings=settings
+    ).invoke("hi")
     assert recovered.answer == "third time lucky"
     assert [e.attempt for e in recovered.events if isinstance(e, Retried)] == [1, 2]
 
     backup = ScriptedChatModel(turns=["from the backup"], model="backup-model")
-    fallen = agent(ScriptedChatModel(turns=[broken], repeat_last=True), settings=settings,
-                   fallback_model=backup).invoke("hi")
+    fallen = agent(
+        ScriptedChatModel(turns=[broken], repeat_last=True),
+        settings=settings,
+        fallback_model=backup,
+    ).invoke("hi")
     assert fallen.answer == "from the backup"
     (used,) = [e for e in fallen.events if isinstance(e, FallbackUsed)]
     assert used.target == "model" and used.fallback == "backup-model"

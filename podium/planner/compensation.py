@@ -1,0 +1,75 @@
+"""Compensation (saga): when a run fails, undo its completed side effects in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+from podium.planner.context import RunContext
+from podium.tools.executor import CallOutcome, run_in_thread
+from podium.tracing import Compensated
+
+NOT_FAILURES = frozenset({"answered", "awaiting_approval"})
+
+
+def _keywords(compensate: Any, outcome: CallOutcome, ctx: RunContext) -> dict[str, Any]:
+    accepted = inspect.signature(compensate).parameters
+    keywords = {k: v for k, v in outcome["arguments"].items() if k in accepted}
+    if "result" in accepted:
+        keywords["result"] = outcome["output"]
+    if "thread_id" in accepted:
+        keywords["thread_id"] = ctx.thread_id
+    return keywords
+
+
+async def compensate(ctx: RunContext, outcomes: Sequence[CallOutcome]) -> list[str]:
+    """Undo the run's completed side effects, newest first; return those that may remain.
+
+    Each compensation is traced, and recorded in the ledger so that a resumed run does not
+    undo anything twice. A compensation that fails is recorded and the others still run.
+    """
+    remaining: list[str] = []
+    for outcome in reversed(outcomes):
+        tool = ctx.registry.get(outcome["name"])
+        if tool is None or not tool.side_effects or outcome["status"] not in ("ok", "replayed"):
+            continue
+        shown = f"{tool.name}({', '.join(f'{k}={v!r}' for k, v in outcome['arguments'].items())})"
+        if tool.compensate is None:
+            remaining.append(f"{shown}: no way to undo it")
+            continue
+        key = f"compensate:{ctx.thread_id}:{outcome['step']}:{outcome['call_id']}"
+        if ctx.ledger is not None and await asyncio.to_thread(ctx.ledger.get, key) is not None:
+            continue
+        try:
+            keywords = _keywords(tool.compensate, outcome, ctx)
+            if inspect.iscoroutinefunction(tool.compensate):
+                await tool.compensate(**keywords)
+            else:
+                await run_in_thread(tool.compensate, keywords)
+        except Exception as error:  # one failed undo must not stop the others
+            detail = f"{type(error).__name__}: {error}"
+            remaining.append(f"{shown}: undoing it failed ({detail})")
+            ctx.tracer.emit(
+                Compensated(
+                    trace_id=ctx.tracer.trace_id,
+                    call_id=outcome["call_id"],
+                    name=tool.name,
+                    ok=False,
+                    detail=detail,
+                )
+            )
+            continue
+        if ctx.ledger is not None:
+            await asyncio.to_thread(ctx.ledger.put, key, tool.name, "compensated")
+        ctx.tracer.emit(
+            Compensated(
+                trace_id=ctx.tracer.trace_id,
+                call_id=outcome["call_id"],
+                name=tool.name,
+                ok=True,
+                detail="undone",
+            )
+        )
+    return remaining
