@@ -39,26 +39,32 @@ def build_prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
 
 
 def pending_calls(reply: AIMessage) -> list[PendingCall]:
-    """The calls a reply asks for, those with unparseable arguments included."""
+    """The calls a reply asks for, those with unparseable arguments included.
+
+    Every call gets an id of its own, written back into the reply, so that each tool result
+    answers exactly one call (a model may omit ids or repeat them).
+    """
+    taken: set[str] = set()
+    for index, item in enumerate([*reply.tool_calls, *reply.invalid_tool_calls]):
+        given = item.get("id") or f"call_{index}"
+        unique = given if given not in taken else f"{given}_{index}"
+        item["id"] = unique
+        taken.add(unique)
     calls = [
         PendingCall(
-            id=c.get("id") or f"call_{i}",
-            name=c["name"],
-            arguments=c["args"],
-            parse_error=None,
-            denial=None,
+            id=c["id"] or "", name=c["name"], arguments=c["args"], parse_error=None, denial=None
         )
-        for i, c in enumerate(reply.tool_calls)
+        for c in reply.tool_calls
     ]
     calls += [
         PendingCall(
-            id=c.get("id") or f"invalid_{i}",
+            id=c["id"] or "",
             name=c.get("name") or "",
             arguments={},
             parse_error=c.get("error") or "unparseable arguments",
             denial=None,
         )
-        for i, c in enumerate(reply.invalid_tool_calls)
+        for c in reply.invalid_tool_calls
     ]
     return calls
 

@@ -39,6 +39,14 @@ Status = Literal[
     "replayed",
 ]
 MAX_OUTPUT_CHARS = 20_000
+MAX_ARGUMENT_CHARS = 100_000
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Text from the model as it may safely appear in a message: one line, short, printable."""
+    flat = " ".join(text.split())
+    clipped = flat[:limit] + ("..." if len(flat) > limit else "")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in clipped)
 
 
 @dataclass(frozen=True)
@@ -148,14 +156,23 @@ class Executor:
             available = ", ".join(self.registry.names()) or "none"
             return outcome(
                 "unknown_tool",
-                f"error: there is no tool named '{call.name}'. Available tools: {available}. "
+                f"error: there is no tool named '{shown(call.name)}'. Available tools: "
+                f"{available}. "
                 "Call one of these, or answer without a tool.",
             )
         if call.parse_error is not None:
             return outcome(
                 "invalid_arguments",
                 f"error: the arguments for '{tool.name}' were not valid JSON "
-                f"({call.parse_error}). Send them again as one JSON object matching its schema.",
+                f"({shown(call.parse_error, 300)}). Send them again as one JSON object "
+                "matching its schema.",
+            )
+        size = len(json.dumps(call.arguments, default=str))
+        if size > MAX_ARGUMENT_CHARS:
+            return outcome(
+                "invalid_arguments",
+                f"error: the arguments for '{tool.name}' are {size} characters, over the limit "
+                f"of {MAX_ARGUMENT_CHARS}. Pass large content by reference (a file, an id).",
             )
         try:
             arguments = tool.arguments.model_validate(call.arguments)
