@@ -62,9 +62,7 @@ def prebuilt_runner(checkpointer_path: Path | None) -> Runner:
     return run
 
 
-def podium_runner(
-    guards: bool, steps: int, durability: str = "sync", audit: bool = True
-) -> Runner:
+def podium_runner(guards: bool, steps: int, durability: str = "sync", audit: bool = True) -> Runner:
     @tool
     def noop(x: int) -> int:
         """Return x."""

@@ -23,7 +23,7 @@ from podium.results import RunResult
 from podium.runner import session
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.ledger import Ledger
-from podium.tools.registry import ToolLike, ToolRegistry
+from podium.tools.registry import Tool, ToolLike, ToolRegistry
 from podium.tracing import Event, RunStarted, Sink, Tracer
 
 if TYPE_CHECKING:
@@ -128,6 +128,12 @@ class Agent:
                         "use a chat model that implements bind_tools",
                     ) from error
         return self._bound[key]
+
+    def as_tool(self, name: str, description: str) -> Tool:
+        """This agent as a tool another agent can call; its usage adds to the caller's run."""
+        from podium.tools.subagents import agent_tool
+
+        return agent_tool(self, name, description)
 
     def _check(self, request: object) -> str:
         if not isinstance(request, str):

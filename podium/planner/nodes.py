@@ -15,7 +15,7 @@ from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
-from podium.planner.state import PendingCall, RunState
+from podium.planner.state import PendingCall, RunState, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.tools.executor import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
@@ -284,7 +284,17 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 status="success" if outcome["status"] == "ok" else "error",
             )
         )
-    return {"messages": messages, "outcomes": outcomes, "pending": []}
+    update: Update = {"messages": messages, "outcomes": outcomes, "pending": []}
+    delegated = [o["delegated"] for o in outcomes if "delegated" in o]
+    if delegated:  # sub-agents' consumption is the run's too, for its budgets and report
+        usage = state["usage"]
+        update["usage"] = Usage(
+            input_tokens=usage["input_tokens"] + sum(d.input_tokens for d in delegated),
+            output_tokens=usage["output_tokens"] + sum(d.output_tokens for d in delegated),
+            cost_usd=usage["cost_usd"] + sum(d.cost_usd for d in delegated),
+            model_calls=usage["model_calls"] + sum(d.model_calls for d in delegated),
+        )
+    return update
 
 
 async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update:

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from pydantic import BaseModel, ValidationError
 from tenacity import (
@@ -59,6 +59,34 @@ class ToolCall:
     parse_error: str | None = None
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A call that could not be made or did not succeed, and the message the planner reads."""
+
+    status: Status
+    message: str
+
+
+class DelegatedReply(BaseModel):
+    """What a sub-agent returns as a tool: its answer, and what it consumed."""
+
+    answer: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    model_calls: int = 0
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class Performed:
+    """A call that succeeded (or was replayed), with its output text."""
+
+    status: Status
+    text: str
+    delegated: DelegatedReply | None = None
+
+
 class CallOutcome(TypedDict):
     """What happened to one call; stored in the run state and shown to the planner."""
 
@@ -69,6 +97,7 @@ class CallOutcome(TypedDict):
     output: str
     duration_ms: float
     step: int
+    delegated: NotRequired[DelegatedReply]
 
 
 class Verdict(TypedDict):
@@ -137,6 +166,7 @@ class Executor:
     async def _run_one(
         self, call: ToolCall, context: ToolContext, time_left: float, step: int
     ) -> CallOutcome:
+        """Check the call, perform it, screen its output; every failure is an outcome."""
         started = time.perf_counter()
 
         def outcome(status: Status, output: str) -> CallOutcome:
@@ -151,68 +181,95 @@ class Executor:
                 step=step,
             )
 
-        tool = self.registry.get(call.name)
-        if tool is None:
-            available = ", ".join(self.registry.names()) or "none"
-            return outcome(
-                "unknown_tool",
-                f"error: there is no tool named '{shown(call.name)}'. Available tools: "
-                f"{available}. "
-                "Call one of these, or answer without a tool.",
-            )
-        if call.parse_error is not None:
-            return outcome(
-                "invalid_arguments",
-                f"error: the arguments for '{tool.name}' were not valid JSON "
-                f"({shown(call.parse_error, 300)}). Send them again as one JSON object "
-                "matching its schema.",
-            )
-        size = len(json.dumps(call.arguments, default=str))
-        if size > MAX_ARGUMENT_CHARS:
-            return outcome(
-                "invalid_arguments",
-                f"error: the arguments for '{tool.name}' are {size} characters, over the limit "
-                f"of {MAX_ARGUMENT_CHARS}. Pass large content by reference (a file, an id).",
-            )
-        try:
-            arguments = tool.arguments.model_validate(call.arguments)
-        except ValidationError as error:
-            return outcome("invalid_arguments", _validation_message(tool, error))
-
-        if self.screen_arguments is not None:
-            verdict = await self.screen_arguments(tool.name, arguments.model_dump_json())
-            if verdict["action"] == "block":
-                return outcome(
-                    "blocked",
-                    f"blocked by a guard before the call: {'; '.join(verdict['reasons'])}",
-                )
-
-        recorded = None
-        status: Status
-        if tool.side_effects and self.ledger is not None:
-            recorded = await asyncio.to_thread(self.ledger.get, context.idempotency_key)
-        if recorded is not None:  # it completed before a crash: never run it twice
-            text, status = recorded, "replayed"
-        else:
-            deadline = time.monotonic() + time_left
-            done, result = await self._attempts(tool, arguments, context, deadline)
-            if not done and tool.fallback:
-                done, result = await self._fallback(tool, call, context, deadline, result)
-            if not done:
-                return outcome(*result)
-            text, status = render_output(result), "ok"
-            if tool.side_effects and self.ledger is not None:  # before anything can fail
-                await asyncio.to_thread(self.ledger.put, context.idempotency_key, tool.name, text)
+        checked = await self._check(call)
+        if isinstance(checked, Failed):
+            return outcome(checked.status, checked.message)
+        tool, arguments = checked
+        performed = await self._perform(tool, arguments, call, context, time_left)
+        if isinstance(performed, Failed):
+            return outcome(performed.status, performed.message)
+        status, text, delegated = performed.status, performed.text, performed.delegated
         if self.screen_output is not None:
             verdict = await self.screen_output(tool.name, text)
             if verdict["action"] == "block":
                 return outcome(
                     "blocked",
-                    f"the output of '{tool.name}' was withheld by a guard: "
-                    f"{'; '.join(verdict['reasons'])}",
+                    f"the output of '{tool.name}' was withheld by a "
+                    f"guard: {'; '.join(verdict['reasons'])}",
                 )
             text = verdict["text"]
-        return outcome(status, text)
+        result = outcome(status, text)
+        if delegated is not None:
+            result["delegated"] = delegated
+        return result
+
+    async def _check(self, call: ToolCall) -> tuple[Tool, BaseModel] | Failed:
+        """The tool and validated arguments, or what is wrong with the call."""
+        tool = self.registry.get(call.name)
+        if tool is None:
+            available = ", ".join(self.registry.names()) or "none"
+            return Failed(
+                "unknown_tool",
+                (
+                    f"error: there is no tool named '{shown(call.name)}'. Available tools: "
+                    f"{available}. Call one of these, or answer without a tool."
+                ),
+            )
+        if call.parse_error is not None:
+            return Failed(
+                "invalid_arguments",
+                (
+                    f"error: the arguments for '{tool.name}' were not valid JSON "
+                    f"({shown(call.parse_error, 300)}). Send them again as one JSON object "
+                    "matching its schema."
+                ),
+            )
+        size = len(json.dumps(call.arguments, default=str))
+        if size > MAX_ARGUMENT_CHARS:
+            return Failed(
+                "invalid_arguments",
+                (
+                    f"error: the arguments for '{tool.name}' are {size} characters, over the limit "
+                    f"of {MAX_ARGUMENT_CHARS}. Pass large content by reference (a file, an id)."
+                ),
+            )
+        try:
+            arguments = tool.arguments.model_validate(call.arguments)
+        except ValidationError as error:
+            return Failed("invalid_arguments", _validation_message(tool, error))
+        if self.screen_arguments is not None:
+            verdict = await self.screen_arguments(tool.name, arguments.model_dump_json())
+            if verdict["action"] == "block":
+                return Failed(
+                    "blocked",
+                    (f"blocked by a guard before the call: {'; '.join(verdict['reasons'])}"),
+                )
+        return tool, arguments
+
+    async def _perform(
+        self,
+        tool: Tool,
+        arguments: BaseModel,
+        call: ToolCall,
+        context: ToolContext,
+        time_left: float,
+    ) -> Performed | Failed:
+        """Run the call, or replay it from the ledger; Failed once retries and fallback fail."""
+        if tool.side_effects and self.ledger is not None:
+            recorded = await asyncio.to_thread(self.ledger.get, context.idempotency_key)
+            if recorded is not None:  # it completed before a crash: never run it twice
+                return Performed("replayed", recorded)
+        deadline = time.monotonic() + time_left
+        succeeded, result = await self._attempts(tool, arguments, context, deadline)
+        if not succeeded and tool.fallback:
+            succeeded, result = await self._fallback(tool, call, context, deadline, result)
+        if not succeeded:
+            return Failed(*result)
+        delegated = result if isinstance(result, DelegatedReply) else None
+        text = delegated.answer if delegated else render_output(result)
+        if tool.side_effects and self.ledger is not None:  # recorded before anything can fail
+            await asyncio.to_thread(self.ledger.put, context.idempotency_key, tool.name, text)
+        return Performed("ok", text, delegated)
 
     def _emit(self, event: Event) -> None:
         if self.emit is not None:

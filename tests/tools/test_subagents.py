@@ -1,0 +1,90 @@
+"""An agent as a tool: its answer comes back, its usage adds up in the parent's run."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from podium.agent import Agent
+from podium.planner.budget import Limits
+from podium.planner.models.scripted import ScriptedChatModel, call, calls
+from podium.tools.registry import tool
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def spending(message: AIMessage, tokens: int) -> AIMessage:
+    message.usage_metadata = {
+        "input_tokens": tokens,
+        "output_tokens": 10,
+        "total_tokens": tokens + 10,
+    }
+    return message
+
+
+def last_result(messages: list[BaseMessage]) -> AIMessage:
+    result = next(m for m in reversed(messages) if isinstance(m, ToolMessage))
+    return spending(AIMessage(content=f"parent got: {result.content}"), 100)
+
+
+def child() -> Agent:
+    model = ScriptedChatModel(
+        turns=[
+            spending(calls(call("add", a=2, b=2)), 300),
+            lambda messages: spending(AIMessage(content="the sum is 4"), 300),
+        ],
+        model="child-model",
+    )
+    return Agent([add], model=model, guards=None)
+
+
+def test_a_sub_agent_answers_and_its_usage_adds_to_the_parent_run() -> None:
+    parent_model = ScriptedChatModel(
+        turns=[
+            spending(calls(call("math", "c1", request="what is 2+2?")), 100),
+            last_result,
+        ]
+    )
+    parent = Agent(
+        [child().as_tool("math", "Ask the math specialist.")], model=parent_model, guards=None
+    )
+    result = parent.invoke("delegate", thread_id="p")
+    assert result.answer == "parent got: the sum is 4"
+    assert result.usage.input_tokens == 100 + 300 + 300 + 100
+    assert result.usage.model_calls == 4
+    schema = parent.registry.get("math")
+    assert schema is not None and "request" in schema.parameters_schema()["properties"]
+
+
+def test_the_parent_budget_counts_the_sub_agent() -> None:
+    parent_model = ScriptedChatModel(
+        turns=[
+            spending(calls(call("math", request="2+2")), 100),
+            last_result,
+        ]
+    )
+    parent = Agent(
+        [child().as_tool("math", "Ask the math specialist.")],
+        model=parent_model,
+        guards=None,
+        limits=Limits(max_tokens=500),
+    )
+    result = parent.invoke("delegate")
+    assert result.stop_reason == "token_limit"
+
+
+def test_agents_delegating_in_a_cycle_are_stopped() -> None:
+    def ask_other(messages: list[BaseMessage]) -> AIMessage:
+        if any(isinstance(m, ToolMessage) for m in messages):
+            return AIMessage(content=str(messages[-1].content))
+        return calls(call("other", request="help"))
+
+    first = Agent([], model=ScriptedChatModel(turns=[ask_other], repeat_last=True), guards=None)
+    second = Agent([], model=ScriptedChatModel(turns=[ask_other], repeat_last=True), guards=None)
+    first.registry.register(second.as_tool("other", "The other agent."))
+    second.registry.register(first.as_tool("other", "The other agent."))
+    result = first.invoke("start")
+    assert "levels deep (agents calling each other in a cycle?)" in result.answer
