@@ -12,10 +12,16 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from podium.tracing import (
+    ApprovalDecided,
+    ApprovalRequested,
+    CircuitOpened,
+    Compensated,
     Event,
+    FallbackUsed,
     GuardDecided,
     ModelCalled,
     PolicyDecided,
+    Retried,
     RunFinished,
     RunStarted,
     RunStopped,
@@ -141,7 +147,18 @@ class OTelSink:
                 span.set_attribute("error.type", event.status)
                 span.set_status(Status(StatusCode.ERROR, event.status))
             span.end(end_time=_ns(event.time))
-        elif isinstance(event, GuardDecided | PolicyDecided | RunStopped):
+        elif isinstance(
+            event,
+            GuardDecided
+            | PolicyDecided
+            | RunStopped
+            | ApprovalRequested
+            | ApprovalDecided
+            | Retried
+            | FallbackUsed
+            | CircuitOpened
+            | Compensated,
+        ):
             fields = event.model_dump(exclude={"trace_id", "time", "kind"})
             root.add_event(
                 f"podium.{event.kind}",

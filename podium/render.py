@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from podium.tracing import (
@@ -16,6 +17,7 @@ from podium.tracing import (
     PolicyDecided,
     RunStarted,
     ToolCalled,
+    describe,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +56,8 @@ def event_line(event: Event) -> str | None:
     if isinstance(event, MemoryUsed):
         detail = f": {event.detail}" if event.detail else ""
         return f"[blue]memory[/] {event.operation} {event.count}{detail}"
-    return None
+    line = describe(event)
+    return f"[yellow]{escape(line)}[/]" if line else None
 
 
 def show_result(console: Console, result: RunResult, verbose: bool) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -24,8 +25,8 @@ from podium.tracing import (
     PolicyDecided,
     RunFinished,
     RunStarted,
-    RunStopped,
     ToolCalled,
+    describe,
 )
 
 _EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
@@ -114,9 +115,8 @@ def _leaf(event: Event) -> str | None:
         return f"policy {event.tool} {event.outcome}: {event.reason}"
     if isinstance(event, MemoryUsed):
         return f"memory {event.operation} {event.count} {event.detail}".rstrip()
-    if isinstance(event, RunStopped):
-        return f"[yellow]stopped: {event.reason}: {event.detail}[/]"
-    return None
+    line = describe(event)
+    return f"[yellow]{escape(line)}[/]" if line else None
 
 
 def run_tree(run: Run) -> Tree:

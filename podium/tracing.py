@@ -241,3 +241,38 @@ class Tracer:
                 sink(event)
             except Exception:  # a broken sink must not end the run
                 logger.exception("trace sink %r failed", sink)
+
+
+def describe(event: Event) -> str | None:
+    """One plain line for a reliability event, or None for other events.
+
+    Approval, retry, fallback, circuit and compensation events, and early stops; shared by
+    the terminal (``-v``) and ``podium trace show``.
+    """
+    if isinstance(event, ApprovalRequested):
+        return f"approval requested for {event.tool} [{event.call_id}]: {event.reason}"
+    if isinstance(event, ApprovalDecided):
+        verdict = "approved" if event.approved else "rejected"
+        who = f" by {event.by}" if event.by else ""
+        return f"{event.tool} [{event.call_id}] {verdict}{who}" + (
+            f": {event.reason}" if event.reason else ""
+        )
+    if isinstance(event, Retried):
+        return (
+            f"retry {event.target} {event.name} after attempt {event.attempt} "
+            f"({event.error}), waiting {event.wait_seconds:.2f}s"
+        )
+    if isinstance(event, FallbackUsed):
+        return f"fallback {event.target} {event.name} -> {event.fallback}: {event.reason[:120]}"
+    if isinstance(event, CircuitOpened):
+        return (
+            f"circuit opened for {event.name} after {event.failures} failures, "
+            f"{event.cooldown_seconds:g}s"
+        )
+    if isinstance(event, Compensated):
+        return f"compensation of {event.name} [{event.call_id}]: " + (
+            "undone" if event.ok else f"failed: {event.detail}"
+        )
+    if isinstance(event, RunStopped):
+        return f"stopped: {event.reason}: {event.detail}"
+    return None

@@ -167,3 +167,25 @@ def test_trace_commands(isolated: Path) -> None:
     rewrite(isolated, original[:2] + original[3:])
     tampered = runner.invoke(app, ["trace", "verify"])
     assert tampered.exit_code == 1 and "TAMPERED" in tampered.stdout
+
+
+def test_trace_show_includes_approvals_and_compensations(isolated: Path) -> None:
+    @tool(needs_approval=True, side_effects=True, compensate=lambda name: None)
+    def reserve(name: str) -> str:
+        """Reserve a room."""
+        return "reserved"
+
+    def refuse(messages: object) -> str:
+        raise PermissionError("model gone")
+
+    model = ScriptedChatModel(turns=[calls(call("reserve", "c9", name="Ana")), refuse])
+    agent = Agent([reserve], model=model, guards=None)
+    agent.invoke("reserve", thread_id="t")
+    done = agent.resume("t", {"c9": True})
+    shown = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["trace", "show", done.trace_id])
+    for expected in (
+        "reserve [c9] approved",
+        "compensation of reserve [c9]: undone",
+        "stopped: model_error",
+    ):
+        assert expected in shown.stdout, shown.stdout
