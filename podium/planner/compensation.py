@@ -49,27 +49,19 @@ async def compensate(ctx: RunContext, outcomes: Sequence[CallOutcome]) -> list[s
             else:
                 await run_in_thread(tool.compensate, keywords)
         except Exception as error:  # one failed undo must not stop the others
-            detail = f"{type(error).__name__}: {error}"
+            ok, detail = False, f"{type(error).__name__}: {error}"
             remaining.append(f"{shown}: undoing it failed ({detail})")
-            ctx.tracer.emit(
-                Compensated(
-                    trace_id=ctx.tracer.trace_id,
-                    call_id=outcome["call_id"],
-                    name=tool.name,
-                    ok=False,
-                    detail=detail,
-                )
-            )
-            continue
-        if ctx.ledger is not None:
-            await asyncio.to_thread(ctx.ledger.put, key, tool.name, "compensated")
+        else:
+            ok, detail = True, "undone"
+            if ctx.ledger is not None:
+                await asyncio.to_thread(ctx.ledger.put, key, tool.name, "compensated")
         ctx.tracer.emit(
             Compensated(
                 trace_id=ctx.tracer.trace_id,
                 call_id=outcome["call_id"],
                 name=tool.name,
-                ok=True,
-                detail="undone",
+                ok=ok,
+                detail=detail,
             )
         )
     return remaining
