@@ -108,13 +108,14 @@ async def main() -> None:
             "prebuilt create_react_agent, SQLite checkpointer": prebuilt_runner(
                 Path(home) / "prebuilt.sqlite"
             ),
-            "podium, guards off (SQLite checkpoints, audit log)": podium_runner(
+            "podium, guards off (SQLite checkpoints after every node, audit log)": podium_runner(
                 False, options.steps
             ),
-            "podium, full pipeline (guards, SQLite checkpoints, audit log)": podium_runner(
-                True, options.steps
+            "podium, full pipeline (guards, SQLite checkpoints after every node, audit log)": (
+                podium_runner(True, options.steps)
             ),
             "podium, full pipeline, audit log off": podium_runner(True, options.steps, audit=False),
+            "podium, full pipeline, durability=async": podium_runner(True, options.steps, "async"),
             "podium, full pipeline, durability=exit": podium_runner(True, options.steps, "exit"),
             "podium, full pipeline, durability=exit, audit log off": podium_runner(
                 True, options.steps, "exit", audit=False

@@ -205,10 +205,16 @@ def digest(arguments: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
+# The fields that carry free text (from users, models, tools); the others hold ids, names
+# and numbers that podium itself produced.
+FREE_TEXT = ("request", "answer", "reasons", "detail", "reason", "error")
+
+
 def redacted(event: Event) -> Event:
-    """The event with secrets and personal data in its text fields replaced by [KIND]."""
+    """The event with secrets and personal data in its free-text fields replaced by [KIND]."""
     changes: dict[str, Any] = {}
-    for name, value in event:
+    for name in FREE_TEXT:
+        value = getattr(event, name, None)
         if isinstance(value, str) and value:
             text, found = redact(value)
             if found:

@@ -13,6 +13,7 @@ from langchain_core.runnables import Runnable
 from podium.config import Price
 from podium.guardrails.policy import Policy, Principal
 from podium.planner.budget import Limits, TokenCounter
+from podium.planner.loops import CallKeys
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.executor import Executor, Verdict
 from podium.tools.ledger import Ledger
@@ -54,6 +55,7 @@ class RunContext:
     recall_limit: int = 5
     recall_threshold: float = 0.35
     memory_tokens: int = 800
+    call_keys: CallKeys = field(default_factory=CallKeys)
     # Token counts by message id, so a long thread is not re-counted every round.
     token_cache: dict[str, int] = field(default_factory=dict)
 

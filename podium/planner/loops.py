@@ -14,15 +14,27 @@ def call_key(name: str, arguments: dict[str, Any]) -> str:
     return f"{name}:{json.dumps(arguments, sort_keys=True, default=str)}"
 
 
+class CallKeys:
+    """Call keys by call id, computed once per call for the whole run."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, str] = {}
+
+    def __call__(self, outcome: CallOutcome) -> str:
+        """The key of an outcome's call."""
+        key = self._keys.get(outcome["call_id"])
+        if key is None:
+            key = call_key(outcome["name"], outcome["arguments"])
+            self._keys[outcome["call_id"]] = key
+        return key
+
+
 def earlier_result(
-    outcomes: Sequence[CallOutcome], name: str, arguments: dict[str, Any]
+    outcomes: Sequence[CallOutcome], name: str, arguments: dict[str, Any], keys: CallKeys
 ) -> CallOutcome | None:
     """The first completed outcome of the same call in this run, if any."""
     key = call_key(name, arguments)
-    return next(
-        (o for o in outcomes if o["status"] == "ok" and call_key(o["name"], o["arguments"]) == key),
-        None,
-    )
+    return next((o for o in outcomes if o["status"] == "ok" and keys(o) == key), None)
 
 
 def repeat_note(previous: CallOutcome) -> str:
@@ -34,22 +46,20 @@ def repeat_note(previous: CallOutcome) -> str:
     )
 
 
-def _stale(round_outcomes: list[CallOutcome], before: list[CallOutcome]) -> bool:
-    """A round that brought nothing new: only repeats, or results seen before."""
-    seen = {(call_key(o["name"], o["arguments"]), o["output"]) for o in before}
-    return all(
-        o["status"] == "repeated" or (call_key(o["name"], o["arguments"]), o["output"]) in seen
-        for o in round_outcomes
-    )
+def stalled(outcomes: Sequence[CallOutcome], rounds: int, keys: CallKeys) -> bool:
+    """Whether each of the last ``rounds`` rounds of tool calls brought nothing new.
 
-
-def stalled(outcomes: Sequence[CallOutcome], rounds: int) -> bool:
-    """Whether each of the last ``rounds`` rounds of tool calls brought nothing new."""
+    A round brings nothing new when its calls were all refused as repeats, or returned
+    results already seen for the same calls.
+    """
     steps = sorted({o["step"] for o in outcomes})
     if len(steps) < rounds:
         return False
+    first = steps[-rounds]
+    seen = {(keys(o), o["output"]) for o in outcomes if o["step"] < first}
     for step in steps[-rounds:]:
-        before = [o for o in outcomes if o["step"] < step]
-        if not _stale([o for o in outcomes if o["step"] == step], before):
+        current = [o for o in outcomes if o["step"] == step]
+        if not all(o["status"] == "repeated" or (keys(o), o["output"]) in seen for o in current):
             return False
+        seen.update((keys(o), o["output"]) for o in current)
     return True

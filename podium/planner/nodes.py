@@ -115,7 +115,7 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     )
     if spent is not None:
         return _stop(ctx, state, *spent)
-    if stalled(state.get("outcomes", []), ctx.limits.max_repeats):
+    if stalled(state.get("outcomes", []), ctx.limits.max_repeats, ctx.call_keys):
         return _stop(
             ctx,
             state,
@@ -218,7 +218,7 @@ def _unless_repeated(
     tool = ctx.registry.get(call["name"])
     if call["denial"] is not None or tool is None or tool.repeatable:
         return call
-    previous = earlier_result(outcomes, call["name"], call["arguments"])
+    previous = earlier_result(outcomes, call["name"], call["arguments"], ctx.call_keys)
     if previous is None:
         return call
     return PendingCall(**{**call, "denial": repeat_note(previous), "repeat": True})
