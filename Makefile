@@ -34,6 +34,8 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/step_overhead.py
+	$(BIN)/python benchmarks/fault_suite.py
+	$(BIN)/python benchmarks/router_selection.py --grid
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache
