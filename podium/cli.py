@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from podium.agent import Agent
+    from podium.memory.store import MemoryStore
     from podium.planner.approvals import Approval
     from podium.results import RunResult
 
@@ -89,7 +90,7 @@ def _agent(memory: bool) -> Agent:
     if memory and settings.memory:
         from podium.memory.store import MemoryStore
 
-        store = MemoryStore(settings.ensure_home() / "memory")
+        store = MemoryStore(settings.ensure_home() / "memory", url=settings.chroma_url)
     model = resolve_model(settings, store.embedder if store else None)
     agent = Agent(settings=settings, model=model, memory=store, builtins=True)
     for problem in agent.registry.load_plugins():
@@ -222,6 +223,79 @@ def tools(
         print(json.dumps(agent.registry.schemas(), indent=2))
         return
     Console().print(tools_table(agent.registry))
+
+
+memory_app = typer.Typer(help="Long-term memory: add, search, forget, stats.", no_args_is_help=True)
+app.add_typer(memory_app, name="memory")
+TenantOption = Annotated[str, typer.Option("--tenant", help="The namespace (tenant).")]
+
+
+def _store() -> MemoryStore:
+    from podium.config import Settings
+    from podium.memory.store import MemoryStore
+
+    settings = Settings.load()
+    return MemoryStore(settings.ensure_home() / "memory", url=settings.chroma_url)
+
+
+@memory_app.command("add")
+@handles_errors
+def memory_add(
+    text: Annotated[str, typer.Argument(help="What to remember.")],
+    tenant: TenantOption = "default",
+    tag: Annotated[list[str] | None, typer.Option(help="A tag (repeatable).")] = None,
+    ttl: Annotated[float | None, typer.Option(help="Forget after this many seconds.")] = None,
+) -> None:
+    """Remember a text."""
+    memory_id = _store().remember(text, tenant, {"source": "cli"}, tags=tag or (), ttl_seconds=ttl)
+    print(memory_id)
+
+
+@memory_app.command("search")
+@handles_errors
+def memory_search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    tenant: TenantOption = "default",
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 5,
+) -> None:
+    """The memories closest to a query."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"memories of {tenant!r}")
+    for column in ("id", "similarity", "text"):
+        table.add_column(column, overflow="fold")
+    for memory in _store().recall(query, tenant, limit):
+        table.add_row(memory.id, f"{memory.similarity:.3f}", memory.text)
+    Console().print(table)
+
+
+@memory_app.command("forget")
+@handles_errors
+def memory_forget(
+    memory_id: Annotated[str | None, typer.Argument(help="The memory's id.")] = None,
+    tenant: TenantOption = "default",
+    tag: Annotated[str | None, typer.Option(help="Forget every memory with this tag.")] = None,
+    thread: Annotated[str | None, typer.Option(help="Forget what this thread left.")] = None,
+    expired: Annotated[bool, typer.Option("--expired", help="Purge expired memories.")] = False,
+) -> None:
+    """Forget one memory, the memories of a tag or thread, or the expired ones."""
+    store = _store()
+    if expired:
+        print(f"{store.purge_expired(tenant)} expired pieces removed")
+    elif memory_id:
+        store.forget(memory_id, tenant)
+        print(f"forgot {memory_id}")
+    else:
+        print(f"{store.forget_where(tenant, thread=thread, tag=tag)} pieces removed")
+
+
+@memory_app.command("stats")
+@handles_errors
+def memory_stats() -> None:
+    """Pieces stored per namespace."""
+    for namespace, count in sorted(_store().stats().items()):
+        print(f"{namespace}\t{count}")
 
 
 trace_app = typer.Typer(help="Runs recorded in the audit log.", no_args_is_help=True)

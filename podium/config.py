@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         "cl100k, so counting never downloads.",
     )
     memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
+    chroma_url: str | None = Field(
+        default=None, description="A chroma server for memory (shared by several workers)."
+    )
     audit: bool = Field(default=True, description="Keep the audit log under the home dir.")
     otlp_endpoint: str | None = Field(
         default=None, description="Export traces to this OTLP/HTTP endpoint (off when unset)."

@@ -11,7 +11,7 @@ from podium.tools.executor import Verdict
 if TYPE_CHECKING:
     from guardrails.validators import Validator
 
-Boundary = Literal["input", "arguments", "output", "answer"]
+Boundary = Literal["input", "arguments", "output", "answer", "memory"]
 Action = Literal["block", "fix"]
 
 
@@ -42,13 +42,15 @@ class Screens:
     arguments: list[Check] = field(default_factory=list)
     output: list[Check] = field(default_factory=list)
     answer: list[Check] = field(default_factory=list)
+    memory: list[Check] = field(default_factory=list)
 
     @classmethod
     def default(cls) -> Screens:
         """Podium's default checks at every boundary.
 
-        Injection is blocked on input and tool output, secrets and personal data redacted in
-        tool output and the answer, sizes bounded everywhere.
+        Injection is blocked on input, tool output and memories (written or recalled: memory
+        poisoning), secrets and personal data redacted in tool output, the answer and
+        memories, sizes bounded.
         """
         from podium.guardrails.validators import PII, PromptInjection, Secrets, SizeLimit
 
@@ -60,6 +62,7 @@ class Screens:
             arguments=[],
             output=[Check(SizeLimit(max_chars=20_000), "fix"), injection, secrets, pii],
             answer=[secrets, pii],
+            memory=[injection, secrets, pii],
         )
 
     def run(self, boundary: Boundary, subject: str, text: str) -> tuple[Verdict, GuardDecision]:

@@ -6,17 +6,23 @@ import hashlib
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
-from podium.errors import MemoryUnavailable
+from podium.errors import InvalidRequest, MemoryUnavailable
 from podium.memory.embeddings import Embedder, MiniLMEmbedder
 from podium.privacy import chroma_settings
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+
+FOREVER = 1e15  # expires_at of memories without a TTL (chroma filters need a number)
+DUPLICATE_SIMILARITY = 0.97  # at least this close to an existing memory: merged into it
+CHUNK_WORDS, CHUNK_OVERLAP = 180, 30  # all-MiniLM-L6-v2 reads 256 word pieces at most
 
 
 @dataclass(frozen=True)
@@ -35,29 +41,75 @@ def _collection_name(namespace: str) -> str:
     return f"memory-{safe}-{digest}"
 
 
-class MemoryStore:
-    """Remember and recall texts per namespace, in an embedded chromadb under ``path``."""
+def _unexpired() -> Any:
+    return {"expires_at": {"$gt": time.time()}}
 
-    def __init__(self, path: Path, embedder: Embedder | None = None) -> None:
+
+def chunks(text: str) -> list[str]:
+    """``text`` in overlapping pieces the embedder reads whole (one piece if short)."""
+    words = text.split()
+    if len(words) <= CHUNK_WORDS:
+        return [text.strip()]
+    step = CHUNK_WORDS - CHUNK_OVERLAP
+    return [
+        " ".join(words[i : i + CHUNK_WORDS]) for i in range(0, len(words) - CHUNK_OVERLAP, step)
+    ]
+
+
+class MemoryStore:
+    """Remember and recall texts per namespace.
+
+    Embedded chromadb under ``path``, or a chroma server at ``url`` (several workers sharing
+    one memory).
+    """
+
+    def __init__(
+        self, path: Path, embedder: Embedder | None = None, url: str | None = None
+    ) -> None:
         self.path = path
+        self.url = url
         self.embedder: Embedder = embedder or MiniLMEmbedder()
         self._client: ClientAPI | None = None
         self._collections: dict[str, Collection] = {}
 
-    def _open(self) -> ClientAPI:
-        if self._client is None:
-            import chromadb
+    @property
+    def where(self) -> str:
+        """Where the memories live, for messages."""
+        return self.url or str(self.path)
 
-            try:
+    def _open(self) -> ClientAPI:
+        if self._client is not None:
+            return self._client
+        import chromadb
+
+        try:
+            if self.url:
+                parsed = urlparse(self.url)
+                self._client = chromadb.HttpClient(
+                    host=parsed.hostname or "localhost",
+                    port=parsed.port or 8000,
+                    ssl=parsed.scheme == "https",
+                    settings=chroma_settings(),
+                )
+                self._client.heartbeat()
+            else:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(
                     path=str(self.path), settings=chroma_settings()
                 )
-            except Exception as error:
-                raise MemoryUnavailable(
-                    f"the memory store at {self.path} cannot be opened: {error}",
-                    "check the directory's permissions, or move it aside to start afresh",
-                ) from error
+        except Exception as error:
+            self._client = None
+            fix = (
+                "start the chroma server, or unset PODIUM_CHROMA_URL"
+                if self.url
+                else "check the directory's permissions, or move it aside to start afresh "
+                "(threads and the audit log are kept elsewhere)"
+            )
+            raise MemoryUnavailable(
+                f"the memory store at {self.where} cannot be opened: "
+                f"{type(error).__name__}: {error}",
+                fix,
+            ) from error
         return self._client
 
     def _collection(self, namespace: str) -> Collection:
@@ -73,57 +125,133 @@ class MemoryStore:
                 "hnsw:space": "cosine",
             },
         )
-        recorded = (collection.metadata or {}).get("podium:embedder")
-        if recorded not in (None, self.embedder.name):
+        recorded = collection.metadata or {}
+        if recorded.get("podium:embedder") not in (None, self.embedder.name) or recorded.get(
+            "podium:dimension"
+        ) not in (None, self.embedder.dimension):
             raise MemoryUnavailable(
-                f"namespace {namespace!r} was built with embedder {recorded!r}, "
-                f"not {self.embedder.name!r}",
+                f"namespace {namespace!r} was built with embedder "
+                f"{recorded.get('podium:embedder')!r} ({recorded.get('podium:dimension')} "
+                f"dimensions), not {self.embedder.name!r} ({self.embedder.dimension})",
                 "use the same embedder, or forget the namespace and remember again",
             )
         self._collections[namespace] = collection
         return collection
 
     def remember(
-        self, text: str, namespace: str = "default", metadata: dict[str, Any] | None = None
+        self,
+        text: str,
+        namespace: str = "default",
+        metadata: dict[str, Any] | None = None,
+        tags: Iterable[str] = (),
+        ttl_seconds: float | None = None,
     ) -> str:
-        """Store ``text``; return its id."""
+        """Store ``text`` (chunked when long); return its id.
+
+        A text nearly identical to a memory already in the namespace is merged into it: the
+        existing memory is refreshed and its id returned, nothing is stored twice.
+        """
         if not text.strip():
-            raise ValueError("cannot remember empty text")
-        memory_id = uuid.uuid4().hex
-        meta = {"time": time.time(), **(metadata or {})}
-        self._collection(namespace).add(
-            ids=[memory_id],
-            documents=[text],
-            embeddings=self.embedder.embed([text]),  # type: ignore[arg-type]
-            metadatas=[meta],
+            raise InvalidRequest("cannot remember empty text", "give the text to remember")
+        now = time.time()
+        meta: dict[str, Any] = {"time": now, **(metadata or {})}
+        meta["expires_at"] = now + ttl_seconds if ttl_seconds else FOREVER
+        meta.update({f"tag:{tag}": True for tag in tags})
+        pieces = chunks(text)
+        vectors = self.embedder.embed(pieces)
+        collection = self._collection(namespace)
+        if len(pieces) == 1 and collection.count():
+            near = collection.query(
+                query_embeddings=vectors,  # type: ignore[arg-type]
+                n_results=1,
+                include=["metadatas", "distances"],
+            )
+            if near["ids"][0] and 1 - float((near["distances"] or [[1.0]])[0][0]) >= (
+                DUPLICATE_SIMILARITY
+            ):
+                existing = dict((near["metadatas"] or [[{}]])[0][0] or {})
+                times = existing.get("merged", 0)
+                merged = {
+                    **existing,
+                    **meta,
+                    "merged": (times if isinstance(times, int) else 0) + 1,
+                }
+                collection.update(ids=[near["ids"][0][0]], metadatas=[merged])
+                return str(existing.get("doc", near["ids"][0][0]))
+        doc = uuid.uuid4().hex
+        collection.add(
+            ids=[f"{doc}:{i}" for i in range(len(pieces))],
+            documents=pieces,
+            embeddings=vectors,  # type: ignore[arg-type]
+            metadatas=[{**meta, "doc": doc, "chunk": i} for i in range(len(pieces))],
         )
-        return memory_id
+        return doc
 
     def recall(
         self, query: str, namespace: str = "default", limit: int = 5, threshold: float = 0.0
     ) -> list[Memory]:
-        """The memories most similar to ``query`` in ``namespace``, best first."""
+        """The unexpired memories most similar to ``query`` in ``namespace``, best first."""
         collection = self._collection(namespace)
-        if not query.strip() or collection.count() == 0:
+        count = collection.count()
+        if not query.strip() or count == 0:
             return []
         found = collection.query(
             query_embeddings=self.embedder.embed([query]),  # type: ignore[arg-type]
-            n_results=min(limit, collection.count()),
+            n_results=min(limit * 3, count),  # room for chunks of one document
+            where=_unexpired(),
             include=["documents", "metadatas", "distances"],
         )
-        memories = []
-        for memory_id, text, meta, distance in zip(
-            found["ids"][0],
+        memories: dict[str, Memory] = {}
+        for text, meta, distance in zip(
             (found["documents"] or [[]])[0],
             (found["metadatas"] or [[]])[0],
             (found["distances"] or [[]])[0],
             strict=True,
         ):
+            metadata = dict(meta or {})
+            doc = str(metadata.get("doc", ""))
             similarity = 1.0 - float(distance)
-            if similarity >= threshold:
-                memories.append(Memory(memory_id, text or "", similarity, dict(meta or {})))
-        return memories
+            if similarity >= threshold and doc not in memories:
+                memories[doc] = Memory(doc, text or "", similarity, metadata)
+        return list(memories.values())[:limit]
 
     def forget(self, memory_id: str, namespace: str = "default") -> None:
-        """Remove one memory."""
-        self._collection(namespace).delete(ids=[memory_id])
+        """Remove one memory (all its chunks)."""
+        self._collection(namespace).delete(where={"doc": memory_id})
+
+    def forget_where(
+        self, namespace: str = "default", *, thread: str | None = None, tag: str | None = None
+    ) -> int:
+        """Remove the memories of a thread or with a tag; return how many pieces went."""
+        where: Any
+        if thread is not None:
+            where = {"thread": thread}
+        elif tag is not None:
+            where = {f"tag:{tag}": True}
+        else:
+            raise InvalidRequest(
+                "forget_where needs a thread or a tag", "use forget(memory_id) for one memory"
+            )
+        collection = self._collection(namespace)
+        ids = collection.get(where=where, include=[])["ids"]
+        if ids:
+            collection.delete(ids=ids)
+        return len(ids)
+
+    def purge_expired(self, namespace: str = "default") -> int:
+        """Delete the memories whose TTL has passed; return how many pieces went."""
+        collection = self._collection(namespace)
+        expired: Any = {"expires_at": {"$lte": time.time()}}
+        ids = collection.get(where=expired, include=[])["ids"]
+        if ids:
+            collection.delete(ids=ids)
+        return len(ids)
+
+    def stats(self) -> dict[str, int]:
+        """Pieces stored per namespace."""
+        result = {}
+        for collection in self._open().list_collections():
+            namespace = (collection.metadata or {}).get("podium:namespace")
+            if namespace is not None:
+                result[str(namespace)] = collection.count()
+        return result

@@ -91,10 +91,14 @@ async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
         return {"memories": []}
     kept, used = [], 0
     for memory in found:
-        cost = ctx.counter.count(memory.text)
+        verdict = ctx.screen("memory", "recall", memory.text)
+        if verdict["action"] == "block":  # instructions planted in memory never reach the plan
+            continue
+        text = verdict["text"]
+        cost = ctx.counter.count(text)
         if used + cost > ctx.memory_tokens:
             break
-        kept.append(memory.text)
+        kept.append(text)
         used += cost
     ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="recall", count=len(kept)))
     return {"memories": kept}
@@ -325,7 +329,14 @@ async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
             return {"answer": (state.get("answer") or "") + note}
         return {}
     if ctx.memory is not None and state.get("stop_reason") == "answered":
-        episode = f"Request: {state['request']}\nAnswer: {state.get('answer') or ''}"
+        verdict = ctx.screen(
+            "memory",
+            "remember",
+            f"Request: {state['request']}\nAnswer: {state.get('answer') or ''}",
+        )
+        if verdict["action"] == "block":
+            return {}
+        episode = verdict["text"]
         try:
             await asyncio.to_thread(
                 ctx.memory.remember,
