@@ -41,10 +41,6 @@ def _collection_name(namespace: str) -> str:
     return f"memory-{safe}-{digest}"
 
 
-def _unexpired() -> Any:
-    return {"expires_at": {"$gt": time.time()}}
-
-
 def chunks(text: str) -> list[str]:
     """``text`` in overlapping pieces the embedder reads whole (one piece if short)."""
     words = text.split()
@@ -195,12 +191,14 @@ class MemoryStore:
         count = collection.count()
         if not query.strip() or count == 0:
             return []
+        # No metadata filter in the query: it turns the index search into a scan. Expired
+        # memories are dropped here instead (and purge_expired deletes them).
         found = collection.query(
             query_embeddings=self.embedder.embed([query]),  # type: ignore[arg-type]
             n_results=min(limit * 3, count),  # room for chunks of one document
-            where=_unexpired(),
             include=["documents", "metadatas", "distances"],
         )
+        now = time.time()
         memories: dict[str, Memory] = {}
         for text, meta, distance in zip(
             (found["documents"] or [[]])[0],
@@ -209,6 +207,9 @@ class MemoryStore:
             strict=True,
         ):
             metadata = dict(meta or {})
+            expires = metadata.get("expires_at", FOREVER)
+            if isinstance(expires, int | float) and expires <= now:
+                continue
             doc = str(metadata.get("doc", ""))
             similarity = 1.0 - float(distance)
             if similarity >= threshold and doc not in memories:
