@@ -319,6 +319,21 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
     return {"answer": text, "messages": [last.model_copy(update={"content": text})]}
 
 
+SALIENT_RESULTS, SALIENT_CHARS = 3, 300
+
+
+def _episode(state: RunState) -> str:
+    """What a run leaves in memory: the request, the tool results that mattered, the answer.
+
+    The results kept are the latest successful ones (what the answer was built on), cut short.
+    """
+    lines = [f"Request: {state['request']}"]
+    done = [o for o in state.get("outcomes", []) if o["status"] == "ok"][-SALIENT_RESULTS:]
+    lines += [f"Result of {o['name']}: {o['output'][:SALIENT_CHARS]}" for o in done]
+    lines.append(f"Answer: {state.get('answer') or ''}")
+    return "\n".join(lines)
+
+
 async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Undo a failed run's side effects; remember what an answered run learned."""
     ctx = runtime.context
@@ -329,11 +344,7 @@ async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
             return {"answer": (state.get("answer") or "") + note}
         return {}
     if ctx.memory is not None and state.get("stop_reason") == "answered":
-        verdict = ctx.screen(
-            "memory",
-            "remember",
-            f"Request: {state['request']}\nAnswer: {state.get('answer') or ''}",
-        )
+        verdict = ctx.screen("memory", "remember", _episode(state))
         if verdict["action"] == "block":
             return {}
         episode = verdict["text"]

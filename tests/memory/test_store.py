@@ -74,12 +74,27 @@ def test_forget_removes_a_memory(tmp_path: Path) -> None:
 
 
 def test_the_planner_recalls_what_an_earlier_run_learned(tmp_path: Path) -> None:
+    from podium.planner.models.scripted import call, calls
+    from podium.tools.registry import tool
+
+    @tool
+    def calendar(team: str) -> str:
+        """Look up a team's calendar."""
+        return "deploy window: Friday 14:00-17:00"
+
     memories = MemoryStore(tmp_path / "memory")
     acme = Principal(id="ana", tenant="acme")
-    first = ScriptedChatModel(turns=["Noted: the deploy window is Friday."])
-    Agent([], model=first, memory=memories, guards=None).invoke(
+    first = ScriptedChatModel(
+        turns=[
+            calls(call("calendar", team="platform")),
+            "Noted: the deploy window is Friday afternoon.",
+        ]
+    )
+    Agent([calendar], model=first, memory=memories, guards=None).invoke(
         "Remember: our deploy window is Friday afternoon.", principal=acme
     )
+    episode = memories.recall("deploy window", "acme")[0].text
+    assert "Result of calendar: deploy window: Friday 14:00-17:00" in episode
     second = ScriptedChatModel(turns=["Friday."])
     result = Agent([], model=second, memory=memories, guards=None).invoke(
         "When is the deploy window?", principal=acme
