@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from podium.agent import Agent
+    from podium.config import Settings
     from podium.memory.store import MemoryStore
     from podium.planner.approvals import Approval
     from podium.results import RunResult
@@ -88,9 +89,7 @@ def _agent(memory: bool) -> Agent:
     settings = Settings.load()
     store = None
     if memory and settings.memory:
-        from podium.memory.store import MemoryStore
-
-        store = MemoryStore(settings.ensure_home() / "memory", url=settings.chroma_url)
+        store = _store(settings)
     model = resolve_model(settings, store.embedder if store else None)
     agent = Agent(settings=settings, model=model, memory=store, builtins=True)
     for problem in agent.registry.load_plugins():
@@ -230,12 +229,15 @@ app.add_typer(memory_app, name="memory")
 TenantOption = Annotated[str, typer.Option("--tenant", help="The namespace (tenant).")]
 
 
-def _store() -> MemoryStore:
+def _store(settings: Settings | None = None) -> MemoryStore:
     from podium.config import Settings
+    from podium.memory.embeddings import embedder_from
     from podium.memory.store import MemoryStore
 
-    settings = Settings.load()
-    return MemoryStore(settings.ensure_home() / "memory", url=settings.chroma_url)
+    settings = settings or Settings.load()
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    embedder = embedder_from(settings.embedder, key, settings.openai_base_url)
+    return MemoryStore(settings.ensure_home() / "memory", embedder, url=settings.chroma_url)
 
 
 @memory_app.command("add")

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
         "cl100k, so counting never downloads.",
     )
     memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
+    embedder: str = Field(default="minilm", description="'minilm' or 'openai:<model>'.")
     chroma_url: str | None = Field(
         default=None, description="A chroma server for memory (shared by several workers)."
     )

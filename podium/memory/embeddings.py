@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import SecretStr
+
 from podium.errors import MemoryUnavailable
 from podium.privacy import quiet_environment
 
@@ -100,3 +102,55 @@ def default_embedder(onnx_directory: Path = ONNX_DIRECTORY) -> Embedder:
     if OnnxMiniLMEmbedder.available(onnx_directory):
         return OnnxMiniLMEmbedder(onnx_directory)
     return MiniLMEmbedder()
+
+
+OPENAI_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+
+
+class OpenAIEmbedder:
+    """Embeddings from OpenAI or any OpenAI-compatible server (OPENAI_API_KEY / _BASE_URL)."""
+
+    def __init__(
+        self,
+        model: str = "text-embedding-3-small",
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        dimension: int | None = None,
+    ) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        size = dimension or OPENAI_DIMENSIONS.get(model)
+        if size is None:
+            raise MemoryUnavailable(
+                f"the dimension of embedding model {model!r} is not known", "pass dimension= for it"
+            )
+        self.name = f"openai:{model}"
+        self.dimension = size
+        self._client = OpenAIEmbeddings(
+            model=model,
+            openai_api_key=SecretStr(api_key or "not-needed"),
+            openai_api_base=base_url,
+            # Raw text, not tiktoken tokens: no encoding download, any compatible server.
+            check_embedding_ctx_length=False,
+            max_retries=2,
+        )
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """The server's vectors for ``texts``."""
+        return self._client.embed_documents(list(texts))
+
+
+def embedder_from(name: str, api_key: str | None, base_url: str | None) -> Embedder:
+    """The embedder a setting names: "minilm" (default runtimes) or "openai:<model>"."""
+    if name == "minilm":
+        return default_embedder()
+    if name.startswith("openai:"):
+        return OpenAIEmbedder(name.split(":", 1)[1], api_key=api_key, base_url=base_url)
+    raise MemoryUnavailable(
+        f"unknown embedder {name!r}", "set PODIUM_EMBEDDER to 'minilm' or 'openai:<model>'"
+    )
