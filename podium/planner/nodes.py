@@ -248,7 +248,14 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
             principal=ctx.principal,
             sandbox=ctx.sandbox,
             memory=ctx.memory,
+            memory_guard=guard_memory,
         )
+
+    def guard_memory(text: str) -> tuple[str | None, str]:
+        verdict = ctx.screen("memory", "memory_save", text)
+        if verdict["action"] == "block":
+            return None, "; ".join(verdict["reasons"])
+        return verdict["text"], ""
 
     remaining = ctx.limits.max_seconds - (time.time() - state["started_at"])
     ran = iter(await ctx.executor.run_round(allowed, tool_context, remaining, step))

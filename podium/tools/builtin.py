@@ -161,6 +161,11 @@ def memory_save(text: str, context: ToolContext) -> str:
     """
     if context.memory is None:
         raise RuntimeError("long-term memory is off for this agent")
+    if context.memory_guard is not None:
+        screened, reason = context.memory_guard(text)
+        if screened is None:
+            raise PermissionError(f"the memory guard refused this note: {reason}")
+        text = screened
     memory_id = context.memory.remember(
         text, context.principal.tenant, {"thread": context.thread_id, "source": "memory_save"}
     )

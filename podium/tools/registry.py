@@ -42,6 +42,9 @@ class ToolContext:
     principal: Principal
     sandbox: Path
     memory: MemoryStore | None = None
+    # Screens a text before it is written to memory: the text to write, or None if refused
+    # (with the reason raised as an error by the caller).
+    memory_guard: Callable[[str], tuple[str | None, str]] | None = None
 
     @property
     def idempotency_key(self) -> str:
