@@ -20,7 +20,7 @@ from podium.planner.budget import Limits, TokenCounter, context_window, encoding
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult
-from podium.runner import session
+from podium.runner import resumption, session
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.ledger import Ledger
 from podium.tools.registry import Tool, ToolLike, ToolRegistry
@@ -243,7 +243,7 @@ class Agent:
         async with session(home, self.limits.max_steps, self.settings.durability) as runs:
             config = runs.config(thread_id)
             snapshot = await runs.graph.aget_state(config)
-            graph_input = await self._resumption(runs, config, snapshot, thread_id, decisions)
+            graph_input = resumption(snapshot, thread_id, decisions)
             recorded = snapshot.values.get("principal")
             if principal is None and recorded is None:
                 raise InvalidRequest(
@@ -271,43 +271,6 @@ class Agent:
                 self.model_name,
                 self._audit,
             )
-
-    @staticmethod
-    async def _resumption(
-        runs: Any,
-        config: Any,
-        snapshot: Any,
-        thread_id: str,
-        decisions: dict[str, bool | Approval] | None,
-    ) -> Any:
-        """What resumes the thread: approval decisions, or None to continue after a crash."""
-        from podium.planner.approvals import ApprovalRequest, normalize
-
-        if snapshot.interrupts:
-            requests = [
-                ApprovalRequest.model_validate(r)
-                for i in snapshot.interrupts
-                for r in i.value["approvals"]
-            ]
-            if decisions is None:
-                raise InvalidRequest(
-                    f"thread {thread_id} waits for approval of "
-                    f"{', '.join(r.call_id for r in requests)}",
-                    "pass decisions={call_id: True or False, ...}",
-                )
-            return {k: v.model_dump() for k, v in normalize(requests, decisions).items()}
-        if not snapshot.next:
-            state = "finished" if snapshot.values else "never ran"
-            raise InvalidRequest(
-                f"thread {thread_id} has nothing to resume: its last run {state}",
-                "start a new run with invoke()",
-            )
-        if decisions:
-            raise InvalidRequest(
-                f"thread {thread_id} has no call waiting for approval",
-                "resume without decisions to continue its interrupted run",
-            )
-        return None
 
     def _standard_sinks(self, home: Path) -> list[Sink]:
         """The audit log (on by default) and OpenTelemetry export (when configured)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from podium.planner.approvals import ApprovalRequest
-from podium.tools.executor import CallOutcome
+from podium.tools.outcomes import CallOutcome
 from podium.tracing import AnyEvent
 
 

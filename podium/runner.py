@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.types import StreamMode
 
-from podium.planner.approvals import ApprovalRequest
+from podium.errors import InvalidRequest
+from podium.planner.approvals import Approval, ApprovalRequest, normalize
 from podium.planner.compensation import compensate
 from podium.planner.graph import build_graph, recursion_limit
 from podium.results import RunResult, RunUsage
@@ -161,3 +162,32 @@ def _result(
         events=tracer.events,
         pending_approvals=waiting,
     )
+
+
+def resumption(snapshot: Any, thread_id: str, decisions: dict[str, bool | Approval] | None) -> Any:
+    """What resumes a thread: approval decisions, or None to continue after a crash."""
+    if snapshot.interrupts:
+        requests = [
+            ApprovalRequest.model_validate(r)
+            for i in snapshot.interrupts
+            for r in i.value["approvals"]
+        ]
+        if decisions is None:
+            raise InvalidRequest(
+                f"thread {thread_id} waits for approval of "
+                f"{', '.join(r.call_id for r in requests)}",
+                "pass decisions={call_id: True or False, ...}",
+            )
+        return {k: v.model_dump() for k, v in normalize(requests, decisions).items()}
+    if not snapshot.next:
+        state = "finished" if snapshot.values else "never ran"
+        raise InvalidRequest(
+            f"thread {thread_id} has nothing to resume: its last run {state}",
+            "start a new run with invoke()",
+        )
+    if decisions:
+        raise InvalidRequest(
+            f"thread {thread_id} has no call waiting for approval",
+            "resume without decisions to continue its interrupted run",
+        )
+    return None

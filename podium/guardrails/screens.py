@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from podium.tools.executor import Verdict
+from podium.tools.outcomes import Verdict
 
 if TYPE_CHECKING:
     from guardrails.validators import Validator

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from podium.planner.context import RunContext
-from podium.tools.executor import CallOutcome, run_in_thread
+from podium.tools.executor import run_in_thread
+from podium.tools.outcomes import CallOutcome
 from podium.tracing import Compensated
 
 NOT_FAILURES = frozenset({"answered", "awaiting_approval"})

@@ -15,8 +15,9 @@ from podium.guardrails.policy import Policy, Principal
 from podium.planner.budget import Limits, TokenCounter
 from podium.planner.loops import CallKeys
 from podium.tools.breaker import CircuitBreaker
-from podium.tools.executor import Executor, Verdict
+from podium.tools.executor import Executor
 from podium.tools.ledger import Ledger
+from podium.tools.outcomes import Verdict
 from podium.tools.registry import ToolRegistry
 from podium.tracing import GuardDecided, Tracer
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from podium.tools.executor import CallOutcome
+from podium.tools.outcomes import CallOutcome
 
 
 def call_key(name: str, arguments: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
-from podium.tools.executor import CallOutcome, ToolCall
+from podium.tools.outcomes import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing import (
     MemoryUsed,

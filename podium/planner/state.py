@@ -8,7 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
-from podium.tools.executor import CallOutcome
+from podium.tools.outcomes import CallOutcome
 
 
 class Usage(TypedDict):

@@ -7,9 +7,9 @@ import contextvars
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NotRequired
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from tenacity import (
@@ -20,111 +20,23 @@ from tenacity import (
     stop_after_delay,
     wait_exponential_jitter,
 )
-from typing_extensions import TypedDict
 
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.ledger import Ledger
+from podium.tools.outcomes import (
+    MAX_ARGUMENT_CHARS,
+    CallOutcome,
+    DelegatedReply,
+    Failed,
+    Performed,
+    ScreenFn,
+    Status,
+    ToolCall,
+    render_output,
+    shown,
+)
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
 from podium.tracing import CircuitOpened, Event, FallbackUsed, Retried
-
-Status = Literal[
-    "ok",
-    "error",
-    "invalid_arguments",
-    "unknown_tool",
-    "timeout",
-    "blocked",
-    "denied",
-    "repeated",
-    "replayed",
-]
-MAX_OUTPUT_CHARS = 20_000
-MAX_ARGUMENT_CHARS = 100_000
-
-
-def shown(text: str, limit: int = 80) -> str:
-    """Text from the model as it may safely appear in a message: one line, short, printable."""
-    flat = " ".join(text.split())
-    clipped = flat[:limit] + ("..." if len(flat) > limit else "")
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in clipped)
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """One call the model asked for: arguments parsed, or the reason they could not be."""
-
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    parse_error: str | None = None
-
-
-@dataclass(frozen=True)
-class Failed:
-    """A call that could not be made or did not succeed, and the message the planner reads."""
-
-    status: Status
-    message: str
-
-
-class DelegatedReply(BaseModel):
-    """What a sub-agent returns as a tool: its answer, and what it consumed."""
-
-    answer: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    model_calls: int = 0
-    trace_id: str = ""
-
-
-@dataclass(frozen=True)
-class Performed:
-    """A call that succeeded (or was replayed), with its output text."""
-
-    status: Status
-    text: str
-    delegated: DelegatedReply | None = None
-
-
-class CallOutcome(TypedDict):
-    """What happened to one call; stored in the run state and shown to the planner."""
-
-    call_id: str
-    name: str
-    arguments: dict[str, Any]
-    status: Status
-    output: str
-    duration_ms: float
-    step: int
-    delegated: NotRequired[DelegatedReply]
-
-
-class Verdict(TypedDict):
-    """A screen's decision on one text: allow it, allow a fixed version, or block it."""
-
-    action: Literal["allow", "fix", "block"]
-    text: str
-    reasons: list[str]
-
-
-ScreenFn = Callable[[str, str], Awaitable[Verdict]]
-
-
-def render_output(value: Any) -> str:
-    """Turn a tool's return value into the text the planner reads."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, BaseModel):
-        text = value.model_dump_json()
-    else:
-        try:
-            text = json.dumps(value, default=str, ensure_ascii=False)
-        except (TypeError, ValueError):
-            text = repr(value)
-    if len(text) > MAX_OUTPUT_CHARS:
-        text = text[:MAX_OUTPUT_CHARS] + f"... [truncated, {len(text)} characters in all]"
-    return text
 
 
 def _validation_message(tool: Tool, error: ValidationError) -> str:

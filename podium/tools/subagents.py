@@ -6,7 +6,7 @@ import contextvars
 from typing import TYPE_CHECKING
 
 from podium.errors import InvalidRequest
-from podium.tools.executor import DelegatedReply
+from podium.tools.outcomes import DelegatedReply
 from podium.tools.registry import Tool, ToolContext, make_tool
 
 if TYPE_CHECKING:

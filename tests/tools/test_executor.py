@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from podium.guardrails.policy import Principal
-from podium.tools.executor import Executor, ToolCall
+from podium.tools.executor import Executor
+from podium.tools.outcomes import ToolCall
 from podium.tools.registry import ToolContext, ToolRegistry, tool
 
 
@@ -136,7 +137,7 @@ async def test_output_screen_can_fix_or_withhold() -> None:
 def test_outputs_render_as_json(value: object) -> None:
     import json
 
-    from podium.tools.executor import render_output
+    from podium.tools.outcomes import render_output
 
     assert json.loads(render_output(value)) == value
 
