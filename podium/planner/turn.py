@@ -128,7 +128,9 @@ async def ask(
         retrying = AsyncRetrying(
             stop=stop_after_attempt(ctx.model_retries + 1)
             | stop_after_delay(max(deadline - time.monotonic(), 0)),
-            wait=wait_exponential_jitter(initial=ctx.model_retry_wait, max=10.0),
+            wait=wait_exponential_jitter(
+                multiplier=ctx.model_retry_wait, jitter=ctx.model_retry_wait, max=10.0
+            ),
             retry=retry_if_exception(is_transient),
             before_sleep=announce,
             reraise=True,

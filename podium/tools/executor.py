@@ -216,7 +216,10 @@ class Executor:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(tool.retries + 1)
             | stop_after_delay(max(deadline - time.monotonic(), 0)),
-            wait=wait_exponential_jitter(initial=self.retry_wait, max=5.0),
+            # Jitter up to the base wait itself (tenacity's default adds up to a whole second).
+            wait=wait_exponential_jitter(
+                multiplier=self.retry_wait, jitter=self.retry_wait, max=5.0
+            ),
             retry=retry_if_exception_type(tool.retry_on),
             before_sleep=announce,
             reraise=True,

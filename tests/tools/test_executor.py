@@ -257,3 +257,18 @@ async def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_succ
     healthy["now"] = True
     (trial,) = await runner.run_round([ToolCall("y", "service", {"n": 5})], context_for, 10, 1)
     assert trial["status"] == "ok" and runner.breaker.allows("service")
+
+
+async def test_retry_waits_follow_the_configured_base_wait() -> None:
+    from podium.tracing import Retried
+
+    @tool(retries=3, retry_on=(ConnectionError,))
+    def down() -> str:
+        """Always unreachable."""
+        raise ConnectionError("down")
+
+    runner = executor(down)
+    events = recording(runner)  # base wait 1 ms
+    await runner.run_round([ToolCall("1", "down", {})], context_for, 10, 1)
+    waits = [e.wait_seconds for e in events if isinstance(e, Retried)]
+    assert len(waits) == 3 and max(waits) < 0.01  # 1, 2, 4 ms plus at most 1 ms of jitter
