@@ -63,7 +63,6 @@ class Agent:
     ) -> None:
         self.settings = settings or Settings.load()
         self.model = model or resolve_model(self.settings)
-        self.model_name = model_name(self.model)
         if fallback_model is None and self.settings.fallback_model and not self.uses_router:
             from podium.planner.models.openai import openai_chat_model
 
@@ -103,7 +102,14 @@ class Agent:
             self.registry.register(item)
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
         self.context_window = context_window(self.model_name, self.settings.context_window)
-        self._bound: dict[tuple[int, tuple[str, ...]], Runnable[Any, BaseMessage]] = {}
+        self._bound: dict[
+            tuple[int, tuple[str, ...]], tuple[BaseChatModel, Runnable[Any, BaseMessage]]
+        ] = {}
+
+    @property
+    def model_name(self) -> str:
+        """The name of the model that plans (pricing and reports use it)."""
+        return model_name(self.model)
 
     @property
     def uses_router(self) -> bool:
@@ -116,18 +122,20 @@ class Agent:
         """``model`` with the registry's tools bound, cached until the registry changes."""
         names = tuple(self.registry.names())
         key = (id(model), names)
-        if key not in self._bound:
-            if not names:
-                self._bound[key] = model
-            else:
-                try:
-                    self._bound[key] = model.bind_tools(self.registry.schemas())
-                except NotImplementedError as error:
-                    raise ConfigError(
-                        f"model {model_name(model)!r} does not support tool calling",
-                        "use a chat model that implements bind_tools",
-                    ) from error
-        return self._bound[key]
+        cached = self._bound.get(key)
+        if cached is not None and cached[0] is model:  # an id can be reused after a model dies
+            return cached[1]
+        bound: Runnable[Any, BaseMessage] = model
+        if names:
+            try:
+                bound = model.bind_tools(self.registry.schemas())
+            except NotImplementedError as error:
+                raise ConfigError(
+                    f"model {model_name(model)!r} does not support tool calling",
+                    "use a chat model that implements bind_tools",
+                ) from error
+        self._bound[key] = (model, bound)
+        return bound
 
     def as_tool(self, name: str, description: str) -> Tool:
         """This agent as a tool another agent can call; its usage adds to the caller's run."""

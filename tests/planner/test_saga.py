@@ -219,7 +219,6 @@ def _crash_mid_round(effects: Path, marker: Path) -> None:
     agent = checkout_agent(effects)
     agent.registry.register(slow_check)
     agent.model = plan
-    agent._bound.clear()
     agent.invoke("check out", thread_id="mid-round")
     os._exit(0)
 
