@@ -230,6 +230,13 @@ class Agent:
             "answer": None,
         }
         async with session(home, self.limits.max_steps, self.settings.durability) as runs:
+            snapshot = await runs.graph.aget_state(runs.config(thread))
+            if snapshot.next:  # a run of this thread waits for approval, or was cut short
+                waiting = "waits for approval" if snapshot.interrupts else "did not finish"
+                raise InvalidRequest(
+                    f"the last run of thread {thread} {waiting}",
+                    "continue it with Agent.resume(thread_id, ...), or start a new thread",
+                )
             return await runs.run(
                 inputs, thread, self._context(who, thread, tracer), self.model_name, self._audit
             )

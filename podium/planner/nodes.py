@@ -105,7 +105,7 @@ async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
 
 
 async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
-    """Ask the model for the next calls or the answer, within the step and time limits."""
+    """Ask the model for the next calls or the answer, within the run's budgets."""
     ctx = runtime.context
     step = state.get("step", 0)
     elapsed = time.time() - state["started_at"]

@@ -253,3 +253,11 @@ def test_a_non_transient_model_error_is_not_retried() -> None:
     model = ScriptedChatModel(turns=[refuse, "never"])
     result = agent(model, settings=Settings.load(model_retry_wait=0.001)).invoke("hi")
     assert result.stop_reason == "model_error" and len(model.calls) == 1
+
+
+def test_a_thread_waiting_for_approval_takes_no_new_request() -> None:
+    runner = agent(approval_script(), add, deploy, drop_table)
+    runner.invoke("ship it", thread_id="t")
+    with pytest.raises(InvalidRequest, match="the last run of thread t waits for approval"):
+        runner.invoke("something else", thread_id="t")
+    assert runner.resume("t", {"c-deploy": False, "c-drop": False}).ok
