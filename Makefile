@@ -34,7 +34,10 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/step_overhead.py
+	$(BIN)/python benchmarks/tracing_overhead.py
 	$(BIN)/python benchmarks/fault_suite.py
+	$(BIN)/python benchmarks/memory_retrieval.py
+	$(BIN)/python benchmarks/injection_detection.py
 	$(BIN)/python benchmarks/router_selection.py --grid
 
 clean:
