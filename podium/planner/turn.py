@@ -6,20 +6,14 @@ import asyncio
 import time
 
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
+from tenacity import RetryCallState, retry_if_exception
 
 from podium.planner.budget import cost_usd, trim_history
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error, is_transient
 from podium.planner.prompts import memory_block
 from podium.planner.state import PendingCall, RunState, Usage
+from podium.retries import backoff
 from podium.tracing import FallbackUsed, Retried
 
 ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
@@ -125,15 +119,13 @@ async def ask(
                 )
             )
 
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(ctx.model_retries + 1)
-            | stop_after_delay(max(deadline - time.monotonic(), 0)),
-            wait=wait_exponential_jitter(
-                multiplier=ctx.model_retry_wait, jitter=ctx.model_retry_wait, max=10.0
-            ),
-            retry=retry_if_exception(is_transient),
-            before_sleep=announce,
-            reraise=True,
+        retrying = backoff(
+            ctx.model_retries + 1,
+            deadline,
+            ctx.model_retry_wait,
+            10.0,
+            retry_if_exception(is_transient),
+            announce,
         )
         try:
             async for attempt in retrying:

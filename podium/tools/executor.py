@@ -12,15 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
+from tenacity import RetryCallState, retry_if_exception_type
 
+from podium.retries import backoff
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.ledger import Ledger
 from podium.tools.outcomes import (
@@ -213,16 +207,13 @@ class Executor:
                 )
             )
 
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(tool.retries + 1)
-            | stop_after_delay(max(deadline - time.monotonic(), 0)),
-            # Jitter up to the base wait itself (tenacity's default adds up to a whole second).
-            wait=wait_exponential_jitter(
-                multiplier=self.retry_wait, jitter=self.retry_wait, max=5.0
-            ),
-            retry=retry_if_exception_type(tool.retry_on),
-            before_sleep=announce,
-            reraise=True,
+        retrying = backoff(
+            tool.retries + 1,
+            deadline,
+            self.retry_wait,
+            5.0,
+            retry_if_exception_type(tool.retry_on),
+            announce,
         )
         timeout = 0.0
         try:

@@ -1,0 +1,38 @@
+"""The one retry policy of podium: exponential backoff with jitter, within a deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+from tenacity.retry import retry_base
+
+
+def backoff(
+    attempts: int,
+    deadline: float,
+    base_wait: float,
+    max_wait: float,
+    retry: retry_base,
+    announce: Callable[[RetryCallState], None],
+) -> AsyncRetrying:
+    """Up to ``attempts`` tries while ``retry`` says so and ``deadline`` (monotonic) allows.
+
+    Waits grow as base_wait x 1, 2, 4..., each plus a jitter of up to base_wait (tenacity's
+    default jitter would add up to a whole second), capped at max_wait. ``announce`` runs
+    before each wait, to trace the retry.
+    """
+    return AsyncRetrying(
+        stop=stop_after_attempt(attempts) | stop_after_delay(max(deadline - time.monotonic(), 0)),
+        wait=wait_exponential_jitter(multiplier=base_wait, jitter=base_wait, max=max_wait),
+        retry=retry,
+        before_sleep=announce,
+        reraise=True,
+    )
