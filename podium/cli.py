@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape  # typer loads rich already; text is never markup
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,15 +57,15 @@ def handles_errors(command: F) -> F:
             if _state["debug"]:
                 raise
             console = _stderr()
-            console.print(f"[red]error:[/] {error.problem}", markup=True, highlight=False)
+            console.print(f"[red]error:[/] {escape(error.problem)}", highlight=False)
             if error.fix:
-                console.print(f"  fix: {error.fix}", highlight=False)
+                console.print(f"  fix: {escape(error.fix)}", highlight=False)
             raise typer.Exit(2) from None
         except Exception as error:
             if _state["debug"]:
                 raise
             _stderr().print(
-                f"[red]error:[/] unexpected {type(error).__name__}: {error} "
+                f"[red]error:[/] unexpected {type(error).__name__}: {escape(str(error))} "
                 "(run with --debug for the traceback)",
                 highlight=False,
             )
@@ -93,7 +94,7 @@ def _agent(memory: bool) -> Agent:
     model = resolve_model(settings, store.embedder if store else None)
     agent = Agent(settings=settings, model=model, memory=store, builtins=True)
     for problem in agent.registry.load_plugins():
-        _stderr().print(f"[yellow]warning:[/] {problem}", highlight=False)
+        _stderr().print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
     if agent.uses_router:
         _stderr().print(f"[dim]{ROUTER_NOTICE}[/]")
     return agent
@@ -127,10 +128,8 @@ def _ask(result: RunResult, console: Console) -> dict[str, bool | Approval]:
     decisions: dict[str, bool | Approval] = {}
     for request in result.pending_approvals:
         shown = ", ".join(f"{k}={v!r}" for k, v in request.arguments.items())
-        console.print(
-            f"[bold yellow]approval needed[/] {request.tool}({shown}): {request.reason}",
-            highlight=False,
-        )
+        asked = escape(f"{request.tool}({shown}): {request.reason}")
+        console.print(f"[bold yellow]approval needed[/] {asked}", highlight=False)
         try:
             approved = typer.confirm("approve?", default=False)
             decisions[request.call_id] = Approval(approved=approved, by="cli")
@@ -183,7 +182,7 @@ def chat(
     console = Console()
     agent = _agent(memory)
     thread_id = thread or uuid.uuid4().hex
-    console.print(f"[dim]thread {thread_id} · /new /tools /quit[/]")
+    console.print(f"[dim]thread {escape(thread_id)} · /new /tools /quit[/]")
     while True:
         try:
             line = console.input("[bold]you>[/] ")
@@ -204,7 +203,7 @@ def chat(
         try:
             _run_one(agent, line, thread_id, verbose, console)
         except InvalidRequest as error:  # the thread stays usable after a bad request
-            console.print(f"[red]error:[/] {error}", highlight=False)
+            console.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
 
 
 @app.command()
@@ -268,7 +267,7 @@ def memory_search(
     for column in ("id", "similarity", "text"):
         table.add_column(column, overflow="fold")
     for memory in _store().recall(query, tenant, limit):
-        table.add_row(memory.id, f"{memory.similarity:.3f}", memory.text)
+        table.add_row(memory.id, f"{memory.similarity:.3f}", escape(memory.text))
     Console().print(table)
 
 
@@ -347,9 +346,9 @@ def trace_verify() -> None:
     result = verify(_audit_directory())
     console = Console(soft_wrap=True)
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for problem in result.problems:
-        console.print(f"[red]broken:[/] {problem}", highlight=False)
+        console.print(f"[red]broken:[/] {escape(problem)}", highlight=False)
     verdict = "intact" if result.intact else "TAMPERED"
     console.print(f"{result.records} records checked: {verdict}")
     raise typer.Exit(0 if result.intact else 1)

@@ -27,14 +27,23 @@ if TYPE_CHECKING:
 _STATUS_STYLE = {"ok": "green", "denied": "red", "blocked": "red", "timeout": "yellow"}
 
 
+def _style(event: Event) -> str:
+    if isinstance(event, GuardDecided):
+        return {"allow": "green", "fix": "yellow", "block": "red"}[event.action]
+    if isinstance(event, PolicyDecided):
+        return "green" if event.outcome == "allow" else "red"
+    return "blue" if isinstance(event, MemoryUsed) else "yellow"
+
+
 def event_line(event: Event) -> str | None:
-    """One readable line for an event worth showing live, or None."""
+    """One readable line (rich markup, text escaped) for an event worth showing live."""
     if isinstance(event, RunStarted):
         return (
-            f"[bold]run[/] {event.trace_id[:12]} on thread {event.thread_id[:12]} ({event.model})"
+            f"[bold]run[/] {event.trace_id[:12]} on thread {escape(event.thread_id[:12])} "
+            f"({escape(event.model)})"
         )
     if isinstance(event, ModelCalled):
-        plan = ", ".join(event.tool_calls) if event.tool_calls else "answer"
+        plan = escape(", ".join(event.tool_calls)) if event.tool_calls else "answer"
         return (
             f"[cyan]plan[/] step {event.step}: {plan}  "
             f"[dim]{event.input_tokens}+{event.output_tokens} tokens, "
@@ -43,21 +52,11 @@ def event_line(event: Event) -> str | None:
     if isinstance(event, ToolCalled):
         style = _STATUS_STYLE.get(event.status, "yellow")
         return (
-            f"[magenta]tool[/] {event.name} [{style}]{event.status}[/] "
+            f"[magenta]tool[/] {escape(event.name)} [{style}]{event.status}[/] "
             f"[dim]{event.duration_ms:.1f} ms[/]"
         )
-    if isinstance(event, GuardDecided):
-        style = {"allow": "green", "fix": "yellow", "block": "red"}[event.action]
-        why = f": {'; '.join(event.reasons)}" if event.reasons else ""
-        return f"[blue]guard[/] {event.boundary} ({event.subject}) [{style}]{event.action}[/]{why}"
-    if isinstance(event, PolicyDecided):
-        style = "green" if event.outcome == "allow" else "red"
-        return f"[blue]policy[/] {event.tool} [{style}]{event.outcome}[/]: {event.reason}"
-    if isinstance(event, MemoryUsed):
-        detail = f": {event.detail}" if event.detail else ""
-        return f"[blue]memory[/] {event.operation} {event.count}{detail}"
     line = describe(event)
-    return f"[yellow]{escape(line)}[/]" if line else None
+    return f"[{_style(event)}]{escape(line)}[/]" if line else None
 
 
 def show_result(console: Console, result: RunResult, verbose: bool) -> None:
@@ -72,9 +71,9 @@ def show_result(console: Console, result: RunResult, verbose: bool) -> None:
             )
             table.add_row(
                 str(call["step"]),
-                f"{call['name']}({arguments})",
+                escape(f"{call['name']}({arguments})"),
                 call["status"],
-                call["output"][:200],
+                escape(call["output"][:200]),
             )
         console.print(table)
     console.print(result.answer, markup=False, highlight=False)
@@ -101,7 +100,7 @@ def tools_table(registry: ToolRegistry) -> Table:
         )
         table.add_row(
             item.name,
-            item.description,
+            escape(item.description),
             item.risk,
             ", ".join(sorted(item.scopes)) or "-",
             parameters,

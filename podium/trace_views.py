@@ -94,29 +94,28 @@ def runs_table(runs: list[Run]) -> Table:
             f"{finished.duration_ms:.0f}" if finished else "-",
             f"{finished.input_tokens}+{finished.output_tokens}" if finished else "-",
             f"{finished.cost_usd:.6f}" if finished else "-",
-            (started.request[:60] if started else ""),
+            escape(started.request[:60]) if started else "",
         )
     return table
 
 
 def _leaf(event: Event) -> str | None:
     if isinstance(event, ModelCalled):
-        plan = ", ".join(event.tool_calls) or "answer"
+        plan = escape(", ".join(event.tool_calls)) or "answer"
         return (
-            f"model {event.model} → {plan} [dim]{event.latency_ms:.1f} ms · "
+            f"model {escape(event.model)} → {plan} [dim]{event.latency_ms:.1f} ms · "
             f"{event.input_tokens}+{event.output_tokens} tokens · ${event.cost_usd:.6f}[/]"
         )
     if isinstance(event, ToolCalled):
-        return f"tool {event.name} {event.status} [dim]{event.duration_ms:.1f} ms[/]"
-    if isinstance(event, GuardDecided):
-        why = f": {'; '.join(event.reasons)}" if event.reasons else ""
-        return f"guard {event.boundary} ({event.subject}) {event.action}{why}"
-    if isinstance(event, PolicyDecided):
-        return f"policy {event.tool} {event.outcome}: {event.reason}"
-    if isinstance(event, MemoryUsed):
-        return f"memory {event.operation} {event.count} {event.detail}".rstrip()
+        return f"tool {escape(event.name)} {event.status} [dim]{event.duration_ms:.1f} ms[/]"
     line = describe(event)
-    return f"[yellow]{escape(line)}[/]" if line else None
+    if line is None:
+        return None
+    return (
+        escape(line)
+        if isinstance(event, GuardDecided | PolicyDecided | MemoryUsed)
+        else (f"[yellow]{escape(line)}[/]")
+    )
 
 
 def run_tree(run: Run) -> Tree:
@@ -131,7 +130,7 @@ def run_tree(run: Run) -> Tree:
         )
     tree = Tree(title)
     if run.started:
-        tree.add(f"request: {run.started.request[:200]}")
+        tree.add(f"request: {escape(run.started.request[:200])}")
     waiting: list[str] = []
     for event in run.events:
         if isinstance(event, NodeFinished):
@@ -144,7 +143,7 @@ def run_tree(run: Run) -> Tree:
     for leaf in waiting:
         tree.add(leaf)
     if finished:
-        tree.add(f"answer: {finished.answer[:300]}")
+        tree.add(f"answer: {escape(finished.answer[:300])}")
     return tree
 
 

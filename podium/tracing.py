@@ -250,11 +250,20 @@ class Tracer:
 
 
 def describe(event: Event) -> str | None:
-    """One plain line for a reliability event, or None for other events.
+    """One plain line (no markup) for a decision or reliability event, or None for others.
 
-    Approval, retry, fallback, circuit and compensation events, and early stops; shared by
-    the terminal (``-v``) and ``podium trace show``.
+    Guard, policy, memory, approval, retry, fallback, circuit and compensation events, and
+    early stops; shared by the terminal (``-v``) and ``podium trace show``, which escape it.
     """
+    if isinstance(event, GuardDecided):
+        why = f": {'; '.join(event.reasons)}" if event.reasons else ""
+        return f"guard {event.boundary} ({event.subject}) {event.action}{why}"
+    if isinstance(event, PolicyDecided):
+        return f"policy {event.tool} {event.outcome}: {event.reason}"
+    if isinstance(event, MemoryUsed):
+        return f"memory {event.operation} {event.count}" + (
+            f": {event.detail}" if event.detail else ""
+        )
     if isinstance(event, ApprovalRequested):
         return f"approval requested for {event.tool} [{event.call_id}]: {event.reason}"
     if isinstance(event, ApprovalDecided):
