@@ -21,18 +21,23 @@ def backoff(
     base_wait: float,
     max_wait: float,
     retry: retry_base,
-    announce: Callable[[RetryCallState], None],
+    announce: Callable[[int, BaseException | None, float], None],
 ) -> AsyncRetrying:
     """Up to ``attempts`` tries while ``retry`` says so and ``deadline`` (monotonic) allows.
 
     Waits grow as base_wait x 1, 2, 4..., each plus a jitter of up to base_wait (tenacity's
-    default jitter would add up to a whole second), capped at max_wait. ``announce`` runs
-    before each wait, to trace the retry.
+    default jitter would add up to a whole second), capped at max_wait. Before each wait,
+    ``announce(attempt, error, wait_seconds)`` traces the retry.
     """
+
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        announce(state.attempt_number, error, round(state.upcoming_sleep, 3))
+
     return AsyncRetrying(
         stop=stop_after_attempt(attempts) | stop_after_delay(max(deadline - time.monotonic(), 0)),
         wait=wait_exponential_jitter(multiplier=base_wait, jitter=base_wait, max=max_wait),
         retry=retry,
-        before_sleep=announce,
+        before_sleep=before_sleep,
         reraise=True,
     )

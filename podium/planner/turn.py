@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
-from tenacity import RetryCallState, retry_if_exception
+from tenacity import retry_if_exception
 
 from podium.planner.budget import cost_usd, trim_history
 from podium.planner.context import RunContext
@@ -106,16 +106,17 @@ async def ask(
                 )
             )
 
-        def announce(retry: RetryCallState, name: str = name) -> None:
-            error = retry.outcome.exception() if retry.outcome else None
+        def announce(
+            attempt: int, error: BaseException | None, wait: float, name: str = name
+        ) -> None:
             ctx.tracer.emit(
                 Retried(
                     trace_id=ctx.tracer.trace_id,
                     target="model",
                     name=name,
-                    attempt=retry.attempt_number,
+                    attempt=attempt,
+                    wait_seconds=wait,
                     error=describe_model_error(error) if error else "",
-                    wait_seconds=round(retry.upcoming_sleep, 3),
                 )
             )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, retry_if_exception_type
+from tenacity import retry_if_exception_type
 
 from podium.retries import backoff
 from podium.tools.breaker import CircuitBreaker
@@ -193,17 +193,16 @@ class Executor:
                 "or try again later.",
             )
 
-        def announce(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
+        def announce(attempt: int, error: BaseException | None, wait: float) -> None:
             self._emit(
                 Retried(
                     trace_id=self.trace_id,
                     target="tool",
                     name=tool.name,
-                    attempt=state.attempt_number,
+                    attempt=attempt,
+                    wait_seconds=wait,
                     call_id=context.call_id,
                     error=f"{type(error).__name__}: {error}",
-                    wait_seconds=round(state.upcoming_sleep, 3),
                 )
             )
 
