@@ -67,6 +67,8 @@ class MemoryStore:
         self.embedder: Embedder = embedder or default_embedder()
         self._client: ClientAPI | None = None
         self._collections: dict[str, Collection] = {}
+        # Namespaces seen holding memories: no count() before each recall once one has.
+        self._nonempty: set[str] = set()
         self.clock: Callable[[], float] = time.time  # what "now" is, for TTLs
 
     @property
@@ -135,6 +137,11 @@ class MemoryStore:
         self._collections[namespace] = collection
         return collection
 
+    def _holds_memories(self, namespace: str, collection: Collection) -> bool:
+        if namespace not in self._nonempty and collection.count():
+            self._nonempty.add(namespace)
+        return namespace in self._nonempty
+
     def remember(
         self,
         text: str,
@@ -157,7 +164,7 @@ class MemoryStore:
         pieces = chunks(text)
         vectors = self.embedder.embed(pieces)
         collection = self._collection(namespace)
-        if len(pieces) == 1 and collection.count():
+        if len(pieces) == 1 and self._holds_memories(namespace, collection):
             near = collection.query(
                 query_embeddings=vectors,  # type: ignore[arg-type]
                 n_results=1,
@@ -182,6 +189,7 @@ class MemoryStore:
             embeddings=vectors,  # type: ignore[arg-type]
             metadatas=[{**meta, "doc": doc, "chunk": i} for i in range(len(pieces))],
         )
+        self._nonempty.add(namespace)
         return doc
 
     def recall(
@@ -189,14 +197,13 @@ class MemoryStore:
     ) -> list[Memory]:
         """The unexpired memories most similar to ``query`` in ``namespace``, best first."""
         collection = self._collection(namespace)
-        count = collection.count()
-        if not query.strip() or count == 0:
-            return []
+        if not query.strip() or not self._holds_memories(namespace, collection):
+            return []  # an empty namespace costs no embedding
         # No metadata filter in the query: it turns the index search into a scan. Expired
         # memories are dropped here instead (and purge_expired deletes them).
         found = collection.query(
             query_embeddings=self.embedder.embed([query]),  # type: ignore[arg-type]
-            n_results=min(limit * 3, count),  # room for chunks of one document
+            n_results=limit * 3,  # room for chunks of one document
             include=["documents", "metadatas", "distances"],
         )
         now = self.clock()
