@@ -73,6 +73,8 @@ class GuardDecided(Event):
     action: str
     reasons: list[str]
     duration_ms: float
+    # What the checks saw (excerpts); for people reading the trace, never for the planner.
+    evidence: list[str] = []
 
 
 class PolicyDecided(Event):
@@ -207,7 +209,7 @@ def digest(arguments: dict[str, Any]) -> str:
 
 # The fields that carry free text (from users, models, tools); the others hold ids, names
 # and numbers that podium itself produced.
-FREE_TEXT = ("request", "answer", "reasons", "detail", "reason", "error")
+FREE_TEXT = ("request", "answer", "reasons", "evidence", "detail", "reason", "error")
 
 
 def redacted(event: Event) -> Event:
@@ -257,7 +259,8 @@ def describe(event: Event) -> str | None:
     """
     if isinstance(event, GuardDecided):
         why = f": {'; '.join(event.reasons)}" if event.reasons else ""
-        return f"guard {event.boundary} ({event.subject}) {event.action}{why}"
+        seen = f" [{'; '.join(event.evidence)}]" if event.evidence else ""
+        return f"guard {event.boundary} ({event.subject}) {event.action}{why}{seen}"
     if isinstance(event, PolicyDecided):
         return f"policy {event.tool} {event.outcome}: {event.reason}"
     if isinstance(event, MemoryUsed):

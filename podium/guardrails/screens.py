@@ -1,18 +1,41 @@
-"""Screens: which validators run at which boundary, and what their failures do."""
+"""Screens: which validators run at which boundary, and what their failures do.
+
+All checks of a boundary run at once on daemon threads, within the screen's timeout. A check
+that raises or does not answer in time blocks the text (fail-closed) unless the screen is
+configured to fail open; either way the decision says so.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_all
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from podium.errors import ConfigError
+from podium.guardrails.workers import POOL
 from podium.tools.outcomes import Verdict
 
 if TYPE_CHECKING:
-    from guardrails.validators import Validator
+    from guardrails.validators import ValidationResult, Validator
 
-Boundary = Literal["input", "arguments", "output", "answer", "memory"]
-Action = Literal["block", "fix"]
+Boundary = Literal["input", "arguments", "output", "answer", "memory", "subagent"]
+BOUNDARIES: tuple[Boundary, ...] = ("input", "arguments", "output", "answer", "memory", "subagent")
+Action = Literal["block", "fix", "reask", "escalate"]
+Decision = Literal["allow", "fix", "reask", "escalate", "block"]
+# When checks disagree the strictest wins.
+_SEVERITY: dict[Decision, int] = {"allow": 0, "fix": 1, "reask": 2, "escalate": 3, "block": 4}
+# Where each action makes sense: a person approves a call before it runs; the planner can be
+# asked again about its arguments, a tool's output (call differently) or its answer.
+_WHERE: dict[Action, tuple[Boundary, ...]] = {
+    "block": BOUNDARIES,
+    "fix": BOUNDARIES,
+    "reask": ("arguments", "output", "answer"),
+    "escalate": ("arguments",),
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +45,20 @@ class Check:
     validator: Validator
     action: Action = "block"
 
+    @property
+    def name(self) -> str:
+        """The validator's registered name, for reasons and traces."""
+        return str(getattr(self.validator, "rail_alias", "") or type(self.validator).__name__)
+
+
+@dataclass(frozen=True)
+class ToolChecks:
+    """Checks for one tool's arguments and output, added to the boundary's (or instead)."""
+
+    arguments: list[Check] = field(default_factory=list)
+    output: list[Check] = field(default_factory=list)
+    replace: bool = False
+
 
 @dataclass(frozen=True)
 class GuardDecision:
@@ -29,63 +66,176 @@ class GuardDecision:
 
     boundary: Boundary
     subject: str
-    action: Literal["allow", "fix", "block"]
+    action: Decision
     reasons: list[str]
     duration_ms: float
+    evidence: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Screens:
-    """The checks per boundary; run directly, one pass per boundary (no Guard overhead)."""
+    """The checks per boundary, per-tool overrides, and the screens' timeout and fail mode."""
 
     input: list[Check] = field(default_factory=list)
     arguments: list[Check] = field(default_factory=list)
     output: list[Check] = field(default_factory=list)
     answer: list[Check] = field(default_factory=list)
     memory: list[Check] = field(default_factory=list)
+    subagent: list[Check] = field(default_factory=list)
+    tools: dict[str, ToolChecks] = field(default_factory=dict)
+    timeout: float = 2.0
+    fail_open: bool = False
+    max_reasks: int = 2
+
+    def __post_init__(self) -> None:
+        for boundary in BOUNDARIES:
+            self._allowed(boundary, getattr(self, boundary))
+        for name, checks in self.tools.items():
+            self._allowed("arguments", checks.arguments, f" (tool {name!r})")
+            self._allowed("output", checks.output, f" (tool {name!r})")
+
+    @staticmethod
+    def _allowed(boundary: Boundary, checks: Sequence[Check], where: str = "") -> None:
+        for check in checks:
+            if boundary not in _WHERE[check.action]:
+                raise ConfigError(
+                    f"action {check.action!r} of {check.name} cannot apply at the {boundary} "
+                    f"boundary{where}",
+                    f"use it at: {', '.join(_WHERE[check.action])}; or use block or fix",
+                )
 
     @classmethod
     def default(cls) -> Screens:
         """Podium's default checks at every boundary.
 
-        Injection is blocked on input, tool output and memories (written or recalled: memory
-        poisoning), secrets and personal data redacted in tool output, the answer and
-        memories, sizes bounded.
+        Injection is blocked on input (every kind), tool output, memories and sub-agent
+        messages (kinds that make sense in data: a file may hold code); secrets and personal
+        data redacted in tool output, the answer and memories; sizes bounded.
         """
+        from podium.guardrails.injection import DATA_KINDS
         from podium.guardrails.validators import PII, PromptInjection, Secrets, SizeLimit
 
-        size = Check(SizeLimit(max_chars=100_000), "block")
-        injection = Check(PromptInjection(), "block")
+        data_injection = Check(PromptInjection(kinds=DATA_KINDS), "block")
         pii, secrets = Check(PII(), "fix"), Check(Secrets(), "fix")
         return cls(
-            input=[size, injection],
+            input=[Check(SizeLimit(max_chars=100_000), "block"), Check(PromptInjection())],
             arguments=[],
-            output=[Check(SizeLimit(max_chars=20_000), "fix"), injection, secrets, pii],
+            output=[Check(SizeLimit(max_chars=20_000), "fix"), data_injection, secrets, pii],
             answer=[secrets, pii],
-            memory=[injection, secrets, pii],
+            memory=[data_injection, secrets, pii],
+            subagent=[data_injection, secrets],
         )
 
-    def run(self, boundary: Boundary, subject: str, text: str) -> tuple[Verdict, GuardDecision]:
-        """Apply the boundary's checks to ``text`` in order; fixes feed the next check."""
+    def checks(self, boundary: Boundary, subject: str = "") -> list[Check]:
+        """The checks that apply to ``subject`` (a tool's name at arguments and output)."""
+        shared: list[Check] = getattr(self, boundary)
+        extra = self.tools.get(subject) if boundary in ("arguments", "output") else None
+        if extra is None:
+            return shared
+        own: list[Check] = getattr(extra, boundary)
+        return own if extra.replace else [*shared, *own]
+
+    def _submit(
+        self, checks: list[Check], text: str, metadata: dict[str, Any]
+    ) -> list[Future[ValidationResult]]:
+        def run(validator: Validator) -> Callable[[], ValidationResult]:
+            return lambda: validator.validate(text, dict(metadata))
+
+        return [POOL.submit(run(check.validator)) for check in checks]
+
+    def run(
+        self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> tuple[Verdict, GuardDecision]:
+        """Apply the boundary's checks to ``text`` at once and combine what they decide."""
         started = time.perf_counter()
-        action: Literal["allow", "fix", "block"] = "allow"
+        checks = self.checks(boundary, subject)
+        metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
+        futures = self._submit(checks, text, metadata)
+        wait_all(futures, timeout=self.timeout)
+        return self._decide(boundary, subject, text, checks, futures, metadata, started)
+
+    async def arun(
+        self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> tuple[Verdict, GuardDecision]:
+        """``run`` for the event loop: waiting on the checks does not block other calls."""
+        started = time.perf_counter()
+        checks = self.checks(boundary, subject)
+        metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
+        futures = self._submit(checks, text, metadata)
+        if futures:
+            await asyncio.wait([asyncio.wrap_future(f) for f in futures], timeout=self.timeout)
+        return self._decide(boundary, subject, text, checks, futures, metadata, started)
+
+    def _decide(
+        self,
+        boundary: Boundary,
+        subject: str,
+        text: str,
+        checks: list[Check],
+        futures: list[Future[ValidationResult]],
+        metadata: dict[str, Any],
+        started: float,
+    ) -> tuple[Verdict, GuardDecision]:
+        action: Decision = "allow"
         reasons: list[str] = []
-        for check in getattr(self, boundary):
-            result = check.validator.validate(text, {})
+        evidence: list[str] = []
+        fixes: list[tuple[Check, ValidationResult]] = []
+        for check, future in zip(checks, futures, strict=True):
+            failure = _broken(check, future, self.timeout)
+            if failure is not None:
+                reasons.append(failure + (" (failed open)" if self.fail_open else ""))
+                if not self.fail_open:
+                    action = "block"
+                continue
+            result = future.result()
             if result.outcome == "pass":
                 continue
             reasons.append(str(result.error_message))
-            fix = getattr(result, "fix_value", None)
-            if check.action == "fix" and fix is not None:
-                text, action = str(fix), "fix"
-            else:
-                action = "block"
-                break
+            evidence += (getattr(result, "metadata", None) or {}).get("evidence", [])
+            wanted: Decision = check.action
+            if wanted == "fix" and getattr(result, "fix_value", None) is None:
+                wanted = "block"  # a check that cannot fix blocks
+            if wanted == "fix":
+                fixes.append((check, result))
+            if _SEVERITY[wanted] > _SEVERITY[action]:
+                action = wanted
+        if action == "fix":
+            text = _apply_fixes(text, fixes, metadata)
         decision = GuardDecision(
             boundary=boundary,
             subject=subject,
             action=action,
             reasons=reasons,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            evidence=evidence,
         )
         return Verdict(action=action, text=text, reasons=reasons), decision
+
+
+def _broken(check: Check, future: Future[ValidationResult], timeout: float) -> str | None:
+    """Why a check gave no verdict (it hung or raised), or None when it did."""
+    if not future.done():
+        future.cancel()
+        return f"{check.name} did not answer within {timeout:g}s"
+    error = future.exception()
+    if error is not None:
+        return f"{check.name} failed: {type(error).__name__}: {error}"
+    return None
+
+
+def _apply_fixes(
+    text: str, fixes: list[tuple[Check, ValidationResult]], metadata: dict[str, Any]
+) -> str:
+    """``text`` with each fix applied in turn.
+
+    The first fix applies to the text as checked; later checks re-run on the text the
+    previous fixes left, so that two redactions both hold.
+    """
+    for index, (check, result) in enumerate(fixes):
+        if index > 0:
+            result = check.validator.validate(text, dict(metadata))
+            if result.outcome == "pass":
+                continue
+        fixed = getattr(result, "fix_value", None)
+        text = str(fixed) if fixed is not None else text
+    return text

@@ -5,9 +5,9 @@ Importing this module switches guardrails-ai's telemetry off first (see podium.p
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from podium.guardrails.injection import KINDS, scan
 from podium.guardrails.patterns import PERSONAL, redact
 from podium.privacy import quiet_guardrails
 
@@ -40,37 +40,31 @@ class SizeLimit(Validator):
         )
 
 
-# Phrasings that address the model rather than the task: overriding its instructions,
-# changing its role, or extracting its prompt.
-_INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(?:previous|prior|above|"
-    r"earlier|all|any|your|the|system)\b[^.\n]{0,30}\b(?:instructions?|prompts?|rules?|"
-    r"directions?|guidelines?|context)\b"
-    r"|\b(?:reveal|print|show|repeat|leak)\b[^.\n]{0,30}\b(?:system|hidden|initial)\s+"
-    r"(?:prompt|instructions?)\b"
-    r"|\byou\s+are\s+now\b|\bact\s+as\s+(?:an?\s+)?(?:unrestricted|jailbroken|evil|dan)\b"
-    r"|\b(?:developer|god|jailbreak|dan)\s+mode\b"
-    r"|</?(?:system|instructions?)>",
-    re.IGNORECASE,
-)
-_HIDDEN = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]|<!--.*?-->", re.DOTALL)
-
-
 @register_validator(name="podium/prompt_injection", data_type="string")
 class PromptInjection(Validator):
-    """Fails text that carries instructions aimed at the model, or hidden text."""
+    """Fails text that carries instructions aimed at the model (see podium.guardrails.injection).
+
+    ``kinds`` chooses the rules: all of them for what a person sends; for data (tool output,
+    documents, memories) leave out "command", since a file may well hold code.
+    """
+
+    def __init__(self, kinds: tuple[str, ...] = KINDS, **kwargs: Any) -> None:
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise ValueError(f"unknown injection kinds {unknown}; known: {', '.join(KINDS)}")
+        super().__init__(kinds=kinds, **kwargs)
+        self.kinds = tuple(kinds)
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
-        text = str(value)
-        reasons = []
-        if _HIDDEN.search(text):
-            reasons.append("hidden text (zero-width characters or HTML comments)")
-        match = _INJECTION.search(_HIDDEN.sub("", text))
-        if match:
-            reasons.append(f"instructions aimed at the model: {match.group()[:60]!r}")
-        if not reasons:
+        findings = scan(str(value), self.kinds)
+        if not findings:
             return PassResult()
-        return FailResult(error_message="possible prompt injection: " + "; ".join(reasons))
+        # The reason names the kinds only: it may reach the planner, the evidence may not.
+        kinds = ", ".join(dict.fromkeys(f.kind.replace("_", " ") for f in findings))
+        return FailResult(
+            error_message=f"possible prompt injection ({kinds})",
+            metadata={"evidence": [finding.describe() for finding in findings]},
+        )
 
 
 @register_validator(name="podium/pii", data_type="string")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from podium.tools.registry import ToolRegistry
 from podium.tracing import GuardDecided, Tracer
 
 if TYPE_CHECKING:
-    from podium.guardrails.screens import Boundary, Screens
+    from podium.guardrails.screens import Boundary, GuardDecision, Screens
     from podium.memory.store import MemoryStore
 
 
@@ -61,6 +62,8 @@ class RunContext:
     call_keys: CallKeys = field(default_factory=CallKeys)
     # Token counts by message id, so a long thread is not re-counted every round.
     token_cache: dict[str, int] = field(default_factory=dict)
+    # Calls refused by a reask check, per tool: bounded by the screens' max_reasks.
+    reasks: Counter[str] = field(default_factory=Counter)
 
     def tokens(self, message: BaseMessage) -> int:
         """Tokens of one message, counted once per message id."""
@@ -78,7 +81,6 @@ class RunContext:
         return Executor(
             registry=self.registry,
             default_timeout=self.tool_timeout,
-            screen_arguments=self.screen_arguments if screened else None,
             screen_output=self.screen_output if screened else None,
             breaker=self.breaker,
             ledger=self.ledger,
@@ -86,27 +88,39 @@ class RunContext:
             trace_id=self.tracer.trace_id,
         )
 
-    def screen(self, boundary: Boundary, subject: str, text: str) -> Verdict:
+    def screen(
+        self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> Verdict:
         """Run one boundary's checks and trace the decision; no screens means allow."""
-        if self.screens is None or not getattr(self.screens, boundary):
+        if self.screens is None or not self.screens.checks(boundary, subject):
             return Verdict(action="allow", text=text, reasons=[])
-        verdict, decision = self.screens.run(boundary, subject, text)
+        verdict, decision = self.screens.run(boundary, subject, text, metadata)
+        self._trace(decision)
+        return verdict
+
+    async def ascreen(
+        self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> Verdict:
+        """``screen`` for the event loop (tool rounds screen their calls at once)."""
+        if self.screens is None or not self.screens.checks(boundary, subject):
+            return Verdict(action="allow", text=text, reasons=[])
+        verdict, decision = await self.screens.arun(boundary, subject, text, metadata)
+        self._trace(decision)
+        return verdict
+
+    def _trace(self, decision: GuardDecision) -> None:
         self.tracer.emit(
             GuardDecided(
                 trace_id=self.tracer.trace_id,
                 boundary=decision.boundary,
-                subject=subject,
+                subject=decision.subject,
                 action=decision.action,
                 reasons=decision.reasons,
+                evidence=decision.evidence,
                 duration_ms=decision.duration_ms,
             )
         )
-        return verdict
-
-    async def screen_arguments(self, tool: str, text: str) -> Verdict:
-        """The executor's hook before a call."""
-        return self.screen("arguments", tool, text)
 
     async def screen_output(self, tool: str, text: str) -> Verdict:
         """The executor's hook after a call."""
-        return self.screen("output", tool, text)
+        return await self.ascreen("output", tool, text)

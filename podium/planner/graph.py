@@ -16,6 +16,11 @@ def _route(state: RunState) -> str:
     return state.get("route") or "screen_output"
 
 
+def _after_screen(state: RunState) -> str:
+    """Back to the planner when an answer check asked for another answer."""
+    return "plan" if state.get("route") == "plan" else "finish"
+
+
 @functools.cache
 def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     """The planner graph: screen_input, recall, plan, authorize, execute, screen_output, finish.
@@ -23,7 +28,8 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     plan -> authorize -> execute -> plan repeats until the planner answers or a limit stops it.
 
     The planner's decision (``route``) picks the edge out of plan: more calls, or the answer.
-    A blocked request goes from screen_input straight to screen_output. The graph holds no
+    A blocked request goes from screen_input straight to screen_output; an answer a check
+    rejects (reask) goes back to plan. The graph holds no
     configuration (that comes with each run's RunContext), so one build serves every agent.
     """
     graph = StateGraph(RunState, context_schema=RunContext)
@@ -40,7 +46,7 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     graph.add_conditional_edges("plan", _route, ["authorize", "screen_output"])
     graph.add_edge("authorize", "execute")
     graph.add_edge("execute", "plan")
-    graph.add_edge("screen_output", "finish")
+    graph.add_conditional_edges("screen_output", _after_screen, ["plan", "finish"])
     graph.add_edge("finish", END)
     return graph
 

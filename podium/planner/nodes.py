@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
 
 from podium.planner.approvals import ApprovalRequest, wait_for_decisions
@@ -197,22 +197,65 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
                         f"({ctx.limits.max_tool_calls}) is used up",
                     }
                 )
-            elif decision.outcome == "approve":
-                waiting.append(
-                    ApprovalRequest(
-                        call_id=call["id"],
-                        tool=tool.name,
-                        arguments=call["arguments"],
-                        risk=tool.risk,
-                        reason=decision.reason,
+            else:
+                call, escalation = await _screen_arguments(ctx, call)
+                outcome, reason = decision.outcome, decision.reason
+                if escalation is not None and call["denial"] is None:
+                    outcome, reason = "approve", escalation
+                if outcome == "approve" and call["denial"] is None:
+                    waiting.append(
+                        ApprovalRequest(
+                            call_id=call["id"],
+                            tool=tool.name,
+                            arguments=call["arguments"],
+                            risk=tool.risk,
+                            reason=reason,
+                        )
                     )
-                )
             if call["denial"] is None and room is not None:
                 room -= 1
         decided.append(call)
     if waiting:
         decided = wait_for_decisions(ctx, decided, waiting)
     return {"pending": decided}
+
+
+async def _screen_arguments(ctx: RunContext, call: PendingCall) -> tuple[PendingCall, str | None]:
+    """The call after the argument checks (refused, or its arguments fixed).
+
+    Also the reason a person must approve the call, when a check escalates.
+    """
+    arguments = call["arguments"]
+    verdict = await ctx.ascreen(
+        "arguments", call["name"], json.dumps(arguments, default=str), {"arguments": arguments}
+    )
+    action, reasons = verdict["action"], "; ".join(verdict["reasons"])
+    if action == "escalate":
+        return call, f"a guard asks for a person's approval: {reasons}"
+    if action == "fix":
+        try:
+            fixed = json.loads(verdict["text"])
+        except ValueError:
+            fixed = None
+        if isinstance(fixed, dict):
+            return PendingCall(**{**call, "arguments": fixed}), None
+        action = "block"
+    if action == "reask" and ctx.screens is not None:
+        ctx.reasks[call["name"]] += 1
+        if ctx.reasks[call["name"]] <= ctx.screens.max_reasks:
+            message = (
+                f"error: a guard rejected the arguments of '{call['name']}' ({reasons}). "
+                "Correct them and call again."
+            )
+            return PendingCall(
+                **{**call, "denial": message, "refused_as": "invalid_arguments"}
+            ), None
+        reasons += f" (refused {ctx.screens.max_reasks} times already)"
+        action = "block"
+    if action == "block":
+        message = f"blocked by a guard before the call: {reasons}"
+        return PendingCall(**{**call, "denial": message, "refused_as": "blocked"}), None
+    return call, None
 
 
 def _unless_repeated(
@@ -267,7 +310,8 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                     call_id=call["id"],
                     name=call["name"],
                     arguments=call["arguments"],
-                    status="repeated" if call.get("repeat") else "denied",
+                    status=call.get("refused_as")
+                    or ("repeated" if call.get("repeat") else "denied"),
                     output=call["denial"],
                     duration_ms=0.0,
                     step=step,
@@ -317,11 +361,19 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
     verdict = ctx.screen("answer", "answer", answer)
     if verdict["action"] == "allow":
         return {}
-    text = (
-        verdict["text"]
-        if verdict["action"] == "fix"
-        else ("The answer was withheld by a guard: " + "; ".join(verdict["reasons"]))
-    )
+    reasons = "; ".join(verdict["reasons"])
+    if verdict["action"] == "reask" and state.get("stop_reason") == "answered":
+        ctx.reasks["(answer)"] += 1
+        if ctx.reasks["(answer)"] <= ctx.screens.max_reasks:
+            note = HumanMessage(
+                content=f"A guard rejected that answer ({reasons}). Answer again without that.",
+                name="guard",
+            )
+            return {"messages": [note], "answer": None, "stop_reason": None, "route": "plan"}
+    if verdict["action"] == "fix":
+        text = verdict["text"]
+    else:
+        text = f"The answer was withheld by a guard: {reasons}"
     last = state["messages"][-1]
     return {"answer": text, "messages": [last.model_copy(update={"content": text})]}
 

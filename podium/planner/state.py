@@ -8,7 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
-from podium.tools.outcomes import CallOutcome
+from podium.tools.outcomes import CallOutcome, Status
 
 
 class Usage(TypedDict):
@@ -29,6 +29,9 @@ class PendingCall(TypedDict):
     parse_error: str | None
     denial: str | None
     repeat: NotRequired[bool]
+    # How a refused call is reported when not "denied" (by policy): "blocked" by a guard, or
+    # "invalid_arguments" when a guard asks for a corrected call.
+    refused_as: NotRequired[Status]
 
 
 def extend_or_reset(old: list[CallOutcome], new: list[CallOutcome] | None) -> list[CallOutcome]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from tenacity import retry_if_exception
 
 from podium.planner.budget import cost_usd, trim_history
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error, is_transient
-from podium.planner.prompts import memory_block
+from podium.planner.prompts import memory_block, spotlight
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.retries import backoff
 from podium.tracing import FallbackUsed, Retried
@@ -27,9 +27,20 @@ def build_prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
     # One id for the run's system prompt (fixed within a run), so it is counted once.
     messages = [
         SystemMessage(content=system, id=f"system-{ctx.tracer.trace_id}"),
-        *state["messages"],
+        *(_labeled(m) for m in state["messages"]),
     ]
     return trim_history(messages, ctx.tokens, ctx.context_window - ANSWER_RESERVE)
+
+
+def _labeled(message: BaseMessage) -> BaseMessage:
+    """Tool output as the model sees it: delimited and labeled as data (spotlighting).
+
+    Podium's own notes (errors, refusals) are not tool output and stay as they are.
+    """
+    if not isinstance(message, ToolMessage) or message.status != "success":
+        return message
+    content = spotlight(message.name or "tool", str(message.content))
+    return message.model_copy(update={"content": content})
 
 
 def pending_calls(reply: AIMessage) -> list[PendingCall]:

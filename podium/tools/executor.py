@@ -49,7 +49,6 @@ class Executor:
 
     registry: ToolRegistry
     default_timeout: float = 30.0
-    screen_arguments: ScreenFn | None = None
     screen_output: ScreenFn | None = None
     breaker: CircuitBreaker | None = None
     emit: Callable[[Event], None] | None = None
@@ -97,11 +96,19 @@ class Executor:
         status, text, delegated = performed.status, performed.text, performed.delegated
         if self.screen_output is not None:
             verdict = await self.screen_output(tool.name, text)
-            if verdict["action"] == "block":
+            reasons = "; ".join(verdict["reasons"])
+            if verdict["action"] == "reask":
+                return outcome(
+                    "error",
+                    f"error: the output of '{tool.name}' was rejected by a guard ({reasons}). "
+                    "Call it differently, or go on without it.",
+                )
+            if verdict["action"] != "allow" and verdict["action"] != "fix":
+                # Quarantined: the planner learns that and why, never what the output said.
                 return outcome(
                     "blocked",
-                    f"the output of '{tool.name}' was withheld by a "
-                    f"guard: {'; '.join(verdict['reasons'])}",
+                    f"the output of '{tool.name}' was withheld by a guard ({reasons}); "
+                    "do not rely on it",
                 )
             text = verdict["text"]
         result = outcome(status, text)
@@ -143,13 +150,6 @@ class Executor:
             arguments = tool.arguments.model_validate(call.arguments)
         except ValidationError as error:
             return Failed("invalid_arguments", _validation_message(tool, error))
-        if self.screen_arguments is not None:
-            verdict = await self.screen_arguments(tool.name, arguments.model_dump_json())
-            if verdict["action"] == "block":
-                return Failed(
-                    "blocked",
-                    (f"blocked by a guard before the call: {'; '.join(verdict['reasons'])}"),
-                )
         return tool, arguments
 
     async def _perform(

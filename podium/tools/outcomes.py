@@ -84,9 +84,9 @@ class CallOutcome(TypedDict):
 
 
 class Verdict(TypedDict):
-    """A screen's decision on one text: allow it, allow a fixed version, or block it."""
+    """A screen's decision on one text: allow it, a fixed version, ask again, a person, or block."""
 
-    action: Literal["allow", "fix", "block"]
+    action: Literal["allow", "fix", "reask", "escalate", "block"]
     text: str
     reasons: list[str]
 

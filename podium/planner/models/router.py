@@ -32,7 +32,7 @@ from pydantic import Field, PrivateAttr
 
 from podium.planner.models.router_args import Filled, fill_arguments
 from podium.planner.models.router_text import ToolProfile, idf, score, words
-from podium.planner.prompts import memories_in
+from podium.planner.prompts import memories_in, unspotlight
 
 ROUTER_NAME = "router"
 NOTICE = "offline router model: no LLM configured"
@@ -222,7 +222,12 @@ def _topic(clause: str, profile: ToolProfile) -> str | None:
 
 def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, Any], str]]]:
     """The latest user request, and the tool results that came after it."""
-    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    # The latest request from the person; a guard's note (name "guard") asks for a new answer
+    # and is not a request.
+    last_human = max(
+        (i for i, m in enumerate(messages) if isinstance(m, HumanMessage) and m.name != "guard"),
+        default=-1,
+    )
     request = str(messages[last_human].content) if last_human >= 0 else ""
     asked: dict[str, tuple[str, dict[str, Any]]] = {}
     results = []
@@ -232,7 +237,7 @@ def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, A
                 asked[c["id"] or ""] = (c["name"], c["args"])
         elif isinstance(message, ToolMessage):
             name, args = asked.get(message.tool_call_id, (message.name or "tool", {}))
-            results.append((name, args, str(message.content)))
+            results.append((name, args, unspotlight(str(message.content))))
     return request, results
 
 

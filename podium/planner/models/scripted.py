@@ -15,11 +15,13 @@ from typing import Any, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import PrivateAttr
+
+from podium.planner.prompts import unspotlight
 
 Turn = AIMessage | str | Callable[[list[BaseMessage]], AIMessage | str]
 
@@ -39,6 +41,12 @@ def calls(*tool_calls: dict[str, Any], content: str = "") -> AIMessage:
     return AIMessage(content=content, tool_calls=list(tool_calls))
 
 
+def _unlabeled(message: BaseMessage) -> BaseMessage:
+    if not isinstance(message, ToolMessage):
+        return message
+    return message.model_copy(update={"content": unspotlight(str(message.content))})
+
+
 @dataclass(frozen=True)
 class RecordedCall:
     """One request the scripted model answered."""
@@ -51,6 +59,9 @@ class ScriptedChatModel(BaseChatModel):
     """Answers each request with the next scripted turn.
 
     A turn is an AIMessage, text, or a function of the messages so far returning either.
+    Such a function reads tool output as the tool returned it: the data labels the model
+    sees (``<tool_output>``) are taken off, as a model reading them would. ``calls`` keeps the
+    messages exactly as sent.
     """
 
     turns: list[Any]
@@ -105,7 +116,7 @@ class ScriptedChatModel(BaseChatModel):
             turn = self.turns[self._position]
             self._position += 1
         if callable(turn) and not isinstance(turn, AIMessage):
-            turn = turn(messages)
+            turn = turn([_unlabeled(m) for m in messages])
         if isinstance(turn, str):
             message = AIMessage(content=turn)
         else:

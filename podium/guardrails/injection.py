@@ -1,0 +1,289 @@
+"""Detection of text aimed at the model rather than the task: prompt injection and jailbreaks.
+
+Rules follow the shapes attacks take, by kind, not particular strings of any data set:
+overriding instructions, switching safety off, extracting the prompt, replacing the persona,
+forged role markers, exfiltrating data, hidden text, encoded payloads, and commands or code
+to execute. Text is also scanned de-obfuscated: leetspeak undone, vertical or spaced-out
+letters joined, and base64, hex, character codes and binary decoded.
+
+Plain regular expressions, importable without guardrails-ai.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from dataclasses import dataclass
+
+KINDS = (
+    "override",
+    "safety_off",
+    "extraction",
+    "persona",
+    "role_marker",
+    "exfiltration",
+    "hidden",
+    "encoded",
+    "command",
+)
+# Kinds that make sense in data (tool output, documents, memories): a file may well hold
+# shell commands or code, which is no attack when it is only read.
+DATA_KINDS = tuple(kind for kind in KINDS if kind != "command")
+
+_GOVERNANCE = (
+    r"(?:instructions?|rules|guidelines|directives|prompts?|safety|security|restrictions?|"
+    r"guardrails?|filters?|policies|constraints|programming|system\s+message|the\s+user)"
+)
+# Words are \w+ and separators \W+: disjoint, so the rules cannot backtrack exponentially.
+_WORDS = r"(?:\W+\w+){0,4}?\W+"
+_SAFEGUARDS = (
+    r"(?:safety|protections?|safeguards?|filters?|filtering|guardrails?|restrictions|"
+    r"content\s+polic(?:y|ies)|censorship|moderation|alignment)"
+)
+_PRIVILEGED = (
+    r"(?:root|admin(?:istrator)?|superuser|sysadmin|system\s+administrator|backdoor|rootkit|"
+    r"malware|virus|trojan|keylogger|ransomware|hacker|attacker|unrestricted|unfiltered|"
+    r"uncensored|jailbroken|evil|dan)"
+)
+_SECRETS = (
+    r"(?:passwords?|credentials?|api\s+keys?|secrets?|tokens?|private\s+keys?|ssh\s+keys?|"
+    r"conversation|chat\s+history|(?:all|every|the)\s+(?:\w+\s+)?(?:data|files|emails|"
+    r"records|messages|contacts|documents)|personal\s+(?:data|information)|customer\s+data)"
+)
+
+_RULES: dict[str, re.Pattern[str]] = {
+    "override": re.compile(
+        rf"\b(?:ignore|disregard|forget|override|bypass|skip|abandon|discard|neglect)\b"
+        rf"{_WORDS}{_GOVERNANCE}\b"
+        r"|\b(?:new|updated|real|actual|true)\s+(?:instructions|directives|system\s+prompt)\s*:"
+        r"|\b(?:before|instead\s+of)\s+(?:you\s+)?(?:can\s+)?(?:solve|do|answer|complete|"
+        r"finish)\w*\s+the\s+task\s+(?:that\s+)?I\s+gave\s+you"
+        r"|\bthis\s+is\s+an\s+important\s+message\s+from\b"
+        r"|\btreat\b[^.\n]{0,40}\bas\s+(?:system|admin|developer)(?:[\s-]level)?\b"
+        r"|\bfollow\s+(?:only\s+)?my\s+instructions\s+only\b",
+        re.IGNORECASE,
+    ),
+    "safety_off": re.compile(
+        rf"\b(?:disable|deactivate|turn\s+off|switch\s+off|remove|lift|bypass|circumvent|"
+        rf"evade|get\s+around)\b(?:\W+\w+){{0,3}}?\W+{_SAFEGUARDS}\b"
+        rf"|\b{_SAFEGUARDS}(?:\s+\w+)?\W{{0,3}}(?:=|:|is|are|set\s+to)?\W{{0,3}}"
+        r"(?:optional|off|false|disabled|none|null)\b"
+        r"|\"?(?:has_restrictions|safe_mode|safety_enabled|filtered)\"?\s*:\s*false"
+        r"|\b(?:unrestricted|unfiltered|uncensored)\s+(?:mode|ai|model|assistant|version|access)\b"
+        r"|\bmode\"?\s*:\s*\"?(?:unrestricted|unfiltered|jailbreak)"
+        r"|\b(?:do|does)\s+you\s+have\s+(?:any\s+)?(?:restrictions|filters|guardrails)\b"
+        r"|\bhow\s+(?:to|someone\s+(?:might|could|would|can)|(?:can|could|would)\s+I)\s+"
+        r"(?:exploit|hack|jailbreak|(?:bypass|circumvent|evade)\s+(?:the\s+)?"
+        rf"(?:{_SAFEGUARDS}|security|safety\s+measures))\b",
+        re.IGNORECASE,
+    ),
+    "extraction": re.compile(
+        r"\b(?:reveal|show|print|output|display|repeat|leak|expose|dump|tell\s+me|translate|"
+        r"format|spell\s+out|write\s+out|list|paste|recite|copy)\b(?:\W+\w+){0,6}?\W+"
+        r"(?:(?:system|initial|original|hidden|secret|developer|pre-?)\s*(?:prompt|instructions?|"
+        r"message)|your\s+(?:instructions|prompt|rules|guidelines|directives|configuration|"
+        r"programming|system)|training\s+(?:data|examples|set|corpus)|source\s+code\s+of\s+"
+        r"(?:this|the|your)\s+(?:llm|model|ai|assistant|bot)|model(?:'s)?\s+(?:architecture|"
+        r"weights|parameters)|(?:all\s+)?memory\s+contents|(?:all\s+)?(?:your\s+)?memory|"
+        r"everything\s+(?:above|before|prior))\b"
+        r"|\b(?:above|before)\s+this\s+line\b"
+        r"|\brepeat\b[^.\n]{0,60}\b(?:forever|infinitely|indefinitely|endlessly|"
+        r"again\s+and\s+again)\b",
+        re.IGNORECASE,
+    ),
+    "persona": re.compile(
+        r"\byou\s+are\s+(?:now|no\s+longer)\b"
+        r"|\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must)\b"
+        r"|\bI\s+am\s+now\s+in\s+\w+\s+mode\b"
+        rf"|\b(?:act|behave|pose|operate|pretend|roleplay|role-play)\s+(?:to\s+be\s+)?"
+        rf"(?:as\s+|like\s+)?(?:an?\s+|the\s+)?(?:\w+\s+)?{_PRIVILEGED}\b"
+        r"|\b(?:god|jailbreak|jailbroken|dan|evil|chaos)\s+mode\b"
+        r"|\bjailbr(?:eak|oken)\b|\bDo\s+Anything\s+Now\b"
+        r"|\bas\s+an?\s+(?:certified\s+|authorized\s+|official\s+)?(?:red[\s-]?team(?:er)?|"
+        r"penetration\s+tester|security\s+researcher)\b[^.\n]{0,40}\b(?:provide|give|show|"
+        r"explain|tell)\b",
+        re.IGNORECASE,
+    ),
+    "role_marker": re.compile(
+        r"<\|?(?:im_start|im_end|endoftext|eot|sot|system|start_header_id)\|?>"
+        r"|\[/?INST\]|<</?SYS>>|</?(?:system|instructions?|sys)>"
+        r"|\"role\"\s*:\s*\"(?:system|developer)\""
+        r"|^\s*X-(?:Override|System|Admin)[\w-]*\s*:"
+        r"|#{2,}\s*\(?(?:system|admin)[\s_]?(?:message|prompt|instruction)s?\)?",
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    "exfiltration": re.compile(
+        r"\b(?:send|forward|email|e-mail|post|upload|transfer|leak|exfiltrate|share|copy)\b"
+        rf"(?:\W+\w+){{0,6}}?\W+{_SECRETS}\b[^.\n]{{0,60}}"
+        r"(?:\bto\b|@|https?://)"
+        r"|\b(?:send|forward|post)\w*\s*\([^)]{0,80}\b(?:evil|attacker|hacker)\b",
+        re.IGNORECASE,
+    ),
+    "command": re.compile(
+        r"\b(?:os|subprocess|commands|pty|platform\.os)\.(?:system|popen\d?|spawn\w*|exec\w*|"
+        r"startfile|fork|kill|run|call|check_output)\b"
+        r"|\bchild_process\b|\bexecSync\b|\bRuntime\.getRuntime\(\)"
+        r"|\b(?:eval|exec)\s*\(|__(?:import|builtins|globals|subclasses|dict|main|code)__"
+        r"|\b(?:ctypes|pickle|marshal|cPickle)\.(?:cdll|CDLL|loads?)\b"
+        r"|\b(?:sh|bash|zsh|dash|ksh|cmd(?:\.exe)?|powershell)\s+(?:-\w+\s+)*-c\b"
+        r"|\|\s*(?:ba|z|da)?sh\b|\brm\s+-\w*[rf]\w*\s+(?:/|~|\*|--no-preserve-root)"
+        r"|\bwhoami\b|\bkill\s+-9\s+-1\b|:\(\)\s*\{|\bwhile\s+(?:true|1)\s*[;:]?[^\n]{0,30}\bfork\b"
+        r"|/etc/(?:passwd|shadow|sudoers|hosts)\b|\.ssh/(?:id_\w+|authorized_keys)\b"
+        r"|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-e\b|\bping\s+-f\b|\bmkfs(?:\.\w+)?\s|\bdd\s+if="
+        r"|<script\b|\bon(?:error|load)\s*=|\bjavascript:|document\.cookie"
+        r"|\bDROP\s+(?:TABLE|DATABASE)\b|;\s*(?:DELETE\s+FROM|TRUNCATE|SHUTDOWN)\b"
+        r"|\b(?:curl|wget)\b[^\n|]{0,80}\|\s*(?:ba)?sh\b"
+        r"|\bString\.from(?:CharCode|CodePoint)\b|\bSystem\.run\b|\bos:cmd\b"
+        r"|\bcallCommand\b|\bexec\s+whoami\b|\bchmod\s+(?:-R\s+)?777\s+/",
+        re.IGNORECASE | re.MULTILINE,
+    ),
+}
+
+_INVISIBLE = re.compile(
+    r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
+_HIDDEN_MARKUP = re.compile(
+    r"<!--.*?(?:-->|$)|^\s*\[(?://|comment)\]:\s*#[^\n]*"
+    r"|<(\w+)[^>]{0,200}\bstyle\s*=\s*\"[^\"]*(?:display\s*:\s*none|visibility\s*:\s*hidden|"
+    r"font-size\s*:\s*0|opacity\s*:\s*0)[^>]*>.*?(?:</\1>|$)"
+    r"|<(\w+)[^>]{0,100}\bhidden\b[^>]*>.*?(?:</\2>|$)",
+    re.IGNORECASE | re.DOTALL | re.MULTILINE,
+)
+_TAG_CHARS = re.compile(r"[\U000e0020-\U000e007e]+")
+
+_BASE64 = re.compile(r"(?<![\w/+=])[A-Za-z0-9+/]{16,}={0,2}(?![\w/+=])")
+_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){8,}\b")
+_CODES = re.compile(r"\b\d{2,3}(?:\s*,\s*\d{2,3}){3,}\b")
+_BINARY = re.compile(r"\b[01]{8}\b(?:\W{1,4}\b[01]{8}\b){2,}")
+_MORSE = re.compile(r"(?<![\w.-])[.-]{1,6}(?:\s+/?\s*[.-]{1,6}){4,}(?![\w.-])")
+_RUN_VERB = re.compile(
+    r"\b(?:run|execute|eval|exec|decode\s+and\s+(?:run|execute|follow|obey|do))\b", re.IGNORECASE
+)
+_MORSE_CODE = dict(
+    zip(
+        ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- "
+        "...- .-- -..- -.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. "
+        "-..-.".split(),
+        "abcdefghijklmnopqrstuvwxyz0123456789/",
+        strict=True,
+    )
+)
+_LEET = str.maketrans("013457@$!|", "oieastasil")
+_LEET_WORD = re.compile(r"[\w@$!|]*[a-zA-Z][\w@$!|]*[0-9@$!|][\w@$!|]*|[0-9@$!|]+[a-zA-Z][\w@$!|]*")
+_SPACED = re.compile(r"\b(?:[A-Za-z][ .]){4,}[A-Za-z]\b")
+_VERTICAL = re.compile(r"(?:^[ \t]*\S[ \t]*\n){3,}^[ \t]*\S[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason to distrust a text: its kind and the words that showed it."""
+
+    kind: str
+    excerpt: str
+
+    def describe(self) -> str:
+        """One line for a refusal or a trace."""
+        return f"{self.kind.replace('_', ' ')}: {self.excerpt[:60]!r}"
+
+
+def _printable(raw: bytes) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    letters = sum(char.isprintable() or char in "\n\t" for char in text)
+    return text if text and letters / len(text) > 0.9 else None
+
+
+def _decoded(text: str) -> list[str]:
+    """The plain text behind base64, hex, character-code, binary and morse runs in ``text``."""
+    found: list[str] = []
+    for match in _BASE64.finditer(text):
+        blob = match.group()
+        if len(blob.rstrip("=")) % 4 == 1 or blob.isalpha() or blob.isdigit():
+            continue
+        try:
+            plain = _printable(base64.b64decode(blob + "=" * (-len(blob) % 4)))
+        except (binascii.Error, ValueError):
+            continue
+        if plain and re.search(r"[A-Za-z]{3}", plain):
+            found.append(plain)
+    for match in _HEX.finditer(text):
+        plain = _printable(bytes.fromhex(match.group()))
+        if plain:
+            found.append(plain)
+    for match in _CODES.finditer(text):
+        codes = [int(code) for code in re.findall(r"\d+", match.group())]
+        if all(32 <= code < 127 or code in (9, 10) for code in codes):
+            found.append("".join(map(chr, codes)))
+    for match in _BINARY.finditer(text):
+        found.append("".join(chr(int(bits, 2)) for bits in re.findall(r"[01]{8}", match.group())))
+    for match in _MORSE.finditer(text):
+        words = re.split(r"\s*/\s*", match.group().strip())
+        found.append(" ".join("".join(_MORSE_CODE.get(c, "") for c in w.split()) for w in words))
+    return found
+
+
+def _variants(text: str) -> list[str]:
+    """De-obfuscated forms of ``text`` that the rules should also see."""
+    variants = [text.replace("_", " ")] if "_" in text else []
+    words = _LEET_WORD.sub(lambda m: m.group().lower().translate(_LEET), text)
+    if words != text:
+        variants.append(words)
+    spaced = _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group()), text)
+    if spaced != text:
+        variants.append(spaced)
+    vertical = _VERTICAL.sub(lambda m: re.sub(r"\s", "", m.group()), text)
+    if vertical != text:
+        variants.append(vertical)
+    return variants
+
+
+def _hidden_parts(text: str) -> list[str]:
+    """What a reader of ``text`` would not see: comments, invisible styles, tag characters."""
+    parts = [match.group() for match in _HIDDEN_MARKUP.finditer(text)]
+    parts += ["".join(chr(ord(c) - 0xE0000) for c in m.group()) for m in _TAG_CHARS.finditer(text)]
+    return parts
+
+
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+
+
+def _match(text: str, kinds: tuple[str, ...]) -> Finding | None:
+    for kind in kinds:
+        rule = _RULES.get(kind)
+        match = rule.search(text) if rule else None
+        if match:
+            return Finding(kind, match.group().strip())
+    return None
+
+
+def scan(text: str, kinds: tuple[str, ...] = KINDS, depth: int = 2) -> list[Finding]:
+    """Every kind of injection found in ``text``, at most one finding per kind."""
+    findings: list[Finding] = []
+    if "hidden" in kinds and depth > 0:
+        # Hidden text is common and harmless (markdown comments, joiners in emoji): it counts
+        # when what it hides is itself aimed at the model.
+        for hidden in _hidden_parts(text):
+            inner = scan(hidden, tuple(k for k in kinds if k != "hidden"), depth - 1)
+            if inner:
+                findings.append(Finding("hidden", f"hidden text says {inner[0].describe()}"))
+                break
+    clean = _clean(text)
+    candidates = [clean, *_variants(clean)]
+    rules = tuple(kind for kind in kinds if kind in _RULES)
+    for candidate in candidates:
+        while (found := _match(candidate, rules)) is not None:
+            findings.append(found)
+            rules = tuple(kind for kind in rules if kind != found.kind)
+    if depth > 0 and "encoded" in kinds:
+        for plain in _decoded(clean):
+            inner = scan(plain, tuple(k for k in kinds if k != "hidden"), depth - 1)
+            if inner or _RUN_VERB.search(clean):
+                reason = inner[0].describe() if inner else plain
+                findings.append(Finding("encoded", f"decodes to {reason}"))
+                break
+    return findings

@@ -1,0 +1,54 @@
+"""A pool of daemon threads for validators, so that one that hangs cannot hold the process.
+
+concurrent.futures' pool joins its threads at exit: a validator stuck in a loop would keep
+`podium run` from ever returning. These workers are daemons, and a new one starts whenever
+none is idle, up to a bound, so a hung validator only takes its own thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MAX_WORKERS = 32
+
+
+class DaemonPool:
+    """Runs callables on daemon threads and hands back futures."""
+
+    def __init__(self, max_workers: int = MAX_WORKERS) -> None:
+        self.max_workers = max_workers
+        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._workers = 0
+        self._idle = 0
+
+    def submit(self, function: Callable[[], T]) -> Future[T]:
+        """Run ``function`` on a worker; its future holds the result or the exception."""
+        future: Future[T] = Future()
+        with self._lock:
+            if self._idle <= 0 and self._workers < self.max_workers:
+                self._workers += 1
+                self._idle += 1
+                threading.Thread(target=self._work, name="podium-validator", daemon=True).start()
+            self._idle -= 1
+        self._tasks.put((future, function))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, function = self._tasks.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function())
+                except BaseException as error:  # handed to whoever waits on the future
+                    future.set_exception(error)
+            with self._lock:
+                self._idle += 1
+
+
+POOL = DaemonPool()
