@@ -52,7 +52,7 @@ class Agent:
         fallback_model: BaseChatModel | None = None,
         memory: MemoryStore | None = None,
         guards: Screens | str | None = DEFAULT_GUARDS,
-        policy: Policy | None = None,
+        policy: Policy | str | Path | None = None,
         settings: Settings | None = None,
         system_prompt: str = SYSTEM_PROMPT,
         builtins: bool = False,
@@ -76,7 +76,9 @@ class Agent:
         elif isinstance(guards, str):
             raise ConfigError(f"unknown guards {guards!r}", "pass a Screens, 'default' or None")
         self.screens: Screens | None = guards
-        self.policy = policy or Policy()
+        if policy is None and self.settings.policy is not None:
+            policy = self.settings.policy
+        self.policy = policy if isinstance(policy, Policy) else Policy()
         self.system_prompt = system_prompt
         self.limits = limits or Limits(
             max_steps=self.settings.max_steps,
@@ -100,6 +102,9 @@ class Agent:
                 self.registry.register(builtin)
         for item in tools:
             self.registry.register(item)
+        if isinstance(policy, str | Path):
+            self.policy = Policy.load(Path(policy).expanduser())
+        self.policy.check(self.registry)
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
         self.context_window = context_window(self.model_name, self.settings.context_window)
         self._bound: dict[
@@ -177,7 +182,7 @@ class Agent:
             registry=self.registry,
             policy=self.policy,
             counter=self.counter,
-            limits=self.limits,
+            limits=self.policy.limits_for(principal, self.limits),
             context_window=self.context_window,
             tracer=tracer,
             principal=principal,

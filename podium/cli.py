@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from podium.agent import Agent
     from podium.config import Settings
+    from podium.guardrails.policy import Principal
     from podium.memory.store import MemoryStore
     from podium.planner.approvals import Approval
     from podium.results import RunResult
@@ -82,7 +83,7 @@ def main_options(
     _state["debug"] = debug or os.environ.get("PODIUM_DEBUG") == "1"
 
 
-def _agent(memory: bool) -> Agent:
+def _agent(memory: bool, policy: Path | None = None) -> Agent:
     from podium.agent import Agent
     from podium.config import Settings
     from podium.planner.models import resolve_model
@@ -92,7 +93,7 @@ def _agent(memory: bool) -> Agent:
     if memory and settings.memory:
         store = _store(settings)
     model = resolve_model(settings, store.embedder if store else None)
-    agent = Agent(settings=settings, model=model, memory=store, builtins=True)
+    agent = Agent(settings=settings, model=model, memory=store, builtins=True, policy=policy)
     for problem in agent.registry.load_plugins():
         _stderr().print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
     if agent.uses_router:
@@ -100,14 +101,25 @@ def _agent(memory: bool) -> Agent:
     return agent
 
 
+def _principal(agent: Agent, who: str | None) -> Principal | None:
+    """The principal named by --as (or PODIUM_PRINCIPAL), as the policy file describes it."""
+    name = who or agent.settings.principal
+    return agent.policy.principal(name) if name else None
+
+
 def _run_one(
-    agent: Agent, request: str, thread: str | None, verbose: bool, console: Console
+    agent: Agent,
+    request: str,
+    thread: str | None,
+    verbose: bool,
+    console: Console,
+    principal: Principal | None = None,
 ) -> str:
     from podium.render import event_line, show_result
     from podium.results import RunResult
 
     result: RunResult | None = None
-    for item in agent.stream(request, thread_id=thread):
+    for item in agent.stream(request, thread_id=thread, principal=principal):
         if isinstance(item, RunResult):
             result = item
         elif verbose and (line := event_line(item)):
@@ -141,6 +153,13 @@ def _ask(result: RunResult, console: Console) -> dict[str, bool | Approval]:
 
 
 MemoryOption = Annotated[bool, typer.Option("--memory/--no-memory", help="Long-term memory.")]
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Act as this principal of the policy file (default: local)."),
+]
+PolicyOption = Annotated[
+    Path | None, typer.Option("--policy", help="A policy file (YAML or TOML).")
+]
 
 
 @app.command()
@@ -151,16 +170,19 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every step.")] = False,
     memory: MemoryOption = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the RunResult as JSON.")] = False,
+    who: AsOption = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Run one request to its end and print the answer."""
     from rich.console import Console
 
-    agent = _agent(memory)
+    agent = _agent(memory, policy)
+    principal = _principal(agent, who)
     if as_json:
-        result = agent.invoke(request, thread_id=thread)
+        result = agent.invoke(request, thread_id=thread, principal=principal)
         print(result.model_dump_json(indent=2, exclude={"events"}))
         raise typer.Exit(0 if result.ok else 1)
-    stop_reason = _run_one(agent, request, thread, verbose, Console())
+    stop_reason = _run_one(agent, request, thread, verbose, Console(), principal)
     raise typer.Exit(0 if stop_reason == "answered" else 1)
 
 
@@ -170,6 +192,8 @@ def chat(
     thread: Annotated[str | None, typer.Option(help="Continue this conversation thread.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every step.")] = False,
     memory: MemoryOption = True,
+    who: AsOption = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Talk with the agent in one thread: /new starts another, /tools lists tools, /quit ends."""
     import uuid
@@ -180,7 +204,8 @@ def chat(
     from podium.render import tools_table
 
     console = Console()
-    agent = _agent(memory)
+    agent = _agent(memory, policy)
+    principal = _principal(agent, who)
     thread_id = thread or uuid.uuid4().hex
     console.print(f"[dim]thread {escape(thread_id)} · /new /tools /quit[/]")
     while True:
@@ -201,7 +226,7 @@ def chat(
         if not command:
             continue
         try:
-            _run_one(agent, line, thread_id, verbose, console)
+            _run_one(agent, line, thread_id, verbose, console, principal)
         except InvalidRequest as error:  # the thread stays usable after a bad request
             console.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
 

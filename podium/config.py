@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         default=None, description="A chroma server for memory (shared by several workers)."
     )
     audit: bool = Field(default=True, description="Keep the audit log under the home dir.")
+    policy: Path | None = Field(
+        default=None, description="A policy file (YAML or TOML): roles, principals, budgets."
+    )
+    principal: str | None = Field(
+        default=None, description="Who the CLI acts as: a principal of the policy file."
+    )
     otlp_endpoint: str | None = Field(
         default=None, description="Export traces to this OTLP/HTTP endpoint (off when unset)."
     )

@@ -1,13 +1,27 @@
-"""Who may call what: principals, their scopes, and the decision on each tool call."""
+"""Who may call what: principals, their scopes, and the decision on each tool call.
+
+Without a policy file the rule is the tools' own declarations: a tool that declares scopes
+runs only for a principal holding them all (default deny). A policy file (YAML or TOML, see
+podium.guardrails.policy_file) adds roles, known principals with budgets, per-tool rules
+over the declarations, and per-tenant denials and routes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from podium.errors import ConfigError
+from podium.guardrails.policy_file import Located, PolicyFile, read_policy, suggest
 from podium.tools.registry import Tool
+
+if TYPE_CHECKING:
+    from podium.planner.budget import Limits
+    from podium.tools.registry import ToolRegistry
 
 
 class Principal(BaseModel):
@@ -28,30 +42,128 @@ class Principal(BaseModel):
 
 @dataclass(frozen=True)
 class PolicyDecision:
-    """Allow or deny one call, and why (a trace event)."""
+    """Allow, deny or send one call for approval, and why (a trace event).
+
+    ``route`` names the tool that runs in this one's place (a tenant's route).
+    """
 
     tool: str
     call_id: str
     outcome: Literal["allow", "deny", "approve"]
     reason: str
+    route: str | None = None
 
 
 @dataclass
 class Policy:
-    """Default deny: a tool that declares scopes runs only for a principal holding them all.
+    """The rules every call is decided by; ``Policy()`` is the tools' declarations alone."""
 
-    A tool that needs approval, when allowed, waits for a person's decision.
-    """
+    rules: PolicyFile = field(default_factory=PolicyFile)
+    source: Located | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Policy:
+        """Read a policy file; a ConfigError names the file, the line and the fix."""
+        rules, located = read_policy(Path(path))
+        return cls(rules, located)
+
+    def _where(self, *key: str | int) -> str:
+        return self.source.where(key) if self.source else "policy"
+
+    def principal(self, principal_id: str) -> Principal:
+        """The principal of that id as the policy file describes it."""
+        entry = self.rules.principals.get(principal_id)
+        if entry is None:
+            raise ConfigError(
+                f"principal {principal_id!r} is not in the policy ({self._where('principals')})",
+                f"{suggest(principal_id, set(self.rules.principals))} or add it under principals",
+            )
+        return Principal(
+            id=principal_id,
+            tenant=entry.tenant,
+            roles=frozenset(entry.roles),
+            scopes=frozenset(entry.scopes),
+        )
+
+    def scopes_of(self, principal: Principal) -> frozenset[str]:
+        """Every scope the principal holds: its own, its entry's, and its roles'."""
+        entry = self.rules.principals.get(principal.id)
+        roles = set(principal.roles) | set(entry.roles if entry else ())
+        scopes = set(principal.scopes) | set(entry.scopes if entry else ())
+        for role in roles:
+            if role in self.rules.roles:
+                scopes |= set(self.rules.roles[role].scopes)
+        return frozenset(scopes)
 
     def authorize(self, principal: Principal, tool: Tool, call_id: str) -> PolicyDecision:
-        """Decide one call."""
-        missing = sorted(tool.scopes - principal.scopes)
-        if missing and "*" not in principal.scopes:
+        """Decide one call: unknown principal, tenant, scopes, approval, in that order."""
+
+        def deny(reason: str) -> PolicyDecision:
+            return PolicyDecision(tool.name, call_id, "deny", f"permission denied: {reason}")
+
+        if self.rules.principals and principal.id not in self.rules.principals:
+            return deny(f"principal {principal.id!r} is unknown to the policy")
+        tenant = self.rules.tenants.get(principal.tenant)
+        if tenant is not None and tool.name in tenant.deny:
+            return deny(f"tool {tool.name!r} is not available to tenant {principal.tenant!r}")
+        if tenant is not None and tool.name in tenant.route:
+            routed = tenant.route[tool.name]
+            reason = f"routed to {routed!r} for tenant {principal.tenant!r}"
+            return PolicyDecision(tool.name, call_id, "allow", reason, route=routed)
+        rule = self.rules.tools.get(tool.name)
+        required = frozenset(rule.scopes) if rule and rule.scopes is not None else tool.scopes
+        held = self.scopes_of(principal)
+        missing = sorted(required - held)
+        if missing and "*" not in held:
+            return deny(f"needs scope {', '.join(missing)}")
+        approval = rule.needs_approval if rule and rule.needs_approval is not None else None
+        risk = (rule.risk if rule else None) or tool.risk
+        if approval if approval is not None else tool.needs_approval:
             return PolicyDecision(
-                tool.name, call_id, "deny", f"permission denied: needs scope {', '.join(missing)}"
-            )
-        if tool.needs_approval:
-            return PolicyDecision(
-                tool.name, call_id, "approve", f"needs a person's approval ({tool.risk} risk)"
+                tool.name, call_id, "approve", f"needs a person's approval ({risk} risk)"
             )
         return PolicyDecision(tool.name, call_id, "allow", "scopes satisfied")
+
+    def limits_for(self, principal: Principal, limits: Limits) -> Limits:
+        """``limits`` tightened by the budgets of the principal's roles and its own entry."""
+        entry = self.rules.principals.get(principal.id)
+        roles = set(principal.roles) | set(entry.roles if entry else ())
+        budgets = [self.rules.roles[r].budget for r in roles if r in self.rules.roles]
+        budgets.append(entry.budget if entry else None)
+        tighter: dict[str, Any] = {}
+        for budget in budgets:
+            for name, value in (budget.model_dump() if budget else {}).items():
+                current = tighter.get(name, getattr(limits, name))
+                if value is not None and (current is None or value < current):
+                    tighter[name] = value
+        return dataclasses.replace(limits, **tighter) if tighter else limits
+
+    def check(self, registry: ToolRegistry) -> None:
+        """Check the file against the tools: every scope, tool and role it names must exist."""
+        tools = set(registry.names())
+        declared = (registry.get(name) for name in tools)
+        scopes = {"*"} | {scope for tool in declared if tool for scope in tool.scopes}
+        scopes |= {s for rule in self.rules.tools.values() for s in rule.scopes or ()}
+        for name in self.rules.tools:
+            self._known(name, tools, "tool", "tools", name)
+        for tenant, rule in self.rules.tenants.items():
+            for index, name in enumerate(rule.deny):
+                self._known(name, tools, "tool", "tenants", tenant, "deny", index)
+            for name, routed in rule.route.items():
+                self._known(name, tools, "tool", "tenants", tenant, "route", name)
+                self._known(routed, tools, "tool", "tenants", tenant, "route", name)
+        for role, grant in self.rules.roles.items():
+            for index, scope in enumerate(grant.scopes):
+                self._known(scope, scopes, "scope", "roles", role, "scopes", index)
+        for who, entry in self.rules.principals.items():
+            for index, scope in enumerate(entry.scopes):
+                self._known(scope, scopes, "scope", "principals", who, "scopes", index)
+            for index, role in enumerate(entry.roles):
+                self._known(role, set(self.rules.roles), "role", "principals", who, "roles", index)
+
+    def _known(self, name: str, known: set[str], kind: str, *key: str | int) -> None:
+        if name not in known:
+            raise ConfigError(
+                f"{self._where(*key)}: unknown {kind} {name!r}",
+                f"{suggest(name, known - {'*'})}",
+            )

@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
 
+from podium.guardrails.policy import PolicyDecision
 from podium.planner.approvals import ApprovalRequest, wait_for_decisions
 from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
@@ -18,7 +19,7 @@ from podium.planner.loops import earlier_result, repeat_note, stalled
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.tools.outcomes import CallOutcome, ToolCall
-from podium.tools.registry import ToolContext
+from podium.tools.registry import Tool, ToolContext
 from podium.tracing import (
     MemoryUsed,
     ModelCalled,
@@ -177,16 +178,15 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
     for call in state["pending"]:
         tool = ctx.registry.get(call["name"])
         if tool is not None and call["parse_error"] is None:
-            decision = ctx.policy.authorize(ctx.principal, tool, call["id"])
-            ctx.tracer.emit(
-                PolicyDecided(
-                    trace_id=ctx.tracer.trace_id,
-                    tool=decision.tool,
-                    call_id=call["id"],
-                    outcome=decision.outcome,
-                    reason=decision.reason,
-                )
-            )
+            decision = _decide(ctx, tool, call["id"])
+            if decision.route is not None:  # the tenant's own tool runs in this one's place
+                tool = ctx.registry.get(decision.route) or tool
+                call = PendingCall(**{**call, "name": tool.name})
+                decision = _decide(ctx, tool, call["id"])
+                if decision.route is not None:
+                    decision = PolicyDecision(
+                        tool.name, call["id"], "deny", "permission denied: routes form a chain"
+                    )
             if decision.outcome == "deny":
                 call = PendingCall(**{**call, "denial": decision.reason})
             elif room is not None and room <= 0:
@@ -218,6 +218,21 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
     if waiting:
         decided = wait_for_decisions(ctx, decided, waiting)
     return {"pending": decided}
+
+
+def _decide(ctx: RunContext, tool: Tool, call_id: str) -> PolicyDecision:
+    """The policy's decision on one call, traced."""
+    decision = ctx.policy.authorize(ctx.principal, tool, call_id)
+    ctx.tracer.emit(
+        PolicyDecided(
+            trace_id=ctx.tracer.trace_id,
+            tool=decision.tool,
+            call_id=call_id,
+            outcome=decision.outcome,
+            reason=decision.reason,
+        )
+    )
+    return decision
 
 
 async def _screen_arguments(ctx: RunContext, call: PendingCall) -> tuple[PendingCall, str | None]:

@@ -1,0 +1,202 @@
+"""Reading a policy file (YAML or TOML) into validated data, with errors that name the line."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from podium.errors import ConfigError
+
+Risk = Literal["low", "medium", "high"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Budget(_Strict):
+    """Run budgets for a role or a principal; the tightest that applies wins."""
+
+    max_steps: int | None = Field(default=None, gt=0)
+    max_seconds: float | None = Field(default=None, gt=0)
+    max_tool_calls: int | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    max_cost_usd: float | None = Field(default=None, gt=0)
+
+
+class Role(_Strict):
+    """What holding a role grants."""
+
+    scopes: list[str] = []
+    budget: Budget | None = None
+
+
+class PrincipalEntry(_Strict):
+    """A principal the policy knows: its tenant, roles, extra scopes and budget."""
+
+    tenant: str = Field(default="default", min_length=1)
+    roles: list[str] = []
+    scopes: list[str] = []
+    budget: Budget | None = None
+
+
+class ToolRule(_Strict):
+    """What the policy says of one tool, over what the tool declares."""
+
+    scopes: list[str] | None = None
+    needs_approval: bool | None = None
+    risk: Risk | None = None
+
+
+class TenantRule(_Strict):
+    """Tools a tenant may not use, and tools it uses in another's place."""
+
+    deny: list[str] = []
+    route: dict[str, str] = {}
+
+
+class PolicyFile(_Strict):
+    """The whole file."""
+
+    roles: dict[str, Role] = {}
+    principals: dict[str, PrincipalEntry] = {}
+    tools: dict[str, ToolRule] = {}
+    tenants: dict[str, TenantRule] = {}
+
+
+Lines = dict[tuple[str | int, ...], int]
+
+
+def _yaml_lines(text: str) -> Lines:
+    """The line (1-based) where each key path of a YAML document starts."""
+    import yaml
+
+    lines: Lines = {}
+
+    def walk(node: Any, path: tuple[str | int, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[(*path, key.value)] = key.start_mark.line + 1
+                walk(value, (*path, key.value))
+                lines[(*path, key.value)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index))
+
+    root = yaml.compose(text)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _toml_line(text: str, path: tuple[str | int, ...]) -> int | None:
+    """The line of a key path in TOML: found by its table header and key, in order."""
+    names = [str(p) for p in path if isinstance(p, str)]
+    line_of = None
+    start = 0
+    rows = text.splitlines()
+    for depth, name in enumerate(names):
+        header = re.compile(rf"^\s*\[+\s*{re.escape('.'.join(names[: depth + 1]))}\s*\]+")
+        key = re.compile(rf"^\s*\"?{re.escape(name)}\"?\s*=|[{{,]\s*\"?{re.escape(name)}\"?\s*=")
+        for number in range(start, len(rows)):
+            if header.search(rows[number]) or key.search(rows[number]):
+                line_of, start = number + 1, number
+                break
+    return line_of
+
+
+def _parse(path: Path) -> tuple[Any, Lines, str]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".toml":
+        try:
+            return tomllib.loads(text), {}, text
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(
+                f"{path}: not valid TOML: {error}", "fix the syntax at that line"
+            ) from None
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+        return data, _yaml_lines(text), text
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}",
+            "fix the syntax there",
+        ) from None
+
+
+class Located:
+    """Line numbers of a parsed policy file, to name them in errors."""
+
+    def __init__(self, path: Path, lines: Lines, text: str) -> None:
+        self.path, self._lines, self._text = path, lines, text
+
+    def line(self, key: tuple[str | int, ...]) -> int | None:
+        """The line of ``key`` (or of its nearest parent that has one)."""
+        if self.path.suffix == ".toml":
+            return _toml_line(self._text, key)
+        while key:
+            if key in self._lines:
+                return self._lines[key]
+            key = key[:-1]
+        return None
+
+    def where(self, key: tuple[str | int, ...]) -> str:
+        """'path, line N' for errors."""
+        line = self.line(key)
+        return f"{self.path}, line {line}" if line else str(self.path)
+
+
+def read_policy(path: Path) -> tuple[PolicyFile, Located]:
+    """The validated policy in ``path``; a ConfigError names the line of the first problem."""
+    if not path.is_file():
+        raise ConfigError(f"policy file {path} does not exist", "check the path")
+    data, lines, text = _parse(path)
+    located = Located(path, lines, text)
+    try:
+        return PolicyFile.model_validate(data or {}), located
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = tuple(first["loc"])
+        field = ".".join(str(part) for part in key)
+        if first["type"] == "extra_forbidden":
+            known = _known_fields(key)
+            hint = difflib.get_close_matches(str(key[-1]), known, n=1)
+            fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(known)}"
+            problem = f"unknown key {str(key[-1])!r}"
+        else:
+            problem, fix = f"{field}: {first['msg']}", "correct the value"
+        raise ConfigError(f"{located.where(key)}: {problem}", fix) from None
+
+
+def _known_fields(key: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed where ``key`` was found."""
+    model: type[BaseModel] = PolicyFile
+    nested: dict[str, type[BaseModel]] = {
+        "roles": Role,
+        "principals": PrincipalEntry,
+        "tools": ToolRule,
+        "tenants": TenantRule,
+    }
+    if len(key) >= 3 and key[0] in nested:
+        model = nested[str(key[0])]
+        if len(key) >= 4 and key[2] == "budget":
+            model = Budget
+    return list(model.model_fields)
+
+
+def suggest(name: str, known: set[str]) -> str:
+    """'did you mean X?' for a near name, or the list of known names."""
+    hint = difflib.get_close_matches(name, sorted(known), n=1)
+    if hint:
+        return f"did you mean {hint[0]!r}?"
+    return f"known: {', '.join(sorted(known)) or 'none'}"
