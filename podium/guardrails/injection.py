@@ -171,7 +171,8 @@ _MORSE_CODE = dict(
     )
 )
 _LEET = str.maketrans("013457@$!|", "oieastasil")
-_LEET_WORD = re.compile(r"[\w@$!|]*[a-zA-Z][\w@$!|]*[0-9@$!|][\w@$!|]*|[0-9@$!|]+[a-zA-Z][\w@$!|]*")
+_TOKEN = re.compile(r"[\w@$!|]+")
+_LETTER, _LEET_CHAR = re.compile(r"[A-Za-z]"), re.compile(r"[0-9@$!|]")
 _SPACED = re.compile(r"\b(?:[A-Za-z][ .]){4,}[A-Za-z]\b")
 _VERTICAL = re.compile(r"(?:^[ \t]*\S[ \t]*\n){3,}^[ \t]*\S[ \t]*$", re.MULTILINE)
 
@@ -226,10 +227,18 @@ def _decoded(text: str) -> list[str]:
     return found
 
 
+def _unleet(match: re.Match[str]) -> str:
+    """A word mixing letters with digits or symbols, read as leetspeak ("1gn0r3": "ignore")."""
+    word = match.group()
+    if _LETTER.search(word) and _LEET_CHAR.search(word):
+        return word.lower().translate(_LEET)
+    return word
+
+
 def _variants(text: str) -> list[str]:
     """De-obfuscated forms of ``text`` that the rules should also see."""
     variants = [text.replace("_", " ")] if "_" in text else []
-    words = _LEET_WORD.sub(lambda m: m.group().lower().translate(_LEET), text)
+    words = _TOKEN.sub(_unleet, text)
     if words != text:
         variants.append(words)
     spaced = _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group()), text)

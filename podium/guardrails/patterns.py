@@ -13,7 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+# Parts bounded by the RFC lengths: unbounded ones backtrack quadratically on long runs.
+EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[A-Za-z]{2,24}\b")
 CARD = re.compile(r"(?<![\w+-])(?:\d[ -]?){11,18}\d(?![\w-])")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}[ ]?(?:[A-Z0-9]{4}[ ]?){2,7}[A-Z0-9]{1,4}\b")
 SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
@@ -75,6 +76,11 @@ def _entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
+def _before(match: re.Match[str]) -> str:
+    """The few characters before a match, where a word like "order" or "version" would be."""
+    return match.string[max(0, match.start() - 24) : match.start()]
+
+
 def _card(match: re.Match[str]) -> bool:
     groups = [len(group) for group in re.split(r"[ -]", match.group())]
     # Printed card numbers group by four (Amex and Diners: 4-6-5 and 4-6-4), or not at all.
@@ -87,7 +93,7 @@ def _iban(match: re.Match[str]) -> bool:
 
 
 def _ipv4(match: re.Match[str]) -> bool:
-    if re.search(r"(?:version|release|v)\W{0,2}$", match.string[: match.start()], re.IGNORECASE):
+    if re.search(r"(?:version|release|v)\W{0,2}$", _before(match), re.IGNORECASE):
         return False
     parts = [int(part) for part in match.group().split(".")]
     # Loopback and "any" addresses name no one.
@@ -108,7 +114,7 @@ def _phone(match: re.Match[str]) -> bool:
     if not 7 <= len(digits) <= 15 or _DATE.match(text):
         return False
     if not text.startswith(("+", "00")):
-        if _NOT_PHONE_BEFORE.search(match.string, 0, match.start()):
+        if _NOT_PHONE_BEFORE.search(_before(match)):
             return False
         # A bare run of digits counts from 9 to 11 digits, and not starting with 1: epoch
         # seconds and most generated ids do.
@@ -153,14 +159,16 @@ def find(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> list[tuple[str,
     spans: list[tuple[str, int, int]] = []
     if not _MAYBE.search(text):
         return spans
+    taken = bytearray(len(text))  # characters already inside a found span
     for kind in kinds:
         pattern, check = PATTERNS[kind]
         for match in pattern.finditer(text):
             start, end = match.span()
-            if any(s < end and start < e for _, s, e in spans):
+            if any(taken[start:end]):
                 continue
             if check is None or check(match):
                 spans.append((kind, start, end))
+                taken[start:end] = b"\x01" * (end - start)
     return sorted(spans, key=lambda span: span[1])
 
 
