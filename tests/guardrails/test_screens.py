@@ -90,8 +90,8 @@ def test_tool_output_is_redacted_or_withheld_before_the_planner_reads_it() -> No
     seen = [str(m.content) for m in model.calls[1].messages if m.type == "tool"]
     # Output reaches the model labeled as data (spotlighting), redacted
     assert (
-        seen[0]
-        == '<tool_output tool="lookup_customer" trust="data">\nAna: [EMAIL], [PHONE]\n</tool_output>'
+        seen[0] == '<tool_output tool="lookup_customer" trust="data">\n'
+        "Ana: [EMAIL], [PHONE]\n</tool_output>"
     )
     # or quarantined: the model learns why, never what the output said.
     assert seen[1] == (
