@@ -7,7 +7,7 @@ any of their objects exist, so that nothing leaves the machine unless a user con
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chromadb.config import Settings as ChromaSettings
@@ -45,3 +45,18 @@ def quiet_guardrails() -> None:
     settings.rc.enable_metrics = False
     settings.rc.use_remote_inferencing = False
     settings.disable_tracing = True
+    # A guardrails Guard reloads the rc file when it is built, which would switch metrics back
+    # on in any process that also builds one: every load answers "off" from now on.
+    from guardrails.classes.rc import RC
+
+    if not getattr(RC.load, "podium_quiet", False):
+        original = RC.load
+
+        def load(*args: Any, **kwargs: Any) -> Any:
+            rc = original(*args, **kwargs)
+            rc.enable_metrics = False
+            rc.use_remote_inferencing = False
+            return rc
+
+        load.podium_quiet = True  # type: ignore[attr-defined]
+        RC.load = staticmethod(load)

@@ -15,10 +15,14 @@ from guardrails.utils.hub_telemetry_utils import HubTelemetry
 validator = PromptInjection()
 validator.validate("hello", {})
 from podium.privacy import chroma_settings
+exporter = HubTelemetry._instance is not None
+from guardrails import Guard
+guard = Guard()  # reloads the user's rc file when built
 print(json.dumps({
     "enable_metrics": settings.rc.enable_metrics,
+    "guard_metrics": guard._allow_metrics_collection,
     "validator_telemetry_disabled": validator._disable_telemetry,
-    "hub_exporter_created": HubTelemetry._instance is not None,
+    "hub_exporter_created": exporter,
     "chroma_telemetry": chroma_settings().anonymized_telemetry,
 }))
 """
@@ -36,6 +40,7 @@ def test_telemetry_is_off_even_when_the_user_rc_turns_it_on(tmp_path: Path) -> N
     ).stdout
     assert json.loads(output.strip().splitlines()[-1]) == {
         "enable_metrics": False,
+        "guard_metrics": False,
         "validator_telemetry_disabled": True,
         "hub_exporter_created": False,
         "chroma_telemetry": False,

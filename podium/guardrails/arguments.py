@@ -152,3 +152,25 @@ class ReadOnlySQL(Validator):
                     "allowed (one SELECT)"
                 )
         return PassResult()
+
+
+_ADDRESS = re.compile(r"[\w.+-]{1,64}@([\w-]{1,63}(?:\.[\w-]{1,63})+)")
+
+
+@register_validator(name="podium/allowed_recipients", data_type="string")
+class AllowedRecipients(Validator):
+    """Fails any e-mail address in the arguments outside the allowed domains."""
+
+    def __init__(self, domains: list[str], **kwargs: Any) -> None:
+        super().__init__(domains=domains, **kwargs)
+        self.domains = tuple(domains)
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        for name, text in strings(_arguments(value, metadata)):
+            for domain in _ADDRESS.findall(text):
+                if not host_allowed(domain, self.domains):
+                    return FailResult(
+                        error_message=f"recipient domain {domain!r} in '{name}' is not allowed "
+                        f"({', '.join(self.domains)})"
+                    )
+        return PassResult()

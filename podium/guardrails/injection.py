@@ -62,7 +62,12 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"finish)\w*\s+the\s+task\s+(?:that\s+)?I\s+gave\s+you"
         r"|\bthis\s+is\s+an\s+important\s+message\s+from\b"
         r"|\btreat\b[^.\n]{0,40}\bas\s+(?:system|admin|developer)(?:[\s-]level)?\b"
-        r"|\bfollow\s+(?:only\s+)?my\s+instructions\s+only\b",
+        r"|\bfollow\s+(?:only\s+)?my\s+instructions\s+only\b"
+        # data speaking to whatever model reads it, or dictating what the user is told
+        r"|\b(?:whoever|the\s+(?:ai|assistant|agent|model|llm|bot))\s+(?:is\s+)?(?:processing|"
+        r"reading|handling|summari[sz]ing)\s+(?:this|these)\b"
+        r"|\bif\s+you\s+are\s+an?\s+(?:ai|assistant|language\s+model|llm|agent)\b"
+        r"|\b(?:tell|inform|remind|notify)\s+the\s+user\s*(?:that|:)",
         re.IGNORECASE,
     ),
     "safety_off": re.compile(

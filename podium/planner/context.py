@@ -122,5 +122,17 @@ class RunContext:
         )
 
     async def screen_output(self, tool: str, text: str) -> Verdict:
-        """The executor's hook after a call."""
-        return await self.ascreen("output", tool, text)
+        """The executor's hook after a call; a sub-agent's answer also passes its screen."""
+        verdict = await self.ascreen("output", tool, text)
+        if verdict["action"] in ("allow", "fix") and self.is_subagent(tool):
+            again = await self.ascreen("subagent", tool, verdict["text"])
+            if again["action"] != "allow":
+                return again
+        return verdict
+
+    def is_subagent(self, tool: str) -> bool:
+        """Whether ``tool`` delegates to another agent."""
+        from podium.tools.subagents import SUBAGENT_TAG
+
+        found = self.registry.get(tool)
+        return found is not None and SUBAGENT_TAG in found.tags

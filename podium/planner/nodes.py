@@ -244,6 +244,10 @@ async def _screen_arguments(ctx: RunContext, call: PendingCall) -> tuple[Pending
     verdict = await ctx.ascreen(
         "arguments", call["name"], json.dumps(arguments, default=str), {"arguments": arguments}
     )
+    if verdict["action"] == "allow" and ctx.is_subagent(call["name"]):
+        verdict = await ctx.ascreen("subagent", call["name"], str(arguments.get("request", "")))
+        if verdict["action"] == "fix":  # the request goes to the sub-agent as fixed
+            verdict["text"] = json.dumps({**arguments, "request": verdict["text"]})
     action, reasons = verdict["action"], "; ".join(verdict["reasons"])
     if action == "escalate":
         return call, f"a guard asks for a person's approval: {reasons}"

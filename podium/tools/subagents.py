@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from podium.agent import Agent
 
 MAX_DEPTH = 4
+SUBAGENT_TAG = "subagent"  # its messages also pass the "subagent" screen
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("podium_delegation_depth", default=0)
 
 
@@ -47,4 +48,4 @@ def agent_tool(agent: Agent, name: str, description: str) -> Tool:
         )
 
     delegate.__doc__ = f"{description}\n\nArgs:\n    request: What to ask the {name} agent.\n"
-    return make_tool(delegate, name=name, description=description)
+    return make_tool(delegate, name=name, description=description, tags=[SUBAGENT_TAG])
