@@ -392,6 +392,11 @@ def stats() -> None:
         console.print(table)
 
 
+from podium.cli_eval import eval_command  # noqa: E402  (typer only: cheap)
+
+app.command("eval")(handles_errors(eval_command))
+
+
 def main() -> None:
     """Entry point of the ``podium`` command."""
     app()

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from podium.errors import ConfigError
-from podium.guardrails.policy_file import Located, PolicyFile, read_policy, suggest
+from podium.guardrails.policy_file import PolicyFile, read_policy, suggest
+from podium.located import Located
 from podium.tools.registry import Tool
 
 if TYPE_CHECKING:

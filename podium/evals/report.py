@@ -1,0 +1,227 @@
+"""What an eval run found: outcomes per case, figures per category, and their renderings."""
+
+from __future__ import annotations
+
+import html
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import BaseModel
+
+
+class CaseOutcome(BaseModel):
+    """One trial of one case."""
+
+    case_id: str
+    tags: list[str]
+    trial: int
+    passed: bool
+    problem: str | None
+    calls_made: int = 0
+    calls_matched: int = 0
+    calls_expected: int = 0
+    no_call_expected: bool = False
+    steps: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    stop_reason: str = "error"
+
+    @classmethod
+    def failed(
+        cls, case_id: str, tags: list[str], trial: int, problem: str, no_call: bool
+    ) -> CaseOutcome:
+        """A case whose run broke."""
+        return cls(
+            case_id=case_id,
+            tags=tags,
+            trial=trial,
+            passed=False,
+            problem=problem,
+            no_call_expected=no_call,
+        )
+
+
+class Figures(BaseModel):
+    """The figures of one category (or of the whole suite)."""
+
+    category: str
+    cases: int
+    accuracy: float
+    pass_all_trials: float  # pass^k
+    call_precision: float | None
+    call_recall: float | None
+    no_call_accuracy: float | None
+    steps: float
+    tokens: float
+    cost_usd: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def figures(category: str, outcomes: list[CaseOutcome]) -> Figures:
+    """Figures over ``outcomes``."""
+    by_case: dict[str, list[bool]] = defaultdict(list)
+    for outcome in outcomes:
+        by_case[outcome.case_id].append(outcome.passed)
+    made = sum(o.calls_made for o in outcomes)
+    expected = sum(o.calls_expected for o in outcomes)
+    matched = sum(o.calls_matched for o in outcomes)
+    no_call = [o for o in outcomes if o.no_call_expected]
+    latencies = [o.latency_ms for o in outcomes]
+    return Figures(
+        category=category,
+        cases=len(by_case),
+        accuracy=sum(o.passed for o in outcomes) / max(1, len(outcomes)),
+        pass_all_trials=sum(all(v) for v in by_case.values()) / max(1, len(by_case)),
+        call_precision=matched / made if made else None,
+        call_recall=matched / expected if expected else None,
+        no_call_accuracy=sum(o.calls_made == 0 for o in no_call) / len(no_call)
+        if no_call
+        else None,
+        steps=statistics.fmean(o.steps for o in outcomes) if outcomes else 0.0,
+        tokens=statistics.fmean(o.tokens for o in outcomes) if outcomes else 0.0,
+        cost_usd=sum(o.cost_usd for o in outcomes),
+        latency_p50_ms=_percentile(latencies, 0.5),
+        latency_p95_ms=_percentile(latencies, 0.95),
+    )
+
+
+class EvalReport(BaseModel):
+    """A suite's run: every outcome, per-category figures, whether it met its threshold."""
+
+    suite: str
+    model: str
+    threshold: float
+    trials: int = 1
+    cases: int = 0
+    partial: bool = True  # until the runner says every case finished
+    outcomes: list[CaseOutcome] = []
+
+    def categories(self) -> list[Figures]:
+        """Figures per tag, then for all cases ("all")."""
+        tagged: dict[str, list[CaseOutcome]] = defaultdict(list)
+        for outcome in self.outcomes:
+            for tag in outcome.tags:
+                tagged[tag].append(outcome)
+        rows = [figures(tag, items) for tag, items in sorted(tagged.items())]
+        return [*rows, figures("all", self.outcomes)]
+
+    @property
+    def accuracy(self) -> float:
+        """Share of passed trials."""
+        return figures("all", self.outcomes).accuracy
+
+    @property
+    def met_threshold(self) -> bool:
+        """Whether the suite passed: complete, and accuracy at least the threshold."""
+        return not self.partial and self.accuracy >= self.threshold
+
+    def to_json(self) -> str:
+        """The report with its figures, for files and --compare."""
+        data = self.model_dump()
+        data["figures"] = [f.model_dump() for f in self.categories()]
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def read(cls, path: Path) -> EvalReport:
+        """A report written by ``to_json``."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.pop("figures", None)
+        return cls.model_validate(data)
+
+
+def _cell(value: float | None, percent: bool = True) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if percent else f"{value:.1f}"
+
+
+COLUMNS = ("category", "cases", "accuracy", "pass^k", "call P", "call R", "no-call", "steps",
+           "tokens", "cost $", "p50 ms", "p95 ms")  # fmt: skip
+
+
+def rows(report: EvalReport) -> list[list[str]]:
+    """The figures as table cells, one row per category."""
+    return [
+        [
+            f.category,
+            str(f.cases),
+            _cell(f.accuracy),
+            _cell(f.pass_all_trials),
+            _cell(f.call_precision),
+            _cell(f.call_recall),
+            _cell(f.no_call_accuracy),
+            _cell(f.steps, False),
+            _cell(f.tokens, False),
+            f"{f.cost_usd:.4f}",
+            f"{f.latency_p50_ms:.0f}",
+            f"{f.latency_p95_ms:.0f}",
+        ]
+        for f in report.categories()
+    ]
+
+
+def to_html(report: EvalReport) -> str:
+    """A self-contained HTML page: the table and an accuracy bar chart per category."""
+    title = html.escape(f"{report.suite} · {report.model}")
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows(report)
+    )
+    bars = []
+    for index, f in enumerate(report.categories()):
+        width = round(300 * f.accuracy)
+        y = 10 + index * 28
+        bars.append(
+            f'<text x="0" y="{y + 15}">{html.escape(f.category)}</text>'
+            f'<rect x="160" y="{y}" width="{width}" height="20" fill="#4c78a8"/>'
+            f'<text x="{165 + width}" y="{y + 15}">{f.accuracy:.1%}</text>'
+        )
+    height = 20 + 28 * len(bars)
+    chart = f'<svg width="540" height="{height}" font-family="sans-serif" font-size="12">'
+    chart += "".join(bars) + "</svg>"
+    state = "partial (interrupted)" if report.partial else "complete"
+    failures = "".join(
+        f"<li><code>{html.escape(o.case_id)}</code>: {html.escape(o.problem or '')}</li>"
+        for o in report.outcomes
+        if not o.passed
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 8px;"
+        "border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}"
+        f"</style></head><body><h1>{title}</h1><p>{state}; threshold "
+        f"{report.threshold:.0%}; {report.trials} trial(s)</p>{chart}"
+        f"<table><tr>{head}</tr>{body}</table><h2>Failed</h2><ul>{failures}</ul>"
+        "</body></html>"
+    )
+
+
+def comparison(first: EvalReport, second: EvalReport) -> list[list[str]]:
+    """Accuracy per category, side by side, with the difference."""
+    left = {f.category: f for f in first.categories()}
+    right = {f.category: f for f in second.categories()}
+    table = []
+    for category in dict.fromkeys([*left, *right]):
+        a, b = left.get(category), right.get(category)
+        diff = f"{b.accuracy - a.accuracy:+.1%}" if a and b else "-"
+        table.append(
+            [
+                category,
+                _cell(a.accuracy) if a else "-",
+                _cell(b.accuracy) if b else "-",
+                diff,
+            ]
+        )
+    return table
