@@ -83,7 +83,7 @@ def figures(category: str, outcomes: list[CaseOutcome]) -> Figures:
         cases=len(by_case),
         accuracy=sum(o.passed for o in outcomes) / max(1, len(outcomes)),
         pass_all_trials=sum(all(v) for v in by_case.values()) / max(1, len(by_case)),
-        call_precision=matched / made if made else None,
+        call_precision=matched / made if made and expected else None,
         call_recall=matched / expected if expected else None,
         no_call_accuracy=sum(o.calls_made == 0 for o in no_call) / len(no_call)
         if no_call

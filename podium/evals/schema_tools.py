@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from podium.tools.registry import Tool
 
@@ -47,12 +47,19 @@ def schema_tool(
     fields: dict[str, Any] = {}
     for name, spec in parameters.get("properties", {}).items():
         kind = _python_type(spec)
-        described = Field(description=spec.get("description", ""))
+        description = spec.get("description", "")
+        # The schema keeps the parameter's own name (an alias): pydantic refuses field names
+        # with a leading underscore, and some schemas have them.
+        field = f"field_{name}" if name.startswith("_") else name
         if name in required:
-            fields[name] = (kind, described)
+            fields[field] = (kind, Field(alias=name, description=description))
         else:
-            fields[name] = (kind | None, Field(default=None, description=described.description))
-    arguments: type[BaseModel] = create_model(f"{tool_name(function['name'])}_arguments", **fields)
+            fields[field] = (kind | None, Field(None, alias=name, description=description))
+    arguments: type[BaseModel] = create_model(
+        f"{tool_name(function['name'])}_arguments",
+        __config__=ConfigDict(populate_by_name=True),
+        **fields,
+    )
 
     async def respond(**_: Any) -> Any:
         if error is not None:
