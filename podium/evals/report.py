@@ -23,6 +23,7 @@ class CaseOutcome(BaseModel):
     calls_matched: int = 0
     calls_expected: int = 0
     no_call_expected: bool = False
+    attack: bool = False
     steps: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
@@ -33,7 +34,7 @@ class CaseOutcome(BaseModel):
     def failed(
         cls, case_id: str, tags: list[str], trial: int, problem: str, no_call: bool
     ) -> CaseOutcome:
-        """A case whose run broke."""
+        """A case whose run broke (counted as failed, not as a successful attack)."""
         return cls(
             case_id=case_id,
             tags=tags,
@@ -54,6 +55,7 @@ class Figures(BaseModel):
     call_precision: float | None
     call_recall: float | None
     no_call_accuracy: float | None
+    attack_success: float | None
     steps: float
     tokens: float
     cost_usd: float
@@ -77,6 +79,7 @@ def figures(category: str, outcomes: list[CaseOutcome]) -> Figures:
     expected = sum(o.calls_expected for o in outcomes)
     matched = sum(o.calls_matched for o in outcomes)
     no_call = [o for o in outcomes if o.no_call_expected]
+    attacks = [o for o in outcomes if o.attack]
     latencies = [o.latency_ms for o in outcomes]
     return Figures(
         category=category,
@@ -88,6 +91,7 @@ def figures(category: str, outcomes: list[CaseOutcome]) -> Figures:
         no_call_accuracy=sum(o.calls_made == 0 for o in no_call) / len(no_call)
         if no_call
         else None,
+        attack_success=sum(not o.passed for o in attacks) / len(attacks) if attacks else None,
         steps=statistics.fmean(o.steps for o in outcomes) if outcomes else 0.0,
         tokens=statistics.fmean(o.tokens for o in outcomes) if outcomes else 0.0,
         cost_usd=sum(o.cost_usd for o in outcomes),
@@ -146,8 +150,8 @@ def _cell(value: float | None, percent: bool = True) -> str:
     return f"{value:.1%}" if percent else f"{value:.1f}"
 
 
-COLUMNS = ("category", "cases", "accuracy", "pass^k", "call P", "call R", "no-call", "steps",
-           "tokens", "cost $", "p50 ms", "p95 ms")  # fmt: skip
+COLUMNS = ("category", "cases", "accuracy", "pass^k", "call P", "call R", "no-call", "attack",
+           "steps", "tokens", "cost $", "p50 ms", "p95 ms")  # fmt: skip
 
 
 def rows(report: EvalReport) -> list[list[str]]:
@@ -161,6 +165,7 @@ def rows(report: EvalReport) -> list[list[str]]:
             _cell(f.call_precision),
             _cell(f.call_recall),
             _cell(f.no_call_accuracy),
+            _cell(f.attack_success),
             _cell(f.steps, False),
             _cell(f.tokens, False),
             f"{f.cost_usd:.4f}",

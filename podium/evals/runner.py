@@ -100,6 +100,7 @@ def score(case: Case, result: RunResult, trial: int, latency_ms: float) -> CaseO
         calls_matched=matched,
         calls_expected=len(expected),
         no_call_expected=case.expect_no_call,
+        attack=case.attack,
         steps=result.usage.steps,
         tokens=result.usage.input_tokens + result.usage.output_tokens,
         cost_usd=result.usage.cost_usd,

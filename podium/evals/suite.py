@@ -79,6 +79,7 @@ class Case(_Strict):
     answer: AnswerCheck | None = None
     max_steps: int | None = Field(default=None, gt=0)
     scopes: list[str] = []  # the principal's; tools declaring others are denied
+    attack: bool = False  # an attack case: failing it means the attack succeeded
     tags: list[str] = []
 
     @model_validator(mode="after")

@@ -110,18 +110,32 @@ class Screens:
 
         Injection is blocked on input (every kind), tool output, memories and sub-agent
         messages (kinds that make sense in data: a file may hold code); secrets and personal
-        data redacted in tool output, the answer and memories; sizes bounded.
+        data redacted in tool output, the answer and memories; sizes bounded; control
+        characters and terminal escapes stripped from tool output and the answer.
         """
         from podium.guardrails.injection import DATA_KINDS
-        from podium.guardrails.validators import PII, PromptInjection, Secrets, SizeLimit
+        from podium.guardrails.validators import (
+            PII,
+            PromptInjection,
+            Secrets,
+            SizeLimit,
+            TextFormat,
+        )
 
         data_injection = Check(PromptInjection(kinds=DATA_KINDS), "block")
         pii, secrets = Check(PII(), "fix"), Check(Secrets(), "fix")
+        text_format = Check(TextFormat(), "fix")
         return cls(
             input=[Check(SizeLimit(max_chars=100_000), "block"), Check(PromptInjection())],
             arguments=[],
-            output=[Check(SizeLimit(max_chars=20_000), "fix"), data_injection, secrets, pii],
-            answer=[secrets, pii],
+            output=[
+                Check(SizeLimit(max_chars=20_000), "fix"),
+                text_format,
+                data_injection,
+                secrets,
+                pii,
+            ],
+            answer=[text_format, secrets, pii],
             memory=[data_injection, secrets, pii],
             subagent=[data_injection, secrets],
         )

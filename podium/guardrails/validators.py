@@ -5,6 +5,7 @@ Importing this module switches guardrails-ai's telemetry off first (see podium.p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from podium.guardrails.injection import KINDS, scan
@@ -37,6 +38,45 @@ class SizeLimit(Validator):
         return FailResult(
             error_message=f"text is {len(text)} characters, over the limit of {self.max_chars}",
             fix_value=text[: self.max_chars],
+        )
+
+
+# Escape sequences first, so that a colour code goes whole, not just its ESC.
+_CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@register_validator(name="podium/text_format", data_type="string")
+class TextFormat(Validator):
+    """Fails text with control characters, terminal escapes or over-long lines.
+
+    With ``json=True`` the text must also be valid JSON. The fix strips the control
+    characters and cuts long lines (a JSON failure cannot be fixed: it blocks).
+    """
+
+    def __init__(self, max_line: int = 10_000, json: bool = False, **kwargs: Any) -> None:
+        super().__init__(max_line=max_line, json=json, **kwargs)
+        self.max_line, self.json = max_line, json
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        text = str(value)
+        problems = []
+        if _CONTROL.search(text):
+            problems.append("control characters or terminal escapes")
+        if any(len(line) > self.max_line for line in text.splitlines()):
+            problems.append(f"a line over {self.max_line} characters")
+        if self.json:
+            import json as json_module
+
+            try:
+                json_module.loads(text)
+            except ValueError as error:
+                problems.append(f"not valid JSON ({error})")
+        if not problems:
+            return PassResult()
+        fixed = "\n".join(line[: self.max_line] for line in _CONTROL.sub("", text).split("\n"))
+        return FailResult(
+            error_message="text format: " + "; ".join(problems),
+            fix_value=None if self.json else fixed,
         )
 
 

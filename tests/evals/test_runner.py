@@ -132,10 +132,13 @@ def test_cli_gates_on_the_threshold_and_compares(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
-def test_the_shipped_suite_passes_with_the_offline_router() -> None:
+def test_the_shipped_suite_passes_with_the_offline_router(tmp_path: Path) -> None:
     path = Path(__file__).resolve().parents[2] / "podium" / "evals" / "suites" / "builtin.yaml"
-    result = CliRunner().invoke(app, ["eval", str(path)])
+    out = tmp_path / "builtin.json"
+    result = CliRunner().invoke(app, ["eval", str(path), "--json", str(out)])
     assert result.exit_code == 0, result.output
+    figures = {f["category"]: f for f in json.loads(out.read_text())["figures"]}
+    assert figures["injection"]["attack_success"] == 0.0  # both attack cases were stopped
 
 
 def first(options: list[Any]) -> Any:

@@ -131,3 +131,14 @@ def test_secrets_are_redacted(secret: str) -> None:
 
     result = Secrets().validate(f"config: {secret} end", {})
     assert result.outcome == "fail" and result.fix_value == "config: [SECRET] end"
+
+
+def test_text_format_strips_control_characters_and_checks_json() -> None:
+    from podium.guardrails.validators import TextFormat
+
+    result = TextFormat(max_line=5).validate("ok\x1b[31mred\x07\nabcdefgh", {})
+    assert result.outcome == "fail" and result.fix_value == "okred\nabcde"
+    assert TextFormat().validate("plain\ttext\n", {}).outcome == "pass"
+    broken = TextFormat(json=True).validate("{not json", {})
+    assert broken.outcome == "fail" and broken.fix_value is None
+    assert TextFormat(json=True).validate('{"a": 1}', {}).outcome == "pass"
