@@ -13,11 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from podium.privacy import quiet_guardrails
-
-quiet_guardrails()
-
-from guardrails.validators import (  # noqa: E402  (telemetry must be off before this import)
+from podium.guardrails.base import (
     FailResult,
     PassResult,
     ValidationResult,

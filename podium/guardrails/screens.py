@@ -157,14 +157,19 @@ class Screens:
 
         return [POOL.submit(run(check.validator)) for check in checks]
 
+    def _start(
+        self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None
+    ) -> tuple[list[Check], dict[str, Any], list[Future[ValidationResult]]]:
+        checks = self.checks(boundary, subject)
+        metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
+        return checks, metadata, self._submit(checks, text, metadata)
+
     def run(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
     ) -> tuple[Verdict, GuardDecision]:
         """Apply the boundary's checks to ``text`` at once and combine what they decide."""
         started = time.perf_counter()
-        checks = self.checks(boundary, subject)
-        metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
-        futures = self._submit(checks, text, metadata)
+        checks, metadata, futures = self._start(boundary, subject, text, metadata)
         wait_all(futures, timeout=self.timeout)
         return self._decide(boundary, subject, text, checks, futures, metadata, started)
 
@@ -173,9 +178,7 @@ class Screens:
     ) -> tuple[Verdict, GuardDecision]:
         """``run`` for the event loop: waiting on the checks does not block other calls."""
         started = time.perf_counter()
-        checks = self.checks(boundary, subject)
-        metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
-        futures = self._submit(checks, text, metadata)
+        checks, metadata, futures = self._start(boundary, subject, text, metadata)
         if futures:
             await asyncio.wait([asyncio.wrap_future(f) for f in futures], timeout=self.timeout)
         return self._decide(boundary, subject, text, checks, futures, metadata, started)

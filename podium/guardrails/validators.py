@@ -8,19 +8,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from podium.guardrails.injection import KINDS, scan
-from podium.guardrails.patterns import PERSONAL, redact
-from podium.privacy import quiet_guardrails
-
-quiet_guardrails()
-
-from guardrails.validators import (  # noqa: E402  (telemetry must be off before this import)
+from podium.guardrails.base import (
     FailResult,
     PassResult,
     ValidationResult,
     Validator,
     register_validator,
 )
+from podium.guardrails.injection import KINDS, scan
+from podium.guardrails.patterns import PERSONAL, redact
 
 
 @register_validator(name="podium/size_limit", data_type="string")
