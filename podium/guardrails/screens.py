@@ -1,8 +1,10 @@
 """Screens: which validators run at which boundary, and what their failures do.
 
-All checks of a boundary run at once on daemon threads, within the screen's timeout. A check
+The checks of a boundary run at once on daemon threads, within the screen's timeout; a check
 that raises or does not answer in time blocks the text (fail-closed) unless the screen is
-configured to fail open; either way the decision says so.
+configured to fail open, and the decision says so either way. podium's own text checks
+(marked ``inline``) run on the calling thread: they are linear-time and cheaper than a
+thread hand-off.
 """
 
 from __future__ import annotations
@@ -152,10 +154,25 @@ class Screens:
     def _submit(
         self, checks: list[Check], text: str, metadata: dict[str, Any]
     ) -> list[Future[ValidationResult]]:
-        def run(validator: Validator) -> Callable[[], ValidationResult]:
-            return lambda: validator.validate(text, dict(metadata))
+        """Start every check, each with a future of its result.
 
-        return [POOL.submit(run(check.validator)) for check in checks]
+        podium's own text checks (``inline``: linear-time regular expressions, tested on
+        pathological text) run on this thread, since a thread hand-off costs more than they
+        do; all others run on daemon threads, within the timeout.
+        """
+        futures: list[Future[ValidationResult]] = []
+        for check in checks:
+            validator = check.validator
+            if getattr(validator, "inline", False):
+                done: Future[ValidationResult] = Future()
+                try:
+                    done.set_result(validator.validate(text, dict(metadata)))
+                except Exception as error:  # decided like any failing check
+                    done.set_exception(error)
+                futures.append(done)
+            else:
+                futures.append(POOL.submit(_validate(validator, text, metadata)))
+        return futures
 
     def _start(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None
@@ -227,6 +244,12 @@ class Screens:
             evidence=evidence,
         )
         return Verdict(action=action, text=text, reasons=reasons), decision
+
+
+def _validate(
+    validator: Validator, text: str, metadata: dict[str, Any]
+) -> Callable[[], ValidationResult]:
+    return lambda: validator.validate(text, dict(metadata))
 
 
 def _broken(check: Check, future: Future[ValidationResult], timeout: float) -> str | None:

@@ -23,6 +23,8 @@ from podium.guardrails.patterns import PERSONAL, redact
 class SizeLimit(Validator):
     """Fails text longer than ``max_chars``; the fix keeps the first ``max_chars``."""
 
+    inline = True  # linear-time: screens run it on the calling thread
+
     def __init__(self, max_chars: int = 20_000, **kwargs: Any) -> None:
         super().__init__(max_chars=max_chars, **kwargs)
         self.max_chars = max_chars
@@ -48,6 +50,8 @@ class TextFormat(Validator):
     With ``json=True`` the text must also be valid JSON. The fix strips the control
     characters and cuts long lines (a JSON failure cannot be fixed: it blocks).
     """
+
+    inline = True  # linear-time: screens run it on the calling thread
 
     def __init__(self, max_line: int = 10_000, json: bool = False, **kwargs: Any) -> None:
         super().__init__(max_line=max_line, json=json, **kwargs)
@@ -84,6 +88,8 @@ class PromptInjection(Validator):
     documents, memories) leave out "command", since a file may well hold code.
     """
 
+    inline = True  # linear-time: screens run it on the calling thread
+
     def __init__(self, kinds: tuple[str, ...] = KINDS, **kwargs: Any) -> None:
         unknown = sorted(set(kinds) - set(KINDS))
         if unknown:
@@ -107,6 +113,8 @@ class PromptInjection(Validator):
 class PII(Validator):
     """Finds emails, phone numbers, payment cards (Luhn-checked) and US SSNs; fixes by redacting."""
 
+    inline = True  # linear-time: screens run it on the calling thread
+
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         fixed, found = redact(str(value), PERSONAL)
         if not found:
@@ -118,6 +126,8 @@ class PII(Validator):
 @register_validator(name="podium/secrets", data_type="string")
 class Secrets(Validator):
     """Finds API keys of the major providers, tokens and private key blocks; fixes by redacting."""
+
+    inline = True  # linear-time: screens run it on the calling thread
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         fixed, found = redact(str(value), ("secret",))

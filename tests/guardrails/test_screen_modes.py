@@ -155,3 +155,19 @@ def test_answer_reasks_are_bounded() -> None:
     result = Agent([], model=model, guards=screens).invoke("status?")
     assert result.answer == "The answer was withheld by a guard: digits are not allowed"
     assert len(model.calls) == 2
+
+
+@register_validator(name="tests/raises_inline", data_type="string")
+class RaisesInline(Raises):
+    """A buggy validator that claims to be cheap enough to run on the calling thread."""
+
+    inline = True
+
+
+def test_an_inline_check_that_raises_is_decided_like_any_other() -> None:
+    screens = Screens(output=[Check(RaisesInline())])
+    verdict, decision = screens.run("output", "tool", "x")
+    assert verdict["action"] == "block"
+    assert decision.reasons == ["tests/raises_inline failed: RuntimeError: bug in validator"]
+    verdict, _ = Screens(output=[Check(RaisesInline())], fail_open=True).run("output", "t", "x")
+    assert verdict["action"] == "allow"
