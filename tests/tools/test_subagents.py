@@ -113,3 +113,57 @@ def test_messages_to_and_from_a_sub_agent_pass_the_subagent_screen() -> None:
     assert first["status"] == "blocked" and "prompt injection" in first["output"]
     assert second["output"] == "the customer is [EMAIL]"
     assert result.answer == "the customer is [EMAIL]"
+
+
+def test_sub_agents_asked_in_one_round_run_at_once_and_a_failing_one_sinks_none() -> None:
+    import asyncio
+
+    barrier: asyncio.Barrier | None = None
+
+    @tool
+    async def meet(name: str) -> str:
+        """Wait until every sub-agent is here (passes only if they run at the same time)."""
+        assert barrier is not None
+        await asyncio.wait_for(barrier.wait(), timeout=5)
+        return f"{name} met the others"
+
+    @tool
+    def explode() -> str:
+        """Fail."""
+        raise RuntimeError("sub-agent tool broke")
+
+    def helper(index: int) -> Agent:
+        model = ScriptedChatModel(
+            turns=[calls(call("meet", name=f"h{index}")), lambda m: str(m[-1].content)]
+        )
+        return Agent([meet], model=model, guards=None)
+
+    broken = Agent(
+        [explode],
+        model=ScriptedChatModel(
+            turns=[calls(call("explode")), "could not finish"], repeat_last=True
+        ),
+        guards=None,
+    )
+    helpers = [helper(i).as_tool(f"h{i}", "A helper.") for i in range(3)]
+    model = ScriptedChatModel(
+        turns=[
+            calls(
+                *(call(h.name, f"c{i}", request="go") for i, h in enumerate(helpers)),
+                call("broken", "c9", request="go"),
+            ),
+            lambda messages: " | ".join(
+                str(m.content) for m in messages if isinstance(m, ToolMessage)
+            ),
+        ]
+    )
+    parent = Agent([*helpers, broken.as_tool("broken", "Breaks.")], model=model, guards=None)
+
+    async def fan_out() -> str:
+        nonlocal barrier
+        barrier = asyncio.Barrier(3)
+        return (await parent.ainvoke("fan out")).answer
+
+    answer = asyncio.run(fan_out())
+    assert answer.startswith("h0 met the others | h1 met the others | h2 met the others | ")
+    assert "could not finish" in answer
