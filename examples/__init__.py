@@ -1,0 +1,1 @@
+"""Runnable examples of the workflows people build on podium."""

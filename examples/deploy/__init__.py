@@ -1,0 +1,1 @@
+"""Deployment workflow: checks, a versioned release, a health check, rollback."""
