@@ -14,7 +14,7 @@ from podium.errors import ConfigError
 from podium.guardrails.policy import Policy, Principal
 from podium.planner.budget import Limits
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
-from podium.tools.registry import ToolRegistry, tool
+from podium.tools.registry import Tool, tool
 
 ran: list[str] = []
 
@@ -213,36 +213,62 @@ def test_cli_runs_as_a_principal_of_the_policy(tmp_path: Path) -> None:
     assert "tool 'calculator' is not available to tenant 'acme'" in shown
 
 
+EXECUTED = ("ok", "error", "timeout")  # statuses of calls whose function was invoked
+
+
+def permission_matrix(
+    policy_path: Path, tools: list[Tool], arguments: dict[str, dict[str, object]]
+) -> list[tuple[str, str]]:
+    """Run every (role, tool) pair; return the pairs where a call ran without its scopes.
+
+    Each role acts alone (no principal entries or tenant rules); approvals are declined, so
+    a tool that needs one must never run.
+    """
+    policy = Policy.load(policy_path)
+    matrix = Policy(policy.rules.model_copy(update={"principals": {}, "tenants": {}}))
+    unauthorized = []
+    for role, item in itertools.product(policy.rules.roles, tools):
+        granted = set(policy.rules.roles[role].scopes)
+        rule = policy.rules.tools.get(item.name)
+        required = set(rule.scopes) if rule and rule.scopes is not None else set(item.scopes)
+        needs_approval = (
+            rule.needs_approval
+            if rule and rule.needs_approval is not None
+            else (item.needs_approval)
+        )
+        model = ScriptedChatModel(turns=[calls(call(item.name, **arguments[item.name])), "done"])
+        agent = Agent(tools, model=model, policy=matrix, guards=None)
+        result = agent.invoke("go", principal=Principal(id=f"as-{role}", roles=frozenset({role})))
+        while result.stop_reason == "awaiting_approval":
+            declined = {p.call_id: False for p in result.pending_approvals}
+            result = agent.resume(result.thread_id, declined)  # type: ignore[arg-type]
+        executed = result.tool_calls[0]["status"] in EXECUTED
+        if executed and not required <= granted:
+            unauthorized.append((role, item.name))
+        assert executed == (required <= granted and not needs_approval), (role, item.name)
+    return unauthorized
+
+
 def test_permission_matrix_no_unauthorized_execution(policy_file: Path) -> None:
     """Every (role, tool) pair: the tool runs exactly when the role's scopes allow it."""
-    policy = Policy.load(policy_file)
-    registry = ToolRegistry()
-    for item in TOOLS:
-        registry.register(item)
-    unauthorized = []
-    for role, name in itertools.product(policy.rules.roles, registry.names()):
-        entry = registry.get(name)
-        assert entry is not None
-        granted = set(policy.rules.roles[role].scopes)
-        rule = policy.rules.tools.get(name)
-        required = set(rule.scopes) if rule and rule.scopes is not None else set(entry.scopes)
-        arguments = (
-            {"order_id": "1", "amount": 1.0}
-            if name == "refund"
-            else ({"expression": "1"} if name == "calculator" else {"order_id": "1"})
-        )
-        ran.clear()
-        model = ScriptedChatModel(turns=[calls(call(name, **arguments)), "done"])
-        matrix = Policy(policy.rules.model_copy(update={"principals": {}, "tenants": {}}))
-        agent = Agent(TOOLS, model=model, policy=matrix, guards=None)
-        result = agent.invoke("go", principal=Principal(id=f"as-{role}", roles=frozenset({role})))
-        if result.stop_reason == "awaiting_approval":  # approval asked: decline it
-            result = agent.resume(result.thread_id, {result.pending_approvals[0].call_id: False})
-        executed = name in ran
-        if executed and not required <= granted:
-            unauthorized.append((role, name))
-        assert executed == (required <= granted and not (rule and rule.needs_approval)), (
-            role,
-            name,
-        )
-    assert unauthorized == []
+    arguments: dict[str, dict[str, object]] = {
+        "lookup_order": {"order_id": "1"},
+        "lookup_order_eu": {"order_id": "1"},
+        "refund": {"order_id": "1", "amount": 1.0},
+        "calculator": {"expression": "1"},
+    }
+    assert permission_matrix(policy_file, TOOLS, arguments) == []
+
+
+def test_permission_matrix_of_the_deployment_example(tmp_path: Path) -> None:
+    from examples.deploy.workflow import POLICY, SAMPLE_APP, workflow_tools
+
+    tools = workflow_tools(SAMPLE_APP, tmp_path / "target")
+    arguments: dict[str, dict[str, object]] = {
+        "run_checks": {"check": "lint"},
+        "deploy_staging": {"version": "1.0.0"},
+        "deploy_production": {"version": "1.0.0"},
+        "health_check": {"environment": "staging"},
+        "rollback": {"environment": "staging"},
+    }
+    assert permission_matrix(POLICY, tools, arguments) == []
