@@ -272,3 +272,17 @@ def test_permission_matrix_of_the_deployment_example(tmp_path: Path) -> None:
         "rollback": {"environment": "staging"},
     }
     assert permission_matrix(POLICY, tools, arguments) == []
+
+
+def test_permission_matrix_of_the_support_example(tmp_path: Path) -> None:
+    from examples.support import store
+    from examples.support.workflow import POLICY, support_tools
+
+    tools = support_tools(store.seed(tmp_path / "shop.db"))
+    arguments: dict[str, dict[str, object]] = {
+        "classify_request": {"text": "where is order 1001"},
+        "lookup_order": {"order_id": 1001},
+        "refund": {"order_id": 1001, "amount": 1.0},
+        "draft_reply": {"intent": "other", "facts": "none"},
+    }
+    assert permission_matrix(POLICY, tools, arguments) == []

@@ -1,0 +1,1 @@
+"""Customer support: classify, redact, look up, recall, reply, refund with approval."""

@@ -1,0 +1,54 @@
+"""The shop's data in SQLite: customers, orders and refunds, each row owned by a tenant."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (id TEXT, tenant TEXT, name TEXT, PRIMARY KEY (tenant, id));
+CREATE TABLE IF NOT EXISTS orders (
+    id INTEGER, tenant TEXT, customer TEXT, total REAL, status TEXT, PRIMARY KEY (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS refunds (order_id INTEGER, tenant TEXT, amount REAL);
+"""
+CUSTOMERS = [("C-17", "acme", "Ana Lima"), ("C-40", "globex", "Bo Berg")]
+ORDERS = [
+    (1001, "acme", "C-17", 120.0, "shipped"),
+    (1002, "acme", "C-17", 480.0, "delivered"),
+    (2001, "globex", "C-40", 75.0, "shipped"),
+]
+
+
+def seed(path: Path) -> Path:
+    """Create the database at ``path`` with two tenants' customers and orders."""
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA)
+        db.executemany("INSERT OR IGNORE INTO customers VALUES (?, ?, ?)", CUSTOMERS)
+        db.executemany("INSERT OR IGNORE INTO orders VALUES (?, ?, ?, ?, ?)", ORDERS)
+    return path
+
+
+def order(path: Path, tenant: str, order_id: int) -> tuple[str, float, str] | None:
+    """(customer, total, status) of a tenant's order, or None: another tenant's is not seen."""
+    with sqlite3.connect(path) as db:
+        row = db.execute(
+            "SELECT customer, total, status FROM orders WHERE tenant = ? AND id = ?",
+            (tenant, order_id),
+        ).fetchone()
+    return (str(row[0]), float(row[1]), str(row[2])) if row else None
+
+
+def add_refund(path: Path, tenant: str, order_id: int, amount: float) -> None:
+    """Record a refund (one transaction)."""
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO refunds VALUES (?, ?, ?)", (order_id, tenant, amount))
+
+
+def refunds(path: Path, tenant: str) -> list[tuple[int, float]]:
+    """The tenant's refunds."""
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT order_id, amount FROM refunds WHERE tenant = ? ORDER BY order_id", (tenant,)
+        ).fetchall()
+    return [(int(r[0]), float(r[1])) for r in rows]

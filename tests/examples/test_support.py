@@ -1,0 +1,93 @@
+"""The customer-support example, offline (its planner is scripted: it chains the steps)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from examples.support import store
+from examples.support.workflow import build_agent, classify
+from podium.memory.store import MemoryStore
+from podium.tracing import MemoryUsed
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return store.seed(tmp_path / "shop.db")
+
+
+def test_requests_are_classified() -> None:
+    assert classify("My parcel arrived broken, I want my money back today") == ("refund", "high")
+    assert classify("Where is my order?") == ("order_status", "normal")
+    assert classify("Do you sell gift cards?") == ("other", "normal")
+
+
+def test_personal_data_is_redacted_before_any_tool_sees_it(database: Path) -> None:
+    agent = build_agent(database)
+    result = agent.invoke(
+        "I'm ana@example.com, call me on +44 20 7946 0958. Where is order 1001?",
+        principal=agent.policy.principal("ana"),
+    )
+    arguments = " ".join(str(c["arguments"]) for c in result.tool_calls)
+    assert "ana@example.com" not in arguments and "7946" not in arguments
+    assert "[EMAIL]" in arguments and "[PHONE]" in arguments
+    assert "order 1001: 120.00 EUR, shipped" in result.answer
+
+
+def test_a_small_refund_goes_through_and_a_large_one_waits_for_a_person(
+    database: Path,
+) -> None:
+    agent = build_agent(database)
+    ana = agent.policy.principal("ana")
+    small = agent.invoke("Refund 60 EUR on order 1001, it arrived broken", principal=ana)
+    assert "refunded 60.00 EUR on order 1001" in small.answer
+    large = agent.invoke("Refund 300 EUR on order 1002, it is damaged", principal=ana)
+    assert large.stop_reason == "awaiting_approval"
+    assert large.pending_approvals[0].reason == (
+        "a guard asks for a person's approval: refund of 300 is above 100"
+    )
+    assert store.refunds(database, "acme") == [(1001, 60.0)]
+    declined = agent.resume(large.thread_id, {large.pending_approvals[0].call_id: False})
+    assert store.refunds(database, "acme") == [(1001, 60.0)]
+    assert "refunded 300" not in declined.answer
+    again = agent.invoke("Refund 300 EUR on order 1002, it is damaged", principal=ana)
+    agent.resume(again.thread_id, {again.pending_approvals[0].call_id: True})
+    assert store.refunds(database, "acme") == [(1001, 60.0), (1002, 300.0)]
+
+
+def test_tenants_do_not_see_each_others_orders(database: Path) -> None:
+    agent = build_agent(database)
+    bob = agent.policy.principal("bob")
+    result = agent.invoke("Refund 50 EUR on order 1001, it arrived broken", principal=bob)
+    assert "We could not find order 1001 in your account." in result.answer
+    assert [c["name"] for c in result.tool_calls if c["status"] == "ok"] == [
+        "classify_request",
+        "draft_reply",
+    ]
+    assert store.refunds(database, "acme") == store.refunds(database, "globex") == []
+
+
+def test_an_unknown_order_gets_a_clear_reply(database: Path) -> None:
+    agent = build_agent(database)
+    result = agent.invoke("Where is order 9999?", principal=agent.policy.principal("ana"))
+    assert result.stop_reason == "answered"
+    assert "We could not find order 9999 in your account." in result.answer
+
+
+@pytest.mark.slow
+def test_memory_recalls_a_tenants_earlier_tickets_and_only_its_own(
+    database: Path, tmp_path: Path
+) -> None:
+    agent = build_agent(database, MemoryStore(tmp_path / "memory"))
+    ana, bob = agent.policy.principal("ana"), agent.policy.principal("bob")
+    agent.invoke("Where is order 1001? It should have arrived by now", principal=ana)
+    again = agent.invoke("Any news on where order 1001 is?", principal=ana)
+    other = agent.invoke("Any news on where order 1001 is?", principal=bob)
+
+    def recalled(events: Sequence[object]) -> int:
+        return sum(e.count for e in events if isinstance(e, MemoryUsed) and e.operation == "recall")
+
+    assert recalled(again.events) >= 1
+    assert recalled(other.events) == 0
