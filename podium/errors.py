@@ -23,6 +23,10 @@ class InvalidRequest(PodiumError):
     """The request cannot be run as given (empty, too long, malformed)."""
 
 
+class AbortRun(PodiumError):
+    """Raised by a tool to end the run as failed: its side effects are then compensated."""
+
+
 class ModelUnavailable(PodiumError):
     """The configured chat model cannot be reached or refused the request."""
 

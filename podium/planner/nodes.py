@@ -120,6 +120,9 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     )
     if spent is not None:
         return _stop(ctx, state, *spent)
+    aborted = next((o for o in state.get("outcomes", []) if o["status"] == "aborted"), None)
+    if aborted is not None:  # a tool ended the run: its side effects are undone in finish
+        return _stop(ctx, state, "aborted", aborted["output"])
     if stalled(state.get("outcomes", []), ctx.limits.max_repeats, ctx.call_keys):
         return _stop(
             ctx,

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from tenacity import retry_if_exception_type
 
+from podium.errors import AbortRun
 from podium.retries import backoff
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.ledger import Ledger
@@ -167,7 +168,7 @@ class Executor:
                 return Performed("replayed", recorded)
         deadline = time.monotonic() + time_left
         succeeded, result = await self._attempts(tool, arguments, context, deadline)
-        if not succeeded and tool.fallback:
+        if not succeeded and tool.fallback and result[0] != "aborted":
             succeeded, result = await self._fallback(tool, call, context, deadline, result)
         if not succeeded:
             return Failed(*result)
@@ -223,6 +224,8 @@ class Executor:
                         max(deadline - time.monotonic(), 0.001),
                     )
                     value = await asyncio.wait_for(self._invoke(tool, arguments, context), timeout)
+        except AbortRun as error:  # the tool ends the run; nothing retries or falls back
+            failure = ("aborted", f"aborted by '{tool.name}': {error}")
         except TimeoutError:
             failure = (
                 "timeout",

@@ -20,6 +20,7 @@ Status = Literal[
     "denied",
     "repeated",
     "replayed",
+    "aborted",
 ]
 MAX_OUTPUT_CHARS = 20_000
 MAX_ARGUMENT_CHARS = 100_000

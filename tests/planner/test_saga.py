@@ -247,3 +247,28 @@ def test_a_crash_inside_a_round_does_not_repeat_the_call_that_completed(
     assert result.answer == "paid and checked"
     assert [c["status"] for c in result.tool_calls] == ["replayed", "ok"]
     assert effects.read_text().splitlines() == ["charged 7"]  # the ledger kept it to once
+
+
+def test_a_tool_that_aborts_ends_the_run_and_side_effects_are_undone() -> None:
+    from podium.errors import AbortRun
+
+    @tool
+    def verify(city: str) -> str:
+        """Verify the bookings."""
+        raise AbortRun(f"no seats left to {city}")
+
+    log.clear()
+    model = ScriptedChatModel(
+        turns=[
+            calls(call("book_flight", city="Oslo")),
+            calls(call("verify", city="Oslo")),
+            "never reached",
+        ]
+    )
+    result = Agent([book_flight, verify], model=model, guards=None).invoke("trip")
+    assert result.stop_reason == "aborted"
+    assert result.answer.startswith(
+        "Stopped before finishing: aborted by 'verify': no seats left to Oslo."
+    )
+    assert log == ["book flight Oslo", "cancel flight Oslo"]
+    assert [c["status"] for c in result.tool_calls] == ["ok", "aborted"]
