@@ -1,0 +1,1 @@
+"""Data pipeline: extract, validate, transform, load, with quarantine and rollback."""
