@@ -39,6 +39,18 @@ def order(path: Path, tenant: str, order_id: int) -> tuple[str, float, str] | No
     return (str(row[0]), float(row[1]), str(row[2])) if row else None
 
 
+def customer(path: Path, tenant: str, customer_id: str) -> tuple[str, int] | None:
+    """(name, number of orders) of a tenant's customer, or None."""
+    with sqlite3.connect(path) as db:
+        row = db.execute(
+            "SELECT c.name, count(o.id) FROM customers c LEFT JOIN orders o"
+            " ON o.tenant = c.tenant AND o.customer = c.id"
+            " WHERE c.tenant = ? AND c.id = ? GROUP BY c.id",
+            (tenant, customer_id),
+        ).fetchone()
+    return (str(row[0]), int(row[1])) if row else None
+
+
 def add_refund(path: Path, tenant: str, order_id: int, amount: float) -> None:
     """Record a refund (one transaction)."""
     with sqlite3.connect(path) as db:

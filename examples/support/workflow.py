@@ -95,6 +95,14 @@ def support_tools(database: Path) -> list[Tool]:
         store.add_refund(database, context.principal.tenant, order_id, amount)
         return f"refunded {amount:.2f} EUR on order {order_id}"
 
+    @tool(scopes=["orders:read"])
+    def lookup_customer(customer_id: str, context: ToolContext) -> str:
+        """Look up a customer of this account by id (like C-17)."""
+        found = store.customer(database, context.principal.tenant, customer_id)
+        if found is None:
+            raise LookupError(f"there is no customer {customer_id} in this account")
+        return f"customer {customer_id}: {found[1]} order(s) on file"
+
     @tool
     def draft_reply(intent: str, facts: str) -> str:
         """Draft the reply to the customer from what was found."""
@@ -105,10 +113,11 @@ def support_tools(database: Path) -> list[Tool]:
         }.get(intent, "Thanks for writing to us.")
         return f"{opening} {facts} Kind regards, Support"
 
-    return [classify_request, lookup_order, refund, draft_reply]
+    return [classify_request, lookup_order, lookup_customer, refund, draft_reply]
 
 
 _ORDER = re.compile(r"\b(?:order\s*(?:no\.?|number|#)?\s*)(\d{3,})", re.IGNORECASE)
+_CUSTOMER = re.compile(r"\bC-\d+\b")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:EUR|euros?|€)", re.IGNORECASE)
 
 
@@ -132,6 +141,9 @@ def support_planner() -> ScriptedChatModel:
             return calls(call("classify_request", text=request))
         if order and "lookup_order" not in results:
             return calls(call("lookup_order", order_id=int(order.group(1))))
+        customer = _CUSTOMER.search(request)
+        if customer and not order and "lookup_customer" not in results:
+            return calls(call("lookup_customer", customer_id=customer.group()))
         found = "lookup_order" in ok
         if intent == "refund" and found and amount and order and "refund" not in results:
             return calls(
@@ -139,10 +151,14 @@ def support_planner() -> ScriptedChatModel:
             )
         if "draft_reply" not in results:
             facts = " ".join(
-                f"{results[name]}." for name in ("lookup_order", "refund") if name in ok
+                f"{results[name]}."
+                for name in ("lookup_order", "lookup_customer", "refund")
+                if name in ok
             )
             if order and not found:
                 facts = f"We could not find order {order.group(1)} in your account."
+            elif customer and not order and "lookup_customer" not in ok:
+                facts = f"We could not find customer {customer.group()} in your account."
             return calls(call("draft_reply", intent=intent, facts=facts or "We will look into it."))
         return AIMessage(content=results["draft_reply"])
 

@@ -77,3 +77,13 @@ def test_a_missing_source_is_named(folder: Path, tmp_path: Path) -> None:
     result = build_agent(batch, ["orders.csv", "../secrets.csv"]).invoke("run")
     missing = next(c for c in result.tool_calls if c["arguments"].get("source") == "../secrets.csv")
     assert "no file '../secrets.csv'" in missing["output"]
+
+
+def test_the_pipeline_trace_renders(folder: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from podium.cli import app
+
+    _, result = run(folder, tmp_path / "warehouse.db")
+    shown = CliRunner().invoke(app, ["trace", "show", result.trace_id])
+    assert shown.exit_code == 0 and "load_rows" in shown.output and "quality_report" in shown.output

@@ -91,3 +91,17 @@ def test_memory_recalls_a_tenants_earlier_tickets_and_only_its_own(
 
     assert recalled(again.events) >= 1
     assert recalled(other.events) == 0
+
+
+def test_an_unknown_customer_gets_a_clear_reply_and_the_trace_renders(database: Path) -> None:
+    from typer.testing import CliRunner
+
+    from podium.cli import app
+
+    agent = build_agent(database)
+    known = agent.invoke("How many orders does C-17 have?", principal=agent.policy.principal("ana"))
+    assert "customer C-17: 2 order(s) on file." in known.answer
+    other = agent.invoke("How many orders does C-17 have?", principal=agent.policy.principal("bob"))
+    assert "We could not find customer C-17 in your account." in other.answer
+    shown = CliRunner().invoke(app, ["trace", "show", other.trace_id])
+    assert shown.exit_code == 0 and "lookup_customer" in shown.output

@@ -282,6 +282,7 @@ def test_permission_matrix_of_the_support_example(tmp_path: Path) -> None:
     arguments: dict[str, dict[str, object]] = {
         "classify_request": {"text": "where is order 1001"},
         "lookup_order": {"order_id": 1001},
+        "lookup_customer": {"customer_id": "C-17"},
         "refund": {"order_id": 1001, "amount": 1.0},
         "draft_reply": {"intent": "other", "facts": "none"},
     }
