@@ -19,6 +19,7 @@ from typing import Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
+from examples.terminal import run_at_terminal
 from podium.agent import Agent
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import Tool, tool
@@ -217,13 +218,7 @@ def main() -> None:
     parser.add_argument("--target", type=Path, default=Path("deploy-target"))
     options = parser.parse_args()
     agent = build_agent(options.env, options.version, options.target)
-    result = agent.invoke("release", principal=agent.policy.principal(options.who))
-    while result.stop_reason == "awaiting_approval":
-        request = result.pending_approvals[0]
-        answer = input(f"approve {request.tool}({request.arguments})? [y/N] ").strip().lower()
-        result = agent.resume(result.thread_id, {request.call_id: answer == "y"})
-    print(result.answer)
-    print(f"trace: podium trace show {result.trace_id}")
+    run_at_terminal(agent, "release", agent.policy.principal(options.who))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from examples.support import store
+from examples.terminal import run_at_terminal
 from podium.agent import Agent
 from podium.guardrails.base import (
     FailResult,
@@ -200,13 +201,7 @@ def main() -> None:
     options.data.mkdir(parents=True, exist_ok=True)
     database = store.seed(options.data / "shop.db")
     agent = build_agent(database, MemoryStore(options.data / "memory"))
-    result = agent.invoke(options.request, principal=agent.policy.principal(options.who))
-    while result.stop_reason == "awaiting_approval":
-        request = result.pending_approvals[0]
-        answer = input(f"approve {request.tool}({request.arguments})? [y/N] ").strip().lower()
-        result = agent.resume(result.thread_id, {request.call_id: answer == "y"})
-    print(result.answer)
-    print(f"trace: podium trace show {result.trace_id}")
+    run_at_terminal(agent, options.request, agent.policy.principal(options.who))
 
 
 if __name__ == "__main__":
