@@ -111,3 +111,25 @@ def test_a_target_that_cannot_hold_releases_is_named(service: Path, tmp_path: Pa
     result = release(service, target, "1.0.0")
     assert f"cannot deploy to {target / 'staging'}" in result.answer
     assert target.read_text() == "a file where the deploy folder should be"
+
+
+def test_the_terminal_runner_asks_about_each_waiting_call(
+    service: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from examples.terminal import run_at_terminal
+
+    asked: list[str] = []
+
+    def answer(prompt: str) -> str:
+        asked.append(prompt)
+        return "y"
+
+    monkeypatch.setattr("builtins.input", answer)
+    agent = build_agent("production", "2.0.0", tmp_path / "target", service)
+    run_at_terminal(agent, "release", agent.policy.principal("rel"))
+    assert asked == ["approve deploy_production({'version': '2.0.0'})? [y/N] "]
+    shown = capsys.readouterr().out
+    assert shown.startswith("Released 2.0.0 to production") and "podium trace show" in shown
