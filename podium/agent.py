@@ -94,6 +94,7 @@ class Agent:
         self._ledger: Ledger | None = None
         self._audit: AuditLog | None = None
         self._otel: OTelSink | None = None
+        self._plugin_sinks: list[Sink] | None = None
         self.registry = ToolRegistry()
         if builtins:
             from podium.tools.builtin import builtin_tools
@@ -307,6 +308,12 @@ class Agent:
 
                 self._otel = OTelSink.to_endpoint(self.settings.otlp_endpoint)
             sinks.append(self._otel)
+        if self.settings.sinks:
+            if self._plugin_sinks is None:
+                from podium import plugins
+
+                self._plugin_sinks = plugins.sinks(self.settings.sinks, self.settings)
+            sinks += self._plugin_sinks
         return sinks
 
     def _prepare(self) -> Path:

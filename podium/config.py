@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     policy: Path | None = Field(
         default=None, description="A policy file (YAML or TOML): roles, principals, budgets."
     )
+    sinks: list[str] = Field(
+        default_factory=list, description="Trace sinks from plugins (podium.sinks), by name."
+    )
     principal: str | None = Field(
         default=None, description="Who the CLI acts as: a principal of the policy file."
     )

@@ -7,7 +7,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Risk = Literal["low", "medium", "high"]
-ENTRY_POINT_GROUP = "podium.tools"
 # OpenAI's rule for function names; other providers accept a superset.
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -255,21 +253,22 @@ class ToolRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
-    def load_plugins(self, group: str = ENTRY_POINT_GROUP) -> list[str]:
-        """Register tools published under an entry-point group; return problems found.
+    def load_plugins(self) -> list[str]:
+        """Register tools published under ``podium.tools``; return problems found.
 
         An entry point may name a Tool, a typed function, or a list of either. A plugin that
-        fails to import is named in the returned problems and skipped; the rest still load.
+        fails to import or register is named in the returned problems and skipped; the rest
+        still load.
         """
-        problems: list[str] = []
-        for entry in entry_points(group=group):
+        from podium import plugins
+
+        found, problems = plugins.load("tools")
+        for name, loaded in found.items():
             try:
-                loaded = entry.load()
-                items = loaded if isinstance(loaded, list | tuple) else [loaded]
-                for item in items:
+                for item in loaded if isinstance(loaded, list | tuple) else [loaded]:
                     self.register(item)
             except Exception as error:  # a broken plugin must not stop the others
-                message = f"plugin {entry.name!r} ({entry.value}) skipped: {error}"
+                message = f"plugin {name!r} skipped: {error}"
                 logger.warning(message)
                 problems.append(message)
         return problems

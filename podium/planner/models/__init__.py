@@ -16,7 +16,12 @@ def resolve_model(settings: Settings, embedder: Embedder | None = None) -> BaseC
     """The configured chat model, or the offline router model when none is configured.
 
     The router routes semantically with ``embedder`` when one is given (the memory's).
+    ``PODIUM_MODEL=plugin:NAME`` builds the model a ``podium.models`` plugin publishes.
     """
+    if settings.model and settings.model.startswith("plugin:"):
+        from podium import plugins
+
+        return plugins.model(settings.model.removeprefix("plugin:"), settings)
     if settings.uses_router:
         from podium.planner.models.router import RouterChatModel
 
