@@ -21,13 +21,13 @@ DEFAULT_BFCL = Path(os.environ.get("PODIUM_BFCL_DATA", "../shared/data/bfcl"))
 
 def _suite(source: str, data: Path, limit: int | None) -> Suite:
     from podium.evals.bfcl import load_bfcl
-    from podium.evals.suite import Suite, load_suite
+    from podium.evals.suite import load_suite
 
     if source.startswith("bfcl:"):
         return load_bfcl(data, source.removeprefix("bfcl:"), limit)
     suite = load_suite(Path(source))
     if limit is not None:
-        suite = Suite.model_validate({**suite.model_dump(), "cases": suite.cases[:limit]})
+        suite = suite.model_copy(update={"cases": suite.cases[:limit]})
     return suite
 
 

@@ -47,8 +47,8 @@ def load(kind: str) -> tuple[dict[str, Any], list[str]]:
     return found, problems
 
 
-def _named(kind: str, name: str) -> Any:
-    found, problems = load(kind)
+def _named(kind: str, name: str, loaded: tuple[dict[str, Any], list[str]] | None = None) -> Any:
+    found, problems = loaded or load(kind)
     if name not in found:
         broken = next((p for p in problems if p.startswith(f"plugin {name!r}")), None)
         raise ConfigError(
@@ -72,4 +72,5 @@ def model(name: str, settings: Settings) -> BaseChatModel:
 
 def sinks(names: list[str], settings: Settings) -> list[Sink]:
     """The trace sinks the sink plugins ``names`` build from ``settings``."""
-    return [_named("sinks", name)(settings) for name in names]
+    loaded = load("sinks")  # one scan of the installed packages for all of them
+    return [_named("sinks", name, loaded)(settings) for name in names]

@@ -76,23 +76,24 @@ def support_tools(database: Path) -> list[Tool]:
         intent, urgency = classify(text)
         return f"intent={intent} urgency={urgency}"
 
-    @tool(scopes=["orders:read"])
-    def lookup_order(order_id: int, context: ToolContext) -> str:
-        """Look up one of the customer's orders by its number."""
+    def order(context: ToolContext, order_id: int) -> tuple[str, float, str]:
         found = store.order(database, context.principal.tenant, order_id)
         if found is None:
             raise LookupError(f"there is no order {order_id} in this account")
-        customer, total, status = found
+        return found
+
+    @tool(scopes=["orders:read"])
+    def lookup_order(order_id: int, context: ToolContext) -> str:
+        """Look up one of the customer's orders by its number."""
+        customer, total, status = order(context, order_id)
         return f"order {order_id}: {total:.2f} EUR, {status}, customer {customer}"
 
     @tool(scopes=["refunds"], side_effects=True, risk="high")
     def refund(order_id: int, amount: float, context: ToolContext) -> str:
         """Refund part or all of an order."""
-        found = store.order(database, context.principal.tenant, order_id)
-        if found is None:
-            raise LookupError(f"there is no order {order_id} in this account")
-        if amount <= 0 or amount > found[1]:
-            raise ValueError(f"a refund must be between 0 and the order total {found[1]:.2f}")
+        total = order(context, order_id)[1]
+        if amount <= 0 or amount > total:
+            raise ValueError(f"a refund must be between 0 and the order total {total:.2f}")
         store.add_refund(database, context.principal.tenant, order_id, amount)
         return f"refunded {amount:.2f} EUR on order {order_id}"
 

@@ -82,6 +82,25 @@ def call_problem(name: str, arguments: dict[str, Any], expected: ExpectedCall) -
     return None
 
 
+Made = list[tuple[str, dict[str, Any]]]
+
+
+def greedy_match(made: Made, expected: list[ExpectedCall]) -> tuple[int, Made]:
+    """How many expected calls the calls made match, and the calls that matched none.
+
+    Each call made takes the first expected call it matches that is still free.
+    """
+    remaining = list(expected)
+    unmatched: Made = []
+    for name, arguments in made:
+        hit = next((w for w in remaining if call_problem(name, arguments, w) is None), None)
+        if hit is None:
+            unmatched.append((name, arguments))
+        else:
+            remaining.remove(hit)
+    return len(expected) - len(remaining), unmatched
+
+
 def calls_problem(
     made: list[tuple[str, dict[str, Any]]], expected: list[ExpectedCall], ordered: bool = False
 ) -> str | None:
@@ -95,12 +114,10 @@ def calls_problem(
                 return problem
         return None
     if len(made) > 8:  # permutations grow fast; greedy matching is enough for long lists
-        remaining = list(expected)
-        for name, arguments in made:
-            hit = next((w for w in remaining if call_problem(name, arguments, w) is None), None)
-            if hit is None:
-                return f"{name}({arguments}) matches no expected call"
-            remaining.remove(hit)
+        unmatched = greedy_match(made, expected)[1]
+        if unmatched:
+            name, arguments = unmatched[0]
+            return f"{name}({arguments}) matches no expected call"
         return None
     first = None
     for order in itertools.permutations(expected):

@@ -12,10 +12,10 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from podium.errors import ConfigError
-from podium.evals.matching import call_problem, calls_problem
+from podium.evals.matching import calls_problem, greedy_match
 from podium.evals.report import CaseOutcome, EvalReport
 from podium.evals.schema_tools import schema_tool
 from podium.evals.suite import Case, Suite
@@ -76,7 +76,7 @@ def score(case: Case, result: RunResult, trial: int, latency_ms: float) -> CaseO
     ]
     problem = None
     expected = case.expect_calls or []
-    matched = _matched(made, expected)
+    matched = greedy_match(made, expected)[0]
     if case.expect_calls is not None:
         problem = calls_problem(made, expected, case.ordered)
     if case.expect_no_call and made:
@@ -107,15 +107,6 @@ def score(case: Case, result: RunResult, trial: int, latency_ms: float) -> CaseO
         latency_ms=latency_ms,
         stop_reason=result.stop_reason,
     )
-
-
-def _matched(made: list[tuple[str, dict[str, Any]]], expected: list[Any]) -> int:
-    remaining = list(expected)
-    for name, arguments in made:
-        hit = next((w for w in remaining if call_problem(name, arguments, w) is None), None)
-        if hit is not None:
-            remaining.remove(hit)
-    return len(expected) - len(remaining)
 
 
 @contextlib.contextmanager

@@ -38,3 +38,11 @@ def test_parallel_calls_match_in_any_order_one_to_one() -> None:
 
 def test_a_single_value_in_a_suite_means_a_list_of_one() -> None:
     assert ExpectedCall(name="f", arguments={"x": 3}).arguments == {"x": [3]}
+
+
+def test_long_parallel_lists_are_matched_greedily() -> None:
+    expected = [ExpectedCall(name="f", arguments={"i": [i]}) for i in range(10)]
+    made = [("f", {"i": i}) for i in reversed(range(10))]
+    assert calls_problem(made, expected) is None
+    made[3] = ("f", {"i": 42})
+    assert calls_problem(made, expected) == "f({'i': 42}) matches no expected call"
