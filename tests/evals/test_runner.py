@@ -95,14 +95,24 @@ def test_an_interrupted_run_keeps_what_finished_and_says_partial() -> None:
     report = EvalReport(suite=suite.name, model="scripted", threshold=0.0)
 
     async def interrupted() -> None:
-        slow = ScriptedChatModel(turns=["done"], repeat_last=True, latency=0.5)
+        first_done = asyncio.Event()
+        slow = ScriptedChatModel(turns=["done"], repeat_last=True, latency=0.2)
         task = asyncio.create_task(
-            run_suite(suite, slow, Settings.load(), report, concurrency=1, trials=4)
+            run_suite(
+                suite,
+                slow,
+                Settings.load(),
+                report,
+                concurrency=1,
+                trials=4,
+                on_done=lambda _: first_done.set(),
+            )
         )
-        await asyncio.sleep(1.2)
+        await asyncio.wait_for(first_done.wait(), timeout=30)  # cancel once one case is in
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        await asyncio.sleep(0.2)  # let the checkpointer's connection thread finish its close
 
     asyncio.run(interrupted())
     assert report.partial and 0 < len(report.outcomes) < 8
