@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,offline,otel]'
+	$(BIN)/pip install --quiet -e '.[dev,offline,otel,mcp,serve]'
 	touch $(STAMP)
 
 demo: install

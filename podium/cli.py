@@ -83,7 +83,7 @@ def main_options(
     _state["debug"] = debug or os.environ.get("PODIUM_DEBUG") == "1"
 
 
-def _agent(memory: bool, policy: Path | None = None) -> Agent:
+def _agent(memory: bool, policy: Path | None = None, mcp: list[str] | None = None) -> Agent:
     from podium.agent import Agent
     from podium.config import Settings
     from podium.planner.models import resolve_model
@@ -93,7 +93,12 @@ def _agent(memory: bool, policy: Path | None = None) -> Agent:
     if memory and settings.memory:
         store = _store(settings)
     model = resolve_model(settings, store.embedder if store else None)
-    agent = Agent(settings=settings, model=model, memory=store, builtins=True, policy=policy)
+    tools = []
+    if mcp or settings.mcp_servers:
+        from podium.tools.mcp import mcp_tools
+
+        tools = mcp_tools(*settings.mcp_servers, *(mcp or []))
+    agent = Agent(tools, settings=settings, model=model, memory=store, builtins=True, policy=policy)
     for problem in agent.registry.load_plugins():
         _stderr().print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
     if agent.uses_router:
@@ -160,6 +165,10 @@ AsOption = Annotated[
 PolicyOption = Annotated[
     Path | None, typer.Option("--policy", help="A policy file (YAML or TOML).")
 ]
+MCPOption = Annotated[
+    list[str] | None,
+    typer.Option("--mcp", help="Add an MCP server's tools: a URL or a command (repeatable)."),
+]
 
 
 @app.command()
@@ -172,11 +181,12 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the RunResult as JSON.")] = False,
     who: AsOption = None,
     policy: PolicyOption = None,
+    mcp: MCPOption = None,
 ) -> None:
     """Run one request to its end and print the answer."""
     from rich.console import Console
 
-    agent = _agent(memory, policy)
+    agent = _agent(memory, policy, mcp)
     principal = _principal(agent, who)
     if as_json:
         result = agent.invoke(request, thread_id=thread, principal=principal)
@@ -194,6 +204,7 @@ def chat(
     memory: MemoryOption = True,
     who: AsOption = None,
     policy: PolicyOption = None,
+    mcp: MCPOption = None,
 ) -> None:
     """Talk with the agent in one thread: /new starts another, /tools lists tools, /quit ends."""
     import uuid
@@ -204,7 +215,7 @@ def chat(
     from podium.render import tools_table
 
     console = Console()
-    agent = _agent(memory, policy)
+    agent = _agent(memory, policy, mcp)
     principal = _principal(agent, who)
     thread_id = thread or uuid.uuid4().hex
     console.print(f"[dim]thread {escape(thread_id)} · /new /tools /quit[/]")
@@ -235,13 +246,14 @@ def chat(
 @handles_errors
 def tools(
     as_json: Annotated[bool, typer.Option("--json", help="Print the schemas as JSON.")] = False,
+    mcp: MCPOption = None,
 ) -> None:
     """List the tools the agent can call, with their parameters."""
     from rich.console import Console
 
     from podium.render import tools_table
 
-    agent = _agent(memory=False)
+    agent = _agent(memory=False, mcp=mcp)
     if as_json:
         print(json.dumps(agent.registry.schemas(), indent=2))
         return

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     sinks: list[str] = Field(
         default_factory=list, description="Trace sinks from plugins (podium.sinks), by name."
     )
+    mcp_servers: list[str] = Field(
+        default_factory=list,
+        description="MCP servers whose tools the CLI adds: URLs (streamable HTTP) or commands "
+        "(stdio).",
+    )
     principal: str | None = Field(
         default=None, description="Who the CLI acts as: a principal of the policy file."
     )

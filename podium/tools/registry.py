@@ -70,6 +70,9 @@ class Tool:
     retry_on: tuple[type[BaseException], ...] = ()
     fallback: str | None = None
     compensate: Callable[..., Any] | None = None
+    # The parameters as their author described them (an MCP server's inputSchema): shown to
+    # the model as they are; ``arguments`` still validates what the model sends.
+    json_schema: dict[str, Any] | None = None
 
     @property
     def is_async(self) -> bool:
@@ -78,6 +81,8 @@ class Tool:
 
     def parameters_schema(self) -> dict[str, Any]:
         """The JSON schema of the arguments."""
+        if self.json_schema is not None:
+            return self.json_schema
         schema = self.arguments.model_json_schema()
         schema.pop("title", None)
         schema.pop("description", None)

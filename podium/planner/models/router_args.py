@@ -18,6 +18,9 @@ PATH = re.compile(r"(?:[\w.-]+/)+[\w.-]+|\b[\w-]+\.(?:txt|md|csv|json|ya?ml|py|l
 EXPRESSION = re.compile(
     r"[-(]*\s*\d+(?:\.\d+)?\s*\)*(?:\s*(?:\*\*|[-+*/%^])\s*[(]*\s*-?\d+(?:\.\d+)?\s*\)*)+"
 )
+# An identifier: letters, digits, '-' or '_' with at least one digit ("A-2", "INV_0042", "881").
+IDENTIFIER = re.compile(r"(?<![\w.@/-])(?=[\w-]*\d)[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![\w@/-])")
+ID_WORDS = ("id", "ids", "number", "code", "ref", "reference", "sku", "ticket", "key")
 PROPER = re.compile(r"\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*")
 TRUE_WORDS = frozenset({"true", "yes", "enable", "enabled", "with", "include", "including"})
 FALSE_WORDS = frozenset({"false", "no", "disable", "disabled", "without", "exclude"})
@@ -117,6 +120,15 @@ def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | N
     if found.quoted:
         found.strong += 1
         return found.quoted.pop(0)
+    if set(re.split(r"[_\W]+", lowered_name)) & set(ID_WORDS):
+        value = next(
+            (m.group() for m in IDENTIFIER.finditer(text) if m.group() not in found.taken), None
+        )
+        if value is not None:
+            found.strong += 1
+            found.taken.add(value)
+            found.numbers = [(p, n) for p, n in found.numbers if str(n) != value]
+            return value
     if any(k in lowered_name for k in ("expression", "formula", "equation", "expr")):
         match = EXPRESSION.search(text)
         if match:
