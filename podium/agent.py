@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from podium.config import Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy, Principal
-from podium.planner.approvals import Approval
+from podium.planner.approvals import Approval, ApprovalRequest
 from podium.planner.budget import Limits, TokenCounter, context_window, encoding_for
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
@@ -292,6 +292,17 @@ class Agent:
                 self.model_name,
                 self._audit,
             )
+
+    async def awaiting(self, thread_id: str) -> list[ApprovalRequest]:
+        """The calls a thread's run waits for a decision on (empty when none waits)."""
+        home = self._prepare()
+        async with session(home, self.limits.max_steps, self.settings.durability) as runs:
+            snapshot = await runs.graph.aget_state(runs.config(thread_id))
+        return [
+            ApprovalRequest.model_validate(r)
+            for i in snapshot.interrupts
+            for r in i.value["approvals"]
+        ]
 
     def _standard_sinks(self, home: Path) -> list[Sink]:
         """The audit log (on by default) and OpenTelemetry export (when configured)."""

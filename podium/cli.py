@@ -408,6 +408,10 @@ from podium.cli_eval import eval_command  # noqa: E402  (typer only: cheap)
 
 app.command("eval")(handles_errors(eval_command))
 
+from podium.cli_serve import serve_command  # noqa: E402  (typer only: cheap)
+
+app.command("serve")(handles_errors(serve_command))
+
 
 def main() -> None:
     """Entry point of the ``podium`` command."""

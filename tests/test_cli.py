@@ -144,7 +144,9 @@ def test_run_asks_before_a_call_that_needs_approval(
         """Deploy a version."""
         return f"deployed {version}"
 
-    def scripted_agent(memory: bool, policy: Path | None = None) -> Agent:
+    def scripted_agent(
+        memory: bool, policy: Path | None = None, mcp: list[str] | None = None
+    ) -> Agent:
         model = ScriptedChatModel(
             turns=[
                 calls(call("deploy", "c1", version="3.1")),

@@ -12,6 +12,7 @@ NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w.]*\d)")
 QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"https?://[^\s\"'<>]+")
+VERSION = re.compile(r"\bv?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 PATH = re.compile(r"(?:[\w.-]+/)+[\w.-]+|\b[\w-]+\.(?:txt|md|csv|json|ya?ml|py|log|toml)\b")
 # A run of numbers joined by arithmetic operators, with optional parentheses and spaces.
@@ -113,6 +114,7 @@ def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | N
         (URL, ("uri", "url", "link")),
         (ISO_DATE, ("date", "day")),
         (PATH, ("path", "file")),
+        (VERSION, ("version", "release", "tag")),
     ):
         if any(k in kind for k in keys) and (match := pattern.search(text)):
             found.strong += 1

@@ -1,0 +1,51 @@
+"""`podium serve`: the agent over HTTP with its triggers; registered by cli.py.
+
+Nothing heavy is imported until the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Listen on this address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen on this port.")] = 8000,
+    triggers: Annotated[
+        Path | None, typer.Option(help="A triggers file (YAML): schedules and events.")
+    ] = None,
+    tokens: Annotated[
+        Path | None,
+        typer.Option(help="Bearer tokens: lines of 'TOKEN PRINCIPAL' (needed beyond loopback)."),
+    ] = None,
+    memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Long-term memory.")] = True,
+    who: Annotated[
+        str | None, typer.Option("--as", help="Act as this principal when no tokens are set.")
+    ] = None,
+    policy: Annotated[Path | None, typer.Option(help="A policy file (YAML or TOML).")] = None,
+    mcp: Annotated[
+        list[str] | None, typer.Option("--mcp", help="Add an MCP server's tools (repeatable).")
+    ] = None,
+) -> None:
+    """Serve invoke, stream, resume and approvals over HTTP, and run the triggers."""
+    import uvicorn
+
+    from podium.cli import _agent, _principal, _stderr
+    from podium.serve import check_exposure, create_app, read_tokens
+    from podium.triggers import Triggers
+
+    bearer = read_tokens(tokens) if tokens else None
+    check_exposure(host, bearer)
+    agent = _agent(memory, policy, mcp)
+    loaded = Triggers.load(agent, triggers) if triggers else None
+    app = create_app(agent, loaded, bearer, _principal(agent, who))
+    scheduled = len(loaded.schedules) if loaded else 0
+    events = len(loaded.events) if loaded else 0
+    _stderr().print(
+        f"[dim]serving on http://{host}:{port} · {scheduled} schedules · {events} event "
+        f"triggers · {'tokens' if bearer else 'no tokens (loopback only)'}[/]"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")

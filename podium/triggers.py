@@ -1,0 +1,264 @@
+"""Runs that start without a person: on a schedule (cron) or when an event arrives.
+
+A ``Triggers`` set holds schedules and event rules for one agent. ``fire(event, payload)``
+starts the runs an event asks for (a webhook calls it, so does ``podium serve``), and
+``run_schedules()`` is the loop that starts scheduled runs when they are due. Each firing is
+recorded (trigger, time, trace id, how it stopped) so a service can show what ran.
+
+Event payloads are untrusted: they fill a request template by plain field names only
+(``{order_id}``), and the request then passes the input screen like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from podium.errors import ConfigError, InvalidRequest
+
+if TYPE_CHECKING:
+    from podium.agent import Agent
+    from podium.guardrails.policy import Principal
+    from podium.results import RunResult
+
+_FIELD = re.compile(r"\{(\w+)\}")
+MAX_FIELD_CHARS = 4_000
+HISTORY = 200
+
+
+class Schedule(BaseModel):
+    """A request run on a cron schedule (5 fields, or 6 with seconds last)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    cron: str
+    request: str
+    thread: str | None = Field(None, description="Continue this thread each time (else new).")
+    principal: str | None = Field(None, alias="as", description="Act as this principal.")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(
+                f"{value!r} is not a cron expression (five fields: minute hour day month "
+                "weekday, e.g. '*/15 * * * *'; a sixth field is seconds)"
+            )
+        return value
+
+    def next_after(self, moment: float) -> float:
+        """The first time after ``moment`` (epoch seconds) this schedule fires."""
+        from croniter import croniter
+
+        return float(croniter(self.cron, moment).get_next(float))
+
+
+class EventRule(BaseModel):
+    """A request run when an event of this type arrives; ``{field}`` takes payload values."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    event: str = Field(pattern=r"^[\w.:-]{1,100}$")
+    request: str
+    thread: str | None = Field(None, description="A thread template, e.g. 'ticket-{id}'.")
+    principal: str | None = Field(None, alias="as")
+
+
+class TriggerFile(BaseModel):
+    """The triggers file: schedules and events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schedules: list[Schedule] = []
+    events: list[EventRule] = []
+
+
+class Firing(BaseModel):
+    """One run a trigger started."""
+
+    trigger: str
+    kind: Literal["schedule", "event"]
+    at: float
+    thread_id: str | None = None
+    trace_id: str | None = None
+    stop_reason: str | None = None
+    error: str | None = None
+
+
+def fill(template: str, payload: dict[str, Any], what: str) -> str:
+    """``template`` with ``{name}`` replaced by payload values (plain names only)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in payload:
+            raise InvalidRequest(
+                f"{what} needs field {name!r}, which the payload lacks",
+                f"send a JSON object with {', '.join(sorted(set(_FIELD.findall(template))))}",
+            )
+        text = str(payload[name])
+        if len(text) > MAX_FIELD_CHARS:
+            raise InvalidRequest(
+                f"payload field {name!r} is {len(text)} characters long",
+                f"keep each field under {MAX_FIELD_CHARS}",
+            )
+        return text
+
+    return _FIELD.sub(value, template)
+
+
+class Triggers:
+    """Schedules and event rules that start runs of one agent."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        schedules: list[Schedule] | None = None,
+        events: list[EventRule] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.agent = agent
+        self.schedules = list(schedules or [])
+        self.events = list(events or [])
+        self.clock = clock
+        self.history: deque[Firing] = deque(maxlen=HISTORY)
+        self._busy: set[str] = set()  # threads with a triggered run going on
+        names = [s.name for s in self.schedules]
+        if len(names) != len(set(names)):
+            raise ConfigError("two schedules share a name", "give each schedule its own name")
+        for name in [s.principal for s in self.schedules] + [e.principal for e in self.events]:
+            if name is not None:
+                agent.policy.principal(name)  # an unknown name fails here, not later
+
+    @classmethod
+    def load(cls, agent: Agent, path: Path, clock: Callable[[], float] = time.time) -> Triggers:
+        """Triggers from a YAML file; a problem is named with its line."""
+        import yaml
+
+        from podium.guardrails.policy_file import suggest
+        from podium.located import Located, yaml_lines
+
+        if not path.is_file():
+            raise ConfigError(f"triggers file {path} does not exist", "check the path")
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = yaml.safe_load(text) or {}
+            located = Located(path, yaml_lines(text), text)
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path} is not valid YAML: {error}", "correct the file") from None
+        try:
+            parsed = TriggerFile.model_validate(data)
+        except ValidationError as error:
+            # A misspelt key explains the missing one it was meant to be: report it first.
+            first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            key = tuple(first["loc"])
+            fix = "correct the value (see podium.triggers for the format)"
+            if first["type"] == "extra_forbidden":
+                model = Schedule if key[0] == "schedules" else EventRule
+                known = {f.alias or n for n, f in model.model_fields.items()}
+                fix = suggest(str(key[-1]), known)
+            raise ConfigError(
+                f"{located.where(key)}: {'.'.join(map(str, key))}: {first['msg']}", fix
+            ) from None
+        return cls(agent, parsed.schedules, parsed.events, clock)
+
+    async def _start(
+        self,
+        trigger: str,
+        kind: Literal["schedule", "event"],
+        request: str,
+        thread: str | None,
+        principal: Principal | None,
+    ) -> Firing:
+        firing = Firing(trigger=trigger, kind=kind, at=self.clock(), thread_id=thread)
+        if thread is not None and thread in self._busy:
+            firing.error = f"skipped: the last run of thread {thread} is still going"
+            self.history.append(firing)
+            return firing
+        if thread is not None:
+            self._busy.add(thread)
+        try:
+            result: RunResult = await self.agent.ainvoke(
+                request, thread_id=thread, principal=principal
+            )
+        except Exception as error:  # one failed run must not stop the others or the loop
+            firing.error = str(error)
+        else:
+            firing.thread_id, firing.trace_id = result.thread_id, result.trace_id
+            firing.stop_reason = result.stop_reason
+        finally:
+            self._busy.discard(thread or "")
+        self.history.append(firing)
+        return firing
+
+    def _principal(self, name: str | None, default: Principal | None = None) -> Principal | None:
+        return self.agent.policy.principal(name) if name else default
+
+    async def fire(
+        self, event: str, payload: dict[str, Any], sender: Principal | None = None
+    ) -> list[Firing]:
+        """Start every run ``event`` asks for, at once; return how each went.
+
+        A rule's runs act as its own principal (``as:``), else as the ``sender``.
+        """
+        rules = [r for r in self.events if r.event == event]
+        if not rules:
+            known = ", ".join(sorted({r.event for r in self.events})) or "none"
+            raise InvalidRequest(f"no trigger listens for event {event!r}", f"known: {known}")
+        starts = [
+            self._start(
+                event,
+                "event",
+                fill(rule.request, payload, f"event {event!r}"),
+                fill(rule.thread, payload, f"event {event!r}") if rule.thread else None,
+                self._principal(rule.principal, sender),
+            )
+            for rule in rules
+        ]
+        return list(await asyncio.gather(*starts))
+
+    def next_runs(self) -> dict[str, float]:
+        """When each schedule fires next."""
+        now = self.clock()
+        return {s.name: s.next_after(now) for s in self.schedules}
+
+    async def run_schedules(self, stop: asyncio.Event, tick: float = 1.0) -> None:
+        """Start scheduled runs when due, until ``stop`` is set.
+
+        Runs overlap; the loop waits for none of them. A schedule missed while the machine
+        was busy fires once, not once for every missed slot.
+        """
+        due = self.next_runs()
+        running: set[asyncio.Task[Firing]] = set()
+        while not stop.is_set():
+            now = self.clock()
+            for schedule in self.schedules:
+                if due[schedule.name] <= now:
+                    task = asyncio.create_task(
+                        self._start(
+                            schedule.name,
+                            "schedule",
+                            schedule.request,
+                            schedule.thread,
+                            self._principal(schedule.principal),
+                        )
+                    )
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    due[schedule.name] = schedule.next_after(now)
+            wake = min(due.values(), default=now + tick) - self.clock()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=max(0.01, min(tick, wake)))
+            except TimeoutError:
+                pass
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
