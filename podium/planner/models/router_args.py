@@ -21,6 +21,8 @@ EXPRESSION = re.compile(
 )
 # An identifier: letters, digits, '-' or '_' with at least one digit ("A-2", "INV_0042", "881").
 IDENTIFIER = re.compile(r"(?<![\w.@/-])(?=[\w-]*\d)[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![\w@/-])")
+# Letters, a separator, then digits ("A-7", "INV_0042"): an identifier, never a number.
+CODE = re.compile(r"\b[A-Za-z]+[-_]\d[\w-]*")
 ID_WORDS = ("id", "ids", "number", "code", "ref", "reference", "sku", "ticket", "key")
 PROPER = re.compile(r"\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*")
 TRUE_WORDS = frozenset({"true", "yes", "enable", "enabled", "with", "include", "including"})
@@ -47,7 +49,7 @@ class Extraction:
     @classmethod
     def of(cls, text: str) -> Extraction:
         """Find the values in ``text``."""
-        masked = URL.sub(" ", EMAIL.sub(" ", ISO_DATE.sub(" ", text)))
+        masked = CODE.sub(" ", URL.sub(" ", EMAIL.sub(" ", ISO_DATE.sub(" ", text))))
         numbers = [(m.start(), _number(m.group())) for m in NUMBER.finditer(masked)]
         quoted = [next(g for g in m.groups() if g) for m in QUOTED.finditer(text)]
         return cls(text=text, numbers=numbers, quoted=quoted)
@@ -123,9 +125,9 @@ def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | N
         found.strong += 1
         return found.quoted.pop(0)
     if set(re.split(r"[_\W]+", lowered_name)) & set(ID_WORDS):
-        value = next(
-            (m.group() for m in IDENTIFIER.finditer(text) if m.group() not in found.taken), None
-        )
+        free = [m.group() for m in IDENTIFIER.finditer(text) if m.group() not in found.taken]
+        # One with letters ("A-7") says "identifier" more surely than a bare number ("20").
+        value = next((v for v in free if not v.isdigit()), free[0] if free else None)
         if value is not None:
             found.strong += 1
             found.taken.add(value)

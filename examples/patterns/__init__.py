@@ -1,0 +1,1 @@
+"""Orchestration examples: supervisor, fan-out and join, handoff, choreography."""
