@@ -143,11 +143,15 @@ class Agent:
         self._bound[key] = (model, bound)
         return bound
 
-    def as_tool(self, name: str, description: str) -> Tool:
-        """This agent as a tool another agent can call; its usage adds to the caller's run."""
+    def as_tool(self, name: str, description: str, timeout: float | None = None) -> Tool:
+        """This agent as a tool another agent can call; its usage adds to the caller's run.
+
+        ``timeout`` bounds one delegation (default: the caller's tool timeout); a sub-agent
+        that overruns is cancelled and the caller gets a tool message saying so.
+        """
         from podium.tools.subagents import agent_tool
 
-        return agent_tool(self, name, description)
+        return agent_tool(self, name, description, timeout)
 
     def _check(self, request: object) -> str:
         if not isinstance(request, str):

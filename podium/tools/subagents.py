@@ -17,7 +17,7 @@ SUBAGENT_TAG = "subagent"  # its messages also pass the "subagent" screen
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("podium_delegation_depth", default=0)
 
 
-def agent_tool(agent: Agent, name: str, description: str) -> Tool:
+def agent_tool(agent: Agent, name: str, description: str, timeout: float | None = None) -> Tool:
     """A tool that runs ``agent`` on a request, in a thread of its own under the caller's."""
 
     async def delegate(request: str, context: ToolContext) -> DelegatedReply:
@@ -48,4 +48,8 @@ def agent_tool(agent: Agent, name: str, description: str) -> Tool:
         )
 
     delegate.__doc__ = f"{description}\n\nArgs:\n    request: What to ask the {name} agent.\n"
-    return make_tool(delegate, name=name, description=description, tags=[SUBAGENT_TAG])
+    if timeout is None:
+        return make_tool(delegate, name=name, description=description, tags=[SUBAGENT_TAG])
+    return make_tool(
+        delegate, name=name, description=description, tags=[SUBAGENT_TAG], timeout=timeout
+    )

@@ -167,3 +167,24 @@ def test_sub_agents_asked_in_one_round_run_at_once_and_a_failing_one_sinks_none(
     answer = asyncio.run(fan_out())
     assert answer.startswith("h0 met the others | h1 met the others | h2 met the others | ")
     assert "could not finish" in answer
+
+
+def test_a_sub_agent_that_overruns_is_cancelled_and_the_parent_goes_on() -> None:
+    slow = Agent(
+        [add],
+        model=ScriptedChatModel(turns=["never seen"], latency=5.0, model="scripted-slow"),
+        guards=None,
+    )
+    parent = Agent(
+        [slow.as_tool("slow", "A slow specialist.", timeout=0.3)],
+        model=ScriptedChatModel(
+            turns=[calls(call("slow", "c1", request="think")), last_result],
+            model="scripted-parent-planner",
+        ),
+        guards=None,
+    )
+    result = parent.invoke("ask the slow one")
+    assert result.ok
+    [outcome] = result.tool_calls
+    assert outcome["status"] == "timeout"
+    assert result.answer.startswith("parent got: ") and "0.3" in result.answer
