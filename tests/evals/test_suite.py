@@ -86,17 +86,19 @@ def test_contradictory_and_duplicate_cases_are_refused(tmp_path: Path) -> None:
 
 
 BUILTIN = SHIPPED / "builtin.yaml"
-ROUTER_CAN = [c for c in cases_of(BUILTIN) if c.id not in ("select-order", "failure-is-reported")]
 
 
-@pytest.mark.parametrize("case", ROUTER_CAN, ids=lambda case: case.id)
+@pytest.mark.parametrize("case", cases_of(BUILTIN), ids=lambda case: case.id)
 def test_shipped_suite_as_pytest_cases(case: Case) -> None:
-    # The two cases left out are the router's known misses (BENCHMARKS.md); an LLM passes them.
     outcome = check_case(BUILTIN, case)
     assert outcome.passed
 
 
 def test_a_failing_case_fails_its_test() -> None:
-    failing = next(c for c in cases_of(BUILTIN) if c.id == "select-order")
-    with pytest.raises(AssertionError, match="eval case select-order failed: called refund_order"):
+    from podium.evals.matching import ExpectedCall
+
+    order = next(c for c in cases_of(BUILTIN) if c.id == "select-order")
+    wrong = ExpectedCall(name="refund_order", arguments={"order_id": [1234]})
+    failing = order.model_copy(update={"expect_calls": [wrong]})
+    with pytest.raises(AssertionError, match="eval case select-order failed: called lookup_order"):
         check_case(BUILTIN, failing)

@@ -133,3 +133,101 @@ def test_number_goes_to_the_parameter_named_before_it() -> None:
     schema = make_tool(triangle_area).parameters_schema()
     filled = fill_arguments(schema, "height 3 and base 8")
     assert filled.arguments == {"base": 8, "height": 3} and filled.missing == []
+
+
+def test_numbers_follow_their_units_scales_and_spelled_names() -> None:
+    def final_temperature(mass1: int, temperature1: int, mass2: int, temperature2: int) -> str:
+        """Final temperature of two bodies mixed.
+
+        Args:
+            mass1: The mass of the first body (kg).
+            temperature1: The initial temperature of the first body (Celsius).
+            mass2: The mass of the second body (kg).
+            temperature2: The initial temperature of the second body (Celsius).
+        """
+        return ""
+
+    schema = make_tool(final_temperature).parameters_schema()
+    text = "20 kg of water at 30 degree Celsius is mixed with 15 kg of water at 60 degree Celsius"
+    assert fill_arguments(schema, text).arguments == {
+        "mass1": 20,
+        "temperature1": 30,
+        "mass2": 15,
+        "temperature2": 60,
+    }
+
+    def dividend(total_payout: int, outstanding_shares: int, charge: float = 1.0) -> str:
+        """Dividend per share.
+
+        Args:
+            total_payout: The total dividend payout in USD.
+            outstanding_shares: The number of outstanding shares.
+            charge: A fee, 1e-9 by default.
+        """
+        return ""
+
+    filled = fill_arguments(
+        make_tool(dividend).parameters_schema(),
+        "100 million outstanding shares and a total payout of 50 million USD, charge 2e-9",
+    )
+    assert filled.arguments == {
+        "outstanding_shares": 100_000_000,
+        "total_payout": 50_000_000,
+        "charge": 2e-9,
+    }
+
+
+def test_string_parameters_take_short_spans_not_the_whole_sentence() -> None:
+    def melting_point(substance: str, sea_level: int) -> str:
+        """Find the boiling point and melting point of a substance at a sea level."""
+        return ""
+
+    def directions(start_location: str, end_location: str) -> str:
+        """Get driving directions."""
+        return ""
+
+    def derivative(function: str) -> str:
+        """Calculate the derivative of a function."""
+        return ""
+
+    def run(function: Any, text: str) -> dict[str, Any]:
+        tool = make_tool(function)
+        [call] = RouterChatModel().plan(text, [tool.openai_schema()]).tool_calls
+        return dict(call["args"])
+
+    assert run(melting_point, "Find the boiling point of water at a sea level of 5000m") == {
+        "substance": "water",
+        "sea_level": 5000,
+    }
+    assert run(directions, "Get directions from Sydney to Melbourne by the fastest route") == {
+        "start_location": "Sydney",
+        "end_location": "Melbourne",
+    }
+    assert run(derivative, "Calculate the derivative of the function 3x^2 + 2x - 1.") == {
+        "function": "3x**2 + 2x - 1"
+    }
+
+
+def test_after_a_round_it_makes_the_calls_the_results_allow() -> None:
+    def find_customer(email: str) -> str:
+        """Find a customer by their email address."""
+        return ""
+
+    def list_orders(customer_id: str) -> str:
+        """List the orders of a customer by customer id."""
+        return ""
+
+    tools = [make_tool(f).openai_schema() for f in (find_customer, list_orders)]
+    model = RouterChatModel().bind_tools(tools)
+    request = HumanMessage("Find the customer with email ann@example.com, then list their orders")
+    first = model.invoke([request])
+    assert isinstance(first, AIMessage)
+    assert calls(first) == [("find_customer", {"email": "ann@example.com"})]
+    result = ToolMessage("customer C-17 (Ann Lee)", tool_call_id=first.tool_calls[0]["id"])
+    second = model.invoke([request, first, result])
+    assert isinstance(second, AIMessage)
+    assert calls(second) == [("list_orders", {"customer_id": "C-17"})]
+    done = ToolMessage("2 orders", tool_call_id=second.tool_calls[0]["id"])
+    third = model.invoke([request, first, result, second, done])
+    assert isinstance(third, AIMessage) and third.tool_calls == []  # nothing new: it answers
+    assert "2 orders" in str(third.content)

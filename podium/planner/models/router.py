@@ -92,7 +92,9 @@ class RouterChatModel(BaseChatModel):
         tools: list[dict[str, Any]] = kwargs.get("tools") or []
         request, results = _tail(messages)
         if results:
-            message = AIMessage(content=_compose(results))
+            message = self.follow_up(request, tools, results) or AIMessage(
+                content=_compose(results)
+            )
         else:
             message = self.plan(request, tools, _memories(messages))
         return ChatResult(generations=[ChatGeneration(message=message)])
@@ -119,6 +121,41 @@ class RouterChatModel(BaseChatModel):
             return AIMessage(content="", tool_calls=tool_calls)
         return AIMessage(content=_no_tool_answer(request, unfilled, memories or []))
 
+    def follow_up(
+        self,
+        request: str,
+        tools: list[dict[str, Any]],
+        results: list[tuple[str, dict[str, Any], str]],
+    ) -> AIMessage | None:
+        """Calls the results make possible: re-planning after a round.
+
+        A clause whose tool lacked a value ("then list the orders of that customer") is
+        tried again with the tool outputs so far as more evidence ("customer C-17"). A call
+        already made is not made again, so the rounds end.
+        """
+        catalog = ToolCatalog.of(tools)
+        evidence = " ".join(output for _, _, output in results)
+        made = {(name, json.dumps(args, sort_keys=True, default=str)) for name, args, _ in results}
+        tool_calls: list[dict[str, Any]] = []
+        for clause in _clauses(request):
+            for match in self._matches(clause, catalog):
+                if match is None or not match[1].missing:
+                    continue
+                name = match[0]
+                profile = next(p for p in catalog.profiles if p.name == name)
+                parameters = catalog.schemas[name].get("parameters", {})
+                filled = fill_arguments(
+                    parameters, f"{clause} {evidence}", None, frozenset(profile.words)
+                )
+                key = (name, json.dumps(filled.arguments, sort_keys=True, default=str))
+                if filled.missing or key in made:
+                    continue
+                made.add(key)
+                tool_calls.append(
+                    {"name": name, "args": filled.arguments, "id": _new_id(), "type": "tool_call"}
+                )
+        return AIMessage(content="", tool_calls=tool_calls) if tool_calls else None
+
     def choose(self, text: str, catalog: ToolCatalog) -> ToolProfile | None:
         """The tool that best matches ``text``, if it scores above the threshold.
 
@@ -131,7 +168,7 @@ class RouterChatModel(BaseChatModel):
         request_words = words(text)
         scores = [
             score(request_words, p, catalog.weights)
-            + (credit if self._has_evidence(text, catalog.schemas[p.name]) else 0.0)
+            + (credit if self._has_evidence(text, catalog.schemas[p.name], p) else 0.0)
             for p in catalog.profiles
         ]
         if not scores:
@@ -142,8 +179,9 @@ class RouterChatModel(BaseChatModel):
             )
             scores = [s + sim for s, sim in zip(scores, similarities, strict=True)]
         threshold = self.semantic_threshold if semantic else self.threshold
+        # On a tie, the tool listed first wins.
         best_score, _, best = max(
-            zip(scores, (p.name for p in catalog.profiles), catalog.profiles, strict=True),
+            zip(scores, range(0, -len(scores), -1), catalog.profiles, strict=True),
             key=lambda item: (item[0], item[1]),
         )
         return best if best_score >= threshold else None
@@ -170,12 +208,14 @@ class RouterChatModel(BaseChatModel):
         if best is None:
             return None
         parameters = catalog.schemas[best.name].get("parameters", {})
-        return best.name, fill_arguments(parameters, text, _topic(text, best))
+        return best.name, fill_arguments(
+            parameters, text, _topic(text, best), frozenset(best.words)
+        )
 
     @staticmethod
-    def _has_evidence(text: str, schema: dict[str, Any]) -> bool:
+    def _has_evidence(text: str, schema: dict[str, Any], profile: ToolProfile) -> bool:
         """Whether the text holds values only this tool's parameters take, filling them all."""
-        filled = fill_arguments(schema.get("parameters", {}), text)
+        filled = fill_arguments(schema.get("parameters", {}), text, None, frozenset(profile.words))
         return bool(filled.strong) and not filled.missing
 
     def _matches(self, clause: str, catalog: ToolCatalog) -> list[tuple[str, Filled] | None]:

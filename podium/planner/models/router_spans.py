@@ -1,0 +1,122 @@
+"""Short text values for string parameters: the words of a request no tool word explains.
+
+A request such as "Find the boiling point of water at sea level" names the tool with some
+words (boiling, point, sea, level) and the value with the others (water). The router takes
+the runs of content words that are neither the tool's own words nor generic request words,
+and gives each string parameter the run next to a word of its own name ("AA genotype",
+"cell type: human"), else the next run in reading order. Spans "from X to Y" go to
+start/end parameters, a math expression to a function parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from podium.planner.models.router_text import STOP_WORDS, stem, words
+
+GENERIC = frozenset(
+    """find calculate compute get give show tell determine estimate predict identify
+    retrieve fetch search look list provide generate create make need want know like help
+    based would could please using use return returns result results information info detail
+    details data kind type many much what which who exact exactly total current
+    also following specific certain particular one two whether names name""".split()
+)
+_TOKEN = re.compile(r"[A-Za-z][\w'.-]*[A-Za-z0-9]|[A-Za-z]|\d[\w.-]*")
+_BREAK = re.compile(r"[,;:?!()\"]|\.\s|\s[-–]\s")
+# Pieces of a math expression over one variable: numbers, x/y/z/t, operators, brackets.
+# Each alternative starts with a different character, so a scan is linear.
+_MATH = re.compile(r"(?:\d+(?:\.\d+)?|(?<![A-Za-z])[xyzt](?![A-Za-z])|[-+*/^()]|[ \t])+")
+START_WORDS = frozenset({"start", "origin", "source", "from", "departure", "begin"})
+END_WORDS = frozenset({"end", "destination", "target", "to", "arrival", "finish"})
+FROM_TO = re.compile(
+    r"\b(?:from|between)\s+(?:the\s+)?(.+?)\s+(?:to|and)\s+(?:the\s+)?(.+?)(?=\s+(?:by|via|with|using|in|on|at|for|"
+    r"and|through)\b|[,.?!;]|$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run of content words, where it starts and ends in the text."""
+
+    text: str
+    start: int
+    end: int
+
+
+def _content(token: str, tool_words: set[str]) -> bool:
+    lowered = token.lower().strip(".'")
+    if lowered in STOP_WORDS or lowered in GENERIC or token[0].isdigit():
+        return False
+    folded = words(token)
+    return bool(folded) and not set(folded) & tool_words
+
+
+def runs(text: str, tool_words: set[str], taken: set[str]) -> list[Run]:
+    """Runs of adjacent content words (not the tool's words, not taken values)."""
+    found: list[Run] = []
+    current: list[re.Match[str]] = []
+
+    def close() -> None:
+        if current:
+            start, end = current[0].start(), current[-1].end()
+            found.append(Run(text[start:end].rstrip("."), start, end))
+            current.clear()
+
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        gap = text[current[-1].end() : match.start()] if current else ""
+        if current and (_BREAK.search(gap + " ") or gap.strip()):
+            close()
+        if token in taken or not _content(token, tool_words):
+            close()
+            continue
+        current.append(match)
+    close()
+    return [r for r in found if r.text not in taken]
+
+
+def near_hint(candidates: list[Run], text: str, hints: list[str]) -> Run | None:
+    """The run right before or after a word of the parameter's name ("AA genotype")."""
+    lowered = text.lower()
+    for hint in hints:
+        for match in re.finditer(rf"\b{re.escape(hint)}\w*", lowered):
+            for run in candidates:
+                between_after = lowered[match.end() : run.start]
+                between_before = lowered[run.end : match.start()]
+                if run.start >= match.end() and re.fullmatch(
+                    r"\s*(?:[:=]|is|of|for|in|as|called|named)?\s*(?:the\s+|a\s+|an\s+)?",
+                    between_after,
+                ):
+                    return run
+                if run.end <= match.start() and re.fullmatch(r"\s*", between_before):
+                    return run
+    return None
+
+
+def endpoints(text: str) -> tuple[str, str] | None:
+    """The two places of "from X to Y", if the text says so."""
+    match = FROM_TO.search(text)
+    return (match.group(1).strip(), match.group(2).strip()) if match else None
+
+
+def expression(text: str) -> str | None:
+    """A math expression over a variable, written in Python ("3x^2" -> "3x**2")."""
+    best = ""
+    for match in _MATH.finditer(text):
+        candidate = match.group().strip(" \t-+*/")
+        has_variable = re.search(r"[xyzt]", candidate)
+        if has_variable and re.search(r"[\d^*+/-]", candidate) and len(candidate) > len(best):
+            best = candidate
+    return re.sub(r"\s*\^\s*", "**", best) if best else None
+
+
+def side(name: str) -> str | None:
+    """'start' or 'end' for parameters that name one end of a route, else None."""
+    parts = {stem(p) for p in re.split(r"[_\W]+", name.lower()) if p}
+    if parts & START_WORDS:
+        return "start"
+    if parts & END_WORDS:
+        return "end"
+    return None
