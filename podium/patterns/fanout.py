@@ -147,20 +147,15 @@ class FanOut:
                 agent.ainvoke(job["request"], thread_id=job["thread"], principal=job["principal"]),
                 self.timeout,
             )
-        except TimeoutError:
-            return Branch(
-                name=job["name"],
-                ok=False,
-                answer=f"no answer within {self.timeout} s",
-                stop_reason="timeout",
-                seconds=time.perf_counter() - started,
-            )
         except Exception as error:  # one branch failing must not sink the others
+            late = isinstance(error, TimeoutError)
             return Branch(
                 name=job["name"],
                 ok=False,
-                answer=f"{type(error).__name__}: {error}",
-                stop_reason="error",
+                answer=f"no answer within {self.timeout} s"
+                if late
+                else f"{type(error).__name__}: {error}",
+                stop_reason="timeout" if late else "error",
                 seconds=time.perf_counter() - started,
             )
         usage = result.usage

@@ -90,11 +90,16 @@ class MCPServer:
             self._loop = loop
         return self._loop
 
+    def _live(self) -> Client | None:
+        """The client, while its connection holds."""
+        held = self._session is not None and not self._session.done()
+        return self._client if held else None
+
     def _connected(self) -> Client:
         """The live client, connecting (again) if there is none."""
         with self._lock:
-            if self._client is not None and self._session is not None and not self._session.done():
-                return self._client
+            if (client := self._live()) is not None:
+                return client
             loop = self._start_loop()
             ready: Future[Client] = Future()
             self._session = asyncio.run_coroutine_threadsafe(self._hold(ready), loop)
@@ -166,7 +171,9 @@ class MCPServer:
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> Any:
         """Call ``tool`` on the server; its error or a broken connection raises MCPToolError."""
-        client = await asyncio.to_thread(self._connected)
+        client = self._live()
+        if client is None:  # (re)connecting blocks: off the event loop
+            client = await asyncio.to_thread(self._connected)
         assert self._loop is not None
         pending = asyncio.run_coroutine_threadsafe(client.call_tool(tool, arguments), self._loop)
         try:
