@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
+import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from podium.planner.models.router import RouterChatModel
@@ -231,3 +233,22 @@ def test_after_a_round_it_makes_the_calls_the_results_allow() -> None:
     third = model.invoke([request, first, result, second, done])
     assert isinstance(third, AIMessage) and third.tool_calls == []  # nothing new: it answers
     assert "2 orders" in str(third.content)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 20_000,
+        "a-" * 10_000,
+        "1 " * 10_000,
+        "from a " * 3_000,
+        "a/" * 10_000,
+        "order 12 " * 3_000,
+    ],
+)
+def test_pathological_requests_are_planned_in_linear_time(text: str) -> None:
+    # A long request is allowed (up to half the context window); a rule that rescans the
+    # text from every position would take minutes on these.
+    started = time.perf_counter()
+    RouterChatModel().plan(text, TOOLS)
+    assert time.perf_counter() - started < 5.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,8 +98,9 @@ class Extraction:
         starts = sorted(p for p, _ in candidates)
         pairs = []
         for index, (position, value) in enumerate(candidates):
-            earlier = [p for p in starts if p < position]
-            before, unit, token = self.context(position, earlier[-1] if earlier else None)
+            earlier = bisect.bisect_left(starts, position)  # the numbers before this one
+            previous = starts[earlier - 1] if earlier else None
+            before, unit, token = self.context(position, previous)
             for order, (name, spec, _) in enumerate(parameters):
                 if not _fits(spec, value):
                     continue
@@ -239,7 +241,10 @@ def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | N
         named = re.compile(rf"\b(?:{hints})\w*\W{{0,3}}(?:(?:number|no|id|#)\W{{0,2}})?$", re.I)
         value = next((m.group() for m in free if not m.group().isdigit()), None)
         if value is None and hints:
-            value = next((m.group() for m in free if named.search(text[: m.start()])), None)
+            value = next(
+                (m.group() for m in free if named.search(text[max(0, m.start() - 40) : m.start()])),
+                None,
+            )
         if value is not None:
             found.strong += 1
             found.taken.add(value)

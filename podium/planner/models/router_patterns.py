@@ -7,11 +7,13 @@ import re
 NUMBER = re.compile(r"(?<![\w.^])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.]*\d)")
 BRACKETED = re.compile(r"[\[(]([^\[\]()]{1,400})[\])]")
 QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"https?://[^\s\"'<>]+")
 VERSION = re.compile(r"\bv?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-PATH = re.compile(r"(?:[\w.-]+/)+[\w.-]+|\b[\w-]+\.(?:txt|md|csv|json|ya?ml|py|log|toml)\b")
+PATH = re.compile(
+    r"(?<![\w.-])(?:[\w.-]{1,255}/)+[\w.-]+|(?<![\w-])[\w-]+\.(?:txt|md|csv|json|ya?ml|py|log|toml)\b"
+)
 # A run of numbers joined by arithmetic operators, with optional parentheses and spaces.
 EXPRESSION = re.compile(
     r"[-(]*\s*\d+(?:\.\d+)?\s*\)*(?:\s*(?:\*\*|[-+*/%^])\s*[(]*\s*-?\d+(?:\.\d+)?\s*\)*)+"

@@ -30,7 +30,8 @@ _MATH = re.compile(r"(?:\d+(?:\.\d+)?|(?<![A-Za-z])[xyzt](?![A-Za-z])|[-+*/^()]|
 START_WORDS = frozenset({"start", "origin", "source", "from", "departure", "begin"})
 END_WORDS = frozenset({"end", "destination", "target", "to", "arrival", "finish"})
 FROM_TO = re.compile(
-    r"\b(?:from|between)\s+(?:the\s+)?(.+?)\s+(?:to|and)\s+(?:the\s+)?(.+?)(?=\s+(?:by|via|with|using|in|on|at|for|"
+    # Places are short (at most 60 characters each): bounded, so a scan stays linear.
+    r"\b(?:from|between)\s+(?:the\s+)?(.{1,60}?)\s+(?:to|and)\s+(?:the\s+)?(.{1,60}?)(?=\s+(?:by|via|with|using|in|on|at|for|"
     r"and|through)\b|[,.?!;]|$)",
     re.IGNORECASE,
 )
