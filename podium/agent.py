@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.config import Settings
 from podium.errors import ConfigError, InvalidRequest
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from podium.planner.state import RunState
 
 DEFAULT_GUARDS = "default"
+T = TypeVar("T")
 
 
 class Agent:
@@ -345,13 +346,13 @@ class Agent:
         principal: Principal | None = None,
     ) -> RunResult:
         """Continue a thread's run (blocking); see ``aresume``."""
-        return _run_sync(self.aresume(thread_id, decisions, principal))
+        return run_sync(self.aresume(thread_id, decisions, principal))
 
     def invoke(
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> RunResult:
         """Run one request to its end (blocking); see ``ainvoke``."""
-        return _run_sync(self.ainvoke(request, thread_id, principal))
+        return run_sync(self.ainvoke(request, thread_id, principal))
 
     async def astream(
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
@@ -395,7 +396,8 @@ class Agent:
         worker.join()
 
 
-def _run_sync(coroutine: Coroutine[Any, Any, RunResult]) -> RunResult:
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from sync code, even when an event loop is running."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -160,4 +160,6 @@ class EventBus:
     def run(self, topic: str, payload: dict[str, Any] | None = None) -> list[Delivery]:
         """Publish one event and deliver everything it causes (blocking)."""
         self.publish(topic, payload)
-        return asyncio.run(self.drain())
+        from podium.agent import run_sync
+
+        return run_sync(self.drain())

@@ -190,7 +190,9 @@ class FanOut:
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> FanOutResult:
         """Run every branch on ``request`` at once, then the join (blocking)."""
-        return asyncio.run(self.ainvoke(request, thread_id, principal))
+        from podium.agent import run_sync
+
+        return run_sync(self.ainvoke(request, thread_id, principal))
 
     def as_tool(self, name: str, description: str) -> Tool:
         """The fan-out as one tool of a parent agent; usage of every branch rolls up."""

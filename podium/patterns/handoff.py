@@ -16,6 +16,7 @@ import contextvars
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,17 +135,22 @@ class Handoffs:
         self.context, self.max_handoffs = context, max_handoffs
         first = next(iter(agents.values()))
         self._db = Path(home or first.settings.home_dir) / "handoffs.sqlite"
+        self._ready = False
 
     def _open(self) -> sqlite3.Connection:
-        self._db.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self._db)
-        db.execute("create table if not exists owners (thread text primary key, agent text)")
-        db.execute("create table if not exists turns (thread text, said text)")
-        return db
+        if not self._ready:  # the tables, once per desk
+            self._db.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self._db)) as db, db:
+                db.execute(
+                    "create table if not exists owners (thread text primary key, agent text)"
+                )
+                db.execute("create table if not exists turns (thread text, said text)")
+            self._ready = True
+        return sqlite3.connect(self._db)
 
     def owner(self, thread_id: str) -> str:
         """The agent that holds the thread (the start agent for a new one)."""
-        with self._open() as db:
+        with closing(self._open()) as db, db:
             row = db.execute("select agent from owners where thread = ?", (thread_id,)).fetchone()
         return str(row[0]) if row else self.start
 
@@ -152,11 +158,11 @@ class Handoffs:
         """Give the thread to ``target`` (a person reassigning it)."""
         if target not in self.agents:
             raise InvalidRequest(f"no agent named {target!r}", _names(set(self.agents)))
-        with self._open() as db:
+        with closing(self._open()) as db, db:
             db.execute("insert or replace into owners values (?, ?)", (thread_id, target))
 
     def _turns(self, thread_id: str, said: str) -> list[str]:
-        with self._open() as db:
+        with closing(self._open()) as db, db:
             db.execute("insert into turns values (?, ?)", (thread_id, said))
             rows = db.execute(
                 "select said from turns where thread = ? order by rowid desc limit ?",
@@ -213,9 +219,9 @@ class Handoffs:
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> HandoffResult:
         """Run ``request`` with the thread's owner (blocking); see ``ainvoke``."""
-        import asyncio
+        from podium.agent import run_sync
 
-        return asyncio.run(self.ainvoke(request, thread_id, principal))
+        return run_sync(self.ainvoke(request, thread_id, principal))
 
 
 def _names(known: set[str]) -> str:
