@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.tools.registry import Tool
-from podium.tools.schemas import arguments_model
+from podium.tools.schemas import arguments_model, standard_schema
 
 
 def tool_name(name: str) -> str:
@@ -35,6 +35,7 @@ def schema_tool(
         description=function.get("description") or function["name"],
         function=respond,
         arguments=arguments,
+        json_schema=standard_schema(function.get("parameters", {}) or {"type": "object"}),
         repeatable=True,
         scopes=frozenset(scopes or ()),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -18,7 +18,36 @@ _TYPES: dict[str, Any] = {
 }
 
 
+# Type names some schemas use (BFCL's "dict", "float", "tuple") and what JSON Schema calls them.
+_STANDARD = {"dict": "object", "float": "number", "tuple": "array"}
+
+
+def standard_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` in standard JSON Schema.
+
+    Type names are fixed, "any" is left untyped, the rest (enums, defaults, descriptions,
+    nested items and properties) is kept as given.
+    """
+    result: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "type" and isinstance(value, str):
+            if value != "any":
+                result[key] = _STANDARD.get(value, value)
+        elif key == "items" and isinstance(value, dict):
+            result[key] = standard_schema(value)
+        elif key == "properties" and isinstance(value, dict):
+            result[key] = {
+                name: standard_schema(spec) if isinstance(spec, dict) else spec
+                for name, spec in value.items()
+            }
+        else:
+            result[key] = value
+    return result
+
+
 def _python_type(schema: dict[str, Any]) -> Any:
+    if schema.get("enum") and all(isinstance(v, str | int | bool) for v in schema["enum"]):
+        return Literal[tuple(schema["enum"])]
     kind = schema.get("type", "any")
     if isinstance(kind, list):  # ["string", "null"]: the first that is not null
         kind = next((k for k in kind if k != "null"), "any")

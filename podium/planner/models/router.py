@@ -106,11 +106,19 @@ class RouterChatModel(BaseChatModel):
         catalog = ToolCatalog.of(tools)
         tool_calls: list[dict[str, Any]] = []
         unfilled: list[str] = []
-        for clause in _clauses(request):
+        clauses = _clauses(request)
+        for index, clause in enumerate(clauses):
             for match in self._matches(clause, catalog):
                 if match is None:
                     continue
                 name, filled = match
+                if filled.missing and len(clauses) > 1:
+                    # A value may sit in a sentence of its own ("... Liverpool F.C. Include
+                    # its statistics."): the sentences that name no tool are evidence too.
+                    others = [c for i, c in enumerate(clauses) if i != index]
+                    rest = " ".join(c for c in others if self.choose(c, catalog) is None)
+                    if rest:
+                        filled = self._fill(name, f"{clause}. {rest}", catalog)
                 if filled.missing:
                     unfilled.append(f"{name} needs {', '.join(filled.missing)}")
                     continue
@@ -144,9 +152,7 @@ class RouterChatModel(BaseChatModel):
                 name = match[0]
                 profile = next(p for p in catalog.profiles if p.name == name)
                 parameters = catalog.schemas[name].get("parameters", {})
-                filled = fill_arguments(
-                    parameters, f"{clause} {evidence}", None, frozenset(profile.words)
-                )
+                filled = fill_arguments(parameters, f"{clause} {evidence}", None, profile.own_words)
                 key = (name, json.dumps(filled.arguments, sort_keys=True, default=str))
                 if filled.missing or key in made:
                     continue
@@ -208,24 +214,36 @@ class RouterChatModel(BaseChatModel):
         if best is None:
             return None
         parameters = catalog.schemas[best.name].get("parameters", {})
-        return best.name, fill_arguments(
-            parameters, text, _topic(text, best), frozenset(best.words)
-        )
+        return best.name, fill_arguments(parameters, text, _topic(text, best), best.own_words)
+
+    @staticmethod
+    def _fill(name: str, text: str, catalog: ToolCatalog) -> Filled:
+        profile = next(p for p in catalog.profiles if p.name == name)
+        parameters = catalog.schemas[name].get("parameters", {})
+        return fill_arguments(parameters, text, _topic(text, profile), profile.own_words)
 
     @staticmethod
     def _has_evidence(text: str, schema: dict[str, Any], profile: ToolProfile) -> bool:
         """Whether the text holds values only this tool's parameters take, filling them all."""
-        filled = fill_arguments(schema.get("parameters", {}), text, None, frozenset(profile.words))
+        filled = fill_arguments(schema.get("parameters", {}), text, None, profile.own_words)
         return bool(filled.strong) and not filled.missing
 
     def _matches(self, clause: str, catalog: ToolCatalog) -> list[tuple[str, Filled] | None]:
         """One match per part of ``clause``: its " and "/"," parts when each fills a call."""
+        whole = self._match(clause, catalog)
         parts = [p for p in _WEAK_SPLIT.split(clause) if p.strip()]
         if len(parts) > 1:
             matches = [self._match(p, catalog) for p in parts]
-            if all(m is not None and not m[1].missing for m in matches):
+            # Parts make calls of their own when each is complete; parts of one call ("a
+            # pressure of 1 atm and a gauge pressure of 2 atm") each fill less than the whole.
+            if all(m is not None and not m[1].missing for m in matches) and not (
+                whole is not None
+                and not whole[1].missing
+                and len({m[0] for m in matches if m}) == 1
+                and any(len(m[1].arguments) < len(whole[1].arguments) for m in matches if m)
+            ):
                 return matches
-        return [self._match(clause, catalog)]
+        return [whole]
 
 
 @dataclass(frozen=True)

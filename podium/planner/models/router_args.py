@@ -2,186 +2,29 @@
 
 from __future__ import annotations
 
-import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from podium.planner.models import router_names as names
 from podium.planner.models import router_spans as spans
+from podium.planner.models import router_values as values
+from podium.planner.models.router_extract import Extraction, hints
 from podium.planner.models.router_patterns import (
-    BRACKETED,
-    CODE,
     EMAIL,
     EXPRESSION,
     FALSE_WORDS,
     ID_WORDS,
     IDENTIFIER,
-    ISO_DATE,
-    NUMBER,
-    NUMBER_WORD,
-    NUMBER_WORDS,
     PATH,
-    PROPER,
-    QUOTED,
     TRUE_WORDS,
     URL,
     VERSION,
-    number,
-    scaled,
 )
-from podium.planner.models.router_text import words
-
-
-@dataclass
-class Extraction:
-    """The typed values found in one clause, consumed as parameters take them."""
-
-    text: str
-    numbers: list[tuple[int, float | int]] = field(default_factory=list)
-    spelled: list[tuple[int, int]] = field(default_factory=list)
-    quoted: list[str] = field(default_factory=list)
-    # How many values were found by a specific pattern (an expression, an email, an enum
-    # value...): evidence that the text is meant for this tool, unlike a bare number.
-    strong: int = 0
-    taken: set[str] = field(default_factory=set)
-    lists_taken: set[int] = field(default_factory=set)
-    tool_words: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, text: str) -> Extraction:
-        """Find the values in ``text``."""
-        masked = CODE.sub(" ", URL.sub(" ", EMAIL.sub(" ", ISO_DATE.sub(" ", text))))
-        numbers = [
-            (m.start(), scaled(number(m.group()), masked[m.end() :]))
-            for m in NUMBER.finditer(masked)
-        ]
-        # Spelled numbers ("is zero", "two bedrooms") count only where words name them.
-        spelled = [
-            (m.start(), NUMBER_WORDS[m.group().lower()]) for m in NUMBER_WORD.finditer(masked)
-        ]
-        quoted = [next(g for g in m.groups() if g) for m in QUOTED.finditer(text)]
-        return cls(text=text, numbers=numbers, quoted=quoted, spelled=spelled)
-
-    def context(self, position: int, previous: int | None) -> tuple[list[str], list[str], str]:
-        """The words around the number at ``position``.
-
-        Returned: the words before it (nearest last; none from before the ``previous``
-        number and its unit), the word after it (its unit), and the raw token just before
-        it ("a" in "a = 2").
-        """
-        start = max(0, position - 48)
-        if previous is not None and previous < position:
-            tail = re.match(r"\S+\s*(?:[A-Za-z/%^\d]+)?", self.text[previous:])
-            start = max(start, previous + (tail.end() if tail else 0))
-        before = self.text[start:position]
-        rest = self.text[position:][:40]
-        matched = NUMBER.match(rest) or NUMBER_WORD.match(rest)
-        after = rest[matched.end() :] if matched else rest
-        stripped = re.sub(r"\b(?:of|is|equals?|to|was)\s*$|[=:]\s*$", "", before.rstrip())
-        token = re.findall(r"[A-Za-z_]\w*", stripped)
-        return words(before)[-4:], words(after)[:1], token[-1].lower() if token else ""
-
-    def assign_numbers(self, parameters: list[tuple[str, dict[str, Any], bool]]) -> dict[str, Any]:
-        """Numbers for numeric parameters, each to the parameter its neighbouring words name.
-
-        A number goes to the parameter named just before it ("a = 2", "base of 10"), else to
-        the one whose name and description share its unit ("20 kg") or the nearest words
-        before it ("for 5 seconds" -> time); numbers left over go, in order, to required
-        parameters left over. Optional parameters only take a number that names them, and
-        so do spelled numbers ("is zero").
-        """
-        profiles = {
-            name: (set(_hints(name, spec)[:3]), set(words(str(spec.get("description", "")))))
-            for name, spec, _ in parameters
-        }
-        candidates = self.numbers + list(self.spelled)
-        starts = sorted(p for p, _ in candidates)
-        pairs = []
-        for index, (position, value) in enumerate(candidates):
-            earlier = bisect.bisect_left(starts, position)  # the numbers before this one
-            previous = starts[earlier - 1] if earlier else None
-            before, unit, token = self.context(position, previous)
-            for order, (name, spec, _) in enumerate(parameters):
-                if not _fits(spec, value):
-                    continue
-                named, described = profiles[name]
-                score = 10.0 if token == name.lower() else 0.0
-                for weight, word in zip((1.0, 0.6, 0.3), reversed(before), strict=False):
-                    score += 2 * weight if word in named else weight if word in described else 0
-                # The unit right after a number ("20 kg") says most about what it measures.
-                score += sum(3.0 if w in named or w in described else 0 for w in unit)
-                if score:
-                    pairs.append((-score, position, order, index, name))
-        chosen: dict[str, Any] = {}
-        used: set[int] = set()
-        for _, _, _, index, name in sorted(pairs):
-            if name not in chosen and index not in used:
-                chosen[name] = candidates[index][1]
-                used.add(index)
-        free = [i for i in range(len(self.numbers)) if i not in used]
-        for name, spec, required in parameters:
-            if name in chosen or not required:
-                continue
-            leftover = next((i for i in free if _fits(spec, self.numbers[i][1])), None)
-            if leftover is not None:
-                chosen[name] = self.numbers[leftover][1]
-                free.remove(leftover)
-                used.add(leftover)
-        self.numbers = [n for i, n in enumerate(self.numbers) if i not in used]
-        return chosen
-
-    def take_list(self) -> list[Any] | None:
-        """The next bracketed list in the text ("[10, 15, 12]", "(33.4, 112.0)"), parsed.
-
-        Its numbers are no longer free for other parameters.
-        """
-        for match in BRACKETED.finditer(self.text):
-            if match.start() in self.lists_taken:
-                continue
-            items = [i.strip().strip("'\"") for i in match.group(1).split(",") if i.strip()]
-            if len(items) < 2:
-                continue
-            self.lists_taken.add(match.start())
-            inside = range(match.start(), match.end())
-            self.numbers = [(p, n) for p, n in self.numbers if p not in inside]
-            self.strong += 1
-            parsed: list[Any] = []
-            for item in items:
-                try:
-                    parsed.append(number(item))
-                except ValueError:
-                    parsed.append(item)
-            return parsed
-        return None
-
-    def take_number(self, hints: list[str]) -> float | int | None:
-        """The number nearest after a hint word (the parameter's name), else the next one."""
-        if not self.numbers:
-            return None
-        lowered = self.text.lower()
-        best: tuple[int, int] | None = None
-        for hint in hints:
-            for match in re.finditer(rf"\b{re.escape(hint)}", lowered):
-                for index, (position, _) in enumerate(self.numbers):
-                    distance = position - match.end()
-                    if 0 <= distance <= 24 and (best is None or distance < best[0]):
-                        best = (distance, index)
-        index = best[1] if best else 0
-        return self.numbers.pop(index)[1]
-
-
-def _fits(spec: dict[str, Any], value: float | int) -> bool:
-    """Whether a number suits a numeric parameter (an integer parameter takes no fraction)."""
-    return spec.get("type") != "integer" or float(value).is_integer()
 
 
 def _numeric(spec: dict[str, Any]) -> bool:
     return spec.get("type") in ("integer", "number", "float") and "enum" not in spec
-
-
-def _hints(name: str, spec: dict[str, Any]) -> list[str]:
-    hints = [w for w in re.split(r"[_\W]+", name.lower()) if len(w) > 1]
-    return hints + words(str(spec.get("description", "")))[:2]
 
 
 _EXAMPLE = re.compile(r"(?:e\.g\.|such as|for example|like)\s*[\"'“]?([^\"'”,;)]+)[\"'”]?")
@@ -208,60 +51,109 @@ def _shape(example: str) -> re.Pattern[str] | None:
 
 
 def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
-    text, lowered_name = found.text, name.lower()
-    example = _EXAMPLE.search(str(spec.get("description", "")))
-    shape = _shape(example.group(1)) if example else None
-    if shape:
-        value = next(
-            (m.group() for m in shape.finditer(text) if m.group() not in found.taken), None
-        )
+    """A string parameter's value, by the first rule that finds one.
+
+    The rules: a value shaped like the description's example, a typed pattern (email,
+    URL, path, version), a unit, a quote, an identifier, an expression, a proper name.
+    """
+    for rule in (_by_example, _by_pattern, _unit, _quote, _identifier, _expression, _name):
+        value = rule(name, spec, found)
         if value is not None:
-            found.strong += 1
             found.taken.add(value)
             return value
-    kind = str(spec.get("format", "")) + " " + lowered_name
+    return None
+
+
+def _parts(name: str) -> set[str]:
+    return set(re.split(r"[_\W]+", name.lower()))
+
+
+def _by_example(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    example = _EXAMPLE.search(str(spec.get("description", "")))
+    shape = _shape(example.group(1)) if example else None
+    if shape is None:
+        return None
+    value = next(
+        (m.group() for m in shape.finditer(found.text) if m.group() not in found.taken), None
+    )
+    found.strong += value is not None
+    return value
+
+
+def _by_pattern(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    kind = str(spec.get("format", "")) + " " + name.lower()
     for pattern, keys in (
         (EMAIL, ("email",)),
         (URL, ("uri", "url", "link")),
-        (ISO_DATE, ("date", "day")),
         (PATH, ("path", "file")),
         (VERSION, ("version", "release", "tag")),
     ):
-        if any(k in kind for k in keys) and (match := pattern.search(text)):
+        if any(k in kind for k in keys) and (match := pattern.search(found.text)):
             found.strong += 1
             return match.group()
-    if found.quoted:
-        found.strong += 1
-        return found.quoted.pop(0)
-    if set(re.split(r"[_\W]+", lowered_name)) & set(ID_WORDS):
-        free = [m for m in IDENTIFIER.finditer(text) if m.group() not in found.taken]
-        # One with letters ("A-7") is an identifier anywhere; a bare number ("1234") only
-        # right after a word of the parameter's name ("order 1234", "id: 881").
-        hints = "|".join(re.escape(h) for h in _hints(name, spec)[:3] if h)
-        named = re.compile(rf"\b(?:{hints})\w*\W{{0,3}}(?:(?:number|no|id|#)\W{{0,2}})?$", re.I)
-        value = next((m.group() for m in free if not m.group().isdigit()), None)
-        if value is None and hints:
-            value = next(
-                (m.group() for m in free if named.search(text[max(0, m.start() - 40) : m.start()])),
-                None,
-            )
-        if value is not None:
-            found.strong += 1
-            found.taken.add(value)
-            found.numbers = [(p, n) for p, n in found.numbers if str(n) != value]
-            return value
-    if any(k in lowered_name for k in ("expression", "formula", "equation", "expr")):
-        match = EXPRESSION.search(text)
-        if match:
-            found.strong += 1
-        return match.group().strip() if match else None
-    if any(k in lowered_name for k in ("city", "location", "country", "name", "place", "company")):
-        for match in PROPER.finditer(text, 1):  # the first word is capitalized anyway
-            known = set(words(match.group())) & found.tool_words
-            if match.group() not in found.taken and not spans.side(name) and not known:
-                found.taken.add(match.group())
-                return match.group()
     return None
+
+
+def _unit(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    if "unit" not in _parts(name) and not name.lower().endswith("_unit"):
+        return None
+    return values.unit_value(name, spec, found.text, name in found.required)
+
+
+def _quote(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    """The quote the parameter's word names, else the first quote no other word names.
+
+    An author takes the name after "by" instead of a quote.
+    """
+    quote = found.claims.get(name)
+    if quote is None and names.PERSON_WORDS & _parts(name):
+        return names.name_value(name, found.text, found.taken, found.tool_words, cued_only=True)
+    if quote is None:
+        claimed = set(found.claims.values())
+        quote = next((q for q in found.quoted if q not in claimed), None)
+    if quote is not None:
+        found.strong += 1
+        if quote in found.quoted:
+            found.quoted.remove(quote)
+    return quote
+
+
+def _identifier(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    """An identifier: one with letters ("A-7") anywhere, or a named number.
+
+    A bare number ("1234") counts only right after a word of the parameter's name
+    ("order 1234", "id: 881").
+    """
+    if not _parts(name) & set(ID_WORDS):
+        return None
+    text = found.text
+    free = [m for m in IDENTIFIER.finditer(text) if m.group() not in found.taken]
+    own = "|".join(re.escape(h) for h in hints(name, spec)[:3] if h)
+    named = re.compile(rf"\b(?:{own})\w*\W{{0,3}}(?:(?:number|no|id|#)\W{{0,2}})?$", re.I)
+    value = next((m.group() for m in free if not m.group().isdigit()), None)
+    if value is None and own:
+        value = next(
+            (m.group() for m in free if named.search(text[max(0, m.start() - 40) : m.start()])),
+            None,
+        )
+    if value is not None:
+        found.strong += 1
+        found.numbers = [(p, n) for p, n in found.numbers if str(n) != value]
+    return value
+
+
+def _expression(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    if not any(k in name.lower() for k in ("expression", "formula", "equation", "expr")):
+        return None
+    match = EXPRESSION.search(found.text)
+    found.strong += match is not None
+    return match.group().strip() if match else None
+
+
+def _name(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    if not names.takes_name(name) or spans.side(name):
+        return None
+    return names.name_value(name, found.text, found.taken, found.tool_words)
 
 
 def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
@@ -279,7 +171,7 @@ def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
         found.strong += value is not None
         return value
     if kind in ("integer", "number"):
-        value = found.take_number(_hints(name, spec))
+        value = found.take_number(hints(name, spec))
         if value is not None and kind == "integer" and isinstance(value, float):
             return int(value) if value.is_integer() else None
         return value
@@ -287,7 +179,7 @@ def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
         tokens = set(re.findall(r"[a-z]+", found.text.lower()))
         if tokens & FALSE_WORDS:
             return False
-        return True if tokens & TRUE_WORDS or set(_hints(name, spec)) & tokens else None
+        return True if tokens & TRUE_WORDS or set(hints(name, spec)) & tokens else None
     if kind == "array":
         items = spec.get("items", {}).get("type")
         listed = found.take_list()
@@ -322,7 +214,7 @@ def _spans(
 ) -> None:
     """Short values for string parameters no typed rule filled (see router_spans)."""
     ends = spans.endpoints(found.text)
-    candidates = spans.runs(found.text, set(tool_words), found.taken)
+    candidates = _whole_names(spans.runs(found.text, set(tool_words), found.taken), found)
     for name in order:
         spec = properties.get(name, {})
         if name in arguments or spec.get("type", "string") != "string" or _free_text(name):
@@ -335,7 +227,7 @@ def _spans(
         if value is None and re.search(r"function|equation|formula|polynomial|expression", about):
             value = spans.expression(found.text)
         if value is None:
-            run = spans.near_hint(candidates, found.text, _hints(name, spec)[:2])
+            run = spans.near_hint(candidates, found.text, hints(name, spec)[:2])
             if run is None and name in required and candidates:
                 run = candidates[0]
             if run is not None:
@@ -344,6 +236,16 @@ def _spans(
         if value is not None:
             arguments[name] = value
             found.taken.add(value)
+
+
+def _whole_names(runs: list[spans.Run], found: Extraction) -> list[spans.Run]:
+    """Runs inside a proper name grow to the whole name ("York" -> "New York")."""
+    phrases = names.phrases(found.text)
+    grown = []
+    for run in runs:
+        around = next((p for p in phrases if p.start <= run.start and run.end <= p.end), None)
+        grown.append(around if around is not None and around.text not in found.taken else run)
+    return list(dict.fromkeys(grown))
 
 
 FREE_TEXT = frozenset(
@@ -376,7 +278,9 @@ def fill_arguments(
     required = list(parameters.get("required", []))
     order = required + [p for p in properties if p not in required]
     numeric = [(n, properties[n], n in required) for n in properties if _numeric(properties[n])]
-    arguments: dict[str, Any] = {}
+    found.required = set(required)
+    found.claims = values.claims(found.text, [n for n in order if "enum" not in properties[n]])
+    arguments: dict[str, Any] = values.date_arguments(order, properties, found)
     for name, value in found.assign_numbers(numeric).items():
         spec = properties[name]
         arguments[name] = int(value) if spec.get("type") == "integer" else value

@@ -6,7 +6,8 @@ import re
 
 NUMBER = re.compile(r"(?<![\w.^])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.]*\d)")
 BRACKETED = re.compile(r"[\[(]([^\[\]()]{1,400})[\])]")
-QUOTED = re.compile(r"\"([^\"]+)\"|'([^']+)'|“([^”]+)”")
+# A single quote opens a quotation only where no letter is before it ("What's" is no quote).
+QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)|“([^”]+)”")
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"https?://[^\s\"'<>]+")
 VERSION = re.compile(r"\bv?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b")
@@ -24,6 +25,10 @@ IDENTIFIER = re.compile(r"(?<![\w.@/-])(?=[\w-]*\d)[A-Za-z0-9]+(?:[-_][A-Za-z0-9
 CODE = re.compile(r"\b[A-Za-z]+[-_]\d[\w-]*")
 ID_WORDS = ("id", "ids", "number", "code", "ref", "reference", "sku", "ticket", "key")
 PROPER = re.compile(r"\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*")
+# What a number with a currency sign or a percent sign measures, as a parameter would say it.
+MONEY_WORDS = ("amount", "money", "dollar", "price", "cost", "invest", "principal", "payment")
+PERCENT = re.compile(r"\d+(?:\.\d+)?(?=\s?(?:%|percent\b))")
+PERCENT_WORDS = ("percent", "percentage", "rate")
 TRUE_WORDS = frozenset({"true", "yes", "enable", "enabled", "with", "include", "including"})
 FALSE_WORDS = frozenset({"false", "no", "disable", "disabled", "without", "exclude"})
 

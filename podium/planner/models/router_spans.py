@@ -20,7 +20,12 @@ GENERIC = frozenset(
     retrieve fetch search look list provide generate create make need want know like help
     based would could please using use return returns result results information info detail
     details data kind type many much what which who exact exactly total current
-    also following specific certain particular one two whether names name""".split()
+    also following specific certain particular one two whether names name
+    top next last first latest nearest near nearby best highest lowest most least
+    cheap upcoming recent new old good great
+    three four five six seven eight nine ten dozen
+    open opens serve serves take takes have has had won win wins found change save put
+    offer offers include includes play plays want wants need needs like likes prefer""".split()
 )
 _TOKEN = re.compile(r"[A-Za-z][\w'.-]*[A-Za-z0-9]|[A-Za-z]|\d[\w.-]*")
 _BREAK = re.compile(r"[,;:?!()\"]|\.\s|\s[-–]\s")
@@ -47,8 +52,10 @@ class Run:
 
 
 def _content(token: str, tool_words: set[str]) -> bool:
-    lowered = token.lower().strip(".'")
+    lowered = re.sub(r"'s$", "", token.lower().strip(".'"))
     if lowered in STOP_WORDS or lowered in GENERIC or token[0].isdigit():
+        return False
+    if len(lowered) > 4 and lowered.endswith("ed"):  # a verb's past form: "numbered by"
         return False
     folded = words(token)
     return bool(folded) and not set(folded) & tool_words
@@ -60,6 +67,12 @@ def runs(text: str, tool_words: set[str], taken: set[str]) -> list[Run]:
     current: list[re.Match[str]] = []
 
     def close() -> None:
+        # A verb's -ing form at either end of a longer run is not part of the value
+        # ("offering Thai", "cake including").
+        while len(current) > 1 and current[0].group().lower().endswith("ing"):
+            current.pop(0)
+        while len(current) > 1 and current[-1].group().lower().endswith("ing"):
+            current.pop()
         if current:
             start, end = current[0].start(), current[-1].end()
             found.append(Run(text[start:end].rstrip("."), start, end))
@@ -116,8 +129,8 @@ def expression(text: str) -> str | None:
 def side(name: str) -> str | None:
     """'start' or 'end' for parameters that name one end of a route, else None."""
     parts = {stem(p) for p in re.split(r"[_\W]+", name.lower()) if p}
-    if parts & START_WORDS:
+    if parts & START_WORDS or re.fullmatch(r"[a-z_]*[a-z]_?1", name.lower()):
         return "start"
-    if parts & END_WORDS:
+    if parts & END_WORDS or re.fullmatch(r"[a-z_]*[a-z]_?2", name.lower()):
         return "end"
     return None

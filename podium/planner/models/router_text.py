@@ -50,13 +50,27 @@ SYNONYMS = {
     "times": "product",
     "recall": "search",
 }
+# "e.g. New York, NY", "such as 'vegan'": examples of values, up to the end of the sentence.
+EXAMPLES = re.compile(
+    r"\b(?:e\.g\.?|eg\.|for example|for instance|examples?:?|such as|like)[^.;]*(?:\.\s|$)",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*|\d+(?:\.\d+)?")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def stem(word: str) -> str:
     """A light suffix stemmer: enough to match 'triangles' with 'triangle'."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    for suffix, keep in (
+        ("ies", "y"),
+        ("ie", "y"),
+        ("ments", ""),
+        ("ment", ""),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: -len(suffix)] + keep
     return word
@@ -82,6 +96,9 @@ class ToolProfile:
     name: str
     name_words: frozenset[str]
     words: Counter[str]
+    # The words that explain the tool without its examples: a request's word found here is
+    # about the tool ("distance"), not a value for it ("New York" in "e.g. New York, NY").
+    own_words: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, schema: dict[str, Any]) -> ToolProfile:
@@ -92,11 +109,15 @@ class ToolProfile:
         bag: Counter[str] = Counter()
         for word in name_words:
             bag[word] += 3
-        bag.update(words(function.get("description", "")))
+        description = function.get("description", "")
+        bag.update(words(description))
+        own = set(name_words) | set(words(EXAMPLES.sub(" ", description)))
         for prop, spec in function.get("parameters", {}).get("properties", {}).items():
             bag.update(words(prop))
             bag.update(words(str(spec.get("description", ""))))
-        return cls(name=name, name_words=name_words, words=bag)
+            own.update(words(prop))
+            own.update(words(EXAMPLES.sub(" ", str(spec.get("description", "")))))
+        return cls(name=name, name_words=name_words, words=bag, own_words=frozenset(own))
 
 
 def idf(profiles: Sequence[ToolProfile]) -> dict[str, float]:
