@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from podium.planner.models import router_lists as lists
 from podium.planner.models import router_names as names
 from podium.planner.models import router_spans as spans
 from podium.planner.models import router_values as values
@@ -35,6 +36,8 @@ def _shape(example: str) -> re.Pattern[str] | None:
     example = example.strip().rstrip(".")
     if re.fullmatch(r"[A-Z]{2,6}", example):  # a code: airport, currency, ticker
         return re.compile(rf"\b[A-Z]{{{len(example)}}}\b")
+    if re.fullmatch(r"\d+ [a-z]+", example):  # an amount of something: "2 weeks"
+        return re.compile(r"\b\d+ " + re.escape(example.split()[1]).rstrip("s") + r"s?\b")
     if not re.search(r"[^\w\s]|\d", example) or " " in example:
         return None  # a plain word says too little about the shape of other values
     parts = []
@@ -182,17 +185,60 @@ def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
         return True if tokens & TRUE_WORDS or set(hints(name, spec)) & tokens else None
     if kind == "array":
         items = spec.get("items", {}).get("type")
+        options = spec.get("items", {}).get("enum")
+        if options:  # the options the text names, in its order
+            lowered = found.text.lower()
+            named = [o for o in options if str(o).lower() in lowered]
+            found.strong += bool(named)
+            return sorted(named, key=lambda o: lowered.index(str(o).lower())) or None
         listed = found.take_list()
         if listed is not None:
             return listed
         if items in ("integer", "number"):
-            values = [v for _, v in found.numbers]
-            found.numbers.clear()
-            return values or None
-        return list(found.quoted) or None
+            return _number_list(name, found)
+        if len(found.quoted) > 1:
+            return list(found.quoted)
+        return _word_list(name, found)
     if kind == "string" or kind is None:
         return _string_value(name, spec, found)
     return None
+
+
+def _number_list(name: str, found: Extraction) -> list[float | int] | None:
+    """The run of numbers the parameter names, else the first run left, else every number.
+
+    "dataset_B with the values 15, 30, 45": dataset_B takes 15, 30 and 45.
+    """
+    runs = [r for r in lists.number_lists(found.text) if r[0] not in found.lists_taken]
+    run = next((r for r in runs if lists.named(r[0], found.text, name)), None)
+    run = run or (runs[0] if runs else None)
+    if run is None:
+        values = [v for _, v in found.numbers]
+        found.numbers.clear()
+        return values or None
+    start, end, _ = run
+    found.lists_taken.add(start)
+    inside = [(p, v) for p, v in found.numbers if start <= p < end]
+    found.numbers = [n for n in found.numbers if n not in inside]
+    return [v for _, v in inside] or None
+
+
+def _word_list(name: str, found: Extraction) -> list[str] | None:
+    """A list written in prose ("Microsoft and Google").
+
+    The one a word of the parameter names, else (for a required one) the first one left.
+    """
+    written = [
+        w for w in lists.word_lists(found.text, found.tool_words) if w[0] not in found.lists_taken
+    ]
+    chosen = next((w for w in written if lists.named(w[0], found.text, name)), None)
+    if chosen is None and name in found.required:
+        chosen = written[0] if written else None
+    if chosen is None:
+        return list(found.quoted) or None
+    found.lists_taken.add(chosen[0])
+    found.taken.update(chosen[1])
+    return chosen[1]
 
 
 @dataclass(frozen=True)

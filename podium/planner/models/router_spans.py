@@ -22,7 +22,7 @@ GENERIC = frozenset(
     details data kind type many much what which who exact exactly total current
     also following specific certain particular one two whether names name
     top next last first latest nearest near nearby best highest lowest most least
-    cheap upcoming recent new old good great
+    cheap upcoming recent new old good great between among versus
     three four five six seven eight nine ten dozen
     open opens serve serves take takes have has had won win wins found change save put
     offer offers include includes play plays want wants need needs like likes prefer""".split()
