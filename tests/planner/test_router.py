@@ -244,6 +244,13 @@ def test_after_a_round_it_makes_the_calls_the_results_allow() -> None:
         "from a " * 3_000,
         "a/" * 10_000,
         "order 12 " * 3_000,
+        "January 1, " * 3_000,
+        "a, " * 10_000,
+        "a and " * 5_000,
+        "Aa of " * 5_000,
+        "'a " * 10_000,
+        "1, " * 10_000,
+        "in a " * 5_000,
     ],
 )
 def test_pathological_requests_are_planned_in_linear_time(text: str) -> None:

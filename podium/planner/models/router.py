@@ -36,6 +36,7 @@ from podium.planner.prompts import memories_in, unspotlight
 
 ROUTER_NAME = "router"
 NOTICE = "offline router model: no LLM configured"
+MAX_PARTS = 24
 _STRONG_SPLIT = re.compile(
     r"(?<=[.?!;])\s+|\s*\b(?:and then|then|and also|also|after that)\b\s*", re.IGNORECASE
 )
@@ -118,7 +119,8 @@ class RouterChatModel(BaseChatModel):
                     others = [c for i, c in enumerate(clauses) if i != index]
                     rest = " ".join(c for c in others if self.choose(c, catalog) is None)
                     if rest:
-                        filled = self._fill(name, f"{clause}. {rest}", catalog)
+                        joined = clause if clause.endswith((".", "?", "!")) else f"{clause}."
+                        filled = self._fill(name, f"{joined} {rest}", catalog)
                 if filled.missing:
                     unfilled.append(f"{name} needs {', '.join(filled.missing)}")
                     continue
@@ -232,7 +234,9 @@ class RouterChatModel(BaseChatModel):
         """One match per part of ``clause``: its " and "/"," parts when each fills a call."""
         whole = self._match(clause, catalog)
         parts = [p for p in _WEAK_SPLIT.split(clause) if p.strip()]
-        if len(parts) > 1:
+        # Parts beyond a few dozen are a list of values, not of requests (and each part is
+        # scored against every tool).
+        if 1 < len(parts) <= MAX_PARTS:
             matches = [self._match(p, catalog) for p in parts]
             # Parts make calls of their own when each is complete; parts of one call ("a
             # pressure of 1 atm and a gauge pressure of 2 atm") each fill less than the whole.

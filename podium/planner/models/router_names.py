@@ -46,7 +46,7 @@ def _capitalized(token: str) -> bool:
 
 
 def _clean(token: str) -> str:
-    if _ABBREVIATION.fullmatch(token):
+    if _ABBREVIATION.fullmatch(token.split()[-1] if token.split() else token):
         return token
     token = re.sub(r"['’]s$", "", token.rstrip(".,'’"))
     return token
@@ -75,6 +75,10 @@ def phrases(text: str) -> list[Run]:
         if broken:
             close()
         lowered = _clean(token).lower()
+        ends_sentence = current and text[current[-1][1] - 1] == "."
+        if ends_sentence and (lowered in STOP_WORDS or lowered in GENERIC):
+            close()  # "... Liverpool F.C. Include its statistics": a new sentence
+            continue
         if lowered.rstrip("s") in WEEKDAYS or (lowered in MONTHS and lowered != "may"):
             close()  # a date, not a name
             continue
