@@ -203,3 +203,75 @@ def test_inline_tools_show_their_schema_as_given_and_validate_enums() -> None:
     assert plan(function, f"the height of the Empire State building in {unit}") == [
         ("building_dimensions", {"unit": "feet"})
     ]
+
+
+def test_options_are_named_by_whole_words_only() -> None:
+    bases = {"type": "array", "items": {"type": "string", "enum": ["A", "T", "C", "G"]}}
+    text = "Generate a DNA sequence of 100 bases with more G (Guanine) and C (Cytosine)."
+    filled = fill_arguments(schema({"preferences": bases}), text)
+    assert filled.arguments == {"preferences": ["G", "C"]}
+
+
+def test_units_years_and_listed_forms() -> None:
+    properties = {
+        "value": {"type": "integer", "description": "The value to convert."},
+        "from_unit": text_param("The unit to convert from. Supports 'teaspoon', 'tablespoon'."),
+        "to_unit": text_param("The unit to convert to. Supports 'teaspoon', 'tablespoon'."),
+    }
+    text = "How many teaspoons are in 2 tablespoons?"
+    assert fill_arguments(schema(properties), text).arguments == {
+        "value": 2,
+        "from_unit": "tablespoon",
+        "to_unit": "teaspoon",
+    }
+    properties = {"player": text_param(), "season": text_param("The season.")}
+    text = "Get the player stats of Cristiano Ronaldo in the 2019-2020 season"
+    assert fill_arguments(schema(properties), text).arguments["season"] == "2019-2020"
+
+
+def test_route_ends_are_the_names_in_them() -> None:
+    properties = {"start_location": text_param(), "end_location": text_param()}
+    for text in (
+        "the current traffic from Boston driving to New York.",
+        "the shortest distance between two cities, Boston and New York, by train",
+    ):
+        assert fill_arguments(schema(properties), text).arguments == {
+            "start_location": "Boston",
+            "end_location": "New York",
+        }
+    text = "the shortest driving distance between New York, USA and Miami, USA."
+    assert fill_arguments(schema(properties), text).arguments["start_location"] == "New York, USA"
+
+
+def test_a_place_keeps_its_region_unless_another_parameter_takes_it() -> None:
+    text = "Find a hospital within 5 km around Denver, Colorado with a pediatrics department."
+    alone = schema({"location": text_param("The city.")})
+    assert fill_arguments(alone, text).arguments == {"location": "Denver, Colorado"}
+    both = schema({"city": text_param(), "country": text_param()})
+    assert fill_arguments(both, "the current time in Sydney, Australia?").arguments == {
+        "city": "Sydney",
+        "country": "Australia",
+    }
+
+
+def test_identifiers_quotes_with_apostrophes_and_lists_in_one_call() -> None:
+    properties = {"patient_id": text_param(), "status": text_param()}
+    text = "Given patient with id 546382, retrieve the report with the status 'concluded'."
+    assert fill_arguments(schema(properties), text).arguments == {
+        "patient_id": "546382",
+        "status": "concluded",
+    }
+    review = "Analyze the sentiment of a review 'I love it here! It's always fresh.'"
+    filled = fill_arguments(schema({"text": text_param()}), review)
+    assert filled.arguments == {"text": "I love it here! It's always fresh."}
+    function = {
+        "name": "find_flute",
+        "description": "Find a flute by brand and specifications.",
+        "parameters": schema(
+            {"brand": text_param(), "specs": {"type": "array", "items": {"type": "string"}}}
+        ),
+    }
+    text = "Find a Yamaha flute with the specifications of open hole, C foot, and silver headjoint"
+    assert plan(function, text) == [
+        ("find_flute", {"brand": "Yamaha", "specs": ["open hole", "C foot", "silver headjoint"]})
+    ]

@@ -117,7 +117,7 @@ class RouterChatModel(BaseChatModel):
                     # A value may sit in a sentence of its own ("... Liverpool F.C. Include
                     # its statistics."): the sentences that name no tool are evidence too.
                     others = [c for i, c in enumerate(clauses) if i != index]
-                    rest = " ".join(c for c in others if self.choose(c, catalog) is None)
+                    rest = " ".join(c for c in others if not self._complete(c, catalog))
                     if rest:
                         joined = clause if clause.endswith((".", "?", "!")) else f"{clause}."
                         filled = self._fill(name, f"{joined} {rest}", catalog)
@@ -218,6 +218,11 @@ class RouterChatModel(BaseChatModel):
         parameters = catalog.schemas[best.name].get("parameters", {})
         return best.name, fill_arguments(parameters, text, _topic(text, best), best.own_words)
 
+    def _complete(self, text: str, catalog: ToolCatalog) -> bool:
+        """Whether ``text`` makes a call of its own, every required value found."""
+        match = self._match(text, catalog)
+        return match is not None and not match[1].missing
+
     @staticmethod
     def _fill(name: str, text: str, catalog: ToolCatalog) -> Filled:
         profile = next(p for p in catalog.profiles if p.name == name)
@@ -244,7 +249,10 @@ class RouterChatModel(BaseChatModel):
                 whole is not None
                 and not whole[1].missing
                 and len({m[0] for m in matches if m}) == 1
-                and any(len(m[1].arguments) < len(whole[1].arguments) for m in matches if m)
+                and (
+                    any(len(m[1].arguments) < len(whole[1].arguments) for m in matches if m)
+                    or any(isinstance(v, list) for v in whole[1].arguments.values())
+                )
             ):
                 return matches
         return [whole]

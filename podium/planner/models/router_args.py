@@ -10,7 +10,7 @@ from podium.planner.models import router_lists as lists
 from podium.planner.models import router_names as names
 from podium.planner.models import router_spans as spans
 from podium.planner.models import router_values as values
-from podium.planner.models.router_extract import Extraction, hints
+from podium.planner.models.router_extract import Extraction, first_sentence, hints
 from podium.planner.models.router_patterns import (
     EMAIL,
     EXPRESSION,
@@ -18,10 +18,12 @@ from podium.planner.models.router_patterns import (
     ID_WORDS,
     IDENTIFIER,
     PATH,
+    QUOTED,
     TRUE_WORDS,
     URL,
     VERSION,
 )
+from podium.planner.models.router_text import words
 
 
 def _numeric(spec: dict[str, Any]) -> bool:
@@ -57,14 +59,23 @@ def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | N
     """A string parameter's value, by the first rule that finds one.
 
     The rules: a value shaped like the description's example, a typed pattern (email,
-    URL, path, version), a unit, a quote, an identifier, an expression, a proper name.
+    URL, path, version), a unit, an identifier, a year, a quote, an expression, a name.
     """
-    for rule in (_by_example, _by_pattern, _unit, _quote, _identifier, _expression, _name):
+    rules = (_by_example, _by_pattern, _unit, _identifier, _year, _quote, _expression, _name)
+    for rule in rules:
         value = rule(name, spec, found)
         if value is not None:
             found.taken.add(value)
-            return value
+            return _as_listed(value, spec)
     return None
+
+
+def _as_listed(value: str, spec: dict[str, Any]) -> str:
+    """``value`` as the description lists it: "tablespoons" -> 'tablespoon'."""
+    listed = QUOTED.findall(str(spec.get("description", "")))
+    options = [next(g for g in groups if g) for groups in listed]
+    folded = words(value)
+    return next((o for o in options if words(o) == folded and folded), value)
 
 
 def _parts(name: str) -> set[str]:
@@ -84,7 +95,7 @@ def _by_example(name: str, spec: dict[str, Any], found: Extraction) -> str | Non
 
 
 def _by_pattern(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
-    kind = str(spec.get("format", "")) + " " + name.lower()
+    kind = f"{spec.get('format', '')} {name} {first_sentence(spec)}".lower()
     for pattern, keys in (
         (EMAIL, ("email",)),
         (URL, ("uri", "url", "link")),
@@ -153,10 +164,34 @@ def _expression(name: str, spec: dict[str, Any], found: Extraction) -> str | Non
     return match.group().strip() if match else None
 
 
+def _year(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    """A year for a string parameter named for one ("year", "season")."""
+    if not _parts(name) & {"year", "season"}:
+        return None
+    match = re.search(r"\b(?:1[5-9]|20)\d\d(?:-(?:1[5-9]|20)?\d\d)?\b", found.text)
+    if match is None:
+        return None
+    found.numbers = [(p, n) for p, n in found.numbers if not match.start() <= p < match.end()]
+    return match.group()
+
+
 def _name(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
     if not names.takes_name(name) or spans.side(name):
         return None
-    return names.name_value(name, found.text, found.taken, found.tool_words)
+    others = {part for other in found.parameters if other != name for part in _parts(other)}
+    regions = not others & names.PLACE_WORDS
+    return names.name_value(name, found.text, found.taken, found.tool_words, regions=regions)
+
+
+def _says(text: str, option: Any) -> int:
+    """Where ``text`` names an option as a word of its own (1-based; 0 when it does not).
+
+    "G" is not named by "Generate".
+    """
+    # A short option is a code ("A", "GB") and keeps its case: "a" is no "A".
+    flags = re.IGNORECASE if len(str(option)) > 2 else 0
+    match = re.search(rf"(?<![\w-]){re.escape(str(option))}(?![\w-])", text, flags)
+    return match.start() + 1 if match else 0
 
 
 def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
@@ -169,8 +204,7 @@ def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
                 kinds[0].get("type"),
             )
     if "enum" in spec:
-        lowered = found.text.lower()
-        value = next((v for v in spec["enum"] if str(v).lower() in lowered), None)
+        value = next((v for v in spec["enum"] if _says(found.text, v)), None)
         found.strong += value is not None
         return value
     if kind in ("integer", "number"):
@@ -187,10 +221,10 @@ def _fill(name: str, spec: dict[str, Any], found: Extraction) -> Any:
         items = spec.get("items", {}).get("type")
         options = spec.get("items", {}).get("enum")
         if options:  # the options the text names, in its order
-            lowered = found.text.lower()
-            named = [o for o in options if str(o).lower() in lowered]
+            places = {o: _says(found.text, o) for o in options}
+            named = [o for o in options if places[o]]
             found.strong += bool(named)
-            return sorted(named, key=lambda o: lowered.index(str(o).lower())) or None
+            return sorted(named, key=lambda o: places[o]) or None
         listed = found.take_list()
         if listed is not None:
             return listed
@@ -259,7 +293,7 @@ def _spans(
     tool_words: frozenset[str],
 ) -> None:
     """Short values for string parameters no typed rule filled (see router_spans)."""
-    ends = spans.endpoints(found.text)
+    ends = _named_ends(spans.endpoints(found.text))
     candidates = _whole_names(spans.runs(found.text, set(tool_words), found.taken), found)
     for name in order:
         spec = properties.get(name, {})
@@ -284,13 +318,31 @@ def _spans(
             found.taken.add(value)
 
 
+def _named_ends(ends: tuple[str, str] | None) -> tuple[str, str] | None:
+    """The places of "from X to Y", cut to the names in them when they hold any.
+
+    "between two cities, New York and Los Angeles avoiding highways" -> New York, Los
+    Angeles: the last name of the first place, the first name of the second.
+    """
+    if ends is None:
+        return None
+    start, end = ends
+    first, second = names.phrases(f"to {start}"), names.phrases(f"to {end}")
+    if ", ".join(p.text for p in first) == start:  # "New York, USA": a place and its country
+        return (start, second[0].text if second else end)
+    return (first[-1].text if first else start, second[0].text if second else end)
+
+
 def _whole_names(runs: list[spans.Run], found: Extraction) -> list[spans.Run]:
     """Runs inside a proper name grow to the whole name ("York" -> "New York")."""
     phrases = names.phrases(found.text)
     grown = []
     for run in runs:
         around = next((p for p in phrases if p.start <= run.start and run.end <= p.end), None)
-        grown.append(around if around is not None and around.text not in found.taken else run)
+        if around is None:
+            grown.append(run)
+        elif around.text not in found.taken:  # part of a name another parameter took: no
+            grown.append(around)
     return list(dict.fromkeys(grown))
 
 
@@ -325,6 +377,7 @@ def fill_arguments(
     order = required + [p for p in properties if p not in required]
     numeric = [(n, properties[n], n in required) for n in properties if _numeric(properties[n])]
     found.required = set(required)
+    found.parameters = list(properties)
     found.claims = values.claims(found.text, [n for n in order if "enum" not in properties[n]])
     arguments: dict[str, Any] = values.date_arguments(order, properties, found)
     for name, value in found.assign_numbers(numeric).items():

@@ -37,6 +37,7 @@ class Extraction:
     # Quotes named by the word before them ("title 'David'"): parameter name -> quote.
     claims: dict[str, str] = field(default_factory=dict)
     required: set[str] = field(default_factory=set)
+    parameters: list[str] = field(default_factory=list)  # every parameter of the tool
     percents: set[int] = field(default_factory=set)  # where numbers written "5%" start
     # How many values were found by a specific pattern (an expression, an email, an enum
     # value...): evidence that the text is meant for this tool, unlike a bare number.
@@ -92,7 +93,7 @@ class Extraction:
         # A description's first sentence says what the parameter is; later ones add defaults
         # and notes ("... default to that of water at room temperature").
         profiles = {
-            name: (set(hints(name, spec)[:3]), set(words(_first_sentence(spec))))
+            name: (set(hints(name, spec)[:3]), set(words(first_sentence(spec))))
             for name, spec, _ in parameters
         }
         candidates = self.numbers + list(self.spelled)
@@ -184,7 +185,8 @@ class Extraction:
         return self.numbers.pop(index)[1]
 
 
-def _first_sentence(spec: dict[str, Any]) -> str:
+def first_sentence(spec: dict[str, Any]) -> str:
+    """A description's first sentence: what the parameter is, before notes and defaults."""
     return re.split(r"(?<=[a-z0-9)])\.\s", str(spec.get("description", "")), maxsplit=1)[0]
 
 

@@ -82,6 +82,9 @@ def phrases(text: str) -> list[Run]:
         if lowered.rstrip("s") in WEEKDAYS or (lowered in MONTHS and lowered != "may"):
             close()  # a date, not a name
             continue
+        if lowered in ("am", "pm", "a.m", "p.m"):
+            close()  # a date, not a name
+            continue
         if _capitalized(token) and lowered != "i":
             if not current and _sentence_start(text, start) and _ordinary(lowered, tokens, index):
                 continue
@@ -110,14 +113,41 @@ def _ordinary(lowered: str, tokens: list[re.Match[str]], index: int) -> bool:
     return not following or not _capitalized(following)
 
 
-def _without_leading(run: Run, tool_words: frozenset[str]) -> Run:
-    """The name without the tool's own words before it ("Lawyer John Doe" -> "John Doe")."""
+def _without_leading(run: Run, tool_words: frozenset[str], hints: list[str]) -> Run:
+    """The name without the tool's own words before it ("Lawyer John Doe" -> "John Doe").
+
+    A word the parameter's name uses stays: "Hotel Paradise" for hotel_name.
+    """
     text, start = run.text, run.start
     while (first := re.match(r"\S+\s+", text)) and set(words(first.group())) <= tool_words:
-        if not words(first.group()):
+        if not words(first.group()) or set(words(first.group())) & set(hints):
             break
         text, start = text[first.end() :], start + first.end()
     return Run(text, start, start + len(text))
+
+
+def _with_regions(found: list[Run], text: str) -> list[Run]:
+    """Places with the region written after them: "Boston, MA", "Denver, Colorado".
+
+    Not in a list of places: "Tokyo, Paris and London" stays three names.
+    """
+    joined: list[Run] = []
+    index = 0
+    while index < len(found):
+        run = found[index]
+        region = found[index + 1] if index + 1 < len(found) else None
+        if (
+            region is not None
+            and text[run.end : region.start] == ", "
+            and len(region.text.split()) <= 3
+            and not re.match(r"\s*(?:,|and\b|or\b)", text[region.end :])
+        ):
+            joined.append(Run(text[run.start : region.end], run.start, region.end))
+            index += 2
+        else:
+            joined.append(run)
+            index += 1
+    return joined
 
 
 def takes_name(name: str) -> bool:
@@ -126,19 +156,29 @@ def takes_name(name: str) -> bool:
 
 
 def name_value(
-    name: str, text: str, taken: set[str], tool_words: frozenset[str], cued_only: bool = False
+    name: str,
+    text: str,
+    taken: set[str],
+    tool_words: frozenset[str],
+    cued_only: bool = False,
+    regions: bool = False,
 ) -> str | None:
     """The name for parameter ``name``: the one its own words or its cue word point to.
 
-    With ``cued_only``, only a name the cue word points to ("by Rodin" for an artist).
+    With ``cued_only``, only a name the cue word points to ("by Rodin" for an artist). With
+    ``regions``, a place keeps the region written after it ("Boston, MA"): for tools with no
+    other place parameter (one that could take the region).
     """
     parts = set(re.split(r"[_\W]+", name.lower()))
     hints = [stem(p) for p in parts if len(p) > 2 and p != "name"]
     place, person = bool(parts & PLACE_WORDS), bool(parts & PERSON_WORDS)
     lowered = text.lower()
     best: tuple[float, int, str] | None = None
-    for order, found in enumerate(phrases(text)):
-        run = _without_leading(found, tool_words)
+    found_names = phrases(text)
+    for order, found in enumerate(
+        _with_regions(found_names, text) if place and regions else found_names
+    ):
+        run = _without_leading(found, tool_words, hints)
         own = set(words(run.text))
         if run.text in taken or (own and own <= tool_words):
             continue

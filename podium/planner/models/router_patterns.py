@@ -7,7 +7,7 @@ import re
 NUMBER = re.compile(r"(?<![\w.^])-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.]*\d)")
 BRACKETED = re.compile(r"[\[(]([^\[\]()]{1,400})[\])]")
 # A single quote opens a quotation only where no letter is before it ("What's" is no quote).
-QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)|“([^”]+)”")
+QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'((?:[^']|(?<=\w)'(?=\w)){1,2000})'(?!\w)|“([^”]+)”")
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"https?://[^\s\"'<>]+")
 VERSION = re.compile(r"\bv?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b")

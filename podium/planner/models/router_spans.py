@@ -25,7 +25,9 @@ GENERIC = frozenset(
     cheap upcoming recent new old good great between among versus
     three four five six seven eight nine ten dozen
     open opens serve serves take takes have has had won win wins found change save put
-    offer offers include includes play plays want wants need needs like likes prefer""".split()
+    offer offers include includes play plays want wants need needs like likes prefer
+    check put book order draw plot send convert run sort train analyze analyse compose
+    locate tell""".split()
 )
 _TOKEN = re.compile(r"[A-Za-z][\w'.-]*[A-Za-z0-9]|[A-Za-z]|\d[\w.-]*")
 _BREAK = re.compile(r"[,;:?!()\"]|\.\s|\s[-–]\s")
@@ -37,7 +39,7 @@ END_WORDS = frozenset({"end", "destination", "target", "to", "arrival", "finish"
 FROM_TO = re.compile(
     # Places are short (at most 60 characters each): bounded, so a scan stays linear.
     r"\b(?:from|between)\s+(?:the\s+)?(.{1,60}?)\s+(?:to|and)\s+(?:the\s+)?(.{1,60}?)(?=\s+(?:by|via|with|using|in|on|at|for|"
-    r"and|through)\b|[,.?!;]|$)",
+    r"and|through)\b|[,?!;]|\.(?:\s|$)|$)",
     re.IGNORECASE,
 )
 

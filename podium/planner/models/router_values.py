@@ -22,8 +22,8 @@ _UNIT_IN = re.compile(r"\bin\s+([A-Za-z°µ][A-Za-z/^°]*)")
 def unit_value(name: str, spec: dict[str, Any], text: str, required: bool) -> str | None:
     """A unit: the one asked for last ("... in Celsius", "in km/h").
 
-    A unit converted from is the one a number is written in ("4 inches"); a required unit
-    nobody asked for is the first number's.
+    A unit converted from is the one a number is written in ("4 inches"); else the unit of
+    "how many teaspoons"; a required unit nobody asked for is the first number's.
     """
     after = [m.group(1) for m in _UNIT_AFTER.finditer(text) if words(m.group(1))]
     described = str(spec.get("description", "")).lower()
@@ -37,6 +37,9 @@ def unit_value(name: str, spec: dict[str, Any], text: str, required: bool) -> st
     ]
     if asked:
         return asked[-1]
+    how_many = re.search(r"\bhow many\s+([A-Za-z]+)", text, re.IGNORECASE)  # "how many ounces"
+    if how_many:
+        return how_many.group(1)
     return after[0] if after and required else None
 
 
