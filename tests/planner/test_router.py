@@ -251,6 +251,7 @@ def test_after_a_round_it_makes_the_calls_the_results_allow() -> None:
         "'a " * 10_000,
         "1, " * 10_000,
         "in a " * 5_000,
+        "Send an invoice. " * 1_200,
     ],
 )
 def test_pathological_requests_are_planned_in_linear_time(text: str) -> None:

@@ -37,6 +37,7 @@ from podium.planner.prompts import memories_in, unspotlight
 ROUTER_NAME = "router"
 NOTICE = "offline router model: no LLM configured"
 MAX_PARTS = 24
+NEIGHBOURS = 2  # sentences on each side that may complete a call
 _STRONG_SPLIT = re.compile(
     r"(?<=[.?!;])\s+|\s*\b(?:and then|then|and also|also|after that)\b\s*", re.IGNORECASE
 )
@@ -108,16 +109,23 @@ class RouterChatModel(BaseChatModel):
         tool_calls: list[dict[str, Any]] = []
         unfilled: list[str] = []
         clauses = _clauses(request)
+        matched = [self._matches(clause, catalog) for clause in clauses]
+        complete = [all(m is not None and not m[1].missing for m in ms) for ms in matched]
         for index, clause in enumerate(clauses):
-            for match in self._matches(clause, catalog):
+            for match in matched[index]:
                 if match is None:
                     continue
                 name, filled = match
                 if filled.missing and len(clauses) > 1:
                     # A value may sit in a sentence of its own ("... Liverpool F.C. Include
-                    # its statistics."): the sentences that name no tool are evidence too.
-                    others = [c for i, c in enumerate(clauses) if i != index]
-                    rest = " ".join(c for c in others if not self._complete(c, catalog))
+                    # its statistics."): the neighbouring sentences that make no call of
+                    # their own are evidence too (the nearest few: a long text stays linear).
+                    near = range(max(0, index - NEIGHBOURS), index + NEIGHBOURS + 1)
+                    rest = " ".join(
+                        clauses[i]
+                        for i in near
+                        if i != index and i < len(clauses) and not complete[i]
+                    )
                     if rest:
                         joined = clause if clause.endswith((".", "?", "!")) else f"{clause}."
                         filled = self._fill(name, f"{joined} {rest}", catalog)
@@ -217,11 +225,6 @@ class RouterChatModel(BaseChatModel):
             return None
         parameters = catalog.schemas[best.name].get("parameters", {})
         return best.name, fill_arguments(parameters, text, _topic(text, best), best.own_words)
-
-    def _complete(self, text: str, catalog: ToolCatalog) -> bool:
-        """Whether ``text`` makes a call of its own, every required value found."""
-        match = self._match(text, catalog)
-        return match is not None and not match[1].missing
 
     @staticmethod
     def _fill(name: str, text: str, catalog: ToolCatalog) -> Filled:

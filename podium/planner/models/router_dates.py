@@ -52,7 +52,7 @@ _FORMAT = re.compile(
 _WORDS_FORMAT = re.compile(r"\b(year|month|day)-(year|month|day)-(year|month|day)\b", re.I)
 RELATIVE = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|(?:this|next|last|coming)\s+"
-    r"(?:week|weekend|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
+    rf"(?:week|weekend|month|year|{'|'.join(WEEKDAYS)}))\b",
     re.IGNORECASE,
 )
 
