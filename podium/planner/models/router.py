@@ -128,7 +128,7 @@ class RouterChatModel(BaseChatModel):
                     )
                     if rest:
                         joined = clause if clause.endswith((".", "?", "!")) else f"{clause}."
-                        filled = self._fill(name, f"{joined} {rest}", catalog)
+                        filled = _fill(catalog.profile(name), f"{joined} {rest}", catalog)
                 if filled.missing:
                     unfilled.append(f"{name} needs {', '.join(filled.missing)}")
                     continue
@@ -160,9 +160,7 @@ class RouterChatModel(BaseChatModel):
                 if match is None or not match[1].missing:
                     continue
                 name = match[0]
-                profile = next(p for p in catalog.profiles if p.name == name)
-                parameters = catalog.schemas[name].get("parameters", {})
-                filled = fill_arguments(parameters, f"{clause} {evidence}", None, profile.own_words)
+                filled = _fill(catalog.profile(name), f"{clause} {evidence}", catalog, topic=False)
                 key = (name, json.dumps(filled.arguments, sort_keys=True, default=str))
                 if filled.missing or key in made:
                     continue
@@ -184,7 +182,7 @@ class RouterChatModel(BaseChatModel):
         request_words = words(text)
         scores = [
             score(request_words, p, catalog.weights)
-            + (credit if self._has_evidence(text, catalog.schemas[p.name], p) else 0.0)
+            + (credit if _has_evidence(text, p, catalog) else 0.0)
             for p in catalog.profiles
         ]
         if not scores:
@@ -223,20 +221,7 @@ class RouterChatModel(BaseChatModel):
         best = self.choose(text, catalog)
         if best is None:
             return None
-        parameters = catalog.schemas[best.name].get("parameters", {})
-        return best.name, fill_arguments(parameters, text, _topic(text, best), best.own_words)
-
-    @staticmethod
-    def _fill(name: str, text: str, catalog: ToolCatalog) -> Filled:
-        profile = next(p for p in catalog.profiles if p.name == name)
-        parameters = catalog.schemas[name].get("parameters", {})
-        return fill_arguments(parameters, text, _topic(text, profile), profile.own_words)
-
-    @staticmethod
-    def _has_evidence(text: str, schema: dict[str, Any], profile: ToolProfile) -> bool:
-        """Whether the text holds values only this tool's parameters take, filling them all."""
-        filled = fill_arguments(schema.get("parameters", {}), text, None, profile.own_words)
-        return bool(filled.strong) and not filled.missing
+        return best.name, _fill(best, text, catalog)
 
     def _matches(self, clause: str, catalog: ToolCatalog) -> list[tuple[str, Filled] | None]:
         """One match per part of ``clause``: its " and "/"," parts when each fills a call."""
@@ -275,6 +260,23 @@ class ToolCatalog:
         profiles = [ToolProfile.of(t) for t in tools]
         schemas = {p.name: t.get("function", t) for p, t in zip(profiles, tools, strict=True)}
         return cls(profiles, idf(profiles), schemas)
+
+    def profile(self, name: str) -> ToolProfile:
+        """The profile of the tool called ``name``."""
+        return next(p for p in self.profiles if p.name == name)
+
+
+def _fill(profile: ToolProfile, text: str, catalog: ToolCatalog, topic: bool = True) -> Filled:
+    """The arguments ``text`` gives the tool; with ``topic``, free text falls back to it."""
+    parameters = catalog.schemas[profile.name].get("parameters", {})
+    fallback = _topic(text, profile) if topic else None
+    return fill_arguments(parameters, text, fallback, profile.own_words)
+
+
+def _has_evidence(text: str, profile: ToolProfile, catalog: ToolCatalog) -> bool:
+    """Whether the text holds values only this tool's parameters take, filling them all."""
+    filled = _fill(profile, text, catalog, topic=False)
+    return bool(filled.strong) and not filled.missing
 
 
 def _clauses(request: str) -> list[str]:

@@ -23,7 +23,7 @@ from podium.planner.models.router_patterns import (
     URL,
     VERSION,
 )
-from podium.planner.models.router_text import words
+from podium.planner.models.router_text import name_parts, words
 
 
 def _numeric(spec: dict[str, Any]) -> bool:
@@ -78,10 +78,6 @@ def _as_listed(value: str, spec: dict[str, Any]) -> str:
     return next((o for o in options if words(o) == folded and folded), value)
 
 
-def _parts(name: str) -> set[str]:
-    return set(re.split(r"[_\W]+", name.lower()))
-
-
 def _by_example(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
     example = _EXAMPLE.search(str(spec.get("description", "")))
     shape = _shape(example.group(1)) if example else None
@@ -109,7 +105,7 @@ def _by_pattern(name: str, spec: dict[str, Any], found: Extraction) -> str | Non
 
 
 def _unit(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
-    if "unit" not in _parts(name) and not name.lower().endswith("_unit"):
+    if "unit" not in name_parts(name) and not name.lower().endswith("_unit"):
         return None
     return values.unit_value(name, spec, found.text, name in found.required)
 
@@ -120,8 +116,10 @@ def _quote(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
     An author takes the name after "by" instead of a quote.
     """
     quote = found.claims.get(name)
-    if quote is None and names.PERSON_WORDS & _parts(name):
-        return names.name_value(name, found.text, found.taken, found.tool_words, cued_only=True)
+    if quote is None and names.PERSON_WORDS & set(name_parts(name)):
+        return names.name_value(
+            name, found.text, found.proper_names, found.taken, found.tool_words, cued_only=True
+        )
     if quote is None:
         claimed = set(found.claims.values())
         quote = next((q for q in found.quoted if q not in claimed), None)
@@ -138,7 +136,7 @@ def _identifier(name: str, spec: dict[str, Any], found: Extraction) -> str | Non
     A bare number ("1234") counts only right after a word of the parameter's name
     ("order 1234", "id: 881").
     """
-    if not _parts(name) & set(ID_WORDS):
+    if not set(name_parts(name)) & set(ID_WORDS):
         return None
     text = found.text
     free = [m for m in IDENTIFIER.finditer(text) if m.group() not in found.taken]
@@ -166,7 +164,7 @@ def _expression(name: str, spec: dict[str, Any], found: Extraction) -> str | Non
 
 def _year(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
     """A year for a string parameter named for one ("year", "season")."""
-    if not _parts(name) & {"year", "season"}:
+    if not set(name_parts(name)) & {"year", "season"}:
         return None
     match = re.search(r"\b(?:1[5-9]|20)\d\d(?:-(?:1[5-9]|20)?\d\d)?\b", found.text)
     if match is None:
@@ -178,9 +176,13 @@ def _year(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
 def _name(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
     if not names.takes_name(name) or spans.side(name):
         return None
-    others = {part for other in found.parameters if other != name for part in _parts(other)}
+    others = {
+        part for other in found.parameters if other != name for part in set(name_parts(other))
+    }
     regions = not others & names.PLACE_WORDS
-    return names.name_value(name, found.text, found.taken, found.tool_words, regions=regions)
+    return names.name_value(
+        name, found.text, found.proper_names, found.taken, found.tool_words, regions=regions
+    )
 
 
 def _says(text: str, option: Any) -> int:
@@ -335,10 +337,11 @@ def _named_ends(ends: tuple[str, str] | None) -> tuple[str, str] | None:
 
 def _whole_names(runs: list[spans.Run], found: Extraction) -> list[spans.Run]:
     """Runs inside a proper name grow to the whole name ("York" -> "New York")."""
-    phrases = names.phrases(found.text)
     grown = []
     for run in runs:
-        around = next((p for p in phrases if p.start <= run.start and run.end <= p.end), None)
+        around = next(
+            (p for p in found.proper_names if p.start <= run.start and run.end <= p.end), None
+        )
         if around is None:
             grown.append(run)
         elif around.text not in found.taken:  # part of a name another parameter took: no
@@ -354,7 +357,7 @@ FREE_TEXT = frozenset(
 
 def _free_text(name: str) -> bool:
     """Whether a parameter takes free text (a query, a message) rather than a short value."""
-    return bool(set(re.split(r"[_\W]+", name.lower())) & FREE_TEXT)
+    return bool(set(name_parts(name)) & FREE_TEXT)
 
 
 def fill_arguments(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium.planner.models import router_names as names
 from podium.planner.models.router_patterns import (
     BRACKETED,
     CODE,
@@ -23,7 +25,8 @@ from podium.planner.models.router_patterns import (
     number,
     scaled,
 )
-from podium.planner.models.router_text import words
+from podium.planner.models.router_spans import Run
+from podium.planner.models.router_text import name_parts, words
 
 
 @dataclass
@@ -45,6 +48,11 @@ class Extraction:
     taken: set[str] = field(default_factory=set)
     lists_taken: set[int] = field(default_factory=set)
     tool_words: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def proper_names(self) -> list[Run]:
+        """The proper names in the text (router_names), found once per clause."""
+        return names.phrases(self.text)
 
     @classmethod
     def of(cls, text: str) -> Extraction:
@@ -213,5 +221,5 @@ def _fits(spec: dict[str, Any], value: float | int) -> bool:
 
 def hints(name: str, spec: dict[str, Any]) -> list[str]:
     """Words that name a parameter: its name's parts, then its description's first words."""
-    hints = [w for w in re.split(r"[_\W]+", name.lower()) if len(w) > 1]
+    hints = [w for w in name_parts(name) if len(w) > 1]
     return hints + words(str(spec.get("description", "")))[:2]

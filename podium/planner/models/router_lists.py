@@ -10,7 +10,7 @@ import itertools
 import re
 
 from podium.planner.models.router_spans import GENERIC
-from podium.planner.models.router_text import STOP_WORDS, stem, words
+from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
 
 # An item: a few words (a single capital letter counts: "C", "F"), no punctuation inside.
 _ITEM = r"[A-Za-z0-9][\w'’&+#.-]*(?:\s+[A-Za-z0-9][\w'’&+#.-]*){0,3}"
@@ -100,6 +100,6 @@ def number_lists(text: str) -> list[tuple[int, int, str]]:
 
 def named(position: int, text: str, name: str) -> bool:
     """Whether a word of parameter ``name`` comes shortly before ``position``."""
-    parts = {stem(p) for p in re.split(r"[_\W]+", name.lower()) if len(p) > 1}
+    parts = {stem(p) for p in name_parts(name) if len(p) > 1}
     before = set(words(text[max(0, position - 40) : position]))
     return bool(parts & before)

@@ -13,7 +13,7 @@ import re
 
 from podium.planner.models.router_dates import MONTHS, WEEKDAYS
 from podium.planner.models.router_spans import GENERIC, Run
-from podium.planner.models.router_text import STOP_WORDS, stem, words
+from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
 
 # Parameters whose values are names, by the words of the parameter's name.
 PLACE_WORDS = frozenset(
@@ -152,29 +152,30 @@ def _with_regions(found: list[Run], text: str) -> list[Run]:
 
 def takes_name(name: str) -> bool:
     """Whether a parameter takes a proper name (by the words of its name)."""
-    return bool(set(re.split(r"[_\W]+", name.lower())) & NAME_WORDS)
+    return bool(set(name_parts(name)) & NAME_WORDS)
 
 
 def name_value(
     name: str,
     text: str,
+    found_names: list[Run],
     taken: set[str],
     tool_words: frozenset[str],
     cued_only: bool = False,
     regions: bool = False,
 ) -> str | None:
-    """The name for parameter ``name``: the one its own words or its cue word point to.
+    """The name among ``found_names`` (the phrases of ``text``) that ``name`` should take.
 
-    With ``cued_only``, only a name the cue word points to ("by Rodin" for an artist). With
-    ``regions``, a place keeps the region written after it ("Boston, MA"): for tools with no
-    other place parameter (one that could take the region).
+    The one the parameter's own words or its cue word point to. With ``cued_only``, only
+    a name the cue word points to ("by Rodin" for an artist). With ``regions``, a place
+    keeps the region written after it ("Boston, MA"): for tools with no other place
+    parameter (one that could take the region).
     """
-    parts = set(re.split(r"[_\W]+", name.lower()))
+    parts = set(name_parts(name))
     hints = [stem(p) for p in parts if len(p) > 2 and p != "name"]
     place, person = bool(parts & PLACE_WORDS), bool(parts & PERSON_WORDS)
     lowered = text.lower()
     best: tuple[float, int, str] | None = None
-    found_names = phrases(text)
     for order, found in enumerate(
         _with_regions(found_names, text) if place and regions else found_names
     ):

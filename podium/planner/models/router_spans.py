@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from podium.planner.models.router_text import STOP_WORDS, stem, words
+from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
 
 GENERIC = frozenset(
     """find calculate compute get give show tell determine estimate predict identify
@@ -130,7 +130,7 @@ def expression(text: str) -> str | None:
 
 def side(name: str) -> str | None:
     """'start' or 'end' for parameters that name one end of a route, else None."""
-    parts = {stem(p) for p in re.split(r"[_\W]+", name.lower()) if p}
+    parts = {stem(p) for p in name_parts(name)}
     if parts & START_WORDS or re.fullmatch(r"[a-z_]*[a-z]_?1", name.lower()):
         return "start"
     if parts & END_WORDS or re.fullmatch(r"[a-z_]*[a-z]_?2", name.lower()):

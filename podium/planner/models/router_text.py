@@ -76,6 +76,11 @@ def stem(word: str) -> str:
     return word
 
 
+def name_parts(name: str) -> list[str]:
+    """The parts of a parameter's name, lowered: "start_location" -> ["start", "location"]."""
+    return [p for p in re.split(r"[_\W]+", name.lower()) if p]
+
+
 def words(text: str) -> list[str]:
     """Normalized content words of ``text``: split, lowered, stemmed, synonyms folded."""
     text = _CAMEL.sub(" ", text).replace("_", " ").replace(".", " ").replace("-", " ")

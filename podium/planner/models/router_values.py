@@ -13,7 +13,7 @@ from podium.planner.models import router_dates as dates
 from podium.planner.models import router_spans as spans
 from podium.planner.models.router_extract import Extraction
 from podium.planner.models.router_patterns import QUOTED
-from podium.planner.models.router_text import STOP_WORDS, stem, words
+from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
 
 _UNIT_AFTER = re.compile(r"\d(?:[\d.,]*\d)?\s?([A-Za-z°µ][A-Za-z/^°]*)")
 _UNIT_IN = re.compile(r"\bin\s+([A-Za-z°µ][A-Za-z/^°]*)")
@@ -50,7 +50,7 @@ def claims(text: str, names_: list[str]) -> dict[str, str]:
         quote = next(g for g in match.groups() if g)
         before = set(words(" ".join(text[max(0, match.start() - 40) : match.start()].split()[-3:])))
         for name in names_:
-            parts = {stem(p) for p in re.split(r"[_\W]+", name.lower()) if len(p) > 2}
+            parts = {stem(p) for p in name_parts(name) if len(p) > 2}
             if name not in claims and parts & before - {"name"}:
                 claims[name] = quote
                 break
@@ -68,7 +68,7 @@ def date_arguments(
     written = dates.dates(found.text)
     for name in order:
         spec = properties.get(name, {})
-        parts = set(re.split(r"[_\W]+", name.lower()))
+        parts = set(name_parts(name))
         if spec.get("type", "string") != "string":
             continue
         description = str(spec.get("description", ""))
