@@ -24,7 +24,6 @@ IDENTIFIER = re.compile(r"(?<![\w.@/-])(?=[\w-]*\d)[A-Za-z0-9]+(?:[-_][A-Za-z0-9
 # Letters, a separator, then digits ("A-7", "INV_0042"): an identifier, never a number.
 CODE = re.compile(r"\b[A-Za-z]+[-_]\d[\w-]*")
 ID_WORDS = ("id", "ids", "number", "code", "ref", "reference", "sku", "ticket", "key")
-PROPER = re.compile(r"\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*")
 # What a number with a currency sign or a percent sign measures, as a parameter would say it.
 MONEY_WORDS = ("amount", "money", "dollar", "price", "cost", "invest", "principal", "payment")
 PERCENT = re.compile(r"\d+(?:\.\d+)?(?=\s?(?:%|percent\b))")
