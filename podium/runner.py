@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -103,12 +105,44 @@ class Session:
         return result
 
 
+_PREPARED: set[Path] = set()
+_PREPARING = threading.Lock()
+
+
+def prepare_store(path: Path, attempts: int = 5) -> None:
+    """Create the thread store's tables (in WAL mode) once per process, before runs open it.
+
+    Connections that set up a new store at the same moment (a fan-out's branches, runs
+    in threads) collide: SQLite refuses the switch to WAL mode with "database is locked"
+    instead of waiting. One setup per path under a lock, retried briefly against another
+    process doing the same, leaves every later connection nothing to change.
+    """
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    with _PREPARING:
+        if path in _PREPARED:
+            return
+        for attempt in range(attempts):
+            try:
+                with closing(sqlite3.connect(path, timeout=30, check_same_thread=False)) as db:
+                    SqliteSaver(db).setup()
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        _PREPARED.add(path)
+
+
 @asynccontextmanager
 async def session(home: Path, max_steps: int, durability: Durability) -> AsyncIterator[Session]:
     """Open the thread store under ``home`` for the duration of one call."""
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    async with AsyncSqliteSaver.from_conn_string(str(home / "threads.sqlite")) as saver:
+    path = home / "threads.sqlite"
+    if path not in _PREPARED:
+        await asyncio.to_thread(prepare_store, path)
+    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
         yield Session(build_graph().compile(checkpointer=saver), max_steps, durability)
 
 
