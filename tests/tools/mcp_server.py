@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+import threading
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -29,10 +29,17 @@ def cancel_order(order_id: str, reason: str = "") -> dict[str, str]:
     return {"order_id": order_id, "status": "cancelled", "reason": reason}
 
 
+MEETING = threading.Barrier(4)
+
+
 @server.tool()
-def slow_echo(text: str, seconds: float = 0.5) -> str:
-    """Echo a text back after a pause."""
-    time.sleep(seconds)
+def meet(text: str) -> str:
+    """Echo a text back once four calls of this tool are in progress at the same time."""
+    try:
+        MEETING.wait(timeout=10)
+    except threading.BrokenBarrierError:
+        MEETING.reset()
+        return f"{text}: alone"
     return text
 
 
