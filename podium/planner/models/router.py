@@ -31,6 +31,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
 from podium.planner.models.router_args import Filled, fill_arguments
+from podium.planner.models.router_spread import consistent, settled, variants
 from podium.planner.models.router_text import ToolProfile, idf, score, words
 from podium.planner.prompts import memories_in, unspotlight
 
@@ -116,6 +117,7 @@ class RouterChatModel(BaseChatModel):
                 if match is None:
                     continue
                 name, filled = match
+                said = clause  # the text the arguments come from
                 if filled.missing and len(clauses) > 1:
                     # A value may sit in a sentence of its own ("... Liverpool F.C. Include
                     # its statistics."): the neighbouring sentences that make no call of
@@ -128,13 +130,18 @@ class RouterChatModel(BaseChatModel):
                     )
                     if rest:
                         joined = clause if clause.endswith((".", "?", "!")) else f"{clause}."
-                        filled = _fill(catalog.profile(name), f"{joined} {rest}", catalog)
+                        said = f"{joined} {rest}"
+                        filled = _fill(catalog.profile(name), said, catalog)
                 if filled.missing:
                     unfilled.append(f"{name} needs {', '.join(filled.missing)}")
                     continue
-                tool_calls.append(
-                    {"name": name, "args": filled.arguments, "id": _new_id(), "type": "tool_call"}
-                )
+                # A clause split into parts made its calls; a whole one may list values.
+                whole = len(matched[index]) == 1
+                spread = _spread(catalog.profile(name), said, filled, catalog) if whole else []
+                tool_calls += [
+                    {"name": name, "args": each.arguments, "id": _new_id(), "type": "tool_call"}
+                    for each in spread or [filled]
+                ]
         if tool_calls:
             return AIMessage(content="", tool_calls=tool_calls)
         return AIMessage(content=_no_tool_answer(request, unfilled, memories or []))
@@ -271,6 +278,22 @@ def _fill(profile: ToolProfile, text: str, catalog: ToolCatalog, topic: bool = T
     parameters = catalog.schemas[profile.name].get("parameters", {})
     fallback = _topic(text, profile) if topic else None
     return fill_arguments(parameters, text, fallback, profile.own_words)
+
+
+def _spread(profile: ToolProfile, text: str, filled: Filled, catalog: ToolCatalog) -> list[Filled]:
+    """One call per item of a list the call's arguments took (router_spread), else none.
+
+    Every item must make a call of its own that differs from the original in the listed
+    arguments alone, each call different, or the call stays one.
+    """
+    found = variants(text, filled.arguments)
+    each = [(v, _fill(profile, v.text, catalog)) for v in found]
+    if len(each) < 2 or not all(consistent(v, filled.arguments, f.arguments) for v, f in each):
+        return []
+    calls = [Filled(settled(v, f.arguments), [], f.strong) for v, f in each]
+    if len({json.dumps(c.arguments, sort_keys=True, default=str) for c in calls}) < len(calls):
+        return []
+    return calls
 
 
 def _has_evidence(text: str, profile: ToolProfile, catalog: ToolCatalog) -> bool:

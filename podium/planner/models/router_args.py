@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -338,10 +339,11 @@ def _named_ends(ends: tuple[str, str] | None) -> tuple[str, str] | None:
 def _whole_names(runs: list[spans.Run], found: Extraction) -> list[spans.Run]:
     """Runs inside a proper name grow to the whole name ("York" -> "New York")."""
     grown = []
+    names = found.proper_names  # in reading order, apart: the last that starts first holds it
+    starts = [p.start for p in names]
     for run in runs:
-        around = next(
-            (p for p in found.proper_names if p.start <= run.start and run.end <= p.end), None
-        )
+        at = bisect.bisect_right(starts, run.start) - 1
+        around = names[at] if at >= 0 and run.end <= names[at].end else None
         if around is None:
             grown.append(run)
         elif around.text not in found.taken:  # part of a name another parameter took: no

@@ -102,7 +102,11 @@ def phrases(text: str) -> list[Run]:
 
 
 def _sentence_start(text: str, position: int) -> bool:
-    return re.search(r"(?:^|[.?!:]\s)[\s'\"“]*$", text[:position]) is not None
+    """Whether only spaces and quotes stand between ``position`` and a sentence's end."""
+    index = position  # scanned back from the position: the text before it is not copied
+    while index > 0 and (text[index - 1].isspace() or text[index - 1] in "'\"“"):
+        index -= 1
+    return index == 0 or (text[index - 1] in ".?!:" and text[index].isspace())
 
 
 def _ordinary(lowered: str, tokens: list[re.Match[str]], index: int) -> bool:
