@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from podium.evals.schema_tools import schema_tool
+from podium.planner.models.router import RouterChatModel
 from tests.planner.test_router_values import plan, schema, text_param
 
 
@@ -121,3 +123,31 @@ def test_long_lists_are_read_in_linear_time_and_make_at_most_24_calls(
     calls = plan(tool, text)
     assert time.perf_counter() - started < 5.0
     assert 1 <= len(calls) <= 24
+
+
+def test_commas_part_a_clause_before_and_does() -> None:
+    pair = {
+        "num1": {"type": "integer", "description": "The first number."},
+        "num2": {"type": "integer", "description": "The second number."},
+    }
+    tools = [
+        schema_tool(function("gcd", "The greatest common divisor (GCD) of two numbers.", pair)),
+        schema_tool(function("lcm", "The least common multiple (LCM) of two numbers.", pair)),
+        schema_tool(FACTORIAL),
+    ]
+    schemas = [t.openai_schema() for t in tools]
+
+    def planned(text: str) -> list[tuple[str, dict[str, Any]]]:
+        message = RouterChatModel().plan(text, schemas)
+        return [(c["name"], c["args"]) for c in message.tool_calls]
+
+    assert planned("Calculate the GCD of 96 and 128, and the LCM of 15 and 25.") == [
+        ("gcd", {"num1": 96, "num2": 128}),
+        ("lcm", {"num1": 15, "num2": 25}),
+    ]
+    # Each part may list values of its own.
+    assert planned("The GCD of 96 and 128, and the factorial of 4 and 5.") == [
+        ("gcd", {"num1": 96, "num2": 128}),
+        ("math_factorial", {"number": 4}),
+        ("math_factorial", {"number": 5}),
+    ]

@@ -43,6 +43,7 @@ _STRONG_SPLIT = re.compile(
     r"(?<=[.?!;])\s+|\s*\b(?:and then|then|and also|also|after that)\b\s*", re.IGNORECASE
 )
 _WEAK_SPLIT = re.compile(r",?\s+and\s+|,\s+", re.IGNORECASE)
+_COMMA_SPLIT = re.compile(r",\s+(?:and\s+)?", re.IGNORECASE)
 _TOPIC = re.compile(r"\b(?:for|about|regarding|named|called|on|that)\s+(.+)$", re.IGNORECASE)
 
 
@@ -111,13 +112,12 @@ class RouterChatModel(BaseChatModel):
         unfilled: list[str] = []
         clauses = _clauses(request)
         matched = [self._matches(clause, catalog) for clause in clauses]
-        complete = [all(m is not None and not m[1].missing for m in ms) for ms in matched]
-        for index, clause in enumerate(clauses):
-            for match in matched[index]:
+        complete = [all(m is not None and not m[1].missing for _, m in ms) for ms in matched]
+        for index, parts in enumerate(matched):
+            for said, match in parts:  # said: the text the arguments come from
                 if match is None:
                     continue
                 name, filled = match
-                said = clause  # the text the arguments come from
                 if filled.missing and len(clauses) > 1:
                     # A value may sit in a sentence of its own ("... Liverpool F.C. Include
                     # its statistics."): the neighbouring sentences that make no call of
@@ -129,15 +129,13 @@ class RouterChatModel(BaseChatModel):
                         if i != index and i < len(clauses) and not complete[i]
                     )
                     if rest:
-                        joined = clause if clause.endswith((".", "?", "!")) else f"{clause}."
+                        joined = said if said.endswith((".", "?", "!")) else f"{said}."
                         said = f"{joined} {rest}"
                         filled = _fill(catalog.profile(name), said, catalog)
                 if filled.missing:
                     unfilled.append(f"{name} needs {', '.join(filled.missing)}")
                     continue
-                # A clause split into parts made its calls; a whole one may list values.
-                whole = len(matched[index]) == 1
-                spread = _spread(catalog.profile(name), said, filled, catalog) if whole else []
+                spread = _spread(catalog.profile(name), said, filled, catalog)
                 tool_calls += [
                     {"name": name, "args": each.arguments, "id": _new_id(), "type": "tool_call"}
                     for each in spread or [filled]
@@ -163,7 +161,7 @@ class RouterChatModel(BaseChatModel):
         made = {(name, json.dumps(args, sort_keys=True, default=str)) for name, args, _ in results}
         tool_calls: list[dict[str, Any]] = []
         for clause in _clauses(request):
-            for match in self._matches(clause, catalog):
+            for _, match in self._matches(clause, catalog):
                 if match is None or not match[1].missing:
                     continue
                 name = match[0]
@@ -230,13 +228,21 @@ class RouterChatModel(BaseChatModel):
             return None
         return best.name, _fill(best, text, catalog)
 
-    def _matches(self, clause: str, catalog: ToolCatalog) -> list[tuple[str, Filled] | None]:
-        """One match per part of ``clause``: its " and "/"," parts when each fills a call."""
+    def _matches(
+        self, clause: str, catalog: ToolCatalog
+    ) -> list[tuple[str, tuple[str, Filled] | None]]:
+        """Each part of ``clause`` with its match: its ","/" and " parts when each fills a call."""
         whole = self._match(clause, catalog)
-        parts = [p for p in _WEAK_SPLIT.split(clause) if p.strip()]
-        # Parts beyond a few dozen are a list of values, not of requests (and each part is
-        # scored against every tool).
-        if 1 < len(parts) <= MAX_PARTS:
+        # Commas part a clause before "and" does: "the GCD of 96 and 128, and the LCM of 15
+        # and 25" is two requests, each with an "and" of its own.
+        tried: list[list[str]] = []
+        for splitter in (_COMMA_SPLIT, _WEAK_SPLIT):
+            parts = [p for p in splitter.split(clause) if p.strip()]
+            # Parts beyond a few dozen are a list of values, not of requests (and each part
+            # is scored against every tool).
+            if not 1 < len(parts) <= MAX_PARTS or parts in tried:
+                continue
+            tried.append(parts)
             matches = [self._match(p, catalog) for p in parts]
             # Parts make calls of their own when each is complete; parts of one call ("a
             # pressure of 1 atm and a gauge pressure of 2 atm") each fill less than the whole.
@@ -249,8 +255,8 @@ class RouterChatModel(BaseChatModel):
                     or any(isinstance(v, list) for v in whole[1].arguments.values())
                 )
             ):
-                return matches
-        return [whole]
+                return list(zip(parts, matches, strict=True))
+        return [(clause, whole)]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -84,14 +85,17 @@ def name_parts(name: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Normalized content words of ``text``: split, lowered, stemmed, synonyms folded."""
     text = _CAMEL.sub(" ", text).replace("_", " ").replace(".", " ").replace("-", " ")
-    result = []
-    for raw in _WORD.findall(text):
-        word = raw.lower().strip("'")
-        if word in STOP_WORDS or word.isdigit() or len(word) < 2:
-            continue
-        word = SYNONYMS.get(word, word)
-        result.append(SYNONYMS.get(stem(word), stem(word)))
-    return result
+    return [word for raw in _WORD.findall(text) if (word := _normal(raw))]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _normal(raw: str) -> str:
+    """One word as ``words`` keeps it ("" for a word it drops); words recur, so cached."""
+    word = raw.lower().strip("'")
+    if word in STOP_WORDS or word.isdigit() or len(word) < 2:
+        return ""
+    word = SYNONYMS.get(word, word)
+    return SYNONYMS.get(stem(word), stem(word))
 
 
 @dataclass(frozen=True)
