@@ -9,6 +9,7 @@ import pytest
 
 from podium.evals.schema_tools import schema_tool
 from podium.planner.models.router import RouterChatModel
+from podium.planner.models.router_spread import variants
 from tests.planner.test_router_values import plan, schema, text_param
 
 
@@ -50,6 +51,25 @@ def test_a_list_of_numbers_for_one_parameter_makes_a_call_per_number() -> None:
 def test_a_list_of_identifiers_makes_a_call_per_identifier() -> None:
     calls = plan(ORDER, "What is the status of orders A-1, A-2 and A-3?")
     assert [c[1]["order_id"] for c in calls] == ["A-1", "A-2", "A-3"]
+    calls = plan(ORDER, "What is the status of orders 'A-1' and 'B 2'?")
+    assert [c[1]["order_id"] for c in calls] == ["A-1", "B 2"]
+
+
+def test_a_list_of_quotes_makes_a_call_per_quote() -> None:
+    rating = function("show_rating", "The rating of a TV show.", {"show": text_param("The title.")})
+    text = "Find the ratings of the shows 'Friends' and 'The Office' on Netflix"
+    assert plan(rating, text) == [
+        ("show_rating", {"show": "Friends"}),
+        ("show_rating", {"show": "The Office"}),
+    ]
+    # The list itself (the plan above may also come from parts split at "and"):
+    text = "Ratings of 'Friends', 'The Office' or 'Lost' please"
+    assert [v.items for v in variants(text, {"show": "Friends"})] == [
+        {"show": "'Friends'"},
+        {"show": "'The Office'"},
+        {"show": "'Lost'"},
+    ]
+    assert variants("Ratings of Friends' and 'Lost", {"show": "Friends"}) == []
 
 
 def test_numbers_for_different_parameters_are_no_list() -> None:

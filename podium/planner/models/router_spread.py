@@ -86,8 +86,8 @@ def _number_owner(listing: Listing, arguments: dict[str, Any]) -> str | None:
 
 def _shape(value: str, text: str, at: int) -> str | None:
     """The pattern of the items that may follow ``value`` (found at ``at``) in a list."""
-    quoted = at > 0 and text[at - 1] in "'\"" and text[at + len(value) : at + len(value) + 1]
-    if quoted:
+    after = at + len(value)
+    if at > 0 and text[at - 1] in "'\"" and text[after : after + 1] == text[at - 1]:
         return _QUOTE
     if re.fullmatch(_NAME, value):
         return _NAME
@@ -98,7 +98,7 @@ def _shape(value: str, text: str, at: int) -> str | None:
 
 def _word_listing(value: str, text: str) -> Listing | None:
     """The list that starts at ``value`` in ``text``: it and the items of its shape after it."""
-    found = re.search(rf"(?<![\w'\"]){re.escape(value)}(?!\w)", text)
+    found = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text)
     if found is None:
         return None
     shape = _shape(value, text, found.start())
