@@ -158,7 +158,7 @@ class RouterChatModel(BaseChatModel):
         """
         catalog = ToolCatalog.of(tools)
         evidence = " ".join(output for _, _, output in results)
-        made = {(name, json.dumps(args, sort_keys=True, default=str)) for name, args, _ in results}
+        made = {(name, _key(args)) for name, args, _ in results}
         tool_calls: list[dict[str, Any]] = []
         for clause in _clauses(request):
             for _, match in self._matches(clause, catalog):
@@ -166,7 +166,7 @@ class RouterChatModel(BaseChatModel):
                     continue
                 name = match[0]
                 filled = _fill(catalog.profile(name), f"{clause} {evidence}", catalog, topic=False)
-                key = (name, json.dumps(filled.arguments, sort_keys=True, default=str))
+                key = (name, _key(filled.arguments))
                 if filled.missing or key in made:
                     continue
                 made.add(key)
@@ -297,9 +297,14 @@ def _spread(profile: ToolProfile, text: str, filled: Filled, catalog: ToolCatalo
     if len(each) < 2 or not all(consistent(v, filled.arguments, f.arguments) for v, f in each):
         return []
     calls = [Filled(settled(v, f.arguments), [], f.strong) for v, f in each]
-    if len({json.dumps(c.arguments, sort_keys=True, default=str) for c in calls}) < len(calls):
+    if len({_key(c.arguments) for c in calls}) < len(calls):
         return []
     return calls
+
+
+def _key(arguments: dict[str, Any]) -> str:
+    """Arguments as one comparable string: calls with equal arguments have equal keys."""
+    return json.dumps(arguments, sort_keys=True, default=str)
 
 
 def _has_evidence(text: str, profile: ToolProfile, catalog: ToolCatalog) -> bool:

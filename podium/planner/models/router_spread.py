@@ -52,10 +52,10 @@ class Variant:
 
 
 def _number_listing(match: re.Match[str]) -> Listing | None:
-    last = list(_ITEM.finditer(match.group()))[-2:]
-    if not _CLOSING.search(match.group(), last[0].end(), last[1].start()):
+    found = list(_ITEM.finditer(match.group()))
+    if not _CLOSING.search(match.group(), found[-2].end(), found[-1].start()):
         return None  # "(3, 4)" is a point; a list ends with "and" or "or"
-    items = [(m.group(1), m.group(2).strip()) for m in _ITEM.finditer(match.group())]
+    items = [(m.group(1), m.group(2).strip()) for m in found]
     units = {unit for _, unit in items if unit}
     if len(units) > 1:  # "6 feet and 80 kg": two quantities, not a list
         return None
@@ -118,9 +118,8 @@ def _word_listing(value: str, text: str) -> Listing | None:
             closed = len(items)
     if closed < 2:  # "Miami, USA" is a place; a list ends with "and" or "or"
         return None
-    return Listing(
-        start, ends[closed - 1], tuple(items[:closed])
-    )  # quotes kept: each variant reads as the text
+    # Quotes kept in the items: each variant reads as the text did.
+    return Listing(start, ends[closed - 1], tuple(items[:closed]))
 
 
 def _lists(text: str, arguments: dict[str, Any]) -> dict[str, Listing]:
