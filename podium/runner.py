@@ -118,19 +118,22 @@ def prepare_store(path: Path, attempts: int = 5) -> None:
     process doing the same, leaves every later connection nothing to change.
     """
     from langgraph.checkpoint.sqlite import SqliteSaver
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+    def locked(error: BaseException) -> bool:
+        return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
     with _PREPARING:
         if path in _PREPARED:
             return
-        for attempt in range(attempts):
-            try:
-                with closing(sqlite3.connect(path, timeout=30, check_same_thread=False)) as db:
-                    SqliteSaver(db).setup()
-                break
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or attempt == attempts - 1:
-                    raise
-                time.sleep(0.05 * 2**attempt)
+        for attempt in Retrying(  # waits of 0.05, 0.1, 0.2, 0.4 s
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=0.05, min=0.05),
+            retry=retry_if_exception(locked),
+            reraise=True,
+        ):
+            with attempt, closing(sqlite3.connect(path, timeout=30, check_same_thread=False)) as db:
+                SqliteSaver(db).setup()
         _PREPARED.add(path)
 
 
