@@ -17,7 +17,7 @@ from podium.config import Settings
 from podium.evals.bfcl import CATEGORIES, load_bfcl
 from podium.evals.report import EvalReport
 from podium.evals.runner import run_suite
-from podium.planner.models.router import RouterChatModel
+from podium.planner.router import RouterChatModel
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bfcl"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.memory.embeddings import MiniLMEmbedder
-from podium.planner.models.router import RouterChatModel, ToolCatalog
+from podium.planner.router.model import RouterChatModel, ToolCatalog
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bfcl"
 CATEGORIES = ("simple_python", "multiple", "irrelevance")

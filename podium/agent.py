@@ -121,7 +121,7 @@ class Agent:
     @property
     def uses_router(self) -> bool:
         """Whether the offline router model is answering (no LLM configured)."""
-        from podium.planner.models.router import RouterChatModel
+        from podium.planner.router import RouterChatModel
 
         return isinstance(self.model, RouterChatModel)
 

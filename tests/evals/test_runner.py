@@ -184,7 +184,7 @@ def test_bfcl_ground_truth_passes_its_own_scoring(category: str) -> None:
 def test_bfcl_runs_end_to_end_with_the_router() -> None:
     suite = load_bfcl(BFCL, "irrelevance", limit=10)
     assert all(c.expect_no_call for c in suite.cases)
-    from podium.planner.models.router import RouterChatModel
+    from podium.planner.router import RouterChatModel
 
     report = EvalReport(suite=suite.name, model="router", threshold=0.0)
     asyncio.run(run_suite(suite, RouterChatModel(), Settings.load(), report))
@@ -196,7 +196,7 @@ def test_bfcl_runs_end_to_end_with_the_router() -> None:
 @pytest.mark.parametrize(("category", "goal"), [("simple_python", 0.50), ("irrelevance", 0.80)])
 def test_the_router_meets_its_bfcl_goals(category: str, goal: float) -> None:
     """The goals of BENCHMARKS.md, through the runner: a rule that costs them fails here."""
-    from podium.planner.models.router import RouterChatModel
+    from podium.planner.router import RouterChatModel
 
     suite = load_bfcl(BFCL, category)
     report = EvalReport(suite=suite.name, model="router", threshold=goal)

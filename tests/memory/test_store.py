@@ -128,7 +128,7 @@ def test_a_broken_memory_does_not_stop_the_run(tmp_path: Path) -> None:
 
 def test_router_with_the_embedder_rejects_what_only_shares_words() -> None:
     from podium.memory.embeddings import MiniLMEmbedder
-    from podium.planner.models.router import RouterChatModel
+    from podium.planner.router import RouterChatModel
     from podium.tools.builtin import calculator, current_time
     from podium.tools.registry import tool
 

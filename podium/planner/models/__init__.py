@@ -23,7 +23,7 @@ def resolve_model(settings: Settings, embedder: Embedder | None = None) -> BaseC
 
         return plugins.model(settings.model.removeprefix("plugin:"), settings)
     if settings.uses_router:
-        from podium.planner.models.router import RouterChatModel
+        from podium.planner.router import RouterChatModel
 
         return RouterChatModel(embedder=embedder)
     from podium.planner.models.openai import openai_chat_model

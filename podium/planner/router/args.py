@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from podium.planner.models import router_lists as lists
-from podium.planner.models import router_names as names
-from podium.planner.models import router_spans as spans
-from podium.planner.models import router_values as values
-from podium.planner.models.router_extract import Extraction, first_sentence, hints
-from podium.planner.models.router_patterns import (
+from podium.planner.router import lists as lists
+from podium.planner.router import names as names
+from podium.planner.router import spans as spans
+from podium.planner.router import values as values
+from podium.planner.router.extract import Extraction, first_sentence, hints
+from podium.planner.router.patterns import (
     EMAIL,
     EXPRESSION,
     FALSE_WORDS,
@@ -24,7 +24,7 @@ from podium.planner.models.router_patterns import (
     URL,
     VERSION,
 )
-from podium.planner.models.router_text import name_parts, words
+from podium.planner.router.text import name_parts, words
 
 
 def _numeric(spec: dict[str, Any]) -> bool:
@@ -295,7 +295,7 @@ def _spans(
     found: Extraction,
     tool_words: frozenset[str],
 ) -> None:
-    """Short values for string parameters no typed rule filled (see router_spans)."""
+    """Short values for string parameters no typed rule filled (see spans.py)."""
     ends = _named_ends(spans.endpoints(found.text))
     candidates = _whole_names(spans.runs(found.text, set(tool_words), found.taken), found)
     for name in order:

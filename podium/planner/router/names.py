@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from podium.planner.models.router_dates import MONTHS, WEEKDAYS
-from podium.planner.models.router_spans import GENERIC, Run
-from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
+from podium.planner.router.dates import MONTHS, WEEKDAYS
+from podium.planner.router.spans import GENERIC, Run
+from podium.planner.router.text import STOP_WORDS, name_parts, stem, words
 
 # Parameters whose values are names, by the words of the parameter's name.
 PLACE_WORDS = frozenset(

@@ -8,8 +8,8 @@ import pydantic
 import pytest
 
 from podium.evals.schema_tools import schema_tool
-from podium.planner.models.router import RouterChatModel
-from podium.planner.models.router_args import fill_arguments
+from podium.planner.router import RouterChatModel
+from podium.planner.router.args import fill_arguments
 
 
 def schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:

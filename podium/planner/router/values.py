@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from podium.planner.models import router_dates as dates
-from podium.planner.models import router_spans as spans
-from podium.planner.models.router_extract import Extraction
-from podium.planner.models.router_patterns import QUOTED
-from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
+from podium.planner.router import dates as dates
+from podium.planner.router import spans as spans
+from podium.planner.router.extract import Extraction
+from podium.planner.router.patterns import QUOTED
+from podium.planner.router.text import STOP_WORDS, name_parts, stem, words
 
 _UNIT_AFTER = re.compile(r"\d(?:[\d.,]*\d)?\s?([A-Za-z°µ][A-Za-z/^°]*)")
 _UNIT_IN = re.compile(r"\bin\s+([A-Za-z°µ][A-Za-z/^°]*)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
+from podium.planner.router.text import STOP_WORDS, name_parts, stem, words
 
 GENERIC = frozenset(
     """find calculate compute get give show tell determine estimate predict identify

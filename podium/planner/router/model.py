@@ -30,10 +30,10 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
-from podium.planner.models.router_args import Filled, fill_arguments
-from podium.planner.models.router_spread import consistent, settled, variants
-from podium.planner.models.router_text import ToolProfile, idf, score, words
 from podium.planner.prompts import memories_in, unspotlight
+from podium.planner.router.args import Filled, fill_arguments
+from podium.planner.router.spread import consistent, settled, variants
+from podium.planner.router.text import ToolProfile, idf, score, words
 
 ROUTER_NAME = "router"
 NOTICE = "offline router model: no LLM configured"
@@ -287,7 +287,7 @@ def _fill(profile: ToolProfile, text: str, catalog: ToolCatalog, topic: bool = T
 
 
 def _spread(profile: ToolProfile, text: str, filled: Filled, catalog: ToolCatalog) -> list[Filled]:
-    """One call per item of a list the call's arguments took (router_spread), else none.
+    """One call per item of a list the call's arguments took (spread.py), else none.
 
     Every item must make a call of its own that differs from the original in the listed
     arguments alone, each call different, or the call stays one.

@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 import re
 
-from podium.planner.models.router_spans import GENERIC
-from podium.planner.models.router_text import STOP_WORDS, name_parts, stem, words
+from podium.planner.router.spans import GENERIC
+from podium.planner.router.text import STOP_WORDS, name_parts, stem, words
 
 # An item: a few words (a single capital letter counts: "C", "F"), no punctuation inside.
 _ITEM = r"[A-Za-z0-9][\w'’&+#.-]*(?:\s+[A-Za-z0-9][\w'’&+#.-]*){0,3}"

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from podium.planner.models.router_text import STOP_WORDS
+from podium.planner.router.text import STOP_WORDS
 
 MAX_CALLS = 24
 _RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)

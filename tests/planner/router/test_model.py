@@ -6,8 +6,8 @@ from typing import Any, Literal
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from podium.planner.models.router import RouterChatModel
-from podium.planner.models.router_args import fill_arguments
+from podium.planner.router import RouterChatModel
+from podium.planner.router.args import fill_arguments
 from podium.tools.builtin import builtin_tools
 from podium.tools.registry import make_tool
 

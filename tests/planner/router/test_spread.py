@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from podium.evals.schema_tools import schema_tool
-from podium.planner.models.router import RouterChatModel
-from podium.planner.models.router_spread import variants
-from tests.planner.test_router_values import plan, schema, text_param
+from podium.planner.router import RouterChatModel
+from podium.planner.router.spread import variants
+from tests.planner.router.test_values import plan, schema, text_param
 
 
 def function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:

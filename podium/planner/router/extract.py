@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.planner.models import router_names as names
-from podium.planner.models.router_patterns import (
+from podium.planner.router import names as names
+from podium.planner.router.patterns import (
     BRACKETED,
     CODE,
     EMAIL,
@@ -25,8 +25,8 @@ from podium.planner.models.router_patterns import (
     number,
     scaled,
 )
-from podium.planner.models.router_spans import Run
-from podium.planner.models.router_text import name_parts, words
+from podium.planner.router.spans import Run
+from podium.planner.router.text import name_parts, words
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Extraction:
 
     @functools.cached_property
     def proper_names(self) -> list[Run]:
-        """The proper names in the text (router_names), found once per clause."""
+        """The proper names in the text (names.py), found once per clause."""
         return names.phrases(self.text)
 
     @classmethod
