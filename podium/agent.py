@@ -24,19 +24,19 @@ from podium.runner import resumption, session
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.ledger import Ledger
 from podium.tools.registry import Tool, ToolLike, ToolRegistry
-from podium.tracing import Event, RunStarted, Sink, Tracer
+from podium.tracing.events import Event, RunStarted, Sink, Tracer
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
-    from podium.audit import AuditLog
     from podium.guardrails.screens import Screens
     from podium.memory.store import MemoryStore
-    from podium.otel import OTelSink
     from podium.planner.context import RunContext
     from podium.planner.state import RunState
+    from podium.tracing.audit import AuditLog
+    from podium.tracing.otel import OTelSink
 
 DEFAULT_GUARDS = "default"
 T = TypeVar("T")
@@ -314,13 +314,13 @@ class Agent:
         sinks: list[Sink] = []
         if self.settings.audit:
             if self._audit is None:
-                from podium.audit import audit_log
+                from podium.tracing.audit import audit_log
 
                 self._audit = audit_log(home / "audit")
             sinks.append(self._audit.write)
         if self.settings.otlp_endpoint:
             if self._otel is None:
-                from podium.otel import OTelSink
+                from podium.tracing.otel import OTelSink
 
                 self._otel = OTelSink.to_endpoint(self.settings.otlp_endpoint)
             sinks.append(self._otel)

@@ -354,7 +354,7 @@ def trace_list(
     """List recorded runs, newest last."""
     from rich.console import Console
 
-    from podium.trace_views import load_runs, runs_table
+    from podium.tracing.views import load_runs, runs_table
 
     Console().print(runs_table(load_runs(_audit_directory())[-limit:]))
 
@@ -367,7 +367,7 @@ def trace_show(
     """Show one run as a tree: nodes with timings, model calls with tokens and cost."""
     from rich.console import Console
 
-    from podium.trace_views import find_run, load_runs, run_tree
+    from podium.tracing.views import find_run, load_runs, run_tree
 
     Console().print(run_tree(find_run(load_runs(_audit_directory()), run_id)))
 
@@ -378,7 +378,7 @@ def trace_verify() -> None:
     """Check the audit log's hash chain: any edited, inserted or deleted record is named."""
     from rich.console import Console
 
-    from podium.audit import verify
+    from podium.tracing.audit import verify
 
     result = verify(_audit_directory())
     console = Console(soft_wrap=True)
@@ -397,7 +397,7 @@ def stats() -> None:
     """Runs, success rate, latency, tokens and cost by model and tool, guard decisions."""
     from rich.console import Console
 
-    from podium.trace_views import load_runs, stats_tables
+    from podium.tracing.views import load_runs, stats_tables
 
     console = Console()
     for table in stats_tables(load_runs(_audit_directory())):

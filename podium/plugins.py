@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from podium.config import Settings
-    from podium.tracing import Sink
+    from podium.tracing.events import Sink
 
 logger = logging.getLogger(__name__)
 GROUPS = {

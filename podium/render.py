@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from podium.tracing import (
+from podium.tracing.events import (
     Event,
     GuardDecided,
     MemoryUsed,

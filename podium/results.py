@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from podium.planner.approvals import ApprovalRequest
 from podium.tools.outcomes import CallOutcome
-from podium.tracing import AnyEvent
+from podium.tracing.events import AnyEvent
 
 
 class RunUsage(BaseModel):

@@ -18,13 +18,13 @@ from podium.planner.approvals import Approval, ApprovalRequest, normalize
 from podium.planner.compensation import compensate
 from podium.planner.graph import build_graph, recursion_limit
 from podium.results import RunResult, RunUsage
-from podium.tracing import NodeFinished, RunFinished, Tracer
+from podium.tracing.events import NodeFinished, RunFinished, Tracer
 
 if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
-    from podium.audit import AuditLog
     from podium.planner.context import RunContext
+    from podium.tracing.audit import AuditLog
 
 INTERRUPT = "__interrupt__"
 Durability = Literal["sync", "async", "exit"]

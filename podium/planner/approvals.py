@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from podium.errors import InvalidRequest
 from podium.planner.state import PendingCall
-from podium.tracing import ApprovalDecided, ApprovalRequested
+from podium.tracing.events import ApprovalDecided, ApprovalRequested
 
 if TYPE_CHECKING:
     from podium.planner.context import RunContext

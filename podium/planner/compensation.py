@@ -10,7 +10,7 @@ from typing import Any
 from podium.planner.context import RunContext
 from podium.tools.executor import run_in_thread
 from podium.tools.outcomes import CallOutcome
-from podium.tracing import Compensated
+from podium.tracing.events import Compensated
 
 NOT_FAILURES = frozenset({"answered", "awaiting_approval"})
 

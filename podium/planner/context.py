@@ -20,7 +20,7 @@ from podium.tools.executor import Executor
 from podium.tools.ledger import Ledger
 from podium.tools.outcomes import Verdict
 from podium.tools.registry import ToolRegistry
-from podium.tracing import GuardDecided, Tracer
+from podium.tracing.events import GuardDecided, Tracer
 
 if TYPE_CHECKING:
     from podium.guardrails.screens import Boundary, GuardDecision, Screens

@@ -20,7 +20,7 @@ from podium.planner.state import PendingCall, RunState, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.tools.outcomes import CallOutcome, ToolCall
 from podium.tools.registry import Tool, ToolContext
-from podium.tracing import (
+from podium.tracing.events import (
     MemoryUsed,
     ModelCalled,
     PolicyDecided,

@@ -14,7 +14,7 @@ from podium.planner.failures import describe_model_error, is_transient
 from podium.planner.prompts import memory_block, spotlight
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.retries import backoff
-from podium.tracing import FallbackUsed, Retried
+from podium.tracing.events import FallbackUsed, Retried
 
 ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
 

@@ -31,7 +31,7 @@ from podium.tools.outcomes import (
     shown,
 )
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
-from podium.tracing import CircuitOpened, Event, FallbackUsed, Retried
+from podium.tracing.events import CircuitOpened, Event, FallbackUsed, Retried
 
 
 def _validation_message(tool: Tool, error: ValidationError) -> str:

@@ -10,7 +10,7 @@ import pytest
 from examples.support import store
 from examples.support.workflow import build_agent, classify
 from podium.memory.store import MemoryStore
-from podium.tracing import MemoryUsed
+from podium.tracing.events import MemoryUsed
 
 
 @pytest.fixture

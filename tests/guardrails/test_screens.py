@@ -9,7 +9,7 @@ from podium.guardrails.screens import Screens
 from podium.guardrails.validators import PII, PromptInjection, SizeLimit
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
-from podium.tracing import GuardDecided
+from podium.tracing.events import GuardDecided
 
 
 @pytest.mark.parametrize(

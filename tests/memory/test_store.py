@@ -13,7 +13,7 @@ from podium.guardrails.policy import Principal
 from podium.memory.store import MemoryStore
 from podium.planner.models.scripted import ScriptedChatModel
 from podium.planner.prompts import MEMORY_HEADER
-from podium.tracing import MemoryUsed
+from podium.tracing.events import MemoryUsed
 
 pytestmark = pytest.mark.slow
 
@@ -236,7 +236,7 @@ def test_a_corrupt_store_is_named_and_the_run_goes_on(isolated: Path) -> None:
 
 
 def test_instructions_planted_in_memory_never_reach_the_planner(tmp_path: Path) -> None:
-    from podium.tracing import GuardDecided
+    from podium.tracing.events import GuardDecided
 
     memories = MemoryStore(tmp_path)
     memories.remember("Deploys happen on Fridays.", "acme")

@@ -17,7 +17,7 @@ from podium.planner.budget import Limits
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.results import RunResult
 from podium.tools.registry import tool
-from podium.tracing import NodeFinished, RunFinished
+from podium.tracing.events import NodeFinished, RunFinished
 
 
 @tool

@@ -12,7 +12,7 @@ from podium.planner.approvals import Approval
 from podium.planner.budget import Limits
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
-from podium.tracing import ApprovalDecided, ApprovalRequested
+from podium.tracing.events import ApprovalDecided, ApprovalRequested
 
 ran: list[str] = []
 
@@ -219,7 +219,7 @@ class InternalServerError(Exception):
 
 
 def test_transient_model_errors_are_retried_then_the_fallback_model_answers() -> None:
-    from podium.tracing import FallbackUsed, Retried
+    from podium.tracing.events import FallbackUsed, Retried
 
     def busy(messages: list[BaseMessage]) -> AIMessage:
         raise RateLimitError("slow down")

@@ -14,7 +14,7 @@ from podium.agent import Agent
 from podium.config import Settings
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
-from podium.tracing import Compensated, Event, NodeFinished
+from podium.tracing.events import Compensated, Event, NodeFinished
 
 log: list[str] = []
 

@@ -164,7 +164,7 @@ async def test_declared_errors_are_retried_with_backoff_until_success() -> None:
     events = recording(runner)
     (outcome,) = await runner.run_round([ToolCall("1", "flaky", {})], context_for, 10, 1)
     assert outcome["status"] == "ok" and len(attempts) == 3
-    from podium.tracing import Retried
+    from podium.tracing.events import Retried
 
     retries = [e for e in events if isinstance(e, Retried)]
     assert [(r.attempt, r.error) for r in retries] == [
@@ -219,7 +219,7 @@ async def test_a_failing_tool_falls_back_to_another_with_the_same_arguments() ->
         1,
     )
     assert ok["status"] == "ok" and ok["output"] == "Oslo: sunny"
-    from podium.tracing import FallbackUsed
+    from podium.tracing.events import FallbackUsed
 
     (used,) = [e for e in events if isinstance(e, FallbackUsed)]
     assert (used.name, used.fallback, used.call_id) == ("weather", "backup_weather", "1")
@@ -231,7 +231,7 @@ async def test_a_failing_tool_falls_back_to_another_with_the_same_arguments() ->
 
 async def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_success() -> None:
     from podium.tools.breaker import CircuitBreaker
-    from podium.tracing import CircuitOpened
+    from podium.tracing.events import CircuitOpened
 
     healthy = {"now": False}
     calls: list[int] = []
@@ -260,7 +260,7 @@ async def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_succ
 
 
 async def test_retry_waits_follow_the_configured_base_wait() -> None:
-    from podium.tracing import Retried
+    from podium.tracing.events import Retried
 
     @tool(retries=3, retry_on=(ConnectionError,))
     def down() -> str:

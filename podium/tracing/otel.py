@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from podium.tracing import (
+from podium.tracing.events import (
     ApprovalDecided,
     ApprovalRequested,
     CircuitOpened,

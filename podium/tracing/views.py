@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from podium.audit import LOG_NAME, read_records
 from podium.errors import PodiumError
-from podium.tracing import (
+from podium.tracing.audit import LOG_NAME, read_records
+from podium.tracing.events import (
     AnyEvent,
     Event,
     GuardDecided,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podium.tracing import Event
+from podium.tracing.events import Event
 
 logger = logging.getLogger(__name__)
 

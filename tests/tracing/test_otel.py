@@ -13,9 +13,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from podium.agent import Agent
 from podium.config import Settings
-from podium.otel import OTelSink
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
+from podium.tracing.otel import OTelSink
 
 
 @tool

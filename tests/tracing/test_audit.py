@@ -12,13 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from podium.agent import Agent
-from podium.audit import LOG_NAME, verify
 from podium.cli import app
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.results import RunResult
 from podium.tools.registry import tool
-from podium.trace_views import load_runs
-from podium.tracing import RunStarted
+from podium.tracing.audit import LOG_NAME, verify
+from podium.tracing.events import RunStarted
+from podium.tracing.views import load_runs
 
 
 @tool
@@ -111,12 +111,13 @@ def test_an_unwritable_audit_directory_is_reported_not_fatal(
 ) -> None:
     isolated.mkdir(parents=True)
     (isolated / "audit").write_text("a file where the directory should be")
-    with caplog.at_level(logging.WARNING, logger="podium.audit"):
+    with caplog.at_level(logging.WARNING, logger="podium.tracing.audit"):
         first, second = run(), run()
     assert first.ok and second.ok
     for result in (first, second):
         assert result.warnings and "event(s) of this run not recorded" in result.warnings[0]
-    assert len([r for r in caplog.records if r.name == "podium.audit"]) == 1  # reported once
+    # reported once
+    assert len([r for r in caplog.records if r.name == "podium.tracing.audit"]) == 1
 
 
 WRITER = """

@@ -1,0 +1,1 @@
+"""What a run leaves behind: typed events, the hash-chained audit log, OpenTelemetry, views."""
