@@ -34,8 +34,8 @@ def serve_command(
     import uvicorn
 
     from podium.cli import _agent, _principal, _stderr
-    from podium.serve import check_exposure, create_app, read_tokens
-    from podium.triggers import Triggers
+    from podium.server.app import check_exposure, create_app, read_tokens
+    from podium.server.triggers import Triggers
 
     bearer = read_tokens(tokens) if tokens else None
     check_exposure(host, bearer)

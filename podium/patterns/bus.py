@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from podium.errors import ConfigError, InvalidRequest
-from podium.triggers import fill
+from podium.patterns.templates import fill
 
 if TYPE_CHECKING:
     from podium.agent import Agent

@@ -12,7 +12,6 @@ Event payloads are untrusted: they fill a request template by plain field names 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,14 +21,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from podium.errors import ConfigError, InvalidRequest
+from podium.patterns.templates import fill
 
 if TYPE_CHECKING:
     from podium.agent import Agent
     from podium.guardrails.policy import Principal
     from podium.results import RunResult
 
-_FIELD = re.compile(r"\{(\w+)\}")
-MAX_FIELD_CHARS = 4_000
 HISTORY = 200
 
 
@@ -95,27 +93,6 @@ class Firing(BaseModel):
     error: str | None = None
 
 
-def fill(template: str, payload: dict[str, Any], what: str) -> str:
-    """``template`` with ``{name}`` replaced by payload values (plain names only)."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in payload:
-            raise InvalidRequest(
-                f"{what} needs field {name!r}, which the payload lacks",
-                f"send a JSON object with {', '.join(sorted(set(_FIELD.findall(template))))}",
-            )
-        text = str(payload[name])
-        if len(text) > MAX_FIELD_CHARS:
-            raise InvalidRequest(
-                f"payload field {name!r} is {len(text)} characters long",
-                f"keep each field under {MAX_FIELD_CHARS}",
-            )
-        return text
-
-    return _FIELD.sub(value, template)
-
-
 class Triggers:
     """Schedules and event rules that start runs of one agent."""
 
@@ -161,7 +138,7 @@ class Triggers:
             # A misspelt key explains the missing one it was meant to be: report it first.
             first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
             key = tuple(first["loc"])
-            fix = "correct the value (see podium.triggers for the format)"
+            fix = "correct the value (see podium.server.triggers for the format)"
             if first["type"] == "extra_forbidden":
                 model = Schedule if key[0] == "schedules" else EventRule
                 known = {f.alias or n for n, f in model.model_fields.items()}

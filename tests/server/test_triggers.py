@@ -9,8 +9,8 @@ import pytest
 
 from podium.agent import Agent
 from podium.errors import ConfigError, InvalidRequest
+from podium.server.triggers import EventRule, Schedule, Triggers
 from podium.tools.registry import tool
-from podium.triggers import EventRule, Schedule, Triggers, fill
 
 SEEN: list[str] = []
 
@@ -42,15 +42,6 @@ def test_an_event_fills_its_template_and_runs_the_agent() -> None:
     assert firing.stop_reason == "answered" and firing.trace_id
     assert "B-77" in SEEN
     assert list(triggers.history) == [firing]
-
-
-def test_payload_fields_fill_by_plain_name_only() -> None:
-    assert fill("order {id}", {"id": "{x}"}, "e") == "order {x}"  # no second pass
-    assert fill("{a.__class__}", {"a": 1}, "e") == "{a.__class__}"  # no attribute access
-    with pytest.raises(InvalidRequest, match="needs field 'id'"):
-        fill("order {id}", {"order": 1}, "event 'order.paid'")
-    with pytest.raises(InvalidRequest, match="characters long"):
-        fill("{t}", {"t": "x" * 5000}, "e")
 
 
 def test_an_event_nobody_listens_for_is_named() -> None:

@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from podium.agent import Agent
 from podium.errors import ConfigError
 from podium.guardrails.policy import Policy
-from podium.serve import check_exposure, create_app, read_tokens
+from podium.server.app import check_exposure, create_app, read_tokens
+from podium.server.triggers import EventRule, Schedule, Triggers
 from podium.tools.registry import tool
-from podium.triggers import EventRule, Schedule, Triggers
 from tests.servers import free_port, wait_for_port
 
 RELEASED: list[str] = []

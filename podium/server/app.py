@@ -35,7 +35,7 @@ from podium.planner.approvals import Approval
 if TYPE_CHECKING:
     from podium.agent import Agent
     from podium.results import RunResult
-    from podium.triggers import Triggers
+    from podium.server.triggers import Triggers
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
