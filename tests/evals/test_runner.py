@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from podium.cli import app
+from podium.cli.main import app
 from podium.config import Settings
 from podium.evals.bfcl import load_bfcl
 from podium.evals.matching import calls_problem

@@ -82,7 +82,7 @@ def test_a_missing_source_is_named(folder: Path, tmp_path: Path) -> None:
 def test_the_pipeline_trace_renders(folder: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from podium.cli import app
+    from podium.cli.main import app
 
     _, result = run(folder, tmp_path / "warehouse.db")
     shown = CliRunner().invoke(app, ["trace", "show", result.trace_id])

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from examples.deploy.workflow import SAMPLE_APP, build_agent
-from podium.cli import app as cli
+from podium.cli.main import app as cli
 from podium.results import RunResult
 
 

@@ -96,7 +96,7 @@ def test_memory_recalls_a_tenants_earlier_tickets_and_only_its_own(
 def test_an_unknown_customer_gets_a_clear_reply_and_the_trace_renders(database: Path) -> None:
     from typer.testing import CliRunner
 
-    from podium.cli import app
+    from podium.cli.main import app
 
     agent = build_agent(database)
     known = agent.invoke("How many orders does C-17 have?", principal=agent.policy.principal("ana"))

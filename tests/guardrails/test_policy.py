@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from podium.agent import Agent
-from podium.cli import app
+from podium.cli.main import app
 from podium.errors import ConfigError
 from podium.guardrails.policy import Policy, Principal
 from podium.planner.budget import Limits

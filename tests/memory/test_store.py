@@ -305,7 +305,7 @@ def test_a_chroma_server_shares_memory_and_its_absence_is_survivable(tmp_path: P
 def test_memory_commands() -> None:
     from typer.testing import CliRunner
 
-    from podium.cli import app
+    from podium.cli.main import app
 
     runner = CliRunner(env={"COLUMNS": "200"})
     added = runner.invoke(

@@ -157,7 +157,7 @@ def test_asking_for_a_tool_the_server_lacks_names_what_it_offers(stdio_server: M
 def test_the_cli_adds_mcp_tools_and_names_a_server_that_does_not_start() -> None:
     from typer.testing import CliRunner
 
-    from podium.cli import app
+    from podium.cli.main import app
 
     runner = CliRunner()
     listed = runner.invoke(app, ["tools", "--json", "--mcp", STDIO])

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from podium.agent import Agent
-from podium.cli import app
+from podium.cli.main import app
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.results import RunResult
 from podium.tools.registry import tool

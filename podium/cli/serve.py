@@ -1,4 +1,4 @@
-"""`podium serve`: the agent over HTTP with its triggers; registered by cli.py.
+"""`podium serve`: the agent over HTTP with its triggers.
 
 Nothing heavy is imported until the command runs.
 """
@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from podium.cli.common import build_agent, principal_for, stderr
 
 
 def serve_command(
@@ -33,18 +35,17 @@ def serve_command(
     """Serve invoke, stream, resume and approvals over HTTP, and run the triggers."""
     import uvicorn
 
-    from podium.cli import _agent, _principal, _stderr
     from podium.server.app import check_exposure, create_app, read_tokens
     from podium.server.triggers import Triggers
 
     bearer = read_tokens(tokens) if tokens else None
     check_exposure(host, bearer)
-    agent = _agent(memory, policy, mcp)
+    agent = build_agent(memory, policy, mcp)
     loaded = Triggers.load(agent, triggers) if triggers else None
-    app = create_app(agent, loaded, bearer, _principal(agent, who))
+    app = create_app(agent, loaded, bearer, principal_for(agent, who))
     scheduled = len(loaded.schedules) if loaded else 0
     events = len(loaded.events) if loaded else 0
-    _stderr().print(
+    stderr().print(
         f"[dim]serving on http://{host}:{port} · {scheduled} schedules · {events} event "
         f"triggers · {'tokens' if bearer else 'no tokens (loopback only)'}[/]"
     )

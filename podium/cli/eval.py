@@ -1,6 +1,6 @@
 """`podium eval`: run a suite (a file, or a BFCL category) and report; exit 1 below threshold.
 
-Kept apart from cli.py, which registers it; nothing heavy is imported until it runs.
+Nothing heavy is imported until it runs.
 """
 
 from __future__ import annotations

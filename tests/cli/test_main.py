@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from podium.cli import ROUTER_NOTICE, app
+from podium.cli.common import ROUTER_NOTICE
+from podium.cli.main import app
 
 runner = CliRunner()
 
@@ -111,7 +112,7 @@ def test_help_imports_nothing_heavy() -> None:
     probe = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from podium.cli import app\n"
+        "from podium.cli.main import app\n"
         "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
         "heavy = ['langgraph', 'langchain_core', 'chromadb', 'guardrails', 'torch', 'openai',"
         " 'tiktoken']\n"
@@ -134,7 +135,7 @@ def test_help_imports_nothing_heavy() -> None:
 def test_run_asks_before_a_call_that_needs_approval(
     monkeypatch: pytest.MonkeyPatch, answer: str, expected: str
 ) -> None:
-    import podium.cli
+    import podium.cli.run
     from podium.agent import Agent
     from podium.planner.models.scripted import ScriptedChatModel, call, calls
     from podium.tools.registry import tool
@@ -155,7 +156,7 @@ def test_run_asks_before_a_call_that_needs_approval(
         )
         return Agent([deploy], model=model, guards=None)
 
-    monkeypatch.setattr(podium.cli, "_agent", scripted_agent)
+    monkeypatch.setattr(podium.cli.run, "build_agent", scripted_agent)
     result = runner.invoke(app, ["run", "--no-memory", "deploy 3.1"], input=answer)
     assert "approval needed deploy(version='3.1')" in result.stdout
     assert expected in result.stdout
