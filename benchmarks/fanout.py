@@ -17,8 +17,8 @@ import statistics
 import time
 
 from podium.agent import Agent
+from podium.config import Limits
 from podium.patterns.fanout import FanOut
-from podium.planner.budget import Limits
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import Tool, tool
 

@@ -14,7 +14,7 @@ import argparse
 import time
 
 from podium.evals.pii import make_set, score
-from podium.guardrails.patterns import PERSONAL, find
+from podium.redaction import PERSONAL, find
 
 
 def main() -> None:

@@ -23,8 +23,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool as langchain_tool
 
 from podium.agent import Agent
-from podium.config import Settings
-from podium.planner.budget import Limits
+from podium.config import Limits, Settings
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from podium.agent import Agent
-from podium.guardrails.policy import Principal
+from podium.identity import Principal
 from podium.planner.approvals import Approval
 
 

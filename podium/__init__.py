@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from podium.agent import Agent
     from podium.config import Settings
     from podium.errors import PodiumError
-    from podium.guardrails.policy import Policy, Principal
+    from podium.guardrails.policy import Policy
+    from podium.identity import Principal
     from podium.planner.approvals import Approval
     from podium.results import RunResult
     from podium.tools.registry import Tool, ToolContext, ToolRegistry, tool
@@ -37,7 +38,7 @@ _HOMES = {
     "Settings": "podium.config",
     "PodiumError": "podium.errors",
     "Policy": "podium.guardrails.policy",
-    "Principal": "podium.guardrails.policy",
+    "Principal": "podium.identity",
     "Tool": "podium.tools.registry",
     "ToolContext": "podium.tools.registry",
     "ToolRegistry": "podium.tools.registry",

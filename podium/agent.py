@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium.config import Settings
+from podium.config import Limits, Settings
 from podium.errors import ConfigError, InvalidRequest
-from podium.guardrails.policy import Policy, Principal
+from podium.guardrails.policy import Policy
+from podium.identity import Principal
 from podium.planner.approvals import Approval, ApprovalRequest
-from podium.planner.budget import Limits, TokenCounter, context_window, encoding_for
+from podium.planner.budget import TokenCounter, context_window, encoding_for
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from podium.memory.store import MemoryStore
     from podium.planner.context import RunContext
     from podium.planner.state import RunState
+    from podium.tools.outcomes import DelegatedReply
     from podium.tracing.audit import AuditLog
     from podium.tracing.otel import OTelSink
 
@@ -152,7 +154,11 @@ class Agent:
         """
         from podium.tools.subagents import agent_tool
 
-        return agent_tool(self, name, description, timeout)
+        async def ask(request: str, thread_id: str, principal: Principal) -> DelegatedReply:
+            result = await self.ainvoke(request, thread_id=thread_id, principal=principal)
+            return result.reply(name)
+
+        return agent_tool(ask, name, description, timeout)
 
     def _check(self, request: object) -> str:
         if not isinstance(request, str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,59 @@ class Price(BaseModel):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The budgets of one run; the first one exceeded ends it with a partial answer.
+
+    None means no limit. A run that repeats itself is also ended: ``max_repeats`` rounds in
+    a row that bring nothing new (only calls already made, or the same results again).
+    """
+
+    max_steps: int = 12
+    max_seconds: float = 120.0
+    max_tool_calls: int | None = None
+    max_tokens: int | None = None
+    max_cost_usd: float | None = None
+    max_repeats: int = 2
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_steps",
+            "max_seconds",
+            "max_tool_calls",
+            "max_tokens",
+            "max_cost_usd",
+            "max_repeats",
+        ):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(
+                    f"the run budget {name} must be positive, not {value}",
+                    f"set {name} above 0, or leave it unset for no limit",
+                )
+
+    def exceeded(
+        self, steps: int, seconds: float, tool_calls: int, tokens: int, cost_usd: float
+    ) -> tuple[str, str] | None:
+        """The first budget a run has used up, as (stop reason, explanation), or None."""
+        checks = (
+            ("step_limit", steps, self.max_steps, f"the step limit ({self.max_steps})"),
+            ("time_limit", seconds, self.max_seconds, f"the time limit ({self.max_seconds:g}s)"),
+            (
+                "tool_call_limit",
+                tool_calls,
+                self.max_tool_calls,
+                f"the tool-call budget ({self.max_tool_calls})",
+            ),
+            ("token_limit", tokens, self.max_tokens, f"the token budget ({self.max_tokens})"),
+            ("cost_limit", cost_usd, self.max_cost_usd, f"the cost budget (${self.max_cost_usd})"),
+        )
+        for reason, used, limit, what in checks:
+            if limit is not None and used >= limit:
+                return reason, f"{what} was reached"
+        return None
 
 
 def _config_file() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from podium.planner.approvals import ApprovalRequest
-from podium.tools.outcomes import CallOutcome
+from podium.tools.outcomes import CallOutcome, DelegatedReply
 from podium.tracing.events import AnyEvent
 
 
@@ -42,3 +42,16 @@ class RunResult(BaseModel):
     def ok(self) -> bool:
         """Whether the run ended with an answer (not a limit, a block, an error or a wait)."""
         return self.stop_reason == "answered"
+
+    def reply(self, name: str) -> DelegatedReply:
+        """What this run gives back to the agent that delegated to it as the tool ``name``."""
+        usage = self.usage
+        stopped = f"{name} stopped ({self.stop_reason}): {self.answer}"
+        return DelegatedReply(
+            answer=self.answer if self.ok else stopped,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            model_calls=usage.model_calls,
+            trace_id=self.trace_id,
+        )

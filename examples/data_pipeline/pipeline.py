@@ -24,8 +24,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from podium.agent import Agent
+from podium.config import Limits
 from podium.errors import AbortRun
-from podium.planner.budget import Limits
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import Tool, tool
 

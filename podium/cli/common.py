@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from podium.agent import Agent
     from podium.config import Settings
-    from podium.guardrails.policy import Principal
+    from podium.identity import Principal
     from podium.memory.store import MemoryStore
 
 ROUTER_NOTICE = "offline router model: no LLM configured"

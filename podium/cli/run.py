@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from podium.agent import Agent
-    from podium.guardrails.policy import Principal
+    from podium.identity import Principal
     from podium.planner.approvals import Approval
     from podium.results import RunResult
 

@@ -23,7 +23,7 @@ from podium.tools.registry import Tool, tool
 
 if TYPE_CHECKING:
     from podium.agent import Agent
-    from podium.guardrails.policy import Principal
+    from podium.identity import Principal
     from podium.planner.approvals import Approval
 
 ATTACKER = "attacker@evil.example"
@@ -311,8 +311,8 @@ READER = frozenset({"email:read", "docs:read", "web:read", "email:send"})
 def _agent_for(layer: Layer, space: Workspace, case: Case) -> tuple[Agent, Principal]:
     from podium.agent import Agent
     from podium.guardrails.arguments import AllowedRecipients
-    from podium.guardrails.policy import Principal
     from podium.guardrails.screens import Check, Screens
+    from podium.identity import Principal
 
     screens: Screens | None = None
     if layer in ("detector", "all"):

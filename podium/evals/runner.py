@@ -19,7 +19,7 @@ from podium.evals.matching import calls_problem, greedy_match
 from podium.evals.report import CaseOutcome, EvalReport
 from podium.evals.schema_tools import schema_tool
 from podium.evals.suite import Case, Suite
-from podium.guardrails.policy import Principal
+from podium.identity import Principal
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -46,7 +46,7 @@ def registry_tools(suite: Suite) -> list[Tool]:
 
 def _agent(suite: Suite, case: Case, model: BaseChatModel, settings: Settings) -> Agent:
     from podium.agent import Agent
-    from podium.planner.budget import Limits
+    from podium.config import Limits
 
     inline = [
         schema_tool(t.model_dump(), t.result, t.error, t.scopes)

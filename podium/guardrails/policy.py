@@ -13,32 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from podium.errors import ConfigError
 from podium.guardrails.policy_file import PolicyFile, read_policy, suggest
+from podium.identity import Principal as Principal  # re-exported: the policy's own type
 from podium.located import Located
 from podium.tools.registry import Tool
 
 if TYPE_CHECKING:
-    from podium.planner.budget import Limits
+    from podium.config import Limits
     from podium.tools.registry import ToolRegistry
-
-
-class Principal(BaseModel):
-    """The identity a run acts for: who, in which tenant, with which roles and scopes."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str = Field(min_length=1)
-    tenant: str = Field(default="default", min_length=1)
-    roles: frozenset[str] = frozenset()
-    scopes: frozenset[str] = frozenset()
-
-    @classmethod
-    def local(cls) -> Principal:
-        """The person at this machine: no scopes, so scoped tools need an explicit grant."""
-        return cls(id="local", tenant="default")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from podium.guardrails.base import (
     register_validator,
 )
 from podium.guardrails.injection import KINDS, scan
-from podium.guardrails.patterns import PERSONAL, redact
+from podium.redaction import PERSONAL, redact
 
 
 @register_validator(name="podium/size_limit", data_type="string")

@@ -21,7 +21,8 @@ from podium.patterns.templates import fill
 
 if TYPE_CHECKING:
     from podium.agent import Agent
-    from podium.guardrails.policy import Policy, Principal
+    from podium.guardrails.policy import Policy
+    from podium.identity import Principal
 
 
 class BusEvent(BaseModel):

@@ -20,9 +20,10 @@ from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from podium.errors import ConfigError
-from podium.guardrails.policy import Principal
+from podium.identity import Principal
 from podium.tools.outcomes import DelegatedReply
 from podium.tools.registry import Tool, ToolContext, make_tool
+from podium.tools.subagents import SUBAGENT_TAG
 
 if TYPE_CHECKING:
     from podium.agent import Agent
@@ -209,4 +210,4 @@ class FanOut:
             )
 
         ask_all.__doc__ = f"{description}\n\nArgs:\n    request: What to ask every agent.\n"
-        return make_tool(ask_all, name=name, description=description, tags=["subagent"])
+        return make_tool(ask_all, name=name, description=description, tags=[SUBAGENT_TAG])

@@ -28,7 +28,7 @@ from podium.tools.registry import Tool, make_tool
 
 if TYPE_CHECKING:
     from podium.agent import Agent
-    from podium.guardrails.policy import Principal
+    from podium.identity import Principal
 
 MAX_HANDOFFS = 3
 KEPT_TURNS = 5

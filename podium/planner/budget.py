@@ -8,11 +8,12 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+# Limits lives with the rest of the configuration; it is re-exported where users import it.
+from podium.config import Limits as Limits
 from podium.config import Price
 from podium.errors import ConfigError
 
@@ -168,56 +169,3 @@ def cost_usd(
     if price is None:
         return 0.0
     return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The budgets of one run; the first one exceeded ends it with a partial answer.
-
-    None means no limit. A run that repeats itself is also ended: ``max_repeats`` rounds in
-    a row that bring nothing new (only calls already made, or the same results again).
-    """
-
-    max_steps: int = 12
-    max_seconds: float = 120.0
-    max_tool_calls: int | None = None
-    max_tokens: int | None = None
-    max_cost_usd: float | None = None
-    max_repeats: int = 2
-
-    def __post_init__(self) -> None:
-        for name in (
-            "max_steps",
-            "max_seconds",
-            "max_tool_calls",
-            "max_tokens",
-            "max_cost_usd",
-            "max_repeats",
-        ):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ConfigError(
-                    f"the run budget {name} must be positive, not {value}",
-                    f"set {name} above 0, or leave it unset for no limit",
-                )
-
-    def exceeded(
-        self, steps: int, seconds: float, tool_calls: int, tokens: int, cost_usd: float
-    ) -> tuple[str, str] | None:
-        """The first budget a run has used up, as (stop reason, explanation), or None."""
-        checks = (
-            ("step_limit", steps, self.max_steps, f"the step limit ({self.max_steps})"),
-            ("time_limit", seconds, self.max_seconds, f"the time limit ({self.max_seconds:g}s)"),
-            (
-                "tool_call_limit",
-                tool_calls,
-                self.max_tool_calls,
-                f"the tool-call budget ({self.max_tool_calls})",
-            ),
-            ("token_limit", tokens, self.max_tokens, f"the token budget ({self.max_tokens})"),
-            ("cost_limit", cost_usd, self.max_cost_usd, f"the cost budget (${self.max_cost_usd})"),
-        )
-        for reason, used, limit, what in checks:
-            if limit is not None and used >= limit:
-                return reason, f"{what} was reached"
-        return None

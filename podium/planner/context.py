@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
-from podium.config import Price
-from podium.guardrails.policy import Policy, Principal
-from podium.planner.budget import Limits, TokenCounter
+from podium.config import Limits, Price
+from podium.guardrails.policy import Policy
+from podium.identity import Principal
+from podium.planner.budget import TokenCounter
 from podium.planner.loops import CallKeys
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.executor import Executor

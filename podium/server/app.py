@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from podium.errors import ConfigError, PodiumError
-from podium.guardrails.policy import Principal
+from podium.identity import Principal
 from podium.planner.approvals import Approval
 
 if TYPE_CHECKING:

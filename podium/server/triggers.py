@@ -25,7 +25,7 @@ from podium.patterns.templates import fill
 
 if TYPE_CHECKING:
     from podium.agent import Agent
-    from podium.guardrails.policy import Principal
+    from podium.identity import Principal
     from podium.results import RunResult
 
 HISTORY = 200

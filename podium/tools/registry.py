@@ -16,7 +16,7 @@ from typing_extensions import TypedDict, Unpack
 from podium.errors import ToolDefinitionError
 
 if TYPE_CHECKING:
-    from podium.guardrails.policy import Principal
+    from podium.identity import Principal
     from podium.memory.store import MemoryStore
 
 logger = logging.getLogger(__name__)

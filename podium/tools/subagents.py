@@ -1,24 +1,29 @@
-"""An Agent registered as a tool: delegation, with usage rolled up into the parent's run."""
+"""Delegation as a tool: another agent asked on a thread of its own, its usage rolled up.
+
+The tool knows nothing of what answers it: ``Agent.as_tool`` passes a function that runs the
+agent and returns a ``DelegatedReply``, so tools never depend on the agent that uses them.
+"""
 
 from __future__ import annotations
 
 import contextvars
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from podium.errors import InvalidRequest
+from podium.identity import Principal
 from podium.tools.outcomes import DelegatedReply
 from podium.tools.registry import Tool, ToolContext, make_tool
-
-if TYPE_CHECKING:
-    from podium.agent import Agent
 
 MAX_DEPTH = 4
 SUBAGENT_TAG = "subagent"  # its messages also pass the "subagent" screen
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("podium_delegation_depth", default=0)
 
+# Runs a request on (thread id, principal) and returns the reply: what delegation calls.
+Ask = Callable[[str, str, Principal], Awaitable[DelegatedReply]]
 
-def agent_tool(agent: Agent, name: str, description: str, timeout: float | None = None) -> Tool:
-    """A tool that runs ``agent`` on a request, in a thread of its own under the caller's."""
+
+def agent_tool(ask: Ask, name: str, description: str, timeout: float | None = None) -> Tool:
+    """A tool that asks another agent through ``ask``, in a thread of its own under the caller's."""
 
     async def delegate(request: str, context: ToolContext) -> DelegatedReply:
         depth = _depth.get()
@@ -30,22 +35,9 @@ def agent_tool(agent: Agent, name: str, description: str, timeout: float | None 
             )
         token = _depth.set(depth + 1)
         try:
-            result = await agent.ainvoke(
-                request, thread_id=f"{context.thread_id}/{name}", principal=context.principal
-            )
+            return await ask(request, f"{context.thread_id}/{name}", context.principal)
         finally:
             _depth.reset(token)
-        usage = result.usage
-        return DelegatedReply(
-            answer=result.answer
-            if result.ok
-            else f"{name} stopped ({result.stop_reason}): {result.answer}",
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=usage.cost_usd,
-            model_calls=usage.model_calls,
-            trace_id=result.trace_id,
-        )
 
     delegate.__doc__ = f"{description}\n\nArgs:\n    request: What to ask the {name} agent.\n"
     if timeout is None:

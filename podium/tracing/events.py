@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from podium.guardrails.patterns import redact
+from podium.redaction import redact
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from podium.agent import Agent
 from podium.cli.main import app
+from podium.config import Limits
 from podium.errors import ConfigError
-from podium.guardrails.policy import Policy, Principal
-from podium.planner.budget import Limits
+from podium.guardrails.policy import Policy
+from podium.identity import Principal
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import Tool, tool
 

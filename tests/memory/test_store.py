@@ -9,7 +9,7 @@ import pytest
 
 from podium.agent import Agent
 from podium.errors import MemoryUnavailable
-from podium.guardrails.policy import Principal
+from podium.identity import Principal
 from podium.memory.store import MemoryStore
 from podium.planner.models.scripted import ScriptedChatModel
 from podium.planner.prompts import MEMORY_HEADER

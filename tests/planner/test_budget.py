@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
+from podium.config import Limits
 from podium.errors import ConfigError
-from podium.planner.budget import Limits, TokenCounter, cost_usd, encoding_for, trim_history
+from podium.planner.budget import TokenCounter, cost_usd, encoding_for, trim_history
 
 
 def test_counts_with_the_bundled_encoding_offline() -> None:

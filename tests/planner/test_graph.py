@@ -10,10 +10,9 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from podium.agent import Agent
-from podium.config import Settings
+from podium.config import Limits, Settings
 from podium.errors import HomeNotWritable, InvalidRequest
-from podium.guardrails.policy import Principal
-from podium.planner.budget import Limits
+from podium.identity import Principal
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.results import RunResult
 from podium.tools.registry import tool

@@ -6,10 +6,9 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from podium.agent import Agent
-from podium.config import Price, Settings
+from podium.config import Limits, Price, Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.planner.approvals import Approval
-from podium.planner.budget import Limits
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
 from podium.tracing.events import ApprovalDecided, ApprovalRequested
@@ -193,7 +192,7 @@ def test_bad_resumes_are_refused_and_the_run_stays_resumable() -> None:
 
 
 def test_a_resumed_run_keeps_its_principal_and_a_fresh_time_budget() -> None:
-    from podium.guardrails.policy import Principal
+    from podium.identity import Principal
 
     @tool(scopes=["release"], needs_approval=True)
     def release(version: str) -> str:

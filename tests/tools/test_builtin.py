@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.guardrails.policy import Principal
+from podium.identity import Principal
 from podium.tools.builtin import calculator, current_time, list_files, read_file
 from podium.tools.registry import ToolContext
 

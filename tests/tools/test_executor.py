@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from podium.guardrails.policy import Principal
+from podium.identity import Principal
 from podium.tools.executor import Executor
 from podium.tools.outcomes import ToolCall
 from podium.tools.registry import ToolContext, ToolRegistry, tool

@@ -13,7 +13,8 @@ from langchain_core.messages import BaseMessage, ToolMessage
 
 from podium.agent import Agent
 from podium.errors import ConfigError
-from podium.guardrails.policy import Policy, Principal
+from podium.guardrails.policy import Policy
+from podium.identity import Principal
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.mcp import MCPServer, MCPToolError, mcp_tools
 from tests.servers import free_port, serving

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from podium.agent import Agent
-from podium.planner.budget import Limits
+from podium.config import Limits
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
 

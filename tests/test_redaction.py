@@ -7,7 +7,7 @@ import time
 import pytest
 
 from podium.evals.pii import make_set, score
-from podium.guardrails.patterns import iban_ok, redact
+from podium.redaction import iban_ok, redact
 
 
 @pytest.mark.parametrize(

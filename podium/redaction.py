@@ -1,7 +1,7 @@
-"""Patterns for personal data and secrets, and redaction with them.
+"""Finds personal data and secrets in text, and redacts them.
 
 Plain regular expressions with checksums where the format has one (Luhn for cards, mod 97
-for IBANs), importable without guardrails-ai: the validators use them, and so does the
+for IBANs), importable without guardrails-ai: the guard validators use them, and so does the
 tracer, so that no sink ever receives them in clear.
 """
 
