@@ -23,7 +23,6 @@ from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult
 from podium.runner import resumption, session
 from podium.tools.breaker import CircuitBreaker
-from podium.tools.ledger import Ledger
 from podium.tools.registry import Tool, ToolLike, ToolRegistry
 from podium.tracing.events import Event, RunStarted, Sink, Tracer
 
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from podium.memory.store import MemoryStore
     from podium.planner.context import RunContext
     from podium.planner.state import RunState
+    from podium.storage.sqlite import SqliteStorage
     from podium.tools.outcomes import DelegatedReply
     from podium.tracing.audit import AuditLog
     from podium.tracing.otel import OTelSink
@@ -94,7 +94,7 @@ class Agent:
         self.sinks = list(sinks)
         self.breaker = CircuitBreaker()
         self.compensate_on_failure = compensate_on_failure
-        self._ledger: Ledger | None = None
+        self._storage: SqliteStorage | None = None
         self._audit: AuditLog | None = None
         self._otel: OTelSink | None = None
         self._plugin_sinks: list[Sink] | None = None
@@ -206,7 +206,7 @@ class Agent:
             prices=self.settings.prices,
             tool_timeout=self.settings.tool_timeout,
             breaker=self.breaker,
-            ledger=self._ledger,
+            ledger=self._storage.ledger() if self._storage else None,
             compensate_on_failure=self.compensate_on_failure,
         )
 
@@ -223,10 +223,10 @@ class Agent:
         from podium.planner.state import zero_usage
 
         text = self._check(request)
-        home = self._prepare()
+        storage = self._prepare()
         thread = thread_id or uuid.uuid4().hex
         who = principal or Principal.local()
-        tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(home), *self.sinks, *sinks])
+        tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks])
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
@@ -246,7 +246,7 @@ class Agent:
             "stop_reason": None,
             "answer": None,
         }
-        async with session(home, self.limits.max_steps, self.settings.durability) as runs:
+        async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             snapshot = await runs.graph.aget_state(runs.config(thread))
             if snapshot.next:  # a run of this thread waits for approval, or was cut short
                 waiting = "waits for approval" if snapshot.interrupts else "did not finish"
@@ -271,8 +271,8 @@ class Agent:
         """
         from langgraph.types import Command
 
-        home = self._prepare()
-        async with session(home, self.limits.max_steps, self.settings.durability) as runs:
+        storage = self._prepare()
+        async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             config = runs.config(thread_id)
             snapshot = await runs.graph.aget_state(config)
             graph_input = resumption(snapshot, thread_id, decisions)
@@ -283,7 +283,7 @@ class Agent:
                     "pass principal= to resume it",
                 )
             who = principal or Principal.model_validate(recorded)
-            tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(home), *self.sinks])
+            tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks])
             tracer.emit(
                 RunStarted(
                     trace_id=tracer.trace_id,
@@ -306,8 +306,8 @@ class Agent:
 
     async def awaiting(self, thread_id: str) -> list[ApprovalRequest]:
         """The calls a thread's run waits for a decision on (empty when none waits)."""
-        home = self._prepare()
-        async with session(home, self.limits.max_steps, self.settings.durability) as runs:
+        storage = self._prepare()
+        async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             snapshot = await runs.graph.aget_state(runs.config(thread_id))
         return [
             ApprovalRequest.model_validate(r)
@@ -315,14 +315,14 @@ class Agent:
             for r in i.value["approvals"]
         ]
 
-    def _standard_sinks(self, home: Path) -> list[Sink]:
+    def _standard_sinks(self) -> list[Sink]:
         """The audit log (on by default) and OpenTelemetry export (when configured)."""
         sinks: list[Sink] = []
         if self.settings.audit:
             if self._audit is None:
                 from podium.tracing.audit import audit_log
 
-                self._audit = audit_log(home / "audit")
+                self._audit = audit_log(self.settings.home_dir / "audit")
             sinks.append(self._audit.write)
         if self.settings.otlp_endpoint:
             if self._otel is None:
@@ -338,12 +338,14 @@ class Agent:
             sinks += self._plugin_sinks
         return sinks
 
-    def _prepare(self) -> Path:
+    def _prepare(self) -> SqliteStorage:
         home = self.settings.ensure_home()
         self.sandbox.mkdir(parents=True, exist_ok=True)
-        if self._ledger is None:
-            self._ledger = Ledger(home / "ledger.sqlite")
-        return home
+        if self._storage is None:
+            from podium.storage.sqlite import SqliteStorage
+
+            self._storage = SqliteStorage(home)
+        return self._storage
 
     def resume(
         self,

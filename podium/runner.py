@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
-from pathlib import Path
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.types import StreamMode
@@ -24,6 +21,7 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
     from podium.planner.context import RunContext
+    from podium.storage.base import Storage
     from podium.tracing.audit import AuditLog
 
 INTERRUPT = "__interrupt__"
@@ -32,7 +30,7 @@ STREAM_MODES: list[StreamMode] = ["updates", "values"]
 
 
 class Session:
-    """The compiled graph over the SQLite checkpoints of one home, for one call."""
+    """The compiled graph over the thread checkpoints of one backend, for one call."""
 
     def __init__(
         self, graph: Pregel[Any, Any, Any, Any], max_steps: int, durability: Durability
@@ -105,47 +103,12 @@ class Session:
         return result
 
 
-_PREPARED: set[Path] = set()
-_PREPARING = threading.Lock()
-
-
-def prepare_store(path: Path, attempts: int = 5) -> None:
-    """Create the thread store's tables (in WAL mode) once per process, before runs open it.
-
-    Connections that set up a new store at the same moment (a fan-out's branches, runs
-    in threads) collide: SQLite refuses the switch to WAL mode with "database is locked"
-    instead of waiting. One setup per path under a lock, retried briefly against another
-    process doing the same, leaves every later connection nothing to change.
-    """
-    from langgraph.checkpoint.sqlite import SqliteSaver
-    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
-
-    def locked(error: BaseException) -> bool:
-        return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
-
-    with _PREPARING:
-        if path in _PREPARED:
-            return
-        for attempt in Retrying(  # waits of 0.05, 0.1, 0.2, 0.4 s
-            stop=stop_after_attempt(attempts),
-            wait=wait_exponential(multiplier=0.05, min=0.05),
-            retry=retry_if_exception(locked),
-            reraise=True,
-        ):
-            with attempt, closing(sqlite3.connect(path, timeout=30, check_same_thread=False)) as db:
-                SqliteSaver(db).setup()
-        _PREPARED.add(path)
-
-
 @asynccontextmanager
-async def session(home: Path, max_steps: int, durability: Durability) -> AsyncIterator[Session]:
-    """Open the thread store under ``home`` for the duration of one call."""
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    path = home / "threads.sqlite"
-    if path not in _PREPARED:
-        await asyncio.to_thread(prepare_store, path)
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+async def session(
+    storage: Storage, max_steps: int, durability: Durability
+) -> AsyncIterator[Session]:
+    """Open the thread checkpoints of ``storage`` for the duration of one call."""
+    async with storage.checkpointer() as saver:
         yield Session(build_graph().compile(checkpointer=saver), max_steps, durability)
 
 

@@ -13,10 +13,8 @@ hands off more than ``max_handoffs`` times.
 from __future__ import annotations
 
 import contextvars
-import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,11 +22,13 @@ from pydantic import BaseModel
 
 from podium.errors import ConfigError, InvalidRequest
 from podium.results import RunResult
+from podium.storage.sqlite import SqliteStorage
 from podium.tools.registry import Tool, make_tool
 
 if TYPE_CHECKING:
     from podium.agent import Agent
     from podium.identity import Principal
+    from podium.storage.base import DeskStore
 
 MAX_HANDOFFS = 3
 KEPT_TURNS = 5
@@ -100,7 +100,8 @@ class Handoffs:
     """Agents that pass conversations to each other; the desk remembers who owns each thread.
 
     ``routes`` says who may hand to whom (default: everyone to everyone else).
-    ``descriptions`` tell a handing agent what each target does.
+    ``descriptions`` tell a handing agent what each target does. Owners and turns are kept
+    in ``store`` (default: SQLite under ``home``, or the first agent's home).
     """
 
     def __init__(
@@ -110,6 +111,7 @@ class Handoffs:
         descriptions: dict[str, str],
         routes: dict[str, Sequence[str]] | None = None,
         home: Path | None = None,
+        store: DeskStore | None = None,
         context: Brief = brief,
         max_handoffs: int = MAX_HANDOFFS,
     ) -> None:
@@ -134,48 +136,24 @@ class Handoffs:
         self.agents, self.start, self.routes = agents, start, routes
         self.context, self.max_handoffs = context, max_handoffs
         first = next(iter(agents.values()))
-        self._db = Path(home or first.settings.home_dir) / "handoffs.sqlite"
-        self._ready = False
-
-    def _open(self) -> sqlite3.Connection:
-        if not self._ready:  # the tables, once per desk
-            self._db.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self._db)) as db, db:
-                db.execute(
-                    "create table if not exists owners (thread text primary key, agent text)"
-                )
-                db.execute("create table if not exists turns (thread text, said text)")
-            self._ready = True
-        return sqlite3.connect(self._db)
+        self._store = store or SqliteStorage(Path(home or first.settings.home_dir)).desk()
 
     def owner(self, thread_id: str) -> str:
         """The agent that holds the thread (the start agent for a new one)."""
-        with closing(self._open()) as db, db:
-            row = db.execute("select agent from owners where thread = ?", (thread_id,)).fetchone()
-        return str(row[0]) if row else self.start
+        return self._store.owner(thread_id) or self.start
 
     def transfer(self, thread_id: str, target: str) -> None:
         """Give the thread to ``target`` (a person reassigning it)."""
         if target not in self.agents:
             raise InvalidRequest(f"no agent named {target!r}", _names(set(self.agents)))
-        with closing(self._open()) as db, db:
-            db.execute("insert or replace into owners values (?, ?)", (thread_id, target))
-
-    def _turns(self, thread_id: str, said: str) -> list[str]:
-        with closing(self._open()) as db, db:
-            db.execute("insert into turns values (?, ?)", (thread_id, said))
-            rows = db.execute(
-                "select said from turns where thread = ? order by rowid desc limit ?",
-                (thread_id, KEPT_TURNS),
-            ).fetchall()
-        return [str(r[0]) for r in reversed(rows)]
+        self._store.set_owner(thread_id, target)
 
     async def ainvoke(
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> HandoffResult:
         """Run ``request`` with the thread's owner, following handoffs to the end."""
         thread = thread_id or uuid.uuid4().hex
-        turns = self._turns(thread, request)
+        turns = self._store.add_turn(thread, request, KEPT_TURNS)
         current, text = self.owner(thread), request
         visited, transfers = [current], list[Transfer]()
         results, warnings = list[RunResult](), list[str]()

@@ -16,9 +16,9 @@ from podium.guardrails.policy import Policy
 from podium.identity import Principal
 from podium.planner.budget import TokenCounter
 from podium.planner.loops import CallKeys
+from podium.storage.base import EffectLedger
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.executor import Executor
-from podium.tools.ledger import Ledger
 from podium.tools.outcomes import Verdict
 from podium.tools.registry import ToolRegistry
 from podium.tracing.events import GuardDecided, Tracer
@@ -53,7 +53,7 @@ class RunContext:
     prices: dict[str, Price] = field(default_factory=dict)
     tool_timeout: float = 30.0
     breaker: CircuitBreaker | None = None
-    ledger: Ledger | None = None
+    ledger: EffectLedger | None = None
     compensate_on_failure: bool = True
     recall_limit: int = 5
     # Measured on the BFCL retrieval set: 0.25 loses no relevant memory from the top 5, 0.35

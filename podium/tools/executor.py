@@ -16,8 +16,8 @@ from tenacity import retry_if_exception_type
 
 from podium.errors import AbortRun
 from podium.retries import backoff
+from podium.storage.base import EffectLedger
 from podium.tools.breaker import CircuitBreaker
-from podium.tools.ledger import Ledger
 from podium.tools.outcomes import (
     MAX_ARGUMENT_CHARS,
     CallOutcome,
@@ -55,7 +55,7 @@ class Executor:
     emit: Callable[[Event], None] | None = None
     trace_id: str = ""
     retry_wait: float = 0.2
-    ledger: Ledger | None = None
+    ledger: EffectLedger | None = None
 
     async def run_round(
         self,

@@ -1,0 +1,64 @@
+"""What every backend must do, run against each one (today the embedded SQLite one)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from podium.storage.base import Storage
+from podium.storage.sqlite import SqliteStorage
+
+BACKENDS: dict[str, Callable[[Path], Storage]] = {"sqlite": SqliteStorage}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    return BACKENDS[request.param](tmp_path)
+
+
+def test_the_ledger_keeps_what_completed_by_key(storage: Storage) -> None:
+    ledger = storage.ledger()
+    assert ledger.get("t:1:c1") is None
+    ledger.put("t:1:c1", "charge", "charged 7")
+    ledger.put("t:1:c2", "charge", "charged 8")
+    assert ledger.get("t:1:c1") == "charged 7"
+    ledger.put("t:1:c1", "charge", "compensated")
+    assert (ledger.get("t:1:c1"), ledger.get("t:1:c2")) == ("compensated", "charged 8")
+
+
+def test_the_ledger_is_shared_by_everyone_on_the_same_storage(tmp_path: Path) -> None:
+    for make in BACKENDS.values():
+        make(tmp_path).ledger().put("k", "tool", "done")
+        assert make(tmp_path).ledger().get("k") == "done"
+
+
+def test_a_desk_remembers_owners_and_the_last_turns(storage: Storage) -> None:
+    desk = storage.desk()
+    assert desk.owner("t") is None
+    desk.set_owner("t", "billing")
+    desk.set_owner("t", "triage")
+    assert (desk.owner("t"), desk.owner("u")) == ("triage", None)
+    turns = [desk.add_turn("t", f"turn {n}", keep=3) for n in range(5)]
+    assert turns[0] == ["turn 0"]
+    assert turns[-1] == ["turn 2", "turn 3", "turn 4"]
+    assert desk.add_turn("u", "other", keep=3) == ["other"]
+
+
+def test_checkpoints_outlive_the_call_that_wrote_them(storage: Storage) -> None:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    checkpoint = empty_checkpoint()
+    config: RunnableConfig = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+
+    async def write_then_read() -> str | None:
+        async with storage.checkpointer() as saver:
+            await saver.aput(config, checkpoint, {"source": "input", "step": 0}, {})
+        async with storage.checkpointer() as saver:
+            found = await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+        return None if found is None else found.checkpoint["id"]
+
+    assert asyncio.run(write_then_read()) == checkpoint["id"]
