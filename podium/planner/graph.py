@@ -1,4 +1,4 @@
-"""The planner's StateGraph: nodes and edges only (what each node does is in nodes.py)."""
+"""The planner's StateGraph: nodes and edges only (what each node does: nodes.py, authorize.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from podium.planner import nodes
+from podium.planner.authorize import authorize
 from podium.planner.context import RunContext
 from podium.planner.state import RunState
 
@@ -36,7 +37,7 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     graph.add_node("screen_input", nodes.screen_input)
     graph.add_node("recall", nodes.recall)
     graph.add_node("plan", nodes.plan)
-    graph.add_node("authorize", nodes.authorize)
+    graph.add_node("authorize", authorize)
     graph.add_node("execute", nodes.execute)
     graph.add_node("screen_output", nodes.screen_output)
     graph.add_node("finish", nodes.finish)

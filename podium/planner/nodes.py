@@ -5,31 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
 
-from podium.guardrails.policy import PolicyDecision
-from podium.planner.approvals import ApprovalRequest, wait_for_decisions
 from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
-from podium.planner.state import PendingCall, RunState, Usage
+from podium.planner.state import PendingCall, RunState, Update, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.tools.outcomes import CallOutcome, ToolCall
-from podium.tools.registry import Tool, ToolContext
+from podium.tools.registry import ToolContext
 from podium.tracing.events import (
     MemoryUsed,
     ModelCalled,
-    PolicyDecided,
     RunStopped,
     ToolCalled,
     digest,
 )
-
-Update = dict[str, Any]
 
 
 def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
@@ -165,119 +159,6 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
         return {**update, "route": "authorize"}
     answer = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
     return {**update, "answer": answer, "stop_reason": "answered", "route": "screen_output"}
-
-
-async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
-    """Let the policy decide every call; denied calls never run, some wait for approval.
-
-    Calls that need approval in one round are put to a person together (one interrupt);
-    the run resumes here with the decisions. Calls beyond the tool-call budget are refused.
-    """
-    ctx = runtime.context
-    decided, waiting = [], []
-    room = None
-    if ctx.limits.max_tool_calls is not None:
-        room = ctx.limits.max_tool_calls - len(state.get("outcomes", []))
-    for call in state["pending"]:
-        tool = ctx.registry.get(call["name"])
-        if tool is not None and call["parse_error"] is None:
-            decision = _decide(ctx, tool, call["id"])
-            if decision.route is not None:  # the tenant's own tool runs in this one's place
-                tool = ctx.registry.get(decision.route) or tool
-                call = PendingCall(**{**call, "name": tool.name})
-                decision = _decide(ctx, tool, call["id"])
-                if decision.route is not None:
-                    decision = PolicyDecision(
-                        tool.name, call["id"], "deny", "permission denied: routes form a chain"
-                    )
-            if decision.outcome == "deny":
-                call = PendingCall(**{**call, "denial": decision.reason})
-            elif room is not None and room <= 0:
-                call = PendingCall(
-                    **{
-                        **call,
-                        "denial": "not run: the tool-call budget "
-                        f"({ctx.limits.max_tool_calls}) is used up",
-                    }
-                )
-            else:
-                call, escalation = await _screen_arguments(ctx, call)
-                outcome, reason = decision.outcome, decision.reason
-                if escalation is not None and call["denial"] is None:
-                    outcome, reason = "approve", escalation
-                if outcome == "approve" and call["denial"] is None:
-                    waiting.append(
-                        ApprovalRequest(
-                            call_id=call["id"],
-                            tool=tool.name,
-                            arguments=call["arguments"],
-                            risk=tool.risk,
-                            reason=reason,
-                        )
-                    )
-            if call["denial"] is None and room is not None:
-                room -= 1
-        decided.append(call)
-    if waiting:
-        decided = wait_for_decisions(ctx, decided, waiting)
-    return {"pending": decided}
-
-
-def _decide(ctx: RunContext, tool: Tool, call_id: str) -> PolicyDecision:
-    """The policy's decision on one call, traced."""
-    decision = ctx.policy.authorize(ctx.principal, tool, call_id)
-    ctx.tracer.emit(
-        PolicyDecided(
-            trace_id=ctx.tracer.trace_id,
-            tool=decision.tool,
-            call_id=call_id,
-            outcome=decision.outcome,
-            reason=decision.reason,
-        )
-    )
-    return decision
-
-
-async def _screen_arguments(ctx: RunContext, call: PendingCall) -> tuple[PendingCall, str | None]:
-    """The call after the argument checks (refused, or its arguments fixed).
-
-    Also the reason a person must approve the call, when a check escalates.
-    """
-    arguments = call["arguments"]
-    verdict = await ctx.ascreen(
-        "arguments", call["name"], json.dumps(arguments, default=str), {"arguments": arguments}
-    )
-    if verdict["action"] == "allow" and ctx.is_subagent(call["name"]):
-        verdict = await ctx.ascreen("subagent", call["name"], str(arguments.get("request", "")))
-        if verdict["action"] == "fix":  # the request goes to the sub-agent as fixed
-            verdict["text"] = json.dumps({**arguments, "request": verdict["text"]})
-    action, reasons = verdict["action"], "; ".join(verdict["reasons"])
-    if action == "escalate":
-        return call, f"a guard asks for a person's approval: {reasons}"
-    if action == "fix":
-        try:
-            fixed = json.loads(verdict["text"])
-        except ValueError:
-            fixed = None
-        if isinstance(fixed, dict):
-            return PendingCall(**{**call, "arguments": fixed}), None
-        action = "block"
-    if action == "reask" and ctx.screens is not None:
-        ctx.reasks[call["name"]] += 1
-        if ctx.reasks[call["name"]] <= ctx.screens.max_reasks:
-            message = (
-                f"error: a guard rejected the arguments of '{call['name']}' ({reasons}). "
-                "Correct them and call again."
-            )
-            return PendingCall(
-                **{**call, "denial": message, "refused_as": "invalid_arguments"}
-            ), None
-        reasons += f" (refused {ctx.screens.max_reasks} times already)"
-        action = "block"
-    if action == "block":
-        message = f"blocked by a guard before the call: {reasons}"
-        return PendingCall(**{**call, "denial": message, "refused_as": "blocked"}), None
-    return call, None
 
 
 def _unless_repeated(

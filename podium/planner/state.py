@@ -62,3 +62,7 @@ class RunState(TypedDict, total=False):
     route: str
     stop_reason: str | None
     answer: str | None
+
+
+# What a node returns: the fields of RunState it changes.
+Update = dict[str, Any]
