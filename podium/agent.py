@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,12 +15,20 @@ from podium.config import Limits, Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy
 from podium.identity import Principal
-from podium.planner.approvals import Approval, ApprovalRequest
+from podium.planner.approvals import Approval, ApprovalRequest, signed
 from podium.planner.budget import TokenCounter, context_window, encoding_for
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
-from podium.results import RunResult
-from podium.runner import resumption, session
+from podium.results import RunResult, ThreadView
+from podium.runner import (
+    first_input,
+    indexed,
+    lost,
+    resumption,
+    session,
+    thread_view,
+    unfinished,
+)
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.registry import Tool, ToolLike, ToolRegistry
 from podium.tracing.events import Event, RunStarted, Sink, Tracer
@@ -34,8 +41,7 @@ if TYPE_CHECKING:
     from podium.guardrails.screens import Screens
     from podium.memory.store import MemoryStore
     from podium.planner.context import RunContext
-    from podium.planner.state import RunState
-    from podium.storage.sqlite import SqliteStorage
+    from podium.storage.base import IndexedRun, Storage
     from podium.tools.outcomes import DelegatedReply
     from podium.tracing.audit import AuditLog
     from podium.tracing.otel import OTelSink
@@ -63,6 +69,7 @@ class Agent:
         sandbox: Path | None = None,
         sinks: Iterable[Sink] = (),
         compensate_on_failure: bool = True,
+        storage: Storage | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
         self.model = model or resolve_model(self.settings)
@@ -94,7 +101,7 @@ class Agent:
         self.sinks = list(sinks)
         self.breaker = CircuitBreaker()
         self.compensate_on_failure = compensate_on_failure
-        self._storage: SqliteStorage | None = None
+        self._storage: Storage | None = storage
         self._audit: AuditLog | None = None
         self._otel: OTelSink | None = None
         self._plugin_sinks: list[Sink] | None = None
@@ -168,6 +175,7 @@ class Agent:
             )
         if not request.strip():
             raise InvalidRequest("the request is empty", "say what you want done")
+        _check_text(request, "the request")
         tokens = self.counter.count(request)
         room = self.context_window // 2
         if tokens > room:
@@ -218,102 +226,114 @@ class Agent:
         sinks: Iterable[Sink] = (),
     ) -> RunResult:
         """Run one request to its end; the same ``thread_id`` continues a conversation."""
-        from langchain_core.messages import HumanMessage
-
-        from podium.planner.state import zero_usage
-
         text = self._check(request)
+        thread = _thread(thread_id) if thread_id is not None else uuid.uuid4().hex
+        who = _principal(principal) or Principal.local()
         storage = self._prepare()
-        thread = thread_id or uuid.uuid4().hex
-        who = principal or Principal.local()
         tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks])
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
             )
         )
-        inputs: RunState = {
-            "messages": [HumanMessage(content=text)],
-            "run_id": tracer.trace_id,
-            "request": text,
-            "principal": who.model_dump(mode="json"),
-            "started_at": time.time(),
-            "step": 0,
-            "memories": [],
-            "pending": [],
-            "outcomes": None,  # type: ignore[typeddict-item]  # the reducer's reset signal
-            "usage": zero_usage(),
-            "stop_reason": None,
-            "answer": None,
-        }
         async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             snapshot = await runs.graph.aget_state(runs.config(thread))
-            if snapshot.next:  # a run of this thread waits for approval, or was cut short
+            last = await asyncio.to_thread(storage.runs().get, thread)
+            if unfinished(snapshot) or lost(last, snapshot):  # it waits, or was cut short
                 waiting = "waits for approval" if snapshot.interrupts else "did not finish"
                 raise InvalidRequest(
                     f"the last run of thread {thread} {waiting}",
                     "continue it with Agent.resume(thread_id, ...), or start a new thread",
                 )
-            return await runs.run(
-                inputs, thread, self._context(who, thread, tracer), self.model_name, self._audit
+            run = indexed(thread, tracer.trace_id, who, text)
+            await asyncio.to_thread(storage.runs().begin, run)
+            result = await runs.run(
+                first_input(run, who),
+                thread,
+                self._context(who, thread, tracer),
+                self.model_name,
+                self._audit,
             )
+        await self._ended(storage, run, result)
+        return result
 
     async def aresume(
         self,
         thread_id: str,
         decisions: dict[str, bool | Approval] | None = None,
         principal: Principal | None = None,
+        decider: Principal | None = None,
     ) -> RunResult:
         """Continue a thread's run: with decisions on the calls it waits for, or after a crash.
 
         All pending approvals are decided together. The time limit restarts: waiting for a
         person does not count against it. The run keeps its principal unless one is given.
+        With ``decider``, each decision must be theirs to make (the policy's
+        ``approve:<tool>``; asking for a call is not enough) and records them as its maker.
+        A run killed before its request reached the checkpoints starts again from it.
         """
         from langgraph.types import Command
 
+        thread_id = _thread(thread_id)
         storage = self._prepare()
         async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             config = runs.config(thread_id)
             snapshot = await runs.graph.aget_state(config)
-            graph_input = resumption(snapshot, thread_id, decisions)
-            recorded = snapshot.values.get("principal")
-            if principal is None and recorded is None:
-                raise InvalidRequest(
-                    f"thread {thread_id} did not record who its run acts for",
-                    "pass principal= to resume it",
-                )
-            who = principal or Principal.model_validate(recorded)
+            last = await asyncio.to_thread(storage.runs().get, thread_id)
+            if last is not None and lost(last, snapshot) and not decisions:
+                graph_input: Any = first_input(last, _principal(principal))
+                who = _principal(principal) or Principal.model_validate_json(last.principal)
+                run = last
+            else:
+                if decider is not None and decisions is not None:
+                    decisions = signed(decisions, decider, snapshot, self.policy)
+                graph_input = resumption(snapshot, thread_id, decisions)
+                recorded = snapshot.values.get("principal")
+                if principal is None and recorded is None:
+                    raise InvalidRequest(
+                        f"thread {thread_id} did not record who its run acts for",
+                        "pass principal= to resume it",
+                    )
+                who = _principal(principal) or Principal.model_validate(recorded)
+                run = indexed(thread_id, snapshot.values["run_id"], who, snapshot.values["request"])
+                if graph_input is not None:
+                    graph_input = Command(resume=graph_input)
             tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks])
             tracer.emit(
                 RunStarted(
                     trace_id=tracer.trace_id,
                     thread_id=thread_id,
                     model=self.model_name,
-                    request=str(snapshot.values.get("request", "")),
+                    request=run.request,
                 )
             )
-            if graph_input is None:
-                await runs.graph.aupdate_state(config, {"started_at": time.time()})
-            else:
-                graph_input = Command(resume=graph_input, update={"started_at": time.time()})
-            return await runs.run(
+            await asyncio.to_thread(storage.runs().begin, run)
+            result = await runs.run(
                 graph_input,
                 thread_id,
                 self._context(who, thread_id, tracer),
                 self.model_name,
                 self._audit,
             )
+        await self._ended(storage, run, result)
+        return result
 
-    async def awaiting(self, thread_id: str) -> list[ApprovalRequest]:
-        """The calls a thread's run waits for a decision on (empty when none waits)."""
+    async def _ended(self, storage: Storage, run: IndexedRun, result: RunResult) -> None:
+        calls = [(r.call_id, r.tool) for r in result.pending_approvals]
+        await asyncio.to_thread(storage.runs().end, run.thread_id, run.run_id, calls)
+
+    async def athread(self, thread_id: str) -> ThreadView:
+        """What a thread's checkpoints say: its owner, whether its run ended, what it waits on."""
+        thread_id = _thread(thread_id)
         storage = self._prepare()
         async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             snapshot = await runs.graph.aget_state(runs.config(thread_id))
-        return [
-            ApprovalRequest.model_validate(r)
-            for i in snapshot.interrupts
-            for r in i.value["approvals"]
-        ]
+        last = await asyncio.to_thread(storage.runs().get, thread_id)
+        return thread_view(thread_id, snapshot, last)
+
+    async def awaiting(self, thread_id: str) -> list[ApprovalRequest]:
+        """The calls a thread's run waits for a decision on (empty when none waits)."""
+        return (await self.athread(thread_id)).waiting
 
     def _standard_sinks(self) -> list[Sink]:
         """The audit log (on by default) and OpenTelemetry export (when configured)."""
@@ -338,14 +358,31 @@ class Agent:
             sinks += self._plugin_sinks
         return sinks
 
-    def _prepare(self) -> SqliteStorage:
-        home = self.settings.ensure_home()
-        self.sandbox.mkdir(parents=True, exist_ok=True)
+    def audit_status(self) -> dict[str, Any] | None:
+        """The audit log's health (None before any run opened it): a service shows it."""
+        if self._audit is None:
+            return None
+        return {
+            "ok": self._audit.failure is None,
+            "path": str(self._audit.path),
+            "failure": self._audit.failure,
+            "dropped": self._audit.dropped,
+        }
+
+    @property
+    def storage(self) -> Storage:
+        """Where this agent's threads, ledger and approvals live (SQLite under the home)."""
         if self._storage is None:
             from podium.storage.sqlite import SqliteStorage
 
-            self._storage = SqliteStorage(home)
+            self._storage = SqliteStorage(self.settings.ensure_home())
         return self._storage
+
+    def _prepare(self) -> Storage:
+        storage = self.storage
+        self.settings.ensure_home()
+        self.sandbox.mkdir(parents=True, exist_ok=True)
+        return storage
 
     def resume(
         self,
@@ -402,6 +439,38 @@ class Agent:
             if isinstance(item, RunResult):
                 break
         worker.join()
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate): no store could keep it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidRequest(
+            f"{what} holds a character that is not valid Unicode at position {error.start}",
+            "send UTF-8 text (a lone surrogate such as \\udfff is not a character)",
+        ) from None
+
+
+def _thread(thread_id: object) -> str:
+    """A thread id as given, checked: text of 1 to 512 characters."""
+    if not isinstance(thread_id, str) or not 0 < len(thread_id) <= 512:
+        shown = type(thread_id).__name__ if not isinstance(thread_id, str) else "empty or long"
+        raise InvalidRequest(
+            f"a thread id must be text of 1 to 512 characters (got {shown})",
+            "pass thread_id as a short string, or leave it out for a new thread",
+        )
+    _check_text(thread_id, "the thread id")
+    return thread_id
+
+
+def _principal(principal: object) -> Principal | None:
+    if principal is None or isinstance(principal, Principal):
+        return principal
+    raise InvalidRequest(
+        f"principal must be a Principal, not {type(principal).__name__}",
+        "pass principal=Principal(id=...) or agent.policy.principal(name)",
+    )
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -41,3 +41,19 @@ class ToolDefinitionError(PodiumError):
 
 class MemoryUnavailable(PodiumError):
     """The memory store or its embedder cannot be used."""
+
+
+class PermissionDenied(PodiumError):
+    """The principal may not do this (fire an event, act as another, decide an approval)."""
+
+
+class NotFound(PodiumError):
+    """What was asked for does not exist (or is not the caller's to see)."""
+
+
+class StorageBusy(PodiumError):
+    """The state store is busy (another writer holds it): the request may be retried soon."""
+
+
+class StorageDamaged(PodiumError):
+    """A state file is damaged or missing: podium will not guess at an empty history."""

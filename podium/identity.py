@@ -1,21 +1,63 @@
-"""Principal: the identity a run acts for, shared by the policy, the tools and the server."""
+"""Principal: the identity a run acts for, shared by the policy, the tools and the server.
+
+A principal's id names its namespace: the threads it starts over HTTP, from events and
+from triggers live under ``<id>:<thread>``. Ids therefore never hold the separator (nor
+``/``, which separates a sub-agent's thread from its caller's), so that two principals can
+never name the same thread: ``team`` + ``lead:x`` and ``team:lead`` + ``x`` cannot meet.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from podium.errors import ConfigError
+
+SEPARATOR = ":"
+# Letters, digits and the marks of e-mail addresses and service names; at most 128.
+PRINCIPAL_ID = r"^[\w.@+-]{1,128}$"
+_VALID = re.compile(PRINCIPAL_ID)
 
 
 class Principal(BaseModel):
-    """The identity a run acts for: who, in which tenant, with which roles and scopes."""
+    """The identity a run acts for: who, in which tenant, with which roles and scopes.
+
+    A principal without a tenant is a tenant of its own: nothing it remembers is shared
+    with another principal unless both name the same tenant.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(min_length=1)
-    tenant: str = Field(default="default", min_length=1)
+    id: str = Field(pattern=PRINCIPAL_ID)
+    tenant: str = Field(default="", max_length=128)  # empty: the principal's own id
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_tenant(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("tenant"):
+            return {**data, "tenant": data.get("id")}
+        return data
 
     @classmethod
     def local(cls) -> Principal:
         """The person at this machine: no scopes, so scoped tools need an explicit grant."""
         return cls(id="local", tenant="default")
+
+
+def check_principal_id(name: str, where: str) -> None:
+    """Refuse an id that could collide with another's namespace (a ConfigError saying where)."""
+    if not _VALID.match(name):
+        raise ConfigError(
+            f"{where}: principal id {name!r} may hold only letters, digits and . _ @ + - "
+            "(at most 128)",
+            f"rename it: '{SEPARATOR}' and '/' separate namespaces and threads",
+        )
+
+
+def namespaced(principal_id: str, thread: str) -> str:
+    """The thread ``thread`` of ``principal_id``: injective, since ids hold no separator."""
+    return f"{principal_id}{SEPARATOR}{thread}"

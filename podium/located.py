@@ -6,7 +6,43 @@ import re
 from pathlib import Path
 from typing import Any
 
+from podium.errors import ConfigError
+
 Lines = dict[tuple[str | int, ...], int]
+
+
+def read_yaml(path: Path, text: str) -> tuple[Any, Lines]:
+    """A YAML file's data and the line of each key; a ConfigError names the line of a problem.
+
+    A key given twice in one mapping is an error: YAML loaders keep the last one silently,
+    so a second ``principals:`` or ``scopes:`` would quietly replace the first.
+    """
+    import yaml
+
+    try:
+        lines = yaml_lines(text)
+        return yaml.safe_load(text), lines
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or error
+        raise ConfigError(
+            f"{path}{where}: not valid YAML: {problem}", "fix the syntax there"
+        ) from None
+    except DuplicateKey as error:
+        raise ConfigError(
+            f"{path}, line {error.line}: key {error.key!r} is given twice (first on line "
+            f"{error.first})",
+            "keep one of them: a YAML file may name each key once per level",
+        ) from None
+
+
+class DuplicateKey(ValueError):
+    """A mapping that names the same key twice."""
+
+    def __init__(self, key: str, line: int, first: int) -> None:
+        super().__init__(f"key {key!r} on line {line} repeats line {first}")
+        self.key, self.line, self.first = key, line, first
 
 
 def yaml_lines(text: str) -> Lines:
@@ -18,7 +54,12 @@ def yaml_lines(text: str) -> Lines:
     def walk(node: Any, path: tuple[str | int, ...]) -> None:
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise DuplicateKey(key.value, key.start_mark.line + 1, seen[key.value])
+                    seen[key.value] = key.start_mark.line + 1
                 lines[(*path, key.value)] = key.start_mark.line + 1
                 walk(value, (*path, key.value))
                 lines[(*path, key.value)] = key.start_mark.line + 1

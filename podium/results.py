@@ -55,3 +55,15 @@ class RunResult(BaseModel):
             model_calls=usage.model_calls,
             trace_id=self.trace_id,
         )
+
+
+class ThreadView(BaseModel):
+    """What a thread's checkpoints say: whose it is, and whether its last run has ended."""
+
+    thread_id: str
+    exists: bool
+    owner: str | None = None  # the principal its runs act for
+    unfinished: bool = False  # waiting for approval, or cut short (resume it)
+    waiting: list[ApprovalRequest] = []
+    stop_reason: str | None = None
+    request: str | None = None  # the last run's request

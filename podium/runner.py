@@ -11,17 +11,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from langgraph.types import StreamMode
 
 from podium.errors import InvalidRequest
+from podium.identity import Principal
 from podium.planner.approvals import Approval, ApprovalRequest, normalize
 from podium.planner.compensation import compensate
 from podium.planner.graph import build_graph, recursion_limit
-from podium.results import RunResult, RunUsage
-from podium.tracing.events import NodeFinished, RunFinished, Tracer
+from podium.results import RunResult, RunUsage, ThreadView
+from podium.tracing.events import NodeFinished, RunFinished, RunStopped, Tracer
 
 if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
     from podium.planner.context import RunContext
-    from podium.storage.base import Storage
+    from podium.planner.state import RunState
+    from podium.storage.base import IndexedRun, Storage
     from podium.tracing.audit import AuditLog
 
 INTERRUPT = "__interrupt__"
@@ -33,9 +35,14 @@ class Session:
     """The compiled graph over the thread checkpoints of one backend, for one call."""
 
     def __init__(
-        self, graph: Pregel[Any, Any, Any, Any], max_steps: int, durability: Durability
+        self,
+        graph: Pregel[Any, Any, Any, Any],
+        storage: Storage,
+        max_steps: int,
+        durability: Durability,
     ) -> None:
         self.graph = graph
+        self.storage = storage
         self.max_steps = max_steps
         self.durability: Durability = durability
 
@@ -49,48 +56,27 @@ class Session:
     async def run(
         self, graph_input: Any, thread: str, context: RunContext, model: str, audit: AuditLog | None
     ) -> RunResult:
-        """Stream the graph to its end or its next interrupt; build the RunResult."""
+        """Stream the graph to its end or its next interrupt; build the RunResult.
+
+        A failure inside the run (anything but the store itself failing) ends it with the
+        stop reason ``error``: its side effects are compensated and the thread stays usable.
+        """
         tracer = context.tracer
         started = time.perf_counter()
         dropped_before = audit.dropped if audit else 0
         final: dict[str, Any] = {}
         waiting: list[ApprovalRequest] = []
-        mark = time.perf_counter()
         try:
-            async for mode, chunk in self.graph.astream(
-                graph_input,
-                self.config(thread),
-                context=context,
-                stream_mode=STREAM_MODES,
-                durability=self.durability,
-            ):
-                if not isinstance(chunk, dict):
-                    continue
-                if mode == "values":
-                    final = chunk
-                    continue
-                now = time.perf_counter()
-                for node, update in chunk.items():
-                    if node == INTERRUPT:
-                        waiting = [
-                            ApprovalRequest.model_validate(r)
-                            for i in update
-                            for r in i.value["approvals"]
-                        ]
-                        continue
-                    tracer.emit(
-                        NodeFinished(
-                            trace_id=tracer.trace_id,
-                            node=node,
-                            duration_ms=round((now - mark) * 1000, 3),
-                        )
-                    )
-                mark = now
+            final, waiting = await self._stream(graph_input, thread, context)
         except asyncio.CancelledError:  # the caller gave up: undo what this run did
             if context.compensate_on_failure:
                 snapshot = await self.graph.aget_state(self.config(thread))
                 await compensate(context, snapshot.values.get("outcomes", []))
             raise
+        except Exception as error:
+            if self.storage.failure(error) is not None:
+                raise
+            final = await self._failed(thread, context, error)
         result = _result(final, thread, tracer, model, started, waiting)
         if audit is not None:
             await asyncio.to_thread(audit.flush)
@@ -102,14 +88,92 @@ class Session:
                 )
         return result
 
+    async def _stream(
+        self, graph_input: Any, thread: str, context: RunContext
+    ) -> tuple[dict[str, Any], list[ApprovalRequest]]:
+        tracer = context.tracer
+        final: dict[str, Any] = {}
+        waiting: list[ApprovalRequest] = []
+        mark = time.perf_counter()
+        async for mode, chunk in self.graph.astream(
+            graph_input,
+            self.config(thread),
+            context=context,
+            stream_mode=STREAM_MODES,
+            durability=self.durability,
+        ):
+            if not isinstance(chunk, dict):
+                continue
+            if mode == "values":
+                final = chunk
+                continue
+            now = time.perf_counter()
+            for node, update in chunk.items():
+                if node == INTERRUPT:
+                    waiting = [
+                        ApprovalRequest.model_validate(r)
+                        for i in update
+                        for r in i.value["approvals"]
+                    ]
+                    continue
+                tracer.emit(
+                    NodeFinished(
+                        trace_id=tracer.trace_id,
+                        node=node,
+                        duration_ms=round((now - mark) * 1000, 3),
+                    )
+                )
+            mark = now
+        return final, waiting
+
+    async def _failed(self, thread: str, context: RunContext, error: Exception) -> dict[str, Any]:
+        """End the run as failed: compensate, record the stop, finish the thread's run."""
+        config = self.config(thread)
+        snapshot = await self.graph.aget_state(config)
+        answer = f"The run failed: {type(error).__name__}: {error}"
+        if context.compensate_on_failure:
+            remaining = await compensate(context, snapshot.values.get("outcomes", []))
+            if remaining:
+                answer += "\nSide effects that may remain: " + "; ".join(remaining)
+        context.tracer.emit(
+            RunStopped(trace_id=context.tracer.trace_id, reason="error", detail=answer)
+        )
+        update: dict[str, Any] = {
+            "stop_reason": "error",
+            "answer": answer,
+            "pending": [],
+            "route": None,
+        }
+        await self.graph.aupdate_state(config, update, as_node="finish")
+        return {**snapshot.values, **update}
+
+
+def unfinished(snapshot: Any) -> bool:
+    """Whether the thread's last run has not reached its end (it waits, or was cut short).
+
+    A run killed after a node's writes were saved, but before the next checkpoint, has no
+    task left to start (``next`` is empty) and yet has not finished: its tasks remain.
+    """
+    return bool(snapshot.tasks)
+
 
 @asynccontextmanager
 async def session(
     storage: Storage, max_steps: int, durability: Durability
 ) -> AsyncIterator[Session]:
-    """Open the thread checkpoints of ``storage`` for the duration of one call."""
-    async with storage.checkpointer() as saver:
-        yield Session(build_graph().compile(checkpointer=saver), max_steps, durability)
+    """Open the thread checkpoints of ``storage`` for the duration of one call.
+
+    A failure of the store itself (busy, damaged) comes out as its typed error.
+    """
+    try:
+        async with storage.checkpointer() as saver:
+            graph = build_graph().compile(checkpointer=saver)
+            yield Session(graph, storage, max_steps, durability)
+    except Exception as error:
+        typed = storage.failure(error)
+        if typed is None or typed is error:
+            raise
+        raise typed from error
 
 
 def _result(
@@ -179,7 +243,7 @@ def resumption(snapshot: Any, thread_id: str, decisions: dict[str, bool | Approv
                 "pass decisions={call_id: True or False, ...}",
             )
         return {k: v.model_dump() for k, v in normalize(requests, decisions).items()}
-    if not snapshot.next:
+    if not unfinished(snapshot):
         state = "finished" if snapshot.values else "never ran"
         raise InvalidRequest(
             f"thread {thread_id} has nothing to resume: its last run {state}",
@@ -191,3 +255,74 @@ def resumption(snapshot: Any, thread_id: str, decisions: dict[str, bool | Approv
             "resume without decisions to continue its interrupted run",
         )
     return None
+
+
+def indexed(thread: str, run_id: str, who: Principal, request: str) -> IndexedRun:
+    """The run index's record of a run that starts (or resumes) now."""
+    from podium.storage.base import IndexedRun
+
+    return IndexedRun(
+        thread_id=thread,
+        run_id=run_id,
+        owner=who.id,
+        request=request,
+        principal=who.model_dump_json(),
+        state="running",
+        calls=(),
+        since=time.time(),
+    )
+
+
+def first_input(run: IndexedRun, principal: Principal | None = None) -> RunState:
+    """The graph's input that starts ``run``: its request, acting for its principal."""
+    from langchain_core.messages import HumanMessage
+
+    from podium.planner.state import zero_usage
+
+    who = principal or Principal.model_validate_json(run.principal)
+    return {
+        "messages": [HumanMessage(content=run.request)],
+        "run_id": run.run_id,
+        "request": run.request,
+        "principal": who.model_dump(mode="json"),
+        "step": 0,
+        "memories": [],
+        "pending": [],
+        "outcomes": None,  # type: ignore[typeddict-item]  # the reducer's reset signal
+        "usage": zero_usage(),
+        "stop_reason": None,
+        "answer": None,
+    }
+
+
+def lost(last: IndexedRun | None, snapshot: Any) -> bool:
+    """Whether the thread's last run began but its request never reached the checkpoints.
+
+    The index records a run before it starts; a process killed before the graph saved the
+    run's input leaves the index saying "running" over checkpoints of an earlier run.
+    """
+    return (
+        last is not None
+        and last.state == "running"
+        and (snapshot.values or {}).get("run_id") != last.run_id
+    )
+
+
+def thread_view(thread_id: str, snapshot: Any, last: IndexedRun | None) -> ThreadView:
+    """A thread as its checkpoints (and the run index) describe it."""
+    values = snapshot.values or {}
+    recorded = values.get("principal") or {}
+    gone = lost(last, snapshot)
+    return ThreadView(
+        thread_id=thread_id,
+        exists=bool(values) or last is not None,
+        owner=recorded.get("id") or (last.owner if last else None),
+        unfinished=unfinished(snapshot) or gone,
+        waiting=[
+            ApprovalRequest.model_validate(r)
+            for i in snapshot.interrupts
+            for r in i.value["approvals"]
+        ],
+        stop_reason=None if gone else values.get("stop_reason"),
+        request=last.request if gone and last else values.get("request"),
+    )

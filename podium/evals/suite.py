@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from podium.errors import ConfigError
 from podium.evals.matching import ExpectedCall
-from podium.located import Located, yaml_lines
+from podium.located import Located, read_yaml
 
 
 class _Strict(BaseModel):
@@ -127,19 +127,12 @@ def load_suite(path: Path) -> Suite:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         return _load_jsonl(path, text)
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML", "fix the syntax there") from None
+    data, lines = read_yaml(path, text)
     try:
         return Suite.model_validate(data or {})
     except ValidationError as error:
         key, problem = _problem(error)
-        where = Located(path, yaml_lines(text), text).where(key)
+        where = Located(path, lines, text).where(key)
         raise ConfigError(f"{where}: {problem}", "see the suite format in the README") from None
 
 

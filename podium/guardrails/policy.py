@@ -64,7 +64,7 @@ class Policy:
             )
         return Principal(
             id=principal_id,
-            tenant=entry.tenant,
+            tenant=entry.tenant or principal_id,
             roles=frozenset(entry.roles),
             scopes=frozenset(entry.scopes),
         )
@@ -85,7 +85,7 @@ class Policy:
         def deny(reason: str) -> PolicyDecision:
             return PolicyDecision(tool.name, call_id, "deny", f"permission denied: {reason}")
 
-        if self.rules.principals and principal.id not in self.rules.principals:
+        if self.lists_principals and principal.id not in self.rules.principals:
             return deny(f"principal {principal.id!r} is unknown to the policy")
         tenant = self.rules.tenants.get(principal.tenant)
         if tenant is not None and tool.name in tenant.deny:
@@ -107,6 +107,39 @@ class Policy:
                 tool.name, call_id, "approve", f"needs a person's approval ({risk} risk)"
             )
         return PolicyDecision(tool.name, call_id, "allow", "scopes satisfied")
+
+    @property
+    def lists_principals(self) -> bool:
+        """Whether the policy says who may act (a file was loaded): then strangers get nothing.
+
+        ``Policy()`` alone knows no principals: one person runs the agent, so firing events,
+        acting as a trigger's principal and deciding approvals are theirs.
+        """
+        return self.source is not None or bool(self.rules.principals)
+
+    def holds(self, principal: Principal, family: str, name: str) -> bool:
+        """Whether ``principal`` holds ``family:name`` (or ``family:*``, or ``*``)."""
+        if not self.lists_principals:
+            return True
+        if principal.id not in self.rules.principals:
+            return False
+        held = self.scopes_of(principal)
+        return bool({f"{family}:{name}", f"{family}:*", "*"} & held)
+
+    def may_fire(self, principal: Principal, event: str) -> bool:
+        """Whether ``principal`` may fire ``event`` (scope ``events:<event>``)."""
+        return self.holds(principal, "events", event)
+
+    def may_act_as(self, principal: Principal, other: str) -> bool:
+        """Whether ``principal`` may start runs that act as ``other`` (scope ``act_as:<id>``)."""
+        return principal.id == other or self.holds(principal, "act_as", other)
+
+    def may_approve(self, principal: Principal, tool: str) -> bool:
+        """Whether ``principal`` may decide calls of ``tool`` (scope ``approve:<tool>``).
+
+        Asking for a call is not enough to approve it: the requester needs the scope too.
+        """
+        return self.holds(principal, "approve", tool)
 
     def limits_for(self, principal: Principal, limits: Limits) -> Limits:
         """``limits`` tightened by the budgets of the principal's roles and its own entry."""
@@ -136,14 +169,34 @@ class Policy:
             for name, routed in rule.route.items():
                 self._known(name, tools, "tool", "tenants", tenant, "route", name)
                 self._known(routed, tools, "tool", "tenants", tenant, "route", name)
+        granted = {
+            "events": None,  # event names live in the triggers file
+            "act_as": {"*", *self.rules.principals},
+            "approve": {"*", *tools},
+        }
         for role, grant in self.rules.roles.items():
             for index, scope in enumerate(grant.scopes):
-                self._known(scope, scopes, "scope", "roles", role, "scopes", index)
+                self._known_scope(scope, scopes, granted, "roles", role, "scopes", index)
         for who, entry in self.rules.principals.items():
             for index, scope in enumerate(entry.scopes):
-                self._known(scope, scopes, "scope", "principals", who, "scopes", index)
+                self._known_scope(scope, scopes, granted, "principals", who, "scopes", index)
             for index, role in enumerate(entry.roles):
                 self._known(role, set(self.rules.roles), "role", "principals", who, "roles", index)
+
+    def _known_scope(
+        self,
+        scope: str,
+        scopes: set[str],
+        granted: dict[str, set[str] | None],
+        *key: str | int,
+    ) -> None:
+        family, _, name = scope.partition(":")
+        if family in granted and name:
+            known = granted[family]
+            if known is not None:
+                self._known(name, known, f"{family} target", *key)
+            return
+        self._known(scope, scopes, "scope", *key)
 
     def _known(self, name: str, known: set[str], kind: str, *key: str | int) -> None:
         if name not in known:

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from podium.errors import ConfigError
-from podium.located import Lines, Located, yaml_lines
+from podium.identity import check_principal_id
+from podium.located import Lines, Located, read_yaml
 
 Risk = Literal["low", "medium", "high"]
 
@@ -37,9 +38,13 @@ class Role(_Strict):
 
 
 class PrincipalEntry(_Strict):
-    """A principal the policy knows: its tenant, roles, extra scopes and budget."""
+    """A principal the policy knows: its tenant, roles, extra scopes and budget.
 
-    tenant: str = Field(default="default", min_length=1)
+    Without a tenant, a principal is a tenant of its own: principals share memory only
+    when the file names the same tenant for them.
+    """
+
+    tenant: str | None = Field(default=None, min_length=1)
     roles: list[str] = []
     scopes: list[str] = []
     budget: Budget | None = None
@@ -78,18 +83,8 @@ def _parse(path: Path) -> tuple[Any, Lines, str]:
             raise ConfigError(
                 f"{path}: not valid TOML: {error}", "fix the syntax at that line"
             ) from None
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-        return data, yaml_lines(text), text
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(
-            f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}",
-            "fix the syntax there",
-        ) from None
+    data, lines = read_yaml(path, text)
+    return data, lines, text
 
 
 def read_policy(path: Path) -> tuple[PolicyFile, Located]:
@@ -99,7 +94,7 @@ def read_policy(path: Path) -> tuple[PolicyFile, Located]:
     data, lines, text = _parse(path)
     located = Located(path, lines, text)
     try:
-        return PolicyFile.model_validate(data or {}), located
+        rules = PolicyFile.model_validate(data or {})
     except ValidationError as error:
         first = error.errors()[0]
         key = tuple(first["loc"])
@@ -112,6 +107,16 @@ def read_policy(path: Path) -> tuple[PolicyFile, Located]:
         else:
             problem, fix = f"{field}: {first['msg']}", "correct the value"
         raise ConfigError(f"{located.where(key)}: {problem}", fix) from None
+    if not rules.principals:
+        raise ConfigError(
+            f"{located.where(('principals',))}: the policy lists no principals, so every "
+            "principal is unknown to it",
+            "list who may act under 'principals:' (a principal the file does not list is "
+            "denied every tool)",
+        )
+    for name in rules.principals:
+        check_principal_id(name, located.where(("principals", name)))
+    return rules, located
 
 
 def _known_fields(key: tuple[str | int, ...]) -> list[str]:

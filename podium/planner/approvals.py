@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict
 
-from podium.errors import InvalidRequest
+from podium.errors import InvalidRequest, PermissionDenied
 from podium.planner.state import PendingCall
 from podium.tracing.events import ApprovalDecided, ApprovalRequested
 
 if TYPE_CHECKING:
+    from podium.guardrails.policy import Policy
+    from podium.identity import Principal
     from podium.planner.context import RunContext
 
 
@@ -56,6 +58,27 @@ def normalize(
         call_id: d if isinstance(d, Approval) else Approval(approved=bool(d))
         for call_id, d in decisions.items()
     }
+
+
+def signed(
+    decisions: dict[str, bool | Approval], decider: Principal, snapshot: Any, policy: Policy
+) -> dict[str, bool | Approval]:
+    """The decisions, each checked to be ``decider``'s to make, and signed with their id.
+
+    A PermissionDenied names the first call of a tool the decider may not approve.
+    """
+    tools = {r["call_id"]: r["tool"] for i in snapshot.interrupts for r in i.value["approvals"]}
+    checked: dict[str, bool | Approval] = {}
+    for call_id, decision in decisions.items():
+        tool = tools.get(call_id)
+        if tool is not None and not policy.may_approve(decider, tool):
+            raise PermissionDenied(
+                f"principal {decider.id!r} may not decide calls of {tool!r}",
+                f"grant the scope approve:{tool} (or approve:*) in the policy",
+            )
+        made = decision if isinstance(decision, Approval) else Approval(approved=decision)
+        checked[call_id] = made.model_copy(update={"by": decider.id})
+    return checked
 
 
 def rejection(decision: Approval) -> str:

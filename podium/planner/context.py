@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,9 @@ class RunContext:
     recall_threshold: float = 0.25
     memory_tokens: int = 800
     call_keys: CallKeys = field(default_factory=CallKeys)
+    # When this call (a run, or its resumption) started: the time limit counts from here,
+    # so that waiting for a person or a crash does not count against it.
+    started_at: float = field(default_factory=time.time)
     # Token counts by message id, so a long thread is not re-counted every round.
     token_cache: dict[str, int] = field(default_factory=dict)
     # Calls refused by a reask check, per tool: bounded by the screens' max_reasks.

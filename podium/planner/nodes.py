@@ -103,7 +103,7 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Ask the model for the next calls or the answer, within the run's budgets."""
     ctx = runtime.context
     step = state.get("step", 0)
-    elapsed = time.time() - state["started_at"]
+    elapsed = time.time() - ctx.started_at
     usage = state["usage"]
     spent = ctx.limits.exceeded(
         step,
@@ -189,12 +189,14 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
         return ToolContext(
             call_id=call.id,
             thread_id=ctx.thread_id,
-            run_id=ctx.tracer.trace_id,
+            run_id=state["run_id"],
             step=step,
             principal=ctx.principal,
             sandbox=ctx.sandbox,
             memory=ctx.memory,
             memory_guard=guard_memory,
+            tool=call.name,
+            arguments=call.arguments,
         )
 
     def guard_memory(text: str) -> tuple[str | None, str]:
@@ -203,7 +205,7 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
             return None, "; ".join(verdict["reasons"])
         return verdict["text"], ""
 
-    remaining = ctx.limits.max_seconds - (time.time() - state["started_at"])
+    remaining = ctx.limits.max_seconds - (time.time() - ctx.started_at)
     ran = iter(await ctx.executor.run_round(allowed, tool_context, remaining, step))
     outcomes: list[CallOutcome] = []
     for call in pending:

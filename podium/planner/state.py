@@ -53,7 +53,6 @@ class RunState(TypedDict, total=False):
     run_id: str
     request: str
     principal: dict[str, Any]
-    started_at: float
     step: int
     memories: list[str]
     pending: list[PendingCall]

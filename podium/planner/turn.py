@@ -14,6 +14,7 @@ from podium.planner.failures import describe_model_error, is_transient
 from podium.planner.prompts import memory_block, spotlight
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.retries import backoff
+from podium.tools.outcomes import UNUSABLE
 from podium.tracing.events import FallbackUsed, Retried
 
 ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
@@ -55,6 +56,7 @@ def pending_calls(reply: AIMessage) -> list[PendingCall]:
         unique = given if given not in taken else f"{given}_{index}"
         item["id"] = unique
         taken.add(unique)
+    _refuse_unstorable(reply)
     calls = [
         PendingCall(
             id=c["id"] or "", name=c["name"], arguments=c["args"], parse_error=None, denial=None
@@ -72,6 +74,56 @@ def pending_calls(reply: AIMessage) -> list[PendingCall]:
         for c in reply.invalid_tool_calls
     ]
     return calls
+
+
+MAX_INTEGER = 2**63 - 1  # what a checkpoint stores; a larger one is no real argument
+MAX_DEPTH = 32
+
+
+def _unstorable(value: object, depth: int = 0) -> str | None:
+    """Why an argument value cannot be kept in a checkpoint, or None when it can."""
+    if depth > MAX_DEPTH:
+        return f"it nests deeper than {MAX_DEPTH} levels"
+    if isinstance(value, bool) or value is None or isinstance(value, float | str):
+        return None
+    if isinstance(value, int):
+        if abs(value) > MAX_INTEGER:
+            return f"an integer of {len(str(abs(value)))} digits is out of range"
+        return None
+    if isinstance(value, dict):
+        items: list[object] = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return f"a {type(value).__name__} is not a JSON value"
+    for item in items:
+        reason = _unstorable(item, depth + 1)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _refuse_unstorable(reply: AIMessage) -> None:
+    """Move calls whose arguments no checkpoint could hold to the reply's invalid calls.
+
+    The reply is saved with the thread: one absurd argument must not make the run fail.
+    """
+    kept = []
+    for item in reply.tool_calls:
+        reason = _unstorable(item["args"])
+        if reason is None:
+            kept.append(item)
+            continue
+        reply.invalid_tool_calls.append(
+            {
+                "type": "invalid_tool_call",
+                "id": item["id"],
+                "name": item["name"],
+                "args": None,
+                "error": f"{UNUSABLE}{reason}",
+            }
+        )
+    reply.tool_calls = kept
 
 
 def count_usage(

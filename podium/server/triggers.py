@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from podium.errors import ConfigError, InvalidRequest
+from podium.errors import ConfigError, InvalidRequest, PermissionDenied
+from podium.identity import Principal, namespaced
 from podium.patterns.templates import fill
 
 if TYPE_CHECKING:
     from podium.agent import Agent
-    from podium.identity import Principal
     from podium.results import RunResult
 
 HISTORY = 200
@@ -82,11 +82,13 @@ class TriggerFile(BaseModel):
 
 
 class Firing(BaseModel):
-    """One run a trigger started."""
+    """One run a trigger started: who fired it, and who it acted as."""
 
     trigger: str
     kind: Literal["schedule", "event"]
     at: float
+    principal: str | None = None  # whom the run acted as
+    sender: str | None = None  # who fired the event (None: a schedule, or the program)
     thread_id: str | None = None
     trace_id: str | None = None
     stop_reason: str | None = None
@@ -119,21 +121,16 @@ class Triggers:
     @classmethod
     def load(cls, agent: Agent, path: Path, clock: Callable[[], float] = time.time) -> Triggers:
         """Triggers from a YAML file; a problem is named with its line."""
-        import yaml
-
         from podium.guardrails.policy_file import suggest
-        from podium.located import Located, yaml_lines
+        from podium.located import Located, read_yaml
 
         if not path.is_file():
             raise ConfigError(f"triggers file {path} does not exist", "check the path")
         text = path.read_text(encoding="utf-8")
+        data, lines = read_yaml(path, text)
+        located = Located(path, lines, text)
         try:
-            data = yaml.safe_load(text) or {}
-            located = Located(path, yaml_lines(text), text)
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path} is not valid YAML: {error}", "correct the file") from None
-        try:
-            parsed = TriggerFile.model_validate(data)
+            parsed = TriggerFile.model_validate(data or {})
         except ValidationError as error:
             # A misspelt key explains the missing one it was meant to be: report it first.
             first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
@@ -155,8 +152,20 @@ class Triggers:
         request: str,
         thread: str | None,
         principal: Principal | None,
+        sender: Principal | None = None,
     ) -> Firing:
-        firing = Firing(trigger=trigger, kind=kind, at=self.clock(), thread_id=thread)
+        who = principal or Principal.local()
+        # A thread named by the rule (or filled from the payload) lives in the namespace of
+        # the principal the run acts as: a payload cannot reach another principal's thread.
+        thread = namespaced(who.id, thread) if thread is not None else None
+        firing = Firing(
+            trigger=trigger,
+            kind=kind,
+            at=self.clock(),
+            principal=who.id,
+            sender=sender.id if sender else None,
+            thread_id=thread,
+        )
         if thread is not None and thread in self._busy:
             firing.error = f"skipped: the last run of thread {thread} is still going"
             self.history.append(firing)
@@ -164,9 +173,7 @@ class Triggers:
         if thread is not None:
             self._busy.add(thread)
         try:
-            result: RunResult = await self.agent.ainvoke(
-                request, thread_id=thread, principal=principal
-            )
+            result: RunResult = await self.agent.ainvoke(request, thread_id=thread, principal=who)
         except Exception as error:  # one failed run must not stop the others or the loop
             firing.error = str(error)
         else:
@@ -180,17 +187,39 @@ class Triggers:
     def _principal(self, name: str | None, default: Principal | None = None) -> Principal | None:
         return self.agent.policy.principal(name) if name else default
 
+    def _allowed(self, event: str, rules: list[EventRule], sender: Principal) -> None:
+        """Refuse a sender who may not fire ``event`` or act as a rule's principal."""
+        policy = self.agent.policy
+        if not policy.may_fire(sender, event):
+            raise PermissionDenied(
+                f"principal {sender.id!r} may not fire event {event!r}",
+                f"grant the scope events:{event} (or events:*) in the policy",
+            )
+        for rule in rules:
+            if rule.principal and not policy.may_act_as(sender, rule.principal):
+                raise PermissionDenied(
+                    f"event {event!r} runs as {rule.principal!r}, which principal "
+                    f"{sender.id!r} may not act as",
+                    f"grant {sender.id!r} the scope act_as:{rule.principal} in the policy, "
+                    "or drop 'as:' from the rule so that it runs as its sender",
+                )
+
     async def fire(
         self, event: str, payload: dict[str, Any], sender: Principal | None = None
     ) -> list[Firing]:
         """Start every run ``event`` asks for, at once; return how each went.
 
-        A rule's runs act as its own principal (``as:``), else as the ``sender``.
+        A rule's runs act as its own principal (``as:``), else as the ``sender``. A sender
+        (a caller over HTTP) needs the policy's ``events:<event>``, and ``act_as:<p>`` to
+        start runs that act as another principal ``p``; ``sender=None`` is the program
+        itself. Nothing starts unless every rule's run may.
         """
         rules = [r for r in self.events if r.event == event]
         if not rules:
             known = ", ".join(sorted({r.event for r in self.events})) or "none"
             raise InvalidRequest(f"no trigger listens for event {event!r}", f"known: {known}")
+        if sender is not None:
+            self._allowed(event, rules, sender)
         starts = [
             self._start(
                 event,
@@ -198,6 +227,7 @@ class Triggers:
                 fill(rule.request, payload, f"event {event!r}"),
                 fill(rule.thread, payload, f"event {event!r}") if rule.thread else None,
                 self._principal(rule.principal, sender),
+                sender,
             )
             for rule in rules
         ]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from podium.errors import PodiumError
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -41,11 +44,65 @@ class DeskStore(Protocol):
         ...
 
 
+RunState = Literal["running", "waiting", "done"]
+
+
+@dataclass(frozen=True)
+class IndexedRun:
+    """The last run of a thread as the run index knows it."""
+
+    thread_id: str
+    run_id: str
+    owner: str  # the principal it acts for
+    request: str
+    principal: str  # the Principal as JSON, to start the run again if its input was lost
+    state: RunState
+    calls: tuple[tuple[str, str], ...]  # (call id, tool) it waits on
+    since: float
+
+
+class RunIndex(Protocol):
+    """Each thread's last run: begun, waiting for approvals, or done.
+
+    The checkpoints remain the truth of what a run did; the index is written before a run
+    starts, so that a run killed before its request reached the checkpoints is still found
+    (and started again), and so that a decider can find the calls waiting across threads.
+    """
+
+    def begin(self, run: IndexedRun) -> None:
+        """Record that ``run`` starts (or resumes) now."""
+        ...
+
+    def end(self, thread_id: str, run_id: str, waiting: list[tuple[str, str]]) -> None:
+        """Record that the run stopped: waiting on these calls, or done when there are none."""
+        ...
+
+    def get(self, thread_id: str) -> IndexedRun | None:
+        """The thread's last run, if it had one."""
+        ...
+
+    def in_state(self, state: RunState) -> list[IndexedRun]:
+        """Every thread whose last run is in ``state``, oldest first."""
+        ...
+
+
 class Storage(Protocol):
-    """One backend: thread checkpoints, the side-effect ledger, handoff desks."""
+    """One backend: thread checkpoints, the side-effect ledger, handoff desks, approvals."""
 
     def checkpointer(self) -> AbstractAsyncContextManager[BaseCheckpointSaver[Any]]:
         """The LangGraph checkpointer of every thread, open for the duration of one call."""
+        ...
+
+    def hold(self) -> AbstractAsyncContextManager[None]:
+        """Keep one connection open for this event loop until the block ends (a server)."""
+        ...
+
+    def failure(self, error: BaseException) -> PodiumError | None:
+        """The typed error for a failure of this backend (busy, damaged), or None if not one."""
+        ...
+
+    def runs(self) -> RunIndex:
+        """The index of each thread's last run."""
         ...
 
     def ledger(self) -> EffectLedger:

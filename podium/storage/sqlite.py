@@ -1,11 +1,14 @@
 """The embedded backend: SQLite files under the home directory, no server to start.
 
 threads.sqlite holds LangGraph's checkpoints (through its own ``AsyncSqliteSaver``, so the
-schema is theirs), ledger.sqlite the side effects, handoffs.sqlite the handoff desks.
+schema is theirs) and the index of each thread's last run; ledger.sqlite the side
+effects, handoffs.sqlite the handoff desks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -13,6 +16,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from podium.errors import PodiumError, StorageBusy, StorageDamaged
+from podium.storage.base import IndexedRun, RunState
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -28,6 +34,9 @@ def prepare_store(path: Path, attempts: int = 5) -> None:
     in threads) collide: SQLite refuses the switch to WAL mode with "database is locked"
     instead of waiting. One setup per path under a lock, retried briefly against another
     process doing the same, leaves every later connection nothing to change.
+
+    A store that is damaged, or missing or emptied where this home had one, is refused
+    (StorageDamaged) instead of starting over from an empty history.
     """
     from langgraph.checkpoint.sqlite import SqliteSaver
     from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -38,6 +47,8 @@ def prepare_store(path: Path, attempts: int = 5) -> None:
     with _PREPARING:
         if path in _PREPARED:
             return
+        marker = path.with_name(path.name + ".created")
+        existed = path.is_file() and path.stat().st_size > 0
         for attempt in Retrying(  # waits of 0.05, 0.1, 0.2, 0.4 s
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=0.05, min=0.05),
@@ -45,8 +56,49 @@ def prepare_store(path: Path, attempts: int = 5) -> None:
             reraise=True,
         ):
             with attempt, closing(sqlite3.connect(path, timeout=30, check_same_thread=False)) as db:
-                SqliteSaver(db).setup()
+                try:
+                    _check_intact(db, path, existed, marker)
+                    SqliteSaver(db).setup()
+                    db.execute(_RUNS_TABLE)
+                    db.commit()
+                except sqlite3.DatabaseError as error:
+                    if locked(error):
+                        raise
+                    raise damaged(path, error) from None
+        if not marker.exists():
+            marker.write_text("this home's thread store was created here; see threads.sqlite\n")
         _PREPARED.add(path)
+
+
+def _check_intact(db: sqlite3.Connection, path: Path, existed: bool, marker: Path) -> None:
+    if existed:
+        verdict = db.execute("PRAGMA quick_check").fetchone()
+        if verdict is None or verdict[0] != "ok":
+            raise damaged(path, sqlite3.DatabaseError(str(verdict[0] if verdict else "?")))
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if marker.exists() and "checkpoints" not in tables:
+        raise StorageDamaged(
+            f"the thread store {path} is missing or empty, but this home had one "
+            f"({marker.name} says so): the history of every thread would be lost",
+            f"restore {path.name} (and {path.name}-wal) from a backup; to start with no "
+            f"history on purpose, delete {marker}",
+        )
+
+
+def damaged(path: Path, error: BaseException) -> StorageDamaged:
+    """The error for a store SQLite cannot read."""
+    return StorageDamaged(
+        f"the thread store {path} is damaged ({error})",
+        f"restore it from a backup, or move it aside (mv {path} {path}.damaged) and delete "
+        f"{path.name}.created to start with no history",
+    )
+
+
+_RUNS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS runs (thread TEXT PRIMARY KEY, run TEXT NOT NULL, "
+    "owner TEXT NOT NULL, request TEXT NOT NULL, principal TEXT NOT NULL, "
+    "state TEXT NOT NULL, calls TEXT NOT NULL, since REAL NOT NULL)"
+)
 
 
 class SqliteStorage:
@@ -54,21 +106,64 @@ class SqliteStorage:
 
     def __init__(self, home: Path) -> None:
         self.home = home
+        self.threads = home / "threads.sqlite"
         self._ledger: SqliteLedger | None = None
         self._desk: SqliteDesk | None = None
+        self._runs: SqliteRuns | None = None
+        self._held: dict[asyncio.AbstractEventLoop, BaseCheckpointSaver[Any]] = {}
 
     @asynccontextmanager
     async def checkpointer(self) -> AsyncIterator[BaseCheckpointSaver[Any]]:
-        """LangGraph's SQLite checkpointer over threads.sqlite, for one call."""
-        import asyncio
+        """LangGraph's SQLite checkpointer over threads.sqlite, for one call.
 
+        Inside ``hold()`` every call of the loop shares one connection, whose writes
+        LangGraph's saver serializes; otherwise each call opens its own. Either way a
+        writer waits up to 30 s for another before SQLite reports the store busy.
+        """
+        held = self._held.get(asyncio.get_running_loop())
+        if held is not None:
+            yield held
+            return
+        async with self._open() as saver:
+            yield saver
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+        import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        path = self.home / "threads.sqlite"
-        if path not in _PREPARED:
-            await asyncio.to_thread(prepare_store, path)
-        async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+        if self.threads not in _PREPARED:
+            await asyncio.to_thread(prepare_store, self.threads)
+        async with aiosqlite.connect(str(self.threads), timeout=30) as connection:
+            saver = AsyncSqliteSaver(connection)
+            saver.is_setup = True  # prepare_store did it, once per process
             yield saver
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Share one connection among this loop's calls until the block ends."""
+        loop = asyncio.get_running_loop()
+        async with self._open() as saver:
+            self._held[loop] = saver
+            try:
+                yield
+            finally:
+                del self._held[loop]
+
+    def failure(self, error: BaseException) -> PodiumError | None:
+        """StorageBusy for a locked store, StorageDamaged for one SQLite cannot read."""
+        if isinstance(error, PodiumError):
+            return error if isinstance(error, StorageBusy | StorageDamaged) else None
+        if isinstance(error, sqlite3.OperationalError) and (
+            "locked" in str(error) or "busy" in str(error)
+        ):
+            return StorageBusy(
+                f"the thread store {self.threads} is busy: another writer held it for 30 s",
+                "retry in a moment; many processes writing one home contend for it",
+            )
+        if isinstance(error, sqlite3.DatabaseError):
+            return damaged(self.threads, error)
+        return None
 
     def ledger(self) -> SqliteLedger:
         """The side-effect ledger in ledger.sqlite."""
@@ -81,6 +176,83 @@ class SqliteStorage:
         if self._desk is None:
             self._desk = SqliteDesk(self.home / "handoffs.sqlite")
         return self._desk
+
+    def runs(self) -> SqliteRuns:
+        """The index of each thread's last run, beside the checkpoints."""
+        if self._runs is None:
+            prepare_store(self.threads)
+            self._runs = SqliteRuns(self.threads)
+        return self._runs
+
+
+class SqliteRuns:
+    """Each thread's last run, in a table of threads.sqlite (beside its checkpoints)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def begin(self, run: IndexedRun) -> None:
+        """Record that ``run`` starts (or resumes) now."""
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.thread_id,
+                    run.run_id,
+                    run.owner,
+                    run.request,
+                    run.principal,
+                    "running",
+                    json.dumps(run.calls),
+                    run.since,
+                ),
+            )
+
+    def end(self, thread_id: str, run_id: str, waiting: list[tuple[str, str]]) -> None:
+        """Record that the run stopped, waiting on ``waiting`` or done."""
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "UPDATE runs SET state = ?, calls = ?, since = ? WHERE thread = ? AND run = ?",
+                (
+                    "waiting" if waiting else "done",
+                    json.dumps(waiting),
+                    time.time(),
+                    thread_id,
+                    run_id,
+                ),
+            )
+
+    def get(self, thread_id: str) -> IndexedRun | None:
+        """The thread's last run."""
+        with closing(self._connect()) as db:
+            row = db.execute(f"{_SELECT_RUNS} WHERE thread = ?", (thread_id,)).fetchone()
+        return None if row is None else _indexed(row)
+
+    def in_state(self, state: RunState) -> list[IndexedRun]:
+        """Every thread whose last run is in ``state``, oldest first."""
+        with closing(self._connect()) as db:
+            rows = db.execute(f"{_SELECT_RUNS} WHERE state = ? ORDER BY since", (state,))
+            return [_indexed(row) for row in rows.fetchall()]
+
+
+_SELECT_RUNS = "SELECT thread, run, owner, request, principal, state, calls, since FROM runs"
+
+
+def _indexed(row: tuple[Any, ...]) -> IndexedRun:
+    thread, run, owner, request, principal, state, calls, since = row
+    return IndexedRun(
+        thread_id=thread,
+        run_id=run,
+        owner=owner,
+        request=request,
+        principal=principal,
+        state=state,
+        calls=tuple((str(c), str(t)) for c, t in json.loads(calls)),
+        since=since,
+    )
 
 
 class SqliteLedger:

@@ -20,6 +20,7 @@ from podium.storage.base import EffectLedger
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.outcomes import (
     MAX_ARGUMENT_CHARS,
+    UNUSABLE,
     CallOutcome,
     DelegatedReply,
     Failed,
@@ -127,6 +128,15 @@ class Executor:
                 (
                     f"error: there is no tool named '{shown(call.name)}'. Available tools: "
                     f"{available}. Call one of these, or answer without a tool."
+                ),
+            )
+        if call.parse_error is not None and call.parse_error.startswith(UNUSABLE):
+            return Failed(
+                "invalid_arguments",
+                (
+                    f"error: the arguments for '{tool.name}' cannot be used "
+                    f"({call.parse_error.removeprefix(UNUSABLE)}). Call it again with values "
+                    "in range."
                 ),
             )
         if call.parse_error is not None:

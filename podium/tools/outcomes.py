@@ -24,6 +24,8 @@ Status = Literal[
 ]
 MAX_OUTPUT_CHARS = 20_000
 MAX_ARGUMENT_CHARS = 100_000
+# Marks the parse error of arguments the planner refused to keep (see planner/turn.py).
+UNUSABLE = "unusable: "
 
 
 def shown(text: str, limit: int = 80) -> str:

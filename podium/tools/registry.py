@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -43,11 +45,20 @@ class ToolContext:
     # Screens a text before it is written to memory: the text to write, or None if refused
     # (with the reason raised as an error by the caller).
     memory_guard: Callable[[str], tuple[str | None, str]] | None = None
+    tool: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
 
     @property
     def idempotency_key(self) -> str:
-        """A key stable across retries and resumes of this very call."""
-        return f"{self.thread_id}:{self.step}:{self.call_id}"
+        """A key stable across retries and resumes of this very call, and of no other.
+
+        It names the run, the step and the call id podium made unique within the step, and
+        ends with a digest of the tool and its arguments: two different calls never share
+        a key, even when a model repeats or omits call ids.
+        """
+        what = json.dumps([self.tool, self.arguments], sort_keys=True, default=str)
+        digest = hashlib.sha256(what.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        return f"{self.thread_id}:{self.run_id}:{self.step}:{self.call_id}:{digest}"
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,23 @@ def test_toml_policies_load_too(tmp_path: Path) -> None:
             ".yaml",
             r"line 9: principals.sam.budget.max_steps: Input should be greater than 0",
         ),
-        ("roles: [unclosed", ".yaml", r"not valid YAML at line 1"),
+        ("roles: [unclosed", ".yaml", r"line 1: not valid YAML"),
+        (
+            POLICY_YAML.replace("roles:\n  agent:", "roles:\n  agent:\n    scopes: [x]", 1),
+            ".yaml",
+            r"line 4: key 'scopes' is given twice \(first on line 3\)",
+        ),
+        (
+            POLICY_YAML + "principals:\n  eve: {scopes: ['*']}\n",
+            ".yaml",
+            r"key 'principals' is given twice",
+        ),
+        ("roles:\n  agent: {scopes: [orders:read]}\n", ".yaml", r"lists no principals"),
+        (
+            POLICY_YAML.replace("principals:\n", "principals:\n  team:lead: {}\n", 1),
+            ".yaml",
+            r"principal id 'team:lead' may hold only",
+        ),
         (
             POLICY_TOML.replace('tenant = "acme"', 'tennant = "acme"'),
             ".toml",

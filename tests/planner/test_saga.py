@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from podium.agent import Agent
 from podium.config import Settings
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
+from podium.storage.base import Storage
+from podium.storage.sqlite import SqliteStorage
 from podium.tools.registry import tool
 from podium.tracing.events import Compensated, Event, NodeFinished
 
@@ -151,7 +158,9 @@ def checkout_plan(messages: list[BaseMessage]) -> AIMessage:
     return AIMessage(content=f"done: {results[0].content}, total {results[1].content}")
 
 
-def checkout_agent(effects: Path, sinks: list[object] | None = None) -> Agent:
+def checkout_agent(
+    effects: Path, sinks: list[object] | None = None, storage: Storage | None = None
+) -> Agent:
     @tool(side_effects=True, name="charge")
     def charge(amount: int) -> str:
         """Charge the card."""
@@ -164,7 +173,14 @@ def checkout_agent(effects: Path, sinks: list[object] | None = None) -> Agent:
 
     settings = Settings.load(durability="sync", audit=False)
     model = ScriptedChatModel(turns=[checkout_plan], repeat_last=True)
-    return Agent([charge, add], model=model, guards=None, settings=settings, sinks=sinks or [])  # type: ignore[arg-type]
+    return Agent(
+        [charge, add],
+        model=model,
+        guards=None,
+        settings=settings,
+        sinks=sinks or [],  # type: ignore[arg-type]
+        storage=storage,
+    )
 
 
 def _crash_after(boundary: int, effects: Path) -> None:
@@ -198,6 +214,70 @@ def test_a_run_killed_after_any_node_resumes_without_repeating_side_effects(
     result = checkout_agent(effects).resume("checkout")
     assert result.answer == "done: receipt for 42, total 42", result.answer
     assert effects.read_text().splitlines() == ["charged 42"]
+
+
+class CrashingStorage(SqliteStorage):
+    """The real SQLite store, killed with SIGKILL right after its ``crash_after``-th write.
+
+    Every write counts: a checkpoint (aput) and a task's saved writes (aput_writes), which
+    LangGraph stores between a node's end and the next checkpoint.
+    """
+
+    def __init__(self, home: Path, crash_after: int | None) -> None:
+        super().__init__(home)
+        self.crash_after, self.writes = crash_after, 0
+
+    @asynccontextmanager
+    async def checkpointer(self) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+        async with super().checkpointer() as saver:
+            for name in ("aput", "aput_writes"):
+                setattr(saver, name, self._counted(getattr(saver, name)))
+            yield saver
+
+    def _counted(self, write: Any) -> Any:
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            result = await write(*args, **kwargs)
+            self.writes += 1
+            if self.writes == self.crash_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+
+        return counted
+
+
+def _crash_at_write(write: int, effects: Path, home: Path) -> None:
+    storage = CrashingStorage(home, crash_after=write)
+    checkout_agent(effects, storage=storage).invoke("check out", thread_id="checkout")
+    os._exit(0)
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_any_write_of_its_store_is_found_and_resumed(
+    isolated: Path, tmp_path: Path
+) -> None:
+    # Count the writes of a whole checkout first, then kill a run after each one in turn.
+    counting = CrashingStorage(tmp_path / "count", crash_after=None)
+    (tmp_path / "count").mkdir()
+    checkout_agent(tmp_path / "count.log", storage=counting).invoke("check out", thread_id="t")
+    assert counting.writes > 20
+    for write in range(1, counting.writes + 1):
+        home, effects = tmp_path / f"home-{write}", tmp_path / f"effects-{write}.log"
+        home.mkdir()
+        child = multiprocessing.get_context("fork").Process(
+            target=_crash_at_write, args=(write, effects, home)
+        )
+        child.start()
+        child.join(60)
+        assert child.exitcode == -signal.SIGKILL, f"write {write}: {child.exitcode}"
+        agent = checkout_agent(effects, storage=SqliteStorage(home))
+        view = asyncio.run(agent.athread("checkout"))
+        if write == counting.writes:  # the last write ends the run: nothing is left to do
+            assert not view.unfinished and view.stop_reason == "answered"
+        else:
+            assert view.unfinished, f"killed after write {write}, the run looks finished"
+            result = agent.resume("checkout")
+            assert result.answer == "done: receipt for 42, total 42", (write, result.answer)
+        assert effects.read_text().splitlines() == ["charged 42"], write
 
 
 def _crash_mid_round(effects: Path, marker: Path) -> None:

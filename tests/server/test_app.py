@@ -80,8 +80,8 @@ def test_bad_requests_get_a_clear_error() -> None:
         )
         assert missing.status_code == 422
         nothing = client.post("/threads/never-ran/resume")
-        assert nothing.status_code == 400
-        assert "nothing to resume" in nothing.json()["error"] and nothing.json()["fix"]
+        assert nothing.status_code == 404
+        assert "no thread 'never-ran'" in nothing.json()["error"] and nothing.json()["fix"]
         no_triggers = client.post("/events/x", json={})
         assert no_triggers.status_code == 404
 

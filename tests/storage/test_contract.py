@@ -62,3 +62,27 @@ def test_checkpoints_outlive_the_call_that_wrote_them(storage: Storage) -> None:
         return None if found is None else found.checkpoint["id"]
 
     assert asyncio.run(write_then_read()) == checkpoint["id"]
+
+
+def test_the_run_index_keeps_each_threads_last_run(storage: Storage) -> None:
+    from podium.storage.base import IndexedRun
+
+    index = storage.runs()
+    assert index.get("t") is None
+
+    def run(thread: str, run_id: str, since: float) -> IndexedRun:
+        return IndexedRun(thread, run_id, "ana", "do it", '{"id": "ana"}', "running", (), since)
+
+    index.begin(run("t", "r1", 1.0))
+    index.begin(run("u", "r2", 2.0))
+    assert [r.thread_id for r in index.in_state("running")] == ["t", "u"]
+    index.end("t", "r1", [("c1", "release")])
+    index.end("u", "other-run", [])  # a stale end changes nothing
+    waiting = index.get("t")
+    assert waiting is not None and waiting.state == "waiting"
+    assert waiting.calls == (("c1", "release"),) and waiting.owner == "ana"
+    assert [r.thread_id for r in index.in_state("running")] == ["u"]
+    index.begin(run("t", "r3", 3.0))
+    index.end("t", "r3", [])
+    assert [r.thread_id for r in index.in_state("done")] == ["t"]
+    assert index.in_state("waiting") == []

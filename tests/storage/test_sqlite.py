@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from podium.errors import StorageDamaged
 from podium.storage import sqlite as backend
 from podium.storage.sqlite import SqliteStorage, prepare_store
 
@@ -58,5 +59,76 @@ def test_setup_retries_a_locked_store_and_raises_anything_else(
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(SqliteSaver, "setup", broken)
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+    with pytest.raises(StorageDamaged, match="disk I/O"):  # named, with a fix
         prepare_store(tmp_path / "b.sqlite")
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _header(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[:16] = b"not a database!!"
+    path.write_bytes(bytes(data))
+
+
+def _zero_page(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[4096:8192] = bytes(4096)
+    path.write_bytes(bytes(data))
+
+
+CORRUPTIONS = {
+    "emptied": lambda path: path.write_bytes(b""),
+    "deleted": lambda path: path.unlink(),
+    "truncated": _truncate,
+    "header overwritten": _header,
+    "a page zeroed": _zero_page,
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_a_damaged_thread_store_is_named_never_started_over(
+    corruption: str, tmp_path: Path
+) -> None:
+    from podium.agent import Agent
+    from podium.config import Settings
+    from podium.errors import StorageDamaged
+
+    settings = Settings.load(home=tmp_path, audit=False)
+    for number in range(3):
+        Agent(builtins=True, settings=settings).invoke(f"what is {number} + 2", thread_id="t")
+    backend._PREPARED.clear()  # as a new process would find it
+    CORRUPTIONS[corruption](tmp_path / "threads.sqlite")
+    with pytest.raises(StorageDamaged) as raised:
+        Agent(builtins=True, settings=settings).invoke("what is 1 + 1", thread_id="t")
+    assert "threads.sqlite" in raised.value.problem
+    assert "backup" in raised.value.fix and "threads.sqlite.created" in raised.value.fix
+
+
+def test_starting_over_on_purpose_takes_deleting_the_marker(tmp_path: Path) -> None:
+    from podium.agent import Agent
+    from podium.config import Settings
+
+    settings = Settings.load(home=tmp_path, audit=False)
+    Agent(builtins=True, settings=settings).invoke("what is 2 + 2", thread_id="t")
+    backend._PREPARED.clear()
+    (tmp_path / "threads.sqlite").unlink()
+    (tmp_path / "threads.sqlite.created").unlink()
+    result = Agent(builtins=True, settings=settings).invoke("what is 1 + 1", thread_id="t")
+    assert result.stop_reason == "answered"
+
+
+def test_the_cli_names_a_damaged_store_with_the_fix(tmp_path: Path, isolated: Path) -> None:
+    from typer.testing import CliRunner
+
+    from podium.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", "--no-memory", "what is 2 + 2"]).exit_code == 0
+    backend._PREPARED.clear()
+    _header(isolated / "threads.sqlite")
+    result = runner.invoke(app, ["run", "--no-memory", "what is 2 + 2"])
+    assert result.exit_code == 2
+    assert "is damaged (file is not a database)" in result.stderr and "fix:" in result.stderr

@@ -1,0 +1,209 @@
+"""The run routes: invoke, stream, threads, approvals and resume, one run per thread at a time.
+
+A caller reaches its own threads only (``<principal>:<thread>``); another principal's
+thread is reached only to decide the calls it waits on, by a caller the policy lets decide
+them, and its run then goes on as its owner, never as the decider. A thread that is not
+the caller's to see answers 404, as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+import weakref
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Body, FastAPI, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from podium.errors import InvalidRequest, NotFound, PodiumError
+from podium.identity import PRINCIPAL_ID, Principal, namespaced
+from podium.planner.approvals import Approval
+from podium.server.service import Caller, Service, error_body
+
+if TYPE_CHECKING:
+    from podium.results import RunResult, ThreadView
+
+THREAD_ID = r"^[\w.:/-]{1,200}$"
+_DONE = object()
+
+
+class InvokeBody(BaseModel):
+    """A request to run."""
+
+    request: str = Field(min_length=1)
+    thread_id: str | None = Field(None, pattern=THREAD_ID)
+    events: bool = Field(False, description="Include the run's events in the answer.")
+
+
+class ResumeBody(BaseModel):
+    """Decisions on the calls a thread waits for (call id -> approve or not, with a reason)."""
+
+    decisions: dict[str, bool | Approval] | None = None
+    owner: str | None = Field(
+        None, pattern=PRINCIPAL_ID, description="Whose thread (default: the caller's own)."
+    )
+
+
+class ThreadLocks:
+    """One run at a time per thread; a lock lives as long as someone holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, thread: str) -> asyncio.Lock:
+        """The lock of ``thread``."""
+        lock = self._locks.get(thread)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[thread] = lock
+        return lock
+
+
+def _answer(result: RunResult, thread: str, events: bool = False) -> dict[str, Any]:
+    """A RunResult as JSON, with the thread id as the caller named it."""
+    answer = result.model_dump(mode="json", exclude=None if events else {"events"})
+    return {**answer, "thread_id": thread}
+
+
+def run_routes(app: FastAPI, service: Service) -> None:
+    """The routes that start, show and continue runs."""
+    agent, locks = service.agent, ThreadLocks()
+    approval_routes(app, service, locks)
+
+    @app.post("/invoke")
+    async def invoke(body: InvokeBody, who: Caller) -> dict[str, Any]:
+        named = body.thread_id or uuid.uuid4().hex
+        thread = namespaced(who.id, named)
+        async with locks(thread):
+            result = await agent.ainvoke(body.request, thread_id=thread, principal=who)
+        return _answer(result, named, body.events)
+
+    @app.post("/stream")
+    async def stream(body: InvokeBody, who: Caller) -> StreamingResponse:
+        named = body.thread_id or uuid.uuid4().hex
+        thread = namespaced(who.id, named)
+        view = await agent.athread(thread)
+        if view.unfinished:
+            waiting = "waits for approval" if view.waiting else "did not finish"
+            raise InvalidRequest(
+                f"the last run of thread {named} {waiting}",
+                "continue it with POST /threads/{id}/resume, or start a new thread",
+            )
+        items: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def produce() -> None:  # runs to its end whether or not the client stays
+            async with locks(thread):
+                try:
+                    async for item in agent.astream(body.request, thread, who):
+                        items.put_nowait(item)
+                except PodiumError as error:
+                    items.put_nowait(error)
+                finally:
+                    items.put_nowait(_DONE)
+
+        service.keep(asyncio.create_task(produce()))
+        return StreamingResponse(_lines(items, named), media_type="application/x-ndjson")
+
+
+def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
+    """The routes that show threads and the calls they wait on, and decide them."""
+    agent = service.agent
+
+    @app.get("/threads/{thread_id}")
+    async def thread(
+        thread_id: str, who: Caller, owner: Annotated[str | None, Query()] = None
+    ) -> dict[str, Any]:
+        view = await _visible(service, thread_id, who, owner)
+        return {**view.model_dump(mode="json"), "thread_id": thread_id}
+
+    @app.get("/threads/{thread_id}/approvals")
+    async def approvals(
+        thread_id: str, who: Caller, owner: Annotated[str | None, Query()] = None
+    ) -> list[dict[str, Any]]:
+        view = await _visible(service, thread_id, who, owner)
+        return [request.model_dump(mode="json") for request in view.waiting]
+
+    @app.get("/approvals")
+    async def decidable(who: Caller) -> list[dict[str, Any]]:
+        """Every call waiting anywhere that the caller may decide, oldest first."""
+        waiting = await asyncio.to_thread(agent.storage.runs().in_state, "waiting")
+        found = []
+        for run in waiting:
+            calls = [c for c, tool in run.calls if agent.policy.may_approve(who, tool)]
+            if not calls:
+                continue
+            owner, _, named = run.thread_id.partition(":")
+            view = await agent.athread(run.thread_id)
+            for request in view.waiting:
+                if request.call_id in calls:
+                    found.append(
+                        {"owner": owner, "thread_id": named, **request.model_dump(mode="json")}
+                    )
+        return found
+
+    @app.post("/threads/{thread_id}/resume")
+    async def resume(
+        thread_id: str, who: Caller, body: Annotated[ResumeBody | None, Body()] = None
+    ) -> dict[str, Any]:
+        body = body or ResumeBody()
+        owner = body.owner or who.id
+        view = await _visible(service, thread_id, who, owner)
+        if owner != who.id and body.decisions is None:
+            raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
+        key = namespaced(owner, thread_id)
+        async with locks(key):
+            result = await agent.aresume(
+                key, body.decisions, principal=_owner(service, owner, view), decider=who
+            )
+        return _answer(result, thread_id)
+
+
+async def _lines(items: asyncio.Queue[Any], named: str) -> AsyncIterator[str]:
+    from podium.results import RunResult
+
+    while (item := await items.get()) is not _DONE:
+        if isinstance(item, RunResult):
+            yield json.dumps({"result": _answer(item, named)}) + "\n"
+        elif isinstance(item, PodiumError):
+            yield json.dumps(error_body(item.problem, item.fix)) + "\n"
+        else:
+            yield json.dumps({"event": item.model_dump(mode="json")}) + "\n"
+
+
+def _unknown(thread_id: str) -> tuple[str, str]:
+    return f"no thread {thread_id!r} of yours", "check the thread id (and owner)"
+
+
+async def _visible(
+    service: Service, thread_id: str, who: Principal, owner: str | None
+) -> ThreadView:
+    """The thread, if the caller may see it: their own, or one waiting on calls they decide."""
+    owner = owner or who.id
+    if not _valid(thread_id, THREAD_ID) or not _valid(owner, PRINCIPAL_ID):
+        raise NotFound(*_unknown(thread_id))
+    view = await service.agent.athread(namespaced(owner, thread_id))
+    if not view.exists:
+        raise NotFound(*_unknown(thread_id))
+    if owner == who.id:
+        return view
+    policy = service.agent.policy
+    if not any(policy.may_approve(who, request.tool) for request in view.waiting):
+        raise NotFound(*_unknown(thread_id))
+    return view
+
+
+def _owner(service: Service, owner: str, view: ThreadView) -> Principal | None:
+    """The owner as the policy describes them now (revoked scopes stay revoked), if listed."""
+    policy = service.agent.policy
+    if policy.lists_principals and owner in policy.rules.principals:
+        return policy.principal(owner)
+    return None
+
+
+def _valid(text: str, pattern: str) -> bool:
+    return re.fullmatch(pattern, text) is not None
