@@ -19,10 +19,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BODY_BYTES = 1_000_000
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """ASGI middleware: no request body over ``max_bytes`` reaches the app."""
 
@@ -39,27 +35,24 @@ class BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        answered = False  # once refused, nothing the app sends goes out
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, answered
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
+                if received > self.max_bytes and not answered:
+                    answered = True
+                    await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def guarded(message: Message) -> None:
+            if not answered:
+                await send(message)
 
-        try:
-            await self.app(scope, counted, watched)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
+        await self.app(scope, counted, guarded)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
