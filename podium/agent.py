@@ -389,9 +389,10 @@ class Agent:
         thread_id: str,
         decisions: dict[str, bool | Approval] | None = None,
         principal: Principal | None = None,
+        decider: Principal | None = None,
     ) -> RunResult:
         """Continue a thread's run (blocking); see ``aresume``."""
-        return run_sync(self.aresume(thread_id, decisions, principal))
+        return run_sync(self.aresume(thread_id, decisions, principal, decider))
 
     def invoke(
         self, request: str, thread_id: str | None = None, principal: Principal | None = None

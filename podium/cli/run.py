@@ -47,7 +47,9 @@ def run_one(
             console.print(line, highlight=False)
     assert result is not None  # stream always ends with the result
     while result.stop_reason == "awaiting_approval":
-        result = agent.resume(result.thread_id, ask(result, console))
+        # The person at the terminal decides as the principal they act as (--as): under a
+        # policy, that principal needs approve:<tool> like any other decider.
+        result = agent.resume(result.thread_id, ask(result, console), decider=principal)
     show_result(console, result, verbose)
     if not result.ok:
         stderr().print(f"[yellow]stopped:[/] {result.stop_reason}", highlight=False)
