@@ -342,7 +342,10 @@ class Agent:
             if self._audit is None:
                 from podium.tracing.audit import audit_log
 
-                self._audit = audit_log(self.settings.home_dir / "audit")
+                key = self.settings.audit_key
+                self._audit = audit_log(
+                    self.settings.home_dir / "audit", key.get_secret_value() if key else None
+                )
             sinks.append(self._audit.write)
         if self.settings.otlp_endpoint:
             if self._otel is None:

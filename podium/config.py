@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         default=None, description="A chroma server for memory (shared by several workers)."
     )
     audit: bool = Field(default=True, description="Keep the audit log under the home dir.")
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Signs every audit record (HMAC-SHA256); keep it out of the home dir, "
+        "so that whoever can edit the log cannot forge its chain.",
+    )
     policy: Path | None = Field(
         default=None, description="A policy file (YAML or TOML): roles, principals, budgets."
     )

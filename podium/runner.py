@@ -79,13 +79,10 @@ class Session:
             final = await self._failed(thread, context, error)
         result = _result(final, thread, tracer, model, started, waiting)
         if audit is not None:
-            await asyncio.to_thread(audit.flush)
-            lost = audit.dropped - dropped_before
-            if lost:
-                result.warnings.append(
-                    f"audit log {audit.path}: {audit.failure}; "
-                    f"{lost} event(s) of this run not recorded"
-                )
+            flushed = await asyncio.to_thread(audit.flush)
+            if (warning := audit.run_warning(dropped_before, flushed)) is not None:
+                result.warnings.append(warning)
+        result.warnings.extend(tracer.sink_failures.values())
         return result
 
     async def _stream(

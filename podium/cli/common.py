@@ -114,6 +114,14 @@ def audit_directory() -> Path:
     return Settings.load().home_dir / "audit"
 
 
+def audit_key() -> str | None:
+    """The key the audit records are signed with (PODIUM_AUDIT_KEY), if any."""
+    from podium.config import Settings
+
+    key = Settings.load().audit_key
+    return key.get_secret_value() if key else None
+
+
 MemoryOption = Annotated[bool, typer.Option("--memory/--no-memory", help="Long-term memory.")]
 AsOption = Annotated[
     str | None,

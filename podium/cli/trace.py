@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from podium.cli.common import audit_directory, handles_errors
+from podium.cli.common import audit_directory, audit_key, handles_errors, stderr
+
+if TYPE_CHECKING:
+    from podium.tracing.views import Run
 
 app = typer.Typer(help="Runs recorded in the audit log.", no_args_is_help=True)
+
+
+def verified_runs() -> list[Run]:
+    """The runs of the records that pass verification; a warning when some lines fail."""
+    from podium.tracing.verify import verify
+    from podium.tracing.views import runs_of
+
+    result = verify(audit_directory(), audit_key())
+    if not result.intact:
+        stderr().print(
+            f"[yellow]warning:[/] the audit log fails verification ({len(result.problems)} "
+            "problems): what fails is not shown; see 'podium trace verify'",
+            highlight=False,
+        )
+    return runs_of(result)
 
 
 @app.command("list")
@@ -20,9 +38,9 @@ def trace_list(
     """List recorded runs, newest last."""
     from rich.console import Console
 
-    from podium.tracing.views import load_runs, runs_table
+    from podium.tracing.views import runs_table
 
-    Console().print(runs_table(load_runs(audit_directory())[-limit:]))
+    Console().print(runs_table(verified_runs()[-limit:]))
 
 
 @app.command("show")
@@ -33,27 +51,53 @@ def trace_show(
     """Show one run as a tree: nodes with timings, model calls with tokens and cost."""
     from rich.console import Console
 
-    from podium.tracing.views import find_run, load_runs, run_tree
+    from podium.tracing.views import find_run, run_tree
 
-    Console().print(run_tree(find_run(load_runs(audit_directory()), run_id)))
+    Console().print(run_tree(find_run(verified_runs(), run_id)))
 
 
 @app.command("verify")
 @handles_errors
-def trace_verify() -> None:
-    """Check the audit log's hash chain: any edited, inserted or deleted record is named."""
+def trace_verify(
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            help="SEQ:HASH, a newest record printed by an earlier verify and kept elsewhere: "
+            "the log must still hold it.",
+        ),
+    ] = None,
+) -> None:
+    """Check the audit log: any edited, inserted, forged or deleted record is named."""
     from rich.console import Console
 
-    from podium.tracing.audit import verify
+    from podium.errors import InvalidRequest
+    from podium.tracing.records import parse_head
+    from podium.tracing.verify import verify
 
-    result = verify(audit_directory())
+    try:
+        expect = parse_head(head) if head is not None else None
+    except ValueError as error:
+        fix = "pass --head as 'podium trace verify' printed it"
+        raise InvalidRequest(str(error), fix) from None
+    directory = audit_directory()
+    result = verify(directory, audit_key(), expect)
     console = Console(soft_wrap=True)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for problem in result.problems:
         console.print(f"[red]broken:[/] {escape(problem)}", highlight=False)
+    if result.empty and result.intact:
+        console.print(
+            f"no records: {escape(str(directory))} has no audit log and no head "
+            "(nothing was recorded here, or the whole directory was deleted)",
+            highlight=False,
+        )
+        raise typer.Exit(0)
+    checked = "hashes, chain, head" + (", signatures" if result.signed else "")
     verdict = "intact" if result.intact else "TAMPERED"
-    console.print(f"{result.records} records checked: {verdict}")
+    newest = f"; newest record {result.newest}" if result.newest and result.intact else ""
+    console.print(f"{result.records} records checked ({checked}): {verdict}{newest}")
     raise typer.Exit(0 if result.intact else 1)
 
 
@@ -61,8 +105,8 @@ def stats() -> None:
     """Runs, success rate, latency, tokens and cost by model and tool, guard decisions."""
     from rich.console import Console
 
-    from podium.tracing.views import load_runs, stats_tables
+    from podium.tracing.views import stats_tables
 
     console = Console()
-    for table in stats_tables(load_runs(audit_directory())):
+    for table in stats_tables(verified_runs()):
         console.print(table)

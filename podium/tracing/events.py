@@ -180,6 +180,18 @@ class RunFinished(Event):
     cost_usd: float = 0.0
 
 
+class AuditRecovered(Event):
+    """The audit writer found the log not as it left it, and says what it did about it.
+
+    Not a run event (``trace_id`` is ``"audit"``): the writer appends it before the events
+    it was about to write. ``tampering`` is True when no crash explains what it found.
+    """
+
+    kind: Literal["audit_recovered"] = "audit_recovered"
+    detail: str
+    tampering: bool = False
+
+
 AnyEvent = Annotated[
     RunStarted
     | NodeFinished
@@ -239,16 +251,23 @@ class Tracer:
         self.trace_id = trace_id
         self.events: list[Event] = []
         self.sinks = list(sinks or [])
+        self.sink_failures: dict[int, str] = {}  # per sink, the first failure: a run warning
 
     def emit(self, event: Event) -> None:
         """Record ``event`` (redacted) and pass it to every sink."""
         event = redacted(event)
         self.events.append(event)
-        for sink in self.sinks:
+        for index, sink in enumerate(self.sinks):
             try:
                 sink(event)
-            except Exception:  # a broken sink must not end the run
+            except Exception as error:  # a broken sink must not end the run
                 logger.exception("trace sink %r failed", sink)
+                name = getattr(sink, "__qualname__", type(sink).__name__)
+                self.sink_failures.setdefault(
+                    index,
+                    f"trace sink {name} failed: {type(error).__name__}: {str(error)[:200]}; "
+                    "it may lack events of this run",
+                )
 
 
 def describe(event: Event) -> str | None:

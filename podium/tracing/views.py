@@ -14,7 +14,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from podium.errors import PodiumError
-from podium.tracing.audit import LOG_NAME, read_records
 from podium.tracing.events import (
     AnyEvent,
     Event,
@@ -28,6 +27,7 @@ from podium.tracing.events import (
     ToolCalled,
     describe,
 )
+from podium.tracing.verify import Verification, verify
 
 _EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
@@ -50,12 +50,20 @@ class Run:
         return next((e for e in reversed(self.events) if isinstance(e, RunFinished)), None)
 
 
-def load_runs(directory: Path) -> list[Run]:
-    """Every run in the audit log, oldest first; unknown event kinds are skipped."""
+def load_runs(directory: Path, key: str | None = None) -> list[Run]:
+    """Every run in the audit log, oldest first, from the records that pass verification."""
+    return runs_of(verify(directory, key))
+
+
+def runs_of(verification: Verification) -> list[Run]:
+    """The runs in the events ``verify`` accepted; unknown event kinds are skipped.
+
+    A line that fails verification (forged, edited, out of the chain) is never shown.
+    """
     runs: dict[str, Run] = {}
-    for record in read_records(directory / LOG_NAME):
+    for data in verification.events:
         try:
-            event = _EVENT.validate_python(record["event"])
+            event = _EVENT.validate_python(data)
         except ValidationError:
             continue
         runs.setdefault(event.trace_id, Run(event.trace_id)).events.append(event)
