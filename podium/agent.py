@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import queue
 import threading
 import uuid
@@ -365,12 +366,7 @@ class Agent:
         """The audit log's health (None before any run opened it): a service shows it."""
         if self._audit is None:
             return None
-        return {
-            "ok": self._audit.failure is None,
-            "path": str(self._audit.path),
-            "failure": self._audit.failure,
-            "dropped": self._audit.dropped,
-        }
+        return dataclasses.asdict(self._audit.status())
 
     @property
     def storage(self) -> Storage:

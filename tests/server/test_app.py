@@ -64,6 +64,8 @@ def test_invoke_and_stream_run_the_agent() -> None:
         body = answer.json()
         assert body["stop_reason"] == "answered" and "C-3 shipped" in body["answer"]
         assert body["thread_id"] == "t1" and "events" not in body
+        audit = client.get("/health").json()["audit"]  # a failing audit log shows here
+        assert audit["ok"] and audit["written"] > 0 and audit["dropped"] == 0
         with client.stream("POST", "/stream", json={"request": "status of order D-4?"}) as lines:
             items = [json.loads(line) for line in lines.iter_lines() if line]
     kinds = [item["event"]["kind"] for item in items if "event" in item]

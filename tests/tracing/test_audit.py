@@ -135,10 +135,11 @@ def test_trace_show_includes_approvals_and_compensations(isolated: Path) -> None
 
 
 def test_a_lone_surrogate_does_not_switch_the_audit_log_off(isolated: Path) -> None:
-    # A JSON body can carry "\udfff" into a request; UTF-8 cannot encode it. It used to kill
-    # the writer thread: no later run was recorded, without a warning, each 5 s slower.
-    first = Agent([], model=ScriptedChatModel(turns=["noted"]), guards=None).invoke(
-        "note \udfff this"
+    # A model's or a tool's text can carry "\udfff" (requests with one are refused at the
+    # door); UTF-8 cannot encode it. It used to kill the writer thread: no later run was
+    # recorded, without a warning, each 5 s slower.
+    first = Agent([], model=ScriptedChatModel(turns=["noted \udfff this"]), guards=None).invoke(
+        "note this"
     )
     started = time.perf_counter()
     second = Agent([], model=ScriptedChatModel(turns=["hi"]), guards=None).invoke("hello")
@@ -146,8 +147,8 @@ def test_a_lone_surrogate_does_not_switch_the_audit_log_off(isolated: Path) -> N
     assert first.warnings == [] and second.warnings == []
     runs = load_runs(isolated / "audit")
     assert [r.trace_id for r in runs] == [first.trace_id, second.trace_id]
-    started_event = runs[0].started
-    assert started_event is not None and started_event.request == "note \\udfff this"
+    finished_event = runs[0].finished
+    assert finished_event is not None and finished_event.answer == "noted \\udfff this"
     result = verify(isolated / "audit")
     assert result.intact and result.records == len(first.events) + len(second.events)
     (isolated / "audit" / LOG_NAME).read_bytes().decode("utf-8")  # valid UTF-8 throughout
