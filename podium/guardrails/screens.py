@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 Boundary = Literal["input", "arguments", "output", "answer", "memory", "subagent"]
 BOUNDARIES: tuple[Boundary, ...] = ("input", "arguments", "output", "answer", "memory", "subagent")
 Action = Literal["block", "fix", "reask", "escalate"]
+# Texts up to this long are screened on the calling thread by podium's own checks.
+INLINE_CHARS = 4_000
 Decision = Literal["allow", "fix", "reask", "escalate", "block"]
 # When checks disagree the strictest wins.
 _SEVERITY: dict[Decision, int] = {"allow": 0, "fix": 1, "reask": 2, "escalate": 3, "block": 4}
@@ -157,13 +159,15 @@ class Screens:
         """Start every check, each with a future of its result.
 
         podium's own text checks (``inline``: linear-time regular expressions, tested on
-        pathological text) run on this thread, since a thread hand-off costs more than they
-        do; all others run on daemon threads, within the timeout.
+        pathological text) run on this thread for short texts, since a thread hand-off costs
+        more than they do; on long texts, and for all other checks, they run on daemon
+        threads within the timeout, so that a server's event loop never scans a long text.
         """
         futures: list[Future[ValidationResult]] = []
+        short = len(text) <= INLINE_CHARS
         for check in checks:
             validator = check.validator
-            if getattr(validator, "inline", False):
+            if short and getattr(validator, "inline", False):
                 done: Future[ValidationResult] = Future()
                 try:
                     done.set_result(validator.validate(text, dict(metadata)))

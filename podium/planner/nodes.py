@@ -49,7 +49,7 @@ async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
     ctx = runtime.context
     if ctx.screens is None:
         return {"route": "recall"}
-    verdict = ctx.screen("input", "request", state["request"])
+    verdict = await ctx.ascreen("input", "request", state["request"])
     if verdict["action"] == "block":
         return _stop(
             ctx,
@@ -263,7 +263,7 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
     answer = state.get("answer") or ""
     if ctx.screens is None or not answer:
         return {}
-    verdict = ctx.screen("answer", "answer", answer)
+    verdict = await ctx.ascreen("answer", "answer", answer)
     if verdict["action"] == "allow":
         return {}
     reasons = "; ".join(verdict["reasons"])

@@ -171,3 +171,29 @@ def test_an_inline_check_that_raises_is_decided_like_any_other() -> None:
     assert decision.reasons == ["tests/raises_inline failed: RuntimeError: bug in validator"]
     verdict, _ = Screens(output=[Check(RaisesInline())], fail_open=True).run("output", "t", "x")
     assert verdict["action"] == "allow"
+
+
+@register_validator(name="tests/notes_its_thread", data_type="string")
+class NotesItsThread(Validator):  # type: ignore[misc]
+    """An inline check that records the thread it ran on."""
+
+    inline = True
+
+    def __init__(self, seen: list[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seen = seen
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        self.seen.append(threading.get_ident())
+        return PassResult()
+
+
+def test_long_texts_are_screened_off_the_calling_thread() -> None:
+    # A server's event loop must not scan a long request itself: others would wait.
+    from podium.guardrails.screens import INLINE_CHARS
+
+    seen: list[int] = []
+    screens = Screens(input=[Check(NotesItsThread(seen), "block")])
+    screens.run("input", "request", "short")
+    screens.run("input", "request", "x" * (INLINE_CHARS + 1))
+    assert seen[0] == threading.get_ident() and seen[1] != threading.get_ident()
