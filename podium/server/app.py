@@ -28,6 +28,7 @@ from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from podium import known_secrets
 from podium.errors import ConfigError, PodiumError
 from podium.identity import Principal
 from podium.planner.approvals import Approval
@@ -92,6 +93,10 @@ class Service:
     tokens: dict[str, str] | None = None
     principal: Principal | None = None
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A token quoted back (in a request, a tool's output) never reaches a sink in clear.
+        known_secrets.add(self.tokens or {})
 
     def caller(self, authorization: str | None) -> Principal:
         """The principal a request acts as: its token's, or the service's own."""

@@ -1,7 +1,9 @@
 """The embedded backend: SQLite files under the home directory, no server to start.
 
 threads.sqlite holds LangGraph's checkpoints (through its own ``AsyncSqliteSaver``, so the
-schema is theirs), ledger.sqlite the side effects, handoffs.sqlite the handoff desks.
+schema is theirs), ledger.sqlite the side effects, handoffs.sqlite the handoff desks. No
+secret is written to any of them: checkpoints pass the RedactingSerializer (serde.py), the
+ledger's outputs and the desks' turns are redacted before they are stored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from podium.redaction import redact_secrets
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -62,13 +66,17 @@ class SqliteStorage:
         """LangGraph's SQLite checkpointer over threads.sqlite, for one call."""
         import asyncio
 
+        import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        from podium.storage.serde import RedactingSerializer
 
         path = self.home / "threads.sqlite"
         if path not in _PREPARED:
             await asyncio.to_thread(prepare_store, path)
-        async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-            yield saver
+        # from_conn_string takes no serializer: the same connection, opened here.
+        async with aiosqlite.connect(str(path)) as connection:
+            yield AsyncSqliteSaver(connection, serde=RedactingSerializer())
 
     def ledger(self) -> SqliteLedger:
         """The side-effect ledger in ledger.sqlite."""
@@ -109,11 +117,11 @@ class SqliteLedger:
         return None if row is None else str(row[0])
 
     def put(self, key: str, tool: str, output: str) -> None:
-        """Record that ``key`` completed with ``output``."""
+        """Record that ``key`` completed with ``output`` (its secrets redacted)."""
         with self._lock, self._connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO effects VALUES (?, ?, ?, ?)",
-                (key, tool, output, time.time()),
+                (key, tool, redact_secrets(output), time.time()),
             )
 
 
@@ -147,9 +155,9 @@ class SqliteDesk:
             db.execute("insert or replace into owners values (?, ?)", (thread_id, agent))
 
     def add_turn(self, thread_id: str, said: str, keep: int) -> list[str]:
-        """Record a turn; the thread's last ``keep`` turns, oldest first."""
+        """Record a turn (its secrets redacted); the thread's last ``keep`` turns, oldest first."""
         with closing(self._open()) as db, db:
-            db.execute("insert into turns values (?, ?)", (thread_id, said))
+            db.execute("insert into turns values (?, ?)", (thread_id, redact_secrets(said)))
             rows = db.execute(
                 "select said from turns where thread = ? order by rowid desc limit ?",
                 (thread_id, keep),

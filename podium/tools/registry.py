@@ -43,6 +43,8 @@ class ToolContext:
     # Screens a text before it is written to memory: the text to write, or None if refused
     # (with the reason raised as an error by the caller).
     memory_guard: Callable[[str], tuple[str | None, str]] | None = None
+    # Screens a memory before a tool shows it to the planner: the text, or None if withheld.
+    recall_guard: Callable[[str], str | None] | None = None
 
     @property
     def idempotency_key(self) -> str:
