@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from podium import known_secrets
 from podium.config import Limits, Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy
@@ -79,6 +80,15 @@ class Agent:
 
             fallback_model = openai_chat_model(self.settings, self.settings.fallback_model)
         self.fallback_model = fallback_model
+        # Every key podium was given is redacted by value from events, errors, answers,
+        # checkpoints and memory, whatever its shape (a custom server's key has none).
+        known_secrets.add(
+            [
+                *known_secrets.of(self.settings),
+                *known_secrets.of(self.model),
+                *known_secrets.of(fallback_model),
+            ]
+        )
         self.memory = memory
         if guards == DEFAULT_GUARDS:
             from podium.guardrails.screens import Screens

@@ -2,16 +2,30 @@
 
 Plain regular expressions with checksums where the format has one (Luhn for cards, mod 97
 for IBANs), importable without guardrails-ai: the guard validators use them, and so does the
-tracer, so that no sink ever receives them in clear.
+tracer, so that no sink ever receives them in clear. Secrets are found by their shape (key
+formats, ``name=value`` and its JSON, YAML, header and URL forms) and, for the values podium
+was configured with, by value (podium.known_secrets). Every pattern is linear-time: bounded
+quantifiers, no nested unbounded repetition (tests/test_redaction.py runs them on 100 KB of
+adversarial text).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 import ipaddress
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel
+
+from podium import known_secrets
+
+T = TypeVar("T")
 
 # Parts bounded by the RFC lengths: unbounded ones backtrack quadratically on long runs.
 EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[A-Za-z]{2,24}\b")
@@ -26,8 +40,7 @@ PHONE = re.compile(
     r"(?<![\w.+/-])(?:\+|00)?(?:\(\d{1,5}\)[ .-]?)?\d[\d ().-]{5,18}\d"
     r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w/-]|\.\d)"
 )
-# Published key formats of the major providers, private key blocks, bearer tokens, and long
-# random-looking strings next to a word that names a secret.
+# Published key formats of the major providers, private key blocks and JWTs.
 SECRET = re.compile(
     r"\bsk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}"
     r"|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"
@@ -38,9 +51,58 @@ SECRET = re.compile(
     r"|\bglpat-[A-Za-z0-9_-]{20,}|\bhf_[A-Za-z]{30,}\b|\bnpm_[A-Za-z0-9]{36}\b"
     r"|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
-    r"|(?<=[=:] )[\"']?(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{24,}"
+)
+# Every format above starts with one of these: text without any is not scanned for them.
+_FORMAT_HINT = re.compile(
+    r"sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|AIza|_live_|glpat-|hf_|npm_|eyJ|-----BEGIN"
+)
+# Long random-looking strings after "name = " or "name: " (the name is checked afterwards).
+SECRET_VALUE = re.compile(
+    r"(?<=[=:] )[\"']?(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{24,}"
     r"(?=[\"']?(?:\s|$))(?<=\S)"
 )
+# What names a secret: password, db_password, X-Api-Key, accessToken, "client_secret". Starts
+# at a word boundary or a camelCase hump; prefix segments are bounded (linear time).
+_NAME = (
+    r"(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))"
+    r"(?i:(?:[a-z0-9]{1,24}[_.-]){0,4}"
+    r"(?:pass(?:word|wd|phrase)|pwd|secret|token|api[_-]?key|apikey|"
+    r"(?:access|secret|private|signing|client|master|encryption|account|service|app|auth|"
+    r"license)[_-]?key|credentials?|session[_-]?id))"
+    r"(?![A-Za-z0-9])"
+)
+# name = value, name: value, "name": "value", name='value' (the value alone is redacted). An
+# unquoted value stops where a URL's next parameter or a list's next item begins; one that
+# runs into a call or an index (password = get_password()) is code, not a secret.
+ASSIGNED = re.compile(
+    _NAME + r"[\"']?(?P<sep>[ \t]{0,3}[:=][ \t]{0,3})"
+    r"(?:\"(?P<value_dq>[^\"\r\n]{1,512})\"|'(?P<value_sq>[^'\r\n]{1,512})'"
+    r"|(?P<value>[^\s\"'&,;<>()\[\]{}]{1,512}+)(?![(\[]))"
+)
+# An HTTP Authorization header (any scheme), and bearer tokens wherever they are quoted.
+AUTHORIZATION = re.compile(
+    r"(?<![A-Za-z0-9-])(?i:(?:proxy-)?authorization)[\"']?[ \t]{0,3}[:=][ \t]{0,3}[\"']?"
+    r"(?:(?P<scheme>(?i:bearer|basic|token|bot|apikey|key|sso-key|digest|negotiate|ntlm|hmac))"
+    r"[ \t]{1,3})?(?P<value>[A-Za-z0-9._~+/=:-]{4,2048}+)"
+)
+BEARER = re.compile(
+    r"(?<![A-Za-z0-9])(?i:bearer)[ \t]{1,3}(?P<value>[A-Za-z0-9._~+/-]{12,2048}+=*)"
+)
+# URL query parameters that carry credentials under short names (?key=, &sig=, &auth=);
+# longer names (access_token, api_key) are ASSIGNED's.
+QUERY = re.compile(
+    r"(?<=[?&;])(?i:(?:[a-z0-9]{1,24}[_.-]){0,3}(?:key|sig|signature|auth))"
+    r"=(?P<value>[^&#\s\"'<>]{1,2048}+)"
+)
+# The password of a URL's user info: scheme://user:PASSWORD@host.
+USERINFO = re.compile(r"(?<=://)[^\s/:@]{1,128}:(?P<value>[^\s/@]{1,256})(?=@)")
+# Values that stand for a secret without being one: templates, references, earlier redaction.
+_PLACEHOLDER = re.compile(
+    r"(?i:null|none|nil|true|false|undefined|empty|redacted|changeme)"
+    r"|\*+|x{3,}|X{3,}|\.{3}|<[^<>]*>|\$\{?[A-Za-z_]\w*\}?|\{\{[^{}]*\}\}|%\(?\w*\)?s|\[[A-Z_]{2,24}\]"
+)
+_SYMBOL = re.compile(r"[@#$%^&*+=/\\_~|!]")
+_ENDS_LINE = re.compile(r"[ \t]*(?:$|\r?\n|[,;}\]])")
 _SECRET_CONTEXT = re.compile(
     r"(?:key|token|secret|password|passwd|pwd|credential|auth)\w*\W{0,3}[=:] \S*$", re.IGNORECASE
 )
@@ -127,8 +189,7 @@ def _phone(match: re.Match[str]) -> bool:
 def _secret(match: re.Match[str]) -> bool:
     text = match.group()
     if (
-        match.re is SECRET
-        and text[:1].isalnum()
+        text[:1].isalnum()
         and not re.match(r"sk-|AKIA|ASIA|gh|github|xox|AIza|[srp]k_|glpat|hf_|npm_|eyJ|-----", text)
     ):
         before = match.string[max(0, match.start() - 40) : match.start()]
@@ -136,39 +197,121 @@ def _secret(match: re.Match[str]) -> bool:
     return True
 
 
-# kind -> (pattern, check of a match). Order matters: secrets first (a key may hold digit runs
-# that look like cards), cards and IBANs before phones, addresses before phones.
-PATTERNS: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], bool] | None]] = {
-    "secret": (SECRET, _secret),
-    "email": (EMAIL, None),
-    "iban": (IBAN, _iban),
-    "card": (CARD, _card),
-    "ssn": (SSN, None),
-    "ip": (IPV4, _ipv4),
-    "ipv6": (IPV6, _ipv6),
-    "phone": (PHONE, _phone),
+def _value(match: re.Match[str]) -> str:
+    """The part of a match that is the secret: its ``value`` group when it has one."""
+    start, end = _span(match)
+    return match.string[start:end]
+
+
+def _span(match: re.Match[str]) -> tuple[int, int]:
+    for name in match.re.groupindex:
+        if name.startswith("value") and match.start(name) != -1:
+            return match.span(name)
+    return match.span()
+
+
+def _keylike(value: str) -> bool:
+    """Whether a value looks generated (letters and digits, or symbols), not like a word."""
+    has_digit = any(char.isdigit() for char in value)
+    has_letter = any(char.isalpha() for char in value)
+    return (has_digit and has_letter) or bool(_SYMBOL.search(value))
+
+
+def _assigned(match: re.Match[str]) -> bool:
+    value = _value(match)
+    if _PLACEHOLDER.fullmatch(value):
+        return False
+    sep = match.group("sep")
+    if match.group("value") is None or "=" in sep or not sep.endswith((" ", "\t")):
+        return True  # quoted, or an assignment: never prose
+    # "Password: at least 12 characters" is a label in prose; "password: hunter2" and a
+    # value alone at the end of its line ("password: swordfish" in YAML) are secrets.
+    return _keylike(value) or bool(_ENDS_LINE.match(match.string, match.end()))
+
+
+def _authorization(match: re.Match[str]) -> bool:
+    value = _value(match)
+    if _PLACEHOLDER.fullmatch(value):
+        return False
+    return match.group("scheme") is not None or _keylike(value) or len(value) >= 16
+
+
+def _bearer(match: re.Match[str]) -> bool:
+    # "Bearer tokens are..." is prose; a token has digits (a random one of 12+ characters
+    # almost surely does).
+    return any(char.isdigit() for char in _value(match))
+
+
+def _credential(match: re.Match[str]) -> bool:
+    return not _PLACEHOLDER.fullmatch(_value(match))
+
+
+Check = Callable[[re.Match[str]], bool] | None
+# kind -> its (pattern, check of a match) pairs, tried in order. Order matters: secrets first
+# (a key may hold digit runs that look like cards), cards and IBANs before phones, addresses
+# before phones. A pattern with a ``value*`` group redacts that group only (the name stays).
+PATTERNS: dict[str, tuple[tuple[re.Pattern[str], Check], ...]] = {
+    "secret": (
+        (SECRET, None),
+        (SECRET_VALUE, _secret),
+        (AUTHORIZATION, _authorization),
+        (BEARER, _bearer),
+        (ASSIGNED, _assigned),
+        (QUERY, _credential),
+        (USERINFO, _credential),
+    ),
+    "email": ((EMAIL, None),),
+    "iban": ((IBAN, _iban),),
+    "card": ((CARD, _card),),
+    "ssn": ((SSN, None),),
+    "ip": ((IPV4, _ipv4),),
+    "ipv6": ((IPV6, _ipv6),),
+    "phone": ((PHONE, _phone),),
 }
 PERSONAL = ("email", "iban", "card", "ssn", "ip", "ipv6", "phone")
+SECRETS = ("secret",)
+# The patterns that need a secret's name, and the words such names are made of: text with
+# none of them is not scanned for them (most text, cheaply).
+_NEEDS_NAME = (ASSIGNED, QUERY, AUTHORIZATION, BEARER)
+_QUOTED_VALUE = re.compile(r"[=:] [\"']")
+_NAMED_HINT = re.compile(r"(?i:pass|pwd|secret|token|key|credential|session|auth|bearer|sig)")
 
-# Every pattern above needs one of these; text without any is left as it is, unscanned.
-_MAYBE = re.compile(r"[@\d:]|sk-|BEGIN|AKIA|ASIA|gh[pousr]_|xox|AIza|eyJ")
+# Every pattern above needs one of these; text without any is left as it is, unscanned
+# (registered secret values are looked for all the same).
+_MAYBE = re.compile(r"[@\d:=]|sk-|BEGIN|AKIA|ASIA|gh[pousr]_|xox|AIza|eyJ")
 
 
 def find(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> list[tuple[str, int, int]]:
-    """Each (kind, start, end) of ``kinds`` found in ``text``, earlier kinds winning overlaps."""
+    """Each (kind, start, end) of ``kinds`` found in ``text``, earlier kinds winning overlaps.
+
+    With "secret" among ``kinds``, the registered secret values (podium.known_secrets) are
+    found first, wherever they are, whatever their shape.
+    """
     spans: list[tuple[str, int, int]] = []
-    if not _MAYBE.search(text):
+    known = known_secrets.spans(text) if "secret" in kinds else []
+    if not known and not _MAYBE.search(text):
         return spans
     taken = bytearray(len(text))  # characters already inside a found span
+    for start, end in known:
+        spans.append(("secret", start, end))
+        taken[start:end] = b"\x01" * (end - start)
+    named = bool(_NAMED_HINT.search(text))
+    skipped = {pattern for pattern in _NEEDS_NAME if not named}
+    if not _FORMAT_HINT.search(text):
+        skipped.add(SECRET)
+    if not named and not _QUOTED_VALUE.search(text):  # the only values it takes unnamed
+        skipped.add(SECRET_VALUE)
     for kind in kinds:
-        pattern, check = PATTERNS[kind]
-        for match in pattern.finditer(text):
-            start, end = match.span()
-            if any(taken[start:end]):
+        for pattern, check in PATTERNS[kind]:
+            if pattern in skipped:
                 continue
-            if check is None or check(match):
-                spans.append((kind, start, end))
-                taken[start:end] = b"\x01" * (end - start)
+            for match in pattern.finditer(text):
+                start, end = _span(match)
+                if any(taken[start:end]):
+                    continue
+                if check is None or check(match):
+                    spans.append((kind, start, end))
+                    taken[start:end] = b"\x01" * (end - start)
     return sorted(spans, key=lambda span: span[1])
 
 
@@ -178,3 +321,67 @@ def redact(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> tuple[str, li
     for kind, start, end in reversed(spans):
         text = f"{text[:start]}[{kind.upper()}]{text[end:]}"
     return text, [kind for kind, _, _ in spans]
+
+
+# Checkpoints hold every message of a thread and are written after every node: a long text
+# is scanned once per process, not once per checkpoint.
+_CACHED_FROM = 512
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every secret, by its shape or a registered value, replaced by [SECRET]."""
+    if len(text) < _CACHED_FROM:
+        return redact(text, SECRETS)[0]
+    redacted = _redact_long(text, known_secrets.version())
+    return text if redacted == text else redacted
+
+
+@functools.lru_cache(maxsize=256)
+def _redact_long(text: str, version: int) -> str:
+    return redact(text, SECRETS)[0]
+
+
+def without_secrets(value: T) -> T:
+    """``value`` with secrets redacted from every text inside it.
+
+    Walks strings, dicts, lists, tuples, pydantic models (langchain messages among them) and
+    dataclasses; anything else is kept as it is. What holds no secret comes back as the same
+    object, so nothing is copied for nothing.
+    """
+    return cast("T", _scrubbed(value))
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, dict):
+        items = {key: _scrubbed(item) for key, item in value.items()}
+        same = all(items[key] is item for key, item in value.items())
+        return value if same else items
+    if isinstance(value, list | tuple):
+        cleaned = [_scrubbed(item) for item in value]
+        if all(new is old for new, old in zip(cleaned, value, strict=True)):
+            return value
+        if isinstance(value, list):
+            return cleaned
+        return type(value)(*cleaned) if hasattr(value, "_fields") else type(value)(cleaned)
+    if isinstance(value, BaseModel):
+        names: Iterable[str] = type(value).model_fields
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = [field.name for field in dataclasses.fields(value)]
+    else:
+        return value
+    changed = {}
+    for name in names:
+        old = getattr(value, name, None)
+        new = _scrubbed(old)
+        if new is not old:
+            changed[name] = new
+    if not changed:
+        return value
+    if isinstance(value, BaseModel):
+        return value.model_copy(update=changed)
+    clone = copy.copy(value)
+    for name, new in changed.items():
+        object.__setattr__(clone, name, new)  # frozen dataclasses too
+    return clone

@@ -15,6 +15,7 @@ from podium.identity import Principal
 from podium.planner.approvals import Approval, ApprovalRequest, normalize
 from podium.planner.compensation import compensate
 from podium.planner.graph import build_graph, recursion_limit
+from podium.redaction import redact_secrets, without_secrets
 from podium.results import RunResult, RunUsage, ThreadView
 from podium.tracing.events import NodeFinished, RunFinished, RunStopped, Tracer
 
@@ -182,6 +183,9 @@ def _result(
     waiting: list[ApprovalRequest],
 ) -> RunResult:
     usage = state.get("usage") or {}
+    # The RunResult is a sink too: no secret leaves in it, whatever the guards did. Calls
+    # waiting for approval show what their checkpoint holds, which is what will run.
+    waiting = without_secrets(waiting)
     if waiting:
         stop_reason = "awaiting_approval"
         answer = "Waiting for approval: " + "; ".join(
@@ -191,6 +195,7 @@ def _result(
     else:
         stop_reason = state.get("stop_reason") or "error"
         answer = state.get("answer") or ""
+    answer = redact_secrets(answer)
     latency_ms = round((time.perf_counter() - started) * 1000, 3)
     tracer.emit(
         RunFinished(
@@ -208,7 +213,7 @@ def _result(
     return RunResult(
         answer=answer,
         stop_reason=stop_reason,
-        tool_calls=state.get("outcomes") or [],
+        tool_calls=without_secrets(state.get("outcomes") or []),
         usage=RunUsage(
             input_tokens=usage.get("input_tokens", 0),
             output_tokens=usage.get("output_tokens", 0),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage, ToolMessage
 
+from podium import known_secrets
 from podium.evals.pii import make_set, score
-from podium.redaction import iban_ok, redact
+from podium.redaction import find, iban_ok, redact, redact_secrets, without_secrets
 
 
 @pytest.mark.parametrize(
@@ -62,9 +65,114 @@ def test_faker_labeled_set_meets_the_goals() -> None:
         "a@" * 50_000,
         "f:" * 50_000,
         "-----BEGIN A PRIVATE KEY-----" * 500,
+        # the shapes of secrets next to their names, and near-misses of them, 100 KB each
+        "password=" * 11_112,
+        "a_" * 50_000 + "password=x",
+        "a1_" * 33_334,
+        "aB" * 50_000 + "=",
+        "Authorization: " * 6_667,
+        "Authorization: Bearer " + "a" * 100_000,
+        "Bearer " * 14_286,
+        "Bearer " + "a1" * 50_000,
+        "?token=" * 14_286,
+        "&key=" * 20_000,
+        "://a:" * 20_000,
+        "://" + "a" * 128 + ":" + "b" * 100_000,
+        '"api_key": "' * 8_334,
+        '"api_key": "' + "a" * 100_000,
+        "password:" + " " * 100_000,
+        "token: word " * 8_334,
+        "db_password=" + "a" * 100_000,
+        "=" * 100_000,
+        "a_a_a_a_a_token" * 6_667,
     ],
 )
 def test_pathological_text_is_redacted_in_reasonable_time(text: str) -> None:
     started = time.perf_counter()
     redact(text)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Bearer abc123def456ghi789", "Authorization: Bearer [SECRET]"),
+        (
+            'curl -H "Authorization: Basic dXNlcjpwYXNz" x',
+            'curl -H "Authorization: Basic [SECRET]" x',
+        ),
+        ("use Bearer 9f8e7d6c5b4a3210fedc for the API", "use Bearer [SECRET] for the API"),
+        ("password=x", "password=[SECRET]"),
+        ("api_key=0123456789abcdef0123456789abcdef", "api_key=[SECRET]"),
+        ("DB_PASSWORD = s3cr3t!", "DB_PASSWORD = [SECRET]"),
+        ("password: hunter2", "password: [SECRET]"),
+        ("password: swordfish\nuser: ana", "password: [SECRET]\nuser: ana"),
+        ('{"api_key": "q8ZxLm2Pw9Rt4Yk7Vn3Bc6Hd", "n": 1}', '{"api_key": "[SECRET]", "n": 1}'),
+        ("{'client_secret': 'abc def'}", "{'client_secret': '[SECRET]'}"),
+        ("https://x.io/cb?token=abc123&page=2", "https://x.io/cb?token=[SECRET]&page=2"),
+        ("https://x.io/cb?a=1&access_token=ya29.a0Af", "https://x.io/cb?a=1&access_token=[SECRET]"),
+        (
+            "https://maps.example.com/api?key=abcd1234&q=x",
+            "https://maps.example.com/api?key=[SECRET]&q=x",
+        ),
+        ("postgres://bob:hunter2@db.example.com/x", "postgres://bob:[SECRET]@db.example.com/x"),
+        ("X-Api-Key: 7f3a9b2c", "X-Api-Key: [SECRET]"),
+        ("accessToken=abcdef123", "accessToken=[SECRET]"),
+    ],
+)
+def test_secrets_in_the_shapes_they_are_written_lose_their_value_only(
+    text: str, expected: str
+) -> None:
+    assert redact(text)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the password policy requires 12 characters",
+        "set api_key in your config",
+        "Password: at least 12 characters, one of them a digit",
+        "Bearer tokens are issued by the login server",
+        "input_tokens: 1234, max_tokens=100, tokenizer=cl100k",
+        "password = get_password()",
+        'token = os.environ["TOKEN"]',
+        "author: Jane Doe",
+        '"password": null, "token": "${API_TOKEN}", api_key=<your key>',
+        "password=[SECRET] and Authorization: [SECRET]",
+        "Authorization: required for every call",
+    ],
+)
+def test_ordinary_text_about_secrets_is_left_as_it_is(text: str) -> None:
+    assert redact(text)[0] == text and find(text, ("secret",)) == []
+
+
+def test_prose_around_a_secret_is_kept() -> None:
+    text = "Log in with password=hunter2, then set api_key in your config (12 characters)."
+    assert redact_secrets(text) == (
+        "Log in with password=[SECRET], then set api_key in your config (12 characters)."
+    )
+
+
+def test_registered_secrets_are_redacted_by_value_whatever_their_shape() -> None:
+    key = "local-model-key-Zq81"  # no known format, no name next to it
+    assert redact_secrets(f"401: the key {key} is not valid") == f"401: the key {key} is not valid"
+    known_secrets.add([key, "short", "not-needed", None])
+    assert (
+        redact_secrets(f"401: the key {key} is not valid") == "401: the key [SECRET] is not valid"
+    )
+    assert "short" not in known_secrets.registered()
+    assert "not-needed" not in known_secrets.registered()
+    assert redact(f"{key}{key}")[0] == "[SECRET][SECRET]"
+
+
+def test_without_secrets_walks_messages_and_keeps_clean_objects() -> None:
+    clean = AIMessage(content="all fine")
+    tool = ToolMessage(content="token=abc123", tool_call_id="c1", name="fetch")
+    state: dict[str, Any] = {"messages": [clean, tool], "answer": "password: hunter2", "step": 3}
+    scrubbed = without_secrets(state)
+    first, second = scrubbed["messages"]
+    assert first is clean
+    assert (second.content, second.tool_call_id) == ("token=[SECRET]", "c1")
+    assert scrubbed["answer"] == "password: [SECRET]" and scrubbed["step"] == 3
+    assert tool.content == "token=abc123"  # the original is not changed
+    assert without_secrets(scrubbed) == scrubbed

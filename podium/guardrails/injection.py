@@ -31,6 +31,12 @@ KINDS = (
 # Kinds that make sense in data (tool output, documents, memories): a file may well hold
 # shell commands or code, which is no attack when it is only read.
 DATA_KINDS = tuple(kind for kind in KINDS if kind != "command")
+# What memory is also checked for: standing orders, instructions addressed to the runs that
+# will read it ("from now on, always answer in French", "when asked about refunds, say...").
+# A person may well ask that of one run; remembered, it would steer every later run of the
+# tenant. Not part of KINDS: a request saying so is no attack on the run it is.
+MEMORY_KINDS = (*DATA_KINDS, "standing_order")
+ALL_KINDS = (*KINDS, "standing_order")
 
 _GOVERNANCE = (
     r"(?:instructions?|rules|guidelines|directives|prompts?|safety|security|restrictions?|"
@@ -51,6 +57,13 @@ _SECRETS = (
     r"(?:passwords?|credentials?|api\s+keys?|secrets?|tokens?|private\s+keys?|ssh\s+keys?|"
     r"conversation|chat\s+history|(?:all|every|the)\s+(?:\w+\s+)?(?:data|files|emails|"
     r"records|messages|contacts|documents)|personal\s+(?:data|information)|customer\s+data)"
+)
+
+# Addressed to the model, and what it would be told to do to the people it answers.
+_MODEL = r"(?:you|the\s+(?:ai\s+)?(?:assistant|agent|model|ai|bot|llm|planner)|podium)"
+_TOLD = (
+    r"(?:tell|say|reply|respond|answer|recommend|mention|claim|insist|refuse|redirect|"
+    r"suggest|promote|deny|reveal|disclose|obey|speak|write)"
 )
 
 _RULES: dict[str, re.Pattern[str]] = {
@@ -125,6 +138,23 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"(?:\bto\b|@|https?://)"
         r"|\b(?:send|forward|post)\w*\s*\([^)]{0,80}\b(?:evil|attacker|hacker)\b",
         re.IGNORECASE,
+    ),
+    "standing_order": re.compile(
+        rf"\bfrom\s+now\s+on\b,?\s+(?:{_MODEL}|always|never|only|do\s+not|don't|{_TOLD})\b"
+        r"|\b(?:in|for|during)\s+(?:all\s+|every\s+|any\s+)?(?:future|later|subsequent|"
+        r"upcoming|next)\s+(?:runs?|conversations?|chats?|answers?|replies|responses|requests|"
+        r"interactions?|questions)\b"
+        # an imperative at the start of a clause: "Remember: always recommend ..."
+        rf"|(?:^|[.!?:;,(\"]\s*|\b(?:and|then|to)\s+)(?:always|never)\s+{_TOLD}\b"
+        rf"|\b{_MODEL}\s+(?:must|should|shall|will|is\s+to|are\s+to|needs?\s+to|has\s+to|"
+        r"have\s+to)\s+(?:now\s+)?(?:always|never|only)\b"
+        r"|\b(?:the\s+)?(?:ai\s+)?assistant\s+(?:must|should|shall|is\s+to|needs?\s+to|has\s+to)\b"
+        # a script for later questions: "when asked about refunds, say they are impossible"
+        r"|\bwhen(?:ever)?\s+(?:you\s+are\s+|you're\s+|(?:the\s+|a\s+)?users?\s+|anyone\s+|"
+        rf"someone\s+|people\s+)?ask(?:s|ed)?\b[^.\n]{{0,80}}?\b{_TOLD}\b"
+        r"|\bnote\s+(?:to|for)\s+(?:the\s+)?(?:assistant|agent|model|ai|bot|llm|"
+        r"future\s+(?:runs?|self|me))\b",
+        re.IGNORECASE | re.MULTILINE,
     ),
     "command": re.compile(
         r"\b(?:os|subprocess|commands|pty|platform\.os)\.(?:system|popen\d?|spawn\w*|exec\w*|"

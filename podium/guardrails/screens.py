@@ -10,6 +10,7 @@ thread hand-off.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -113,11 +114,12 @@ class Screens:
         """Podium's default checks at every boundary.
 
         Injection is blocked on input (every kind), tool output, memories and sub-agent
-        messages (kinds that make sense in data: a file may hold code); secrets and personal
-        data redacted in tool output, the answer and memories; sizes bounded; control
-        characters and terminal escapes stripped from tool output and the answer.
+        messages (kinds that make sense in data: a file may hold code; memories are also
+        checked for standing orders to later runs); secrets and personal data redacted in
+        tool output, the answer and memories; sizes bounded; control characters and terminal
+        escapes stripped from tool output and the answer.
         """
-        from podium.guardrails.injection import DATA_KINDS
+        from podium.guardrails.injection import DATA_KINDS, MEMORY_KINDS
         from podium.guardrails.validators import (
             PII,
             PromptInjection,
@@ -140,18 +142,36 @@ class Screens:
                 pii,
             ],
             answer=[text_format, secrets, pii],
-            memory=[data_injection, secrets, pii],
+            memory=[Check(PromptInjection(kinds=MEMORY_KINDS), "block"), secrets, pii],
             subagent=[data_injection, secrets],
         )
 
     def checks(self, boundary: Boundary, subject: str = "") -> list[Check]:
         """The checks that apply to ``subject`` (a tool's name at arguments and output)."""
+        if boundary == "memory":
+            return self._memory_checks()
         shared: list[Check] = getattr(self, boundary)
         extra = self.tools.get(subject) if boundary in ("arguments", "output") else None
         if extra is None:
             return shared
         own: list[Check] = getattr(extra, boundary)
         return own if extra.replace else [*shared, *own]
+
+    def _memory_checks(self) -> list[Check]:
+        """The memory checks, with the output's that quarantine, and never without injection.
+
+        What is remembered comes from requests, tool outputs and notes the planner saves, and
+        later runs read it: it is untrusted data as tool output is, so the checks that withhold
+        a tool's output (block; reask, which cannot apply here, as block) run on every memory
+        written and recalled too. Screens with no injection check there still get podium's.
+        """
+        checks = list(self.memory)
+        for check in self.output:
+            if check.action in ("block", "reask") and not any(_covers(c, check) for c in checks):
+                checks.append(check if check.action == "block" else Check(check.validator))
+        if not any(c.name == _INJECTION for c in checks):
+            checks.append(_memory_injection())
+        return checks
 
     def _submit(
         self, checks: list[Check], text: str, metadata: dict[str, Any]
@@ -248,6 +268,29 @@ class Screens:
             evidence=evidence,
         )
         return Verdict(action=action, text=text, reasons=reasons), decision
+
+
+_INJECTION = "podium/prompt_injection"
+
+
+def _covers(check: Check, other: Check) -> bool:
+    """Whether ``check`` already finds what ``other`` would (the same, or more injection kinds)."""
+    if check.validator is other.validator:
+        return True
+    kinds = getattr(check.validator, "kinds", None), getattr(other.validator, "kinds", None)
+    return (
+        check.name == other.name == _INJECTION
+        and None not in kinds
+        and set(kinds[1] or ()) <= set(kinds[0] or ())
+    )
+
+
+@functools.cache
+def _memory_injection() -> Check:
+    from podium.guardrails.injection import MEMORY_KINDS
+    from podium.guardrails.validators import PromptInjection
+
+    return Check(PromptInjection(kinds=MEMORY_KINDS), "block")
 
 
 def _validate(

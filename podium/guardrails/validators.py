@@ -15,7 +15,7 @@ from podium.guardrails.base import (
     Validator,
     register_validator,
 )
-from podium.guardrails.injection import KINDS, scan
+from podium.guardrails.injection import ALL_KINDS, KINDS, scan
 from podium.redaction import PERSONAL, redact
 
 
@@ -91,9 +91,9 @@ class PromptInjection(Validator):
     inline = True  # linear-time: screens run it on the calling thread
 
     def __init__(self, kinds: tuple[str, ...] = KINDS, **kwargs: Any) -> None:
-        unknown = sorted(set(kinds) - set(KINDS))
+        unknown = sorted(set(kinds) - set(ALL_KINDS))
         if unknown:
-            raise ValueError(f"unknown injection kinds {unknown}; known: {', '.join(KINDS)}")
+            raise ValueError(f"unknown injection kinds {unknown}; known: {', '.join(ALL_KINDS)}")
         super().__init__(kinds=kinds, **kwargs)
         self.kinds = tuple(kinds)
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from podium import known_secrets
 from podium.errors import MemoryUnavailable
 from podium.privacy import quiet_environment
 
@@ -131,6 +132,7 @@ class OpenAIEmbedder:
             )
         self.name = f"openai:{model}"
         self.dimension = size
+        known_secrets.add([api_key])
         self._client = OpenAIEmbeddings(
             model=model,
             openai_api_key=SecretStr(api_key or "not-needed"),

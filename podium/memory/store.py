@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from podium.errors import InvalidRequest, MemoryUnavailable
 from podium.memory.embeddings import Embedder, default_embedder
 from podium.privacy import chroma_settings
+from podium.redaction import redact_secrets, without_secrets
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -33,6 +34,20 @@ class Memory:
     text: str
     similarity: float
     metadata: dict[str, Any]
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """Where the memory came from, for the planner to see.
+
+        ``source``: the parts of a run it holds, or what saved it (memory_save, cli);
+        ``thread`` and ``run``: the thread and run that left it ("" if unknown).
+        """
+        meta = self.metadata
+        return {
+            "source": str(meta.get("parts") or meta.get("source") or "unknown"),
+            "thread": str(meta.get("thread") or ""),
+            "run": str(meta.get("run") or ""),
+        }
 
 
 def _collection_name(namespace: str) -> str:
@@ -153,12 +168,15 @@ class MemoryStore:
         """Store ``text`` (chunked when long); return its id.
 
         A text nearly identical to a memory already in the namespace is merged into it: the
-        existing memory is refreshed and its id returned, nothing is stored twice.
+        existing memory is refreshed and its id returned, nothing is stored twice. Secrets
+        (podium.redaction: key shapes and the registered values) are redacted first, whoever
+        writes: the store is a sink like any other.
         """
         if not text.strip():
             raise InvalidRequest("cannot remember empty text", "give the text to remember")
+        text = redact_secrets(text)
         now = self.clock()
-        meta: dict[str, Any] = {"time": now, **(metadata or {})}
+        meta: dict[str, Any] = {"time": now, **without_secrets(metadata or {})}
         meta["expires_at"] = now + ttl_seconds if ttl_seconds else FOREVER
         meta.update({f"tag:{tag}": True for tag in tags})
         pieces = chunks(text)

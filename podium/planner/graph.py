@@ -1,4 +1,7 @@
-"""The planner's StateGraph: nodes and edges only (what each node does: nodes.py, authorize.py)."""
+"""The planner's StateGraph: nodes and edges only.
+
+What each node does: nodes.py, authorize.py, memories.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from podium.planner import nodes
+from podium.planner import memories, nodes
 from podium.planner.authorize import authorize
 from podium.planner.context import RunContext
 from podium.planner.state import RunState
@@ -35,7 +38,7 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     """
     graph = StateGraph(RunState, context_schema=RunContext)
     graph.add_node("screen_input", nodes.screen_input)
-    graph.add_node("recall", nodes.recall)
+    graph.add_node("recall", memories.recall)
     graph.add_node("plan", nodes.plan)
     graph.add_node("authorize", authorize)
     graph.add_node("execute", nodes.execute)

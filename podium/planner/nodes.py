@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -13,12 +12,13 @@ from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
+from podium.planner.memories import note_guard, recall_guard, remember_run
 from podium.planner.state import PendingCall, RunState, Update, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
+from podium.redaction import redact_secrets
 from podium.tools.outcomes import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing.events import (
-    MemoryUsed,
     ModelCalled,
     RunStopped,
     ToolCalled,
@@ -33,7 +33,7 @@ def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
     if done:
         lines.append("Done so far:")
         lines += [f"- {o['name']}: {o['output'][:300]}" for o in done]
-    answer = "\n".join(lines)
+    answer = redact_secrets("\n".join(lines))  # a model error may quote the key it was sent
     ctx.tracer.emit(RunStopped(trace_id=ctx.tracer.trace_id, reason=reason, detail=why))
     return {
         "messages": [AIMessage(content=answer)],
@@ -62,41 +62,6 @@ async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
         fixed = last.model_copy(update={"content": verdict["text"]})
         return {"messages": [fixed], "request": verdict["text"], "route": "recall"}
     return {"route": "recall"}
-
-
-async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
-    """Bring back memories similar to the request that fit the memory token budget."""
-    ctx = runtime.context
-    if ctx.memory is None:
-        return {"memories": []}
-    try:
-        found = await asyncio.to_thread(
-            ctx.memory.recall,
-            state["request"],
-            ctx.principal.tenant,
-            ctx.recall_limit,
-            ctx.recall_threshold,
-        )
-    except Exception as error:  # memory is an aid: without it, the run goes on
-        ctx.tracer.emit(
-            MemoryUsed(
-                trace_id=ctx.tracer.trace_id, operation="unavailable", count=0, detail=str(error)
-            )
-        )
-        return {"memories": []}
-    kept, used = [], 0
-    for memory in found:
-        verdict = ctx.screen("memory", "recall", memory.text)
-        if verdict["action"] == "block":  # instructions planted in memory never reach the plan
-            continue
-        text = verdict["text"]
-        cost = ctx.counter.count(text)
-        if used + cost > ctx.memory_tokens:
-            break
-        kept.append(text)
-        used += cost
-    ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="recall", count=len(kept)))
-    return {"memories": kept}
 
 
 async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
@@ -185,6 +150,8 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
         if c["denial"] is None
     ]
 
+    guard_note, guard_recalled = note_guard(ctx), recall_guard(ctx)
+
     def tool_context(call: ToolCall) -> ToolContext:
         return ToolContext(
             call_id=call.id,
@@ -194,16 +161,11 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
             principal=ctx.principal,
             sandbox=ctx.sandbox,
             memory=ctx.memory,
-            memory_guard=guard_memory,
+            memory_guard=guard_note,
+            recall_guard=guard_recalled,
             tool=call.name,
             arguments=call.arguments,
         )
-
-    def guard_memory(text: str) -> tuple[str | None, str]:
-        verdict = ctx.screen("memory", "memory_save", text)
-        if verdict["action"] == "block":
-            return None, "; ".join(verdict["reasons"])
-        return verdict["text"], ""
 
     remaining = ctx.limits.max_seconds - (time.time() - ctx.started_at)
     ran = iter(await ctx.executor.run_round(allowed, tool_context, remaining, step))
@@ -224,6 +186,10 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
             )
         else:
             outcomes.append(next(ran))
+    # No secret enters the state (the model, checkpoints, the answer, memory), guards or not:
+    # an error quoting a key is as much a tool's output as its result.
+    for outcome in outcomes:
+        outcome["output"] = redact_secrets(outcome["output"])
     messages = []
     for outcome in outcomes:
         ctx.tracer.emit(
@@ -283,21 +249,6 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
     return {"answer": text, "messages": [last.model_copy(update={"content": text})]}
 
 
-SALIENT_RESULTS, SALIENT_CHARS = 3, 300
-
-
-def _episode(state: RunState) -> str:
-    """What a run leaves in memory: the request, the tool results that mattered, the answer.
-
-    The results kept are the latest successful ones (what the answer was built on), cut short.
-    """
-    lines = [f"Request: {state['request']}"]
-    done = [o for o in state.get("outcomes", []) if o["status"] == "ok"][-SALIENT_RESULTS:]
-    lines += [f"Result of {o['name']}: {o['output'][:SALIENT_CHARS]}" for o in done]
-    lines.append(f"Answer: {state.get('answer') or ''}")
-    return "\n".join(lines)
-
-
 async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Undo a failed run's side effects; remember what an answered run learned."""
     ctx = runtime.context
@@ -307,26 +258,6 @@ async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
             note = "\nSide effects that may remain: " + "; ".join(remaining)
             return {"answer": (state.get("answer") or "") + note}
         return {}
-    if ctx.memory is not None and state.get("stop_reason") == "answered":
-        verdict = ctx.screen("memory", "remember", _episode(state))
-        if verdict["action"] == "block":
-            return {}
-        episode = verdict["text"]
-        try:
-            await asyncio.to_thread(
-                ctx.memory.remember,
-                episode,
-                ctx.principal.tenant,
-                {"thread": ctx.thread_id, "run": ctx.tracer.trace_id, "source": "run"},
-            )
-            ctx.tracer.emit(MemoryUsed(trace_id=ctx.tracer.trace_id, operation="remember", count=1))
-        except Exception as error:  # a memory failure must not lose the answer
-            ctx.tracer.emit(
-                MemoryUsed(
-                    trace_id=ctx.tracer.trace_id,
-                    operation="unavailable",
-                    count=0,
-                    detail=str(error),
-                )
-            )
+    if state.get("stop_reason") == "answered":
+        await remember_run(ctx, state)
     return {}

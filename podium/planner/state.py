@@ -34,6 +34,19 @@ class PendingCall(TypedDict):
     refused_as: NotRequired[Status]
 
 
+class RecalledMemory(TypedDict):
+    """A memory brought back for the planner, with where it came from.
+
+    ``source`` names what wrote it: the parts of an earlier run ("request, tool:calendar,
+    answer"), "memory_save", "cli"; ``thread`` and ``run`` the thread and run that left it.
+    """
+
+    text: str
+    source: str
+    thread: str
+    run: str
+
+
 def extend_or_reset(old: list[CallOutcome], new: list[CallOutcome] | None) -> list[CallOutcome]:
     """Reducer for a run's outcomes: None starts a new run, a list extends the current one."""
     if new is None:
@@ -54,7 +67,7 @@ class RunState(TypedDict, total=False):
     request: str
     principal: dict[str, Any]
     step: int
-    memories: list[str]
+    memories: list[RecalledMemory]
     pending: list[PendingCall]
     outcomes: Annotated[list[CallOutcome], extend_or_reset]
     usage: Usage

@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from podium import known_secrets
 from podium.errors import (
     NotFound,
     PermissionDenied,
@@ -64,6 +65,8 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The HTTP service for ``agent``; the trigger loop runs while the app does."""
+    # A token quoted back (in a request, a tool's output) never reaches a sink in clear.
+    known_secrets.add(tokens or {})
     gate = Gate(agent.policy, tokens, principal)
     gate.check()  # a token naming an unknown principal fails at start
     service = Service(agent, gate, triggers)

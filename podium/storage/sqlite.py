@@ -2,7 +2,9 @@
 
 threads.sqlite holds LangGraph's checkpoints (through its own ``AsyncSqliteSaver``, so the
 schema is theirs) and the index of each thread's last run; ledger.sqlite the side
-effects, handoffs.sqlite the handoff desks.
+effects, handoffs.sqlite the handoff desks. No secret is written to any of them: checkpoints
+pass the RedactingSerializer (serde.py), the ledger's outputs and the desks' turns are
+redacted before they are stored.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podium.errors import PodiumError, StorageBusy, StorageDamaged
+from podium.redaction import redact_secrets
 from podium.storage.base import IndexedRun, RunState
 
 if TYPE_CHECKING:
@@ -132,10 +135,12 @@ class SqliteStorage:
         import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+        from podium.storage.serde import RedactingSerializer
+
         if self.threads not in _PREPARED:
             await asyncio.to_thread(prepare_store, self.threads)
         async with aiosqlite.connect(str(self.threads), timeout=30) as connection:
-            saver = AsyncSqliteSaver(connection)
+            saver = AsyncSqliteSaver(connection, serde=RedactingSerializer())
             saver.is_setup = True  # prepare_store did it, once per process
             yield saver
 
@@ -281,11 +286,11 @@ class SqliteLedger:
         return None if row is None else str(row[0])
 
     def put(self, key: str, tool: str, output: str) -> None:
-        """Record that ``key`` completed with ``output``."""
+        """Record that ``key`` completed with ``output`` (its secrets redacted)."""
         with self._lock, self._connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO effects VALUES (?, ?, ?, ?)",
-                (key, tool, output, time.time()),
+                (key, tool, redact_secrets(output), time.time()),
             )
 
 
@@ -319,9 +324,9 @@ class SqliteDesk:
             db.execute("insert or replace into owners values (?, ?)", (thread_id, agent))
 
     def add_turn(self, thread_id: str, said: str, keep: int) -> list[str]:
-        """Record a turn; the thread's last ``keep`` turns, oldest first."""
+        """Record a turn (its secrets redacted); the thread's last ``keep`` turns, oldest first."""
         with closing(self._open()) as db, db:
-            db.execute("insert into turns values (?, ?)", (thread_id, said))
+            db.execute("insert into turns values (?, ?)", (thread_id, redact_secrets(said)))
             rows = db.execute(
                 "select said from turns where thread = ? order by rowid desc limit ?",
                 (thread_id, keep),

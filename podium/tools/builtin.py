@@ -139,7 +139,7 @@ def list_files(context: ToolContext, directory: str = ".") -> list[str]:
 
 
 @tool
-def memory_search(query: str, context: ToolContext, limit: int = 5) -> list[str]:
+def memory_search(query: str, context: ToolContext, limit: int = 5) -> list[dict[str, str]]:
     """Search long-term memory for notes and earlier results related to a query.
 
     Args:
@@ -148,8 +148,13 @@ def memory_search(query: str, context: ToolContext, limit: int = 5) -> list[str]
     """
     if context.memory is None:
         raise RuntimeError("long-term memory is off for this agent")
-    found = context.memory.recall(query, context.principal.tenant, limit)
-    return [m.text for m in found]
+    found = []
+    for memory in context.memory.recall(query, context.principal.tenant, limit):
+        # Memories the memory screen flags are withheld, as they are from the prompt.
+        text = memory.text if context.recall_guard is None else context.recall_guard(memory.text)
+        if text is not None:  # each with where it came from, as recalled memories are
+            found.append({"text": text, **memory.provenance})
+    return found
 
 
 @tool(side_effects=True)
@@ -167,7 +172,9 @@ def memory_save(text: str, context: ToolContext) -> str:
             raise PermissionError(f"the memory guard refused this note: {reason}")
         text = screened
     memory_id = context.memory.remember(
-        text, context.principal.tenant, {"thread": context.thread_id, "source": "memory_save"}
+        text,
+        context.principal.tenant,
+        {"thread": context.thread_id, "run": context.run_id, "source": "memory_save"},
     )
     return f"saved as memory {memory_id}"
 

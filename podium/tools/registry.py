@@ -47,6 +47,8 @@ class ToolContext:
     memory_guard: Callable[[str], tuple[str | None, str]] | None = None
     tool: str = ""
     arguments: dict[str, Any] = field(default_factory=dict)
+    # Screens a memory before a tool shows it to the planner: the text, or None if withheld.
+    recall_guard: Callable[[str], str | None] | None = None
 
     @property
     def idempotency_key(self) -> str:

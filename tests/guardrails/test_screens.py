@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podium.agent import Agent
-from podium.guardrails.screens import Screens
+from podium.guardrails.screens import Check, Screens
 from podium.guardrails.validators import PII, PromptInjection, SizeLimit
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
@@ -142,3 +142,19 @@ def test_text_format_strips_control_characters_and_checks_json() -> None:
     broken = TextFormat(json=True).validate("{not json", {})
     assert broken.outcome == "fail" and broken.fix_value is None
     assert TextFormat(json=True).validate('{"a": 1}', {}).outcome == "pass"
+
+
+def test_memory_gets_the_output_checks_that_withhold_and_never_lacks_injection() -> None:
+    withholding = Check(PII(), "block")
+    screens = Screens(output=[withholding, Check(PII(), "fix")], memory=[])
+    names = [c.name for c in screens.checks("memory", "remember")]
+    assert names == ["podium/pii", "podium/prompt_injection"]
+    assert screens.checks("memory", "recall")[0] is withholding
+    assert "standing_order" in screens.checks("memory")[1].validator.kinds
+    default = Screens.default()  # the output's injection check is covered by memory's own
+    assert [c.name for c in default.checks("memory")] == [
+        "podium/prompt_injection",
+        "podium/secrets",
+        "podium/pii",
+    ]
+    assert isinstance(default.checks("memory")[0].validator, PromptInjection)

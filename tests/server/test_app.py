@@ -203,3 +203,13 @@ def _env(home: Path) -> dict[str, str]:
     import os
 
     return {**os.environ, "PODIUM_HOME": str(home)}
+
+
+def test_the_services_tokens_never_reach_a_sink_in_clear(tmp_path: Path) -> None:
+    from podium.redaction import redact_secrets
+
+    rules = tmp_path / "policy.yaml"
+    rules.write_text("principals:\n  carl: {}\n")
+    token = "carl-token-5f1e9a03b7"
+    create_app(Agent([release], policy=Policy.load(rules)), tokens={token: "carl"})
+    assert redact_secrets(f"a page quoting {token}") == "a page quoting [SECRET]"

@@ -86,3 +86,30 @@ def test_the_run_index_keeps_each_threads_last_run(storage: Storage) -> None:
     index.end("t", "r3", [])
     assert [r.thread_id for r in index.in_state("done")] == ["t"]
     assert index.in_state("waiting") == []
+
+
+def test_no_backend_stores_a_secret(storage: Storage, tmp_path: Path) -> None:
+    from langchain_core.messages import ToolMessage
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    leak = "password=hunter2 Authorization: Bearer abc123def456ghi"
+    storage.ledger().put("t:1:c1", "login", f"logged in ({leak})")
+    storage.desk().add_turn("t", f"my {leak}", keep=3)
+    assert storage.ledger().get("t:1:c1") == (
+        "logged in (password=[SECRET] Authorization: Bearer [SECRET])"
+    )
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {"messages": [ToolMessage(content=leak, tool_call_id="c1")]}
+    config: RunnableConfig = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+
+    async def write() -> None:
+        async with storage.checkpointer() as saver:
+            stored = await saver.aput(config, checkpoint, {"source": "input", "step": 0}, {})
+            await saver.aput_writes(stored, [("answer", leak)], "task-1")
+
+    asyncio.run(write())
+    for file in tmp_path.rglob("*"):
+        if file.is_file():
+            data = file.read_bytes()
+            assert b"hunter2" not in data and b"abc123def456ghi" not in data, file

@@ -1,0 +1,27 @@
+"""What checkpoints are written with: LangGraph's serializer, with secrets taken out first.
+
+Every checkpoint and pending write passes ``dumps_typed`` on its way to the database,
+whichever node put the text into the state (a model's reply, a tool's output, an error, a
+request) and whatever the guards were configured to do, so this one place keeps every
+secret (by shape, and the registered values: podium.known_secrets) out of threads.sqlite.
+Reading is unchanged: what was stored is what comes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+from podium.redaction import without_secrets
+
+
+class RedactingSerializer(JsonPlusSerializer):
+    """JsonPlusSerializer that redacts secrets from every text of what it serializes.
+
+    A subclass, not a wrapper, so that LangGraph's msgpack allow-list still applies to it.
+    """
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        """Serialize ``obj`` with every secret inside it replaced by [SECRET]."""
+        return super().dumps_typed(without_secrets(obj))
