@@ -152,11 +152,13 @@ def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
     ) -> dict[str, Any]:
         body = body or ResumeBody()
         owner = body.owner or who.id
-        view = await _visible(service, thread_id, who, owner)
-        if owner != who.id and body.decisions is None:
-            raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
+        if not _valid(owner, PRINCIPAL_ID):
+            raise NotFound(*_unknown(thread_id))
         key = namespaced(owner, thread_id)
-        async with locks(key):
+        async with locks(key):  # a run in progress is waited for, then looked at
+            view = await _visible(service, thread_id, who, owner)
+            if owner != who.id and body.decisions is None:
+                raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
             result = await agent.aresume(
                 key, body.decisions, principal=_owner(service, owner, view), decider=who
             )
