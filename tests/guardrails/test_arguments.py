@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -317,3 +318,13 @@ def test_read_only_sql_by_dialect() -> None:
     assert outcome(postgres, query="SELECT $$x$$; DELETE FROM t") == "fail"
     message = postgres.validate("", {"arguments": {"query": "SELECT setval('s', 1)"}})
     assert "it calls setval(), which has side effects" in str(message.error_message)
+
+
+@pytest.mark.parametrize(
+    "text", ["a." * 6_000, "http:" * 2_400, "a@" * 6_000, "@a." * 4_000, "a@" + " " * 12_000]
+)
+def test_url_and_recipient_checks_run_in_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    for check in (AllowedURLs(["api.example.com"]), AllowedRecipients(["company.example"])):
+        check.validate("", {"arguments": {"to": text}})
+    assert time.perf_counter() - started < 5  # a rescan from every position took seconds
