@@ -95,8 +95,14 @@ async def _screen_arguments(ctx: RunContext, call: PendingCall) -> tuple[Pending
     Also the reason a person must approve the call, when a check escalates.
     """
     arguments = call["arguments"]
+    tool = ctx.registry.get(call["name"])
+    # The schema tells argument checks what each parameter is (a path, an e-mail address).
+    schema = tool.parameters_schema() if tool is not None else {}
     verdict = await ctx.ascreen(
-        "arguments", call["name"], json.dumps(arguments, default=str), {"arguments": arguments}
+        "arguments",
+        call["name"],
+        json.dumps(arguments, default=str),
+        {"arguments": arguments, "schema": schema},
     )
     if verdict["action"] == "allow" and ctx.is_subagent(call["name"]):
         verdict = await ctx.ascreen("subagent", call["name"], str(arguments.get("request", "")))

@@ -2,70 +2,14 @@
 
 from __future__ import annotations
 
-import ast
-import math
-import operator
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from podium.tools.arithmetic import evaluate
 from podium.tools.registry import Tool, ToolContext, tool
-
-_BINARY: dict[type[ast.operator], Any] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-    ast.BitXor: operator.pow,  # people write 2^3 for a power
-}
-_UNARY: dict[type[ast.unaryop], Any] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-_FUNCTIONS: dict[str, Any] = {
-    "sqrt": math.sqrt,
-    "abs": abs,
-    "round": round,
-    "min": min,
-    "max": max,
-    "log": math.log,
-    "log10": math.log10,
-    "exp": math.exp,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tan": math.tan,
-    "factorial": math.factorial,
-    "floor": math.floor,
-    "ceil": math.ceil,
-}
-_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
-MAX_POWER = 10_000
-MAX_EXPRESSION = 500
-
-
-def _evaluate(node: ast.AST) -> float | int:
-    if isinstance(node, ast.Expression):
-        return _evaluate(node.body)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in _CONSTANTS:
-        return _CONSTANTS[node.id]
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _evaluate(node.left), _evaluate(node.right)
-        if type(node.op) in (ast.Pow, ast.BitXor) and abs(right) > MAX_POWER:
-            raise ValueError(f"exponent {right} is too large (limit {MAX_POWER})")
-        return _BINARY[type(node.op)](left, right)  # type: ignore[no-any-return]
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _UNARY[type(node.op)](_evaluate(node.operand))  # type: ignore[no-any-return]
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in _FUNCTIONS
-        and not node.keywords
-    ):
-        return _FUNCTIONS[node.func.id](*(_evaluate(a) for a in node.args))  # type: ignore[no-any-return]
-    raise ValueError(f"unsupported element in expression: {ast.dump(node)[:60]}")
+from podium.tools.sandbox import OutsideSandbox, open_inside
 
 
 @tool
@@ -75,13 +19,7 @@ def calculator(expression: str) -> str:
     Args:
         expression: The arithmetic expression to evaluate, e.g. "17 * (3 + 4)".
     """
-    if len(expression) > MAX_EXPRESSION:
-        raise ValueError(f"expression longer than {MAX_EXPRESSION} characters")
-    try:
-        tree = ast.parse(expression.replace("×", "*").replace("÷", "/"), mode="eval")
-    except SyntaxError as error:
-        raise ValueError(f"not an arithmetic expression: {error.msg}") from error
-    value = _evaluate(tree)
+    value = evaluate(expression)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         value = int(value)
     return str(value)
@@ -101,12 +39,20 @@ def current_time(timezone: str = "UTC") -> str:
     return datetime.now(zone).isoformat(timespec="seconds")
 
 
-def _inside_sandbox(sandbox: Path, path: str) -> Path:
-    root = sandbox.resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root):
-        raise PermissionError(f"{path!r} is outside the sandbox directory")
-    return target
+MAX_READ_CHARS = 1_000_000
+MAX_LISTED = 500
+MAX_MEMORIES = 100
+
+
+def _opened(sandbox: Path, path: str, *, directory: bool) -> tuple[int, str]:
+    """``open_inside`` with the messages the planner reads."""
+    kind = "directory" if directory else "file"
+    try:
+        return open_inside(sandbox, path, directory=directory)
+    except OutsideSandbox:
+        raise
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as error:
+        raise FileNotFoundError(f"no {kind} {path!r} in the sandbox") from error
 
 
 @tool
@@ -117,10 +63,14 @@ def read_file(path: str, context: ToolContext, max_chars: int = 20_000) -> str:
         path: The file's path, relative to the sandbox directory.
         max_chars: Read at most this many characters.
     """
-    target = _inside_sandbox(context.sandbox, path)
-    if not target.is_file():
-        raise FileNotFoundError(f"no file {path!r} in the sandbox")
-    with target.open(encoding="utf-8", errors="replace") as handle:
+    if not 0 <= max_chars <= MAX_READ_CHARS:
+        raise ValueError(
+            f"max_chars={max_chars} is out of range; ask for 0 to {MAX_READ_CHARS:,} characters"
+        )
+    fd, _ = _opened(context.sandbox, path, directory=False)
+    # A text reader decodes only what read() asks for, a chunk at a time: never the whole
+    # file when max_chars is small.
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
         return handle.read(max_chars)
 
 
@@ -131,11 +81,13 @@ def list_files(context: ToolContext, directory: str = ".") -> list[str]:
     Args:
         directory: The directory, relative to the sandbox directory.
     """
-    target = _inside_sandbox(context.sandbox, directory)
-    if not target.is_dir():
-        raise FileNotFoundError(f"no directory {directory!r} in the sandbox")
-    root = context.sandbox.resolve()
-    return sorted(str(p.relative_to(root)) for p in target.iterdir())[:500]
+    fd, relative = _opened(context.sandbox, directory, directory=True)
+    try:
+        names = os.listdir(fd)
+    finally:
+        os.close(fd)
+    prefix = f"{relative}/" if relative else ""
+    return sorted(prefix + name for name in names)[:MAX_LISTED]
 
 
 @tool
@@ -146,6 +98,8 @@ def memory_search(query: str, context: ToolContext, limit: int = 5) -> list[dict
         query: What to look for.
         limit: How many memories to return at most.
     """
+    if not 1 <= limit <= MAX_MEMORIES:
+        raise ValueError(f"limit={limit} is out of range; ask for 1 to {MAX_MEMORIES} memories")
     if context.memory is None:
         raise RuntimeError("long-term memory is off for this agent")
     found = []

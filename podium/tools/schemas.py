@@ -1,10 +1,18 @@
-"""Argument models made from JSON schemas: a tool whose parameters someone else described."""
+"""Argument models made from JSON schemas (a tool whose parameters someone else described).
+
+Also PathArgument, a string parameter that the schema marks as a path.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+
+# A string parameter naming a file or directory: ``def save(where: PathArgument)``. Its
+# schema says ``format: path``, as a ``pathlib.Path`` parameter's does, so that argument
+# checks (SandboxPath) know it is one whatever its name.
+PathArgument = Annotated[str, WithJsonSchema({"type": "string", "format": "path"})]
 
 _TYPES: dict[str, Any] = {
     "integer": int,

@@ -28,6 +28,11 @@ from podium.planner.router.patterns import (
 from podium.planner.router.spans import Run
 from podium.planner.router.text import name_parts, words
 
+# Compiled once: context() runs for every number of a request, for every tool.
+_TAIL = re.compile(r"\S+\s*(?:[A-Za-z/%^\d]+)?")  # a number and its unit
+_LINK_WORD = re.compile(r"\b(?:of|is|equals?|to|was)\s*$|[=:]\s*$")
+_NAME_TOKEN = re.compile(r"[A-Za-z_]\w*")
+
 
 @dataclass
 class Extraction:
@@ -79,14 +84,16 @@ class Extraction:
         """
         start = max(0, position - 48)
         if previous is not None and previous < position:
-            tail = re.match(r"\S+\s*(?:[A-Za-z/%^\d]+)?", self.text[previous:])
+            # Only up to this number: past it the tail changes nothing (the words before
+            # are then none), and matching the whole rest for each number is quadratic.
+            tail = _TAIL.match(self.text[previous : position + 1])
             start = max(start, previous + (tail.end() if tail else 0))
         before = self.text[start:position]
-        rest = self.text[position:][:40]
+        rest = self.text[position : position + 40]
         matched = NUMBER.match(rest) or NUMBER_WORD.match(rest)
         after = rest[matched.end() :] if matched else rest
-        stripped = re.sub(r"\b(?:of|is|equals?|to|was)\s*$|[=:]\s*$", "", before.rstrip())
-        token = re.findall(r"[A-Za-z_]\w*", stripped)
+        stripped = _LINK_WORD.sub("", before.rstrip())
+        token = _NAME_TOKEN.findall(stripped)
         return words(before)[-4:], _unit(before, after), token[-1].lower() if token else ""
 
     def assign_numbers(self, parameters: list[tuple[str, dict[str, Any], bool]]) -> dict[str, Any]:

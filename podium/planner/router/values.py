@@ -15,7 +15,9 @@ from podium.planner.router.extract import Extraction
 from podium.planner.router.patterns import QUOTED
 from podium.planner.router.text import STOP_WORDS, name_parts, stem, words
 
-_UNIT_AFTER = re.compile(r"\d(?:[\d.,]*\d)?\s?([A-Za-z°µ][A-Za-z/^°]*)")
+# Starts only where a run of digits, dots and commas starts (linear time); group 1 is the
+# unit after the run's last digit, as from the run's first digit.
+_UNIT_AFTER = re.compile(r"(?<![\d.,])[.,]*+\d(?:[\d.,]*\d)?\s?([A-Za-z°µ][A-Za-z/^°]*)")
 _UNIT_IN = re.compile(r"\bin\s+([A-Za-z°µ][A-Za-z/^°]*)")
 
 

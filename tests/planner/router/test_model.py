@@ -260,3 +260,21 @@ def test_pathological_requests_are_planned_in_linear_time(text: str) -> None:
     started = time.perf_counter()
     RouterChatModel().plan(text, TOOLS)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is +1" + "1" * 12_000 + "?",  # 25 s before: EXPRESSION rescanned the digits
+        "What is 1 +" + " " * 12_000 + "2?",  # spaces: the clause splitters did the same
+        "What is 12" + ".5" * 6_000 + " kg?",  # a unit after digits, dots and commas
+        "Compare " + "a-" * 6_000 + "b and c",  # a list's first item inside a long word
+        "What is " + "1+" * 6_000 + "1?",  # each number's context rescanned the rest
+    ],
+)
+def test_long_runs_of_digits_and_spaces_are_planned_in_linear_time(text: str) -> None:
+    # The calculator's requests: every rule that reads numbers and expressions, over 12 KB.
+    # The bound is generous (the machine may be shared); quadratic rules took 8-25 s each.
+    started = time.perf_counter()
+    RouterChatModel().plan(text, TOOLS)
+    assert time.perf_counter() - started < 15.0
