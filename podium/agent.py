@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import queue
-import threading
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from podium import known_secrets
 from podium.config import Limits, Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy
 from podium.identity import Principal
+from podium.loop import run_sync, submit
 from podium.planner.approvals import Approval, ApprovalRequest, signed
 from podium.planner.budget import TokenCounter, context_window, encoding_for
 from podium.planner.models import model_name, resolve_model
@@ -49,7 +48,6 @@ if TYPE_CHECKING:
     from podium.tracing.otel import OTelSink
 
 DEFAULT_GUARDS = "default"
-T = TypeVar("T")
 
 
 class Agent:
@@ -438,17 +436,20 @@ class Agent:
                     items.put(item)
             except BaseException as error:
                 items.put(error)
+                raise
 
-        worker = threading.Thread(target=lambda: asyncio.run(pump()), daemon=True)
-        worker.start()
-        while True:
-            item = items.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, RunResult):
-                break
-        worker.join()
+        running = submit(pump())
+        try:
+            while True:
+                item = items.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if isinstance(item, RunResult):
+                    break
+        except KeyboardInterrupt:
+            running.cancel()
+            raise
 
 
 def _check_text(text: str, what: str) -> None:
@@ -481,14 +482,3 @@ def _principal(principal: object) -> Principal | None:
         f"principal must be a Principal, not {type(principal).__name__}",
         "pass principal=Principal(id=...) or agent.policy.principal(name)",
     )
-
-
-def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to its end from sync code, even when an event loop is running."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    # Called from inside an event loop (a notebook, a server): run on a worker thread.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()

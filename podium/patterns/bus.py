@@ -161,6 +161,6 @@ class EventBus:
     def run(self, topic: str, payload: dict[str, Any] | None = None) -> list[Delivery]:
         """Publish one event and deliver everything it causes (blocking)."""
         self.publish(topic, payload)
-        from podium.agent import run_sync
+        from podium.loop import run_sync
 
         return run_sync(self.drain())

@@ -191,7 +191,7 @@ class FanOut:
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> FanOutResult:
         """Run every branch on ``request`` at once, then the join (blocking)."""
-        from podium.agent import run_sync
+        from podium.loop import run_sync
 
         return run_sync(self.ainvoke(request, thread_id, principal))
 

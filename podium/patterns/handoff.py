@@ -197,7 +197,7 @@ class Handoffs:
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> HandoffResult:
         """Run ``request`` with the thread's owner (blocking); see ``ainvoke``."""
-        from podium.agent import run_sync
+        from podium.loop import run_sync
 
         return run_sync(self.ainvoke(request, thread_id, principal))
 

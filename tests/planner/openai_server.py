@@ -75,6 +75,8 @@ def serve(responses: list[tuple[int, dict[str, Any]]]) -> Iterator[ScriptedServe
     state = ScriptedServer(list(responses))
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real servers do: clients pool connections
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             state.requests.append(json.loads(body))
