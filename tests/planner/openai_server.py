@@ -64,13 +64,13 @@ def rate_limited() -> tuple[int, dict[str, Any]]:
 class ScriptedServer:
     """Serves the scripted responses in order and keeps the request bodies it received."""
 
-    responses: list[tuple[int, dict[str, Any]]]
+    responses: list[tuple[int, dict[str, Any] | bytes]]  # bytes: a raw (non-JSON) body
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
 
 
 @contextmanager
-def serve(responses: list[tuple[int, dict[str, Any]]]) -> Iterator[ScriptedServer]:
+def serve(responses: list[tuple[int, dict[str, Any] | bytes]]) -> Iterator[ScriptedServer]:
     """Run the server on a free loopback port for the duration of the block."""
     state = ScriptedServer(list(responses))
 
@@ -81,7 +81,7 @@ def serve(responses: list[tuple[int, dict[str, Any]]]) -> Iterator[ScriptedServe
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             state.requests.append(json.loads(body))
             status, payload = state.responses.pop(0) if state.responses else (500, {})
-            data = json.dumps(payload).encode()
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))

@@ -2,25 +2,68 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.outputs import ChatResult
+from langchain_openai import ChatOpenAI
 
 from podium.config import Settings
 from podium.errors import ConfigError
+from podium.planner.failures import ModelOutputError
 
 if TYPE_CHECKING:
-    from langchain_openai import ChatOpenAI
+    import openai
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
+class CompatibleChatOpenAI(ChatOpenAI):
+    """ChatOpenAI that sends what every OpenAI-compatible server accepts, and reads theirs.
+
+    Out: an assistant turn that only calls tools carries ``"content": ""``, not ``null``
+    (allowed by OpenAI, refused with HTTP 500 by llama-cpp-python's server on every second
+    round). In: tool arguments sent as an object instead of a JSON string are taken as
+    given; an answer without choices is a ModelOutputError (retried), not an IndexError.
+    """
+
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        for message in payload.get("messages", []):
+            if message.get("role") == "assistant" and message.get("content") is None:
+                message["content"] = ""
+        return payload
+
+    def _create_chat_result(
+        self,
+        response: dict[str, Any] | openai.BaseModel,
+        generation_info: dict[str, Any] | None = None,
+    ) -> ChatResult:
+        data = response if isinstance(response, dict) else None
+        if data is None and hasattr(response, "model_dump"):
+            data = response.model_dump(warnings=False)
+        if isinstance(data, dict) and not data.get("error"):
+            choices = data.get("choices")
+            if not choices:
+                raise ModelOutputError('the server\'s answer held no choices ("choices": [])')
+            for choice in choices:
+                for call in (choice.get("message") or {}).get("tool_calls") or []:
+                    function = call.get("function") or {}
+                    if isinstance(function.get("arguments"), dict):
+                        function["arguments"] = json.dumps(function["arguments"])
+            response = data
+        return super()._create_chat_result(response, generation_info)
+
+
 def openai_chat_model(settings: Settings, model: str | None = None) -> ChatOpenAI:
-    """Build ChatOpenAI from settings: PODIUM_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL.
+    """Build the chat model from settings: PODIUM_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL.
 
     The client does not retry by itself: the planner retries transient failures, so that
     each retry is traced and counts against the run's time limit.
     """
-    from langchain_openai import ChatOpenAI
-
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if key is None and not settings.openai_base_url:
         raise ConfigError(
@@ -28,7 +71,7 @@ def openai_chat_model(settings: Settings, model: str | None = None) -> ChatOpenA
             "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), or unset PODIUM_MODEL "
             "to use the offline router model",
         )
-    return ChatOpenAI(
+    return CompatibleChatOpenAI(
         model=model or settings.model or DEFAULT_OPENAI_MODEL,
         # Local OpenAI-compatible servers accept any key; the client insists on one.
         api_key=key or "not-needed",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from podium.agent import Agent
 from podium.config import Settings
 from podium.planner.models.openai import openai_chat_model
 from podium.results import RunResult
+from podium.tools.registry import tool
 from podium.tracing.events import Retried
 from tests.planner.openai_server import completion, serve
 
@@ -14,7 +19,9 @@ def test_blocking_runs_in_one_process_each_send_one_request_and_retry_none() -> 
     # The client keeps one connection pool per process; each blocking call used to start a
     # loop of its own, so every run after the first failed its first call ("Event loop is
     # closed"), was retried, and the server's tokens went uncounted.
-    answers = [(200, completion(f"answer {n}")) for n in range(3)]
+    answers: list[tuple[int, dict[str, Any] | bytes]] = [
+        (200, completion(f"answer {n}")) for n in range(3)
+    ]
     with serve(answers) as server:
         settings = Settings.load(
             model="gpt-4o-mini", openai_api_key="sk-test", openai_base_url=server.url
@@ -22,9 +29,67 @@ def test_blocking_runs_in_one_process_each_send_one_request_and_retry_none() -> 
         agent = Agent(model=openai_chat_model(settings), settings=settings, guards=None)
         first = agent.invoke("one")
         second = agent.invoke("two")
-        third = [i for i in agent.stream("three") if isinstance(i, RunResult)][0]
+        third = next(i for i in agent.stream("three") if isinstance(i, RunResult))
     assert [r.answer for r in (first, second, third)] == ["answer 0", "answer 1", "answer 2"]
     assert len(server.requests) == 3
     for result in (first, second, third):
         assert not [e for e in result.events if isinstance(e, Retried)], result.events
         assert result.usage.input_tokens == 50 and result.usage.model_calls == 1
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def _arguments_as_an_object() -> dict[str, Any]:
+    answer = completion(None, [("c1", "add", '{"a": 1, "b": 2}')])
+    answer["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = {"a": 1, "b": 2}
+    return answer
+
+
+def _invalid(status: int) -> tuple[int, dict[str, Any]]:
+    message = "1 validation error for ChatCompletionRequest\nmessages.1.content\n  Input should be"
+    return status, {"error": {"message": message, "type": "internal_server_error"}}
+
+
+@pytest.mark.parametrize(
+    ("responses", "sent", "stop_reason", "said"),
+    [
+        ([(200, b"<html>sign in</html>")] * 3, 3, "model_error", "not JSON: check that OPENAI"),
+        ([(200, {**completion("x"), "choices": []})] * 3, 3, "model_error", "held no choices"),
+        ([(200, _arguments_as_an_object()), (200, completion("3"))], 2, "answered", "3"),
+        ([_invalid(422)] * 3, 1, "model_error", "rejected the request as invalid (HTTP 422"),
+        ([_invalid(500)] * 3, 1, "model_error", "rejected the request as invalid (HTTP 500"),
+        ([(404, {"error": {"message": "Not Found"}})], 1, "model_error", "/v1/chat/completions"),
+    ],
+    ids=["non-json", "no-choices", "object-arguments", "422", "500-validation", "404"],
+)
+def test_what_servers_send_back_is_read_or_named_with_the_fix(
+    responses: list[tuple[int, dict[str, Any] | bytes]], sent: int, stop_reason: str, said: str
+) -> None:
+    with serve(responses) as server:
+        settings = Settings.load(
+            model="m", openai_api_key="sk-test", openai_base_url=server.url, model_retries=2
+        )
+        agent = Agent([add], model=openai_chat_model(settings), settings=settings, guards=None)
+        result = agent.invoke("add 1 and 2")
+    assert len(server.requests) == sent
+    assert result.stop_reason == stop_reason and said in result.answer, result.answer
+    if stop_reason == "model_error":
+        assert "fix:" in result.answer
+        body = result.answer.split("(fix:")[0]
+        assert body.count("Input should be") <= 1  # the server's message once, not twice
+
+
+def test_a_turn_that_only_calls_tools_is_sent_back_with_empty_content_not_null() -> None:
+    # llama-cpp-python's server answers HTTP 500 to "content": null on every second round.
+    with serve(
+        [(200, completion(None, [("c1", "add", '{"a": 1, "b": 2}')])), (200, completion("3"))]
+    ) as server:
+        settings = Settings.load(model="m", openai_api_key="sk-test", openai_base_url=server.url)
+        agent = Agent([add], model=openai_chat_model(settings), settings=settings, guards=None)
+        assert agent.invoke("add 1 and 2").answer == "3"
+    assistant = [m for m in server.requests[1]["messages"] if m["role"] == "assistant"]
+    assert assistant and assistant[0]["content"] == "" and assistant[0]["tool_calls"]
