@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,7 +70,7 @@ class ScriptedServer:
 
 
 @contextmanager
-def serve(responses: list[tuple[int, dict[str, Any] | bytes]]) -> Iterator[ScriptedServer]:
+def serve(responses: Sequence[tuple[int, dict[str, Any] | bytes]]) -> Iterator[ScriptedServer]:
     """Run the server on a free loopback port for the duration of the block."""
     state = ScriptedServer(list(responses))
 
