@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from tenacity import retry_if_exception_type
 
-from podium.errors import AbortRun
+from podium.errors import AbortRun, PodiumError
 from podium.retries import backoff
 from podium.storage.base import EffectLedger
 from podium.tools.breaker import CircuitBreaker
@@ -33,6 +33,29 @@ from podium.tools.outcomes import (
 )
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
 from podium.tracing.events import CircuitOpened, Event, FallbackUsed, Retried
+
+# What a tool raises when the call was wrong, not the tool: bad values, unknown keys,
+# missing files. They reach the planner like any failure but never switch the tool off.
+_CALLERS_FAULT = (
+    ValueError,
+    TypeError,
+    LookupError,
+    ArithmeticError,
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    PodiumError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a tool's failure says the tool is down (counts for its circuit breaker).
+
+    A model that keeps sending a calculator bad expressions must not switch the calculator
+    off for every other run; a server that keeps timing out or refusing connections should.
+    """
+    return not isinstance(error, _CALLERS_FAULT)
 
 
 def _validation_message(tool: Tool, error: ValidationError) -> str:
@@ -247,6 +270,8 @@ class Executor:
                 "error",
                 f"error: tool '{tool.name}' failed: {type(error).__name__}: {error}",
             )
+            if not is_outage(error):  # the call's fault (bad input): the tool works
+                return False, failure
         else:
             self._record(tool.name, ok=True)
             return True, value

@@ -259,6 +259,24 @@ async def test_the_circuit_opens_after_repeated_failures_and_closes_after_a_succ
     assert trial["status"] == "ok" and runner.breaker.allows("service")
 
 
+async def test_a_models_bad_arguments_never_switch_a_tool_off() -> None:
+    # Five bad expressions from a model once switched the calculator off for 30 s, for
+    # every run of the agent: bad input is the call's fault, not an outage of the tool.
+    from podium.tools.breaker import CircuitBreaker
+    from podium.tools.builtin import calculator
+
+    runner = executor(calculator)
+    runner.breaker = CircuitBreaker(threshold=2, cooldown=60)
+    for n in range(5):
+        await runner.run_round(
+            [ToolCall(str(n), "calculator", {"expression": "2 +* 3"})], context_for, 10, 1
+        )
+    (good,) = await runner.run_round(
+        [ToolCall("ok", "calculator", {"expression": "2 + 3"})], context_for, 10, 1
+    )
+    assert good["status"] == "ok" and good["output"] == "5"
+
+
 async def test_retry_waits_follow_the_configured_base_wait() -> None:
     from podium.tracing.events import Retried
 
