@@ -15,6 +15,7 @@ from podium.config import Limits, Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy
 from podium.identity import Principal
+from podium.inputs import check_text, principal_given, thread_given, tool_choice_for
 from podium.loop import run_sync, submit
 from podium.planner.approvals import Approval, ApprovalRequest, signed
 from podium.planner.budget import TokenCounter, context_window, encoding_for
@@ -70,6 +71,7 @@ class Agent:
         sinks: Iterable[Sink] = (),
         compensate_on_failure: bool = True,
         storage: Storage | None = None,
+        tool_choice: str | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
         self.model = model or resolve_model(self.settings)
@@ -99,6 +101,7 @@ class Agent:
             policy = self.settings.policy
         self.policy = policy if isinstance(policy, Policy) else Policy()
         self.system_prompt = system_prompt
+        self.tool_choice = tool_choice or self.settings.tool_choice
         self.limits = limits or Limits(
             max_steps=self.settings.max_steps,
             max_seconds=self.settings.max_seconds,
@@ -128,7 +131,7 @@ class Agent:
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
         self.context_window = context_window(self.model_name, self.settings.context_window)
         self._bound: dict[
-            tuple[int, tuple[str, ...]], tuple[BaseChatModel, Runnable[Any, BaseMessage]]
+            tuple[int, tuple[str, ...], str], tuple[BaseChatModel, Runnable[Any, BaseMessage]]
         ] = {}
 
     @property
@@ -143,17 +146,23 @@ class Agent:
 
         return isinstance(self.model, RouterChatModel)
 
-    def _bound_model(self, model: BaseChatModel) -> Runnable[Any, BaseMessage]:
-        """``model`` with the registry's tools bound, cached until the registry changes."""
+    def _bound_model(
+        self, model: BaseChatModel, choice: str = "auto"
+    ) -> Runnable[Any, BaseMessage]:
+        """``model`` with the registry's tools bound, cached until the registry changes.
+
+        ``choice`` is sent as the request's ``tool_choice``: some servers (llama-cpp-python)
+        drop the tools silently without it.
+        """
         names = tuple(self.registry.names())
-        key = (id(model), names)
+        key = (id(model), names, choice)
         cached = self._bound.get(key)
         if cached is not None and cached[0] is model:  # an id can be reused after a model dies
             return cached[1]
         bound: Runnable[Any, BaseMessage] = model
         if names:
             try:
-                bound = model.bind_tools(self.registry.schemas())
+                bound = model.bind_tools(self.registry.schemas(), tool_choice=choice)
             except NotImplementedError as error:
                 raise ConfigError(
                     f"model {model_name(model)!r} does not support tool calling",
@@ -184,7 +193,7 @@ class Agent:
             )
         if not request.strip():
             raise InvalidRequest("the request is empty", "say what you want done")
-        _check_text(request, "the request")
+        check_text(request, "the request")
         tokens = self.counter.count(request)
         room = self.context_window // 2
         if tokens > room:
@@ -196,13 +205,17 @@ class Agent:
             )
         return request
 
-    def _context(self, principal: Principal, thread_id: str, tracer: Tracer) -> RunContext:
+    def _context(
+        self, principal: Principal, thread_id: str, tracer: Tracer, choice: str = "auto"
+    ) -> RunContext:
         from podium.planner.context import RunContext
 
+        steady = "none" if choice == "none" else "auto"  # after the first round: auto
         return RunContext(
-            model=self._bound_model(self.model),
+            model=self._bound_model(self.model, steady),
+            first_model=self._bound_model(self.model, choice) if choice != steady else None,
             fallback_model=(
-                self._bound_model(self.fallback_model) if self.fallback_model else None
+                self._bound_model(self.fallback_model, steady) if self.fallback_model else None
             ),
             fallback_name=model_name(self.fallback_model) if self.fallback_model else "",
             model_retries=self.settings.model_retries,
@@ -233,11 +246,17 @@ class Agent:
         thread_id: str | None = None,
         principal: Principal | None = None,
         sinks: Iterable[Sink] = (),
+        tool_choice: str | None = None,
     ) -> RunResult:
-        """Run one request to its end; the same ``thread_id`` continues a conversation."""
+        """Run one request to its end; the same ``thread_id`` continues a conversation.
+
+        ``tool_choice`` (default: the agent's) is ``auto``, ``required``, ``none`` or a
+        tool's name; ``required`` and a name hold until the run's first tool round.
+        """
         text = self._check(request)
-        thread = _thread(thread_id) if thread_id is not None else uuid.uuid4().hex
-        who = _principal(principal) or Principal.local()
+        choice = tool_choice_for(tool_choice or self.tool_choice, self.registry.names())
+        thread = thread_given(thread_id) if thread_id is not None else uuid.uuid4().hex
+        who = principal_given(principal) or Principal.local()
         storage = self._prepare()
         tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks])
         tracer.emit(
@@ -259,7 +278,7 @@ class Agent:
             result = await runs.run(
                 first_input(run, who),
                 thread,
-                self._context(who, thread, tracer),
+                self._context(who, thread, tracer, choice),
                 self.model_name,
                 self._audit,
             )
@@ -283,15 +302,15 @@ class Agent:
         """
         from langgraph.types import Command
 
-        thread_id = _thread(thread_id)
+        thread_id = thread_given(thread_id)
         storage = self._prepare()
         async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             config = runs.config(thread_id)
             snapshot = await runs.graph.aget_state(config)
             last = await asyncio.to_thread(storage.runs().get, thread_id)
             if last is not None and lost(last, snapshot) and not decisions:
-                graph_input: Any = first_input(last, _principal(principal))
-                who = _principal(principal) or Principal.model_validate_json(last.principal)
+                graph_input: Any = first_input(last, principal_given(principal))
+                who = principal_given(principal) or Principal.model_validate_json(last.principal)
                 run = last
             else:
                 if decider is not None and decisions is not None:
@@ -303,7 +322,7 @@ class Agent:
                         f"thread {thread_id} did not record who its run acts for",
                         "pass principal= to resume it",
                     )
-                who = _principal(principal) or Principal.model_validate(recorded)
+                who = principal_given(principal) or Principal.model_validate(recorded)
                 run = indexed(thread_id, snapshot.values["run_id"], who, snapshot.values["request"])
                 if graph_input is not None:
                     graph_input = Command(resume=graph_input)
@@ -333,7 +352,7 @@ class Agent:
 
     async def athread(self, thread_id: str) -> ThreadView:
         """What a thread's checkpoints say: its owner, whether its run ended, what it waits on."""
-        thread_id = _thread(thread_id)
+        thread_id = thread_given(thread_id)
         storage = self._prepare()
         async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
             snapshot = await runs.graph.aget_state(runs.config(thread_id))
@@ -402,18 +421,28 @@ class Agent:
         return run_sync(self.aresume(thread_id, decisions, principal, decider))
 
     def invoke(
-        self, request: str, thread_id: str | None = None, principal: Principal | None = None
+        self,
+        request: str,
+        thread_id: str | None = None,
+        principal: Principal | None = None,
+        tool_choice: str | None = None,
     ) -> RunResult:
         """Run one request to its end (blocking); see ``ainvoke``."""
-        return run_sync(self.ainvoke(request, thread_id, principal))
+        return run_sync(self.ainvoke(request, thread_id, principal, tool_choice=tool_choice))
 
     async def astream(
-        self, request: str, thread_id: str | None = None, principal: Principal | None = None
+        self,
+        request: str,
+        thread_id: str | None = None,
+        principal: Principal | None = None,
+        tool_choice: str | None = None,
     ) -> AsyncIterator[Event | RunResult]:
         """Yield the run's events as they happen, then its RunResult."""
         events: asyncio.Queue[Event] = asyncio.Queue()
         task = asyncio.create_task(
-            self.ainvoke(request, thread_id, principal, sinks=[events.put_nowait])
+            self.ainvoke(
+                request, thread_id, principal, [events.put_nowait], tool_choice=tool_choice
+            )
         )
         while not (task.done() and events.empty()):
             getter = asyncio.ensure_future(events.get())
@@ -425,14 +454,18 @@ class Agent:
         yield task.result()
 
     def stream(
-        self, request: str, thread_id: str | None = None, principal: Principal | None = None
+        self,
+        request: str,
+        thread_id: str | None = None,
+        principal: Principal | None = None,
+        tool_choice: str | None = None,
     ) -> Iterator[Event | RunResult]:
         """Yield the run's events as they happen, then its RunResult (blocking)."""
         items: queue.Queue[Event | RunResult | BaseException] = queue.Queue()
 
         async def pump() -> None:
             try:
-                async for item in self.astream(request, thread_id, principal):
+                async for item in self.astream(request, thread_id, principal, tool_choice):
                     items.put(item)
             except BaseException as error:
                 items.put(error)
@@ -450,35 +483,3 @@ class Agent:
         except KeyboardInterrupt:
             running.cancel()
             raise
-
-
-def _check_text(text: str, what: str) -> None:
-    """Refuse text that is not valid Unicode (a lone surrogate): no store could keep it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidRequest(
-            f"{what} holds a character that is not valid Unicode at position {error.start}",
-            "send UTF-8 text (a lone surrogate such as \\udfff is not a character)",
-        ) from None
-
-
-def _thread(thread_id: object) -> str:
-    """A thread id as given, checked: text of 1 to 512 characters."""
-    if not isinstance(thread_id, str) or not 0 < len(thread_id) <= 512:
-        shown = type(thread_id).__name__ if not isinstance(thread_id, str) else "empty or long"
-        raise InvalidRequest(
-            f"a thread id must be text of 1 to 512 characters (got {shown})",
-            "pass thread_id as a short string, or leave it out for a new thread",
-        )
-    _check_text(thread_id, "the thread id")
-    return thread_id
-
-
-def _principal(principal: object) -> Principal | None:
-    if principal is None or isinstance(principal, Principal):
-        return principal
-    raise InvalidRequest(
-        f"principal must be a Principal, not {type(principal).__name__}",
-        "pass principal=Principal(id=...) or agent.policy.principal(name)",
-    )

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     context_window: PositiveInt | None = Field(
         default=None, description="Tokens; default: known per model, else 128k."
     )
+    tool_choice: str = Field(
+        default="auto",
+        min_length=1,
+        description="'auto', 'required', 'none' or a tool's name; 'required' and a name hold "
+        "until the run's first tool round, then the model chooses.",
+    )
     tokenizer: str | None = Field(
         default=None,
         description="tiktoken encoding; default: the model's when on disk, else the bundled "

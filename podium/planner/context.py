@@ -46,6 +46,8 @@ class RunContext:
     sandbox: Path
     system_prompt: str
     screens: Screens | None = None
+    # The model as the run's first round asks it (tool_choice required or a tool's name).
+    first_model: Runnable[Any, BaseMessage] | None = None
     fallback_model: Runnable[Any, BaseMessage] | None = None
     fallback_name: str = ""
     model_retries: int = 2

@@ -93,7 +93,8 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     prompt = build_prompt(ctx, state)
     started = time.perf_counter()
     try:
-        reply, used = await ask(ctx, prompt, time.monotonic() + remaining)
+        first_round = not state.get("outcomes")
+        reply, used = await ask(ctx, prompt, time.monotonic() + remaining, first_round)
     except TimeoutError:
         return _stop(
             ctx,

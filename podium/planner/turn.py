@@ -146,14 +146,16 @@ def count_usage(
 
 
 async def ask(
-    ctx: RunContext, prompt: list[BaseMessage], deadline: float
+    ctx: RunContext, prompt: list[BaseMessage], deadline: float, first_round: bool = False
 ) -> tuple[BaseMessage, str]:
     """The model's reply, and which model gave it.
 
     Transient failures are retried with backoff, then the fallback model (if any) is asked;
-    TimeoutError when the run's time runs out.
+    TimeoutError when the run's time runs out. Before the run's first tool round the model
+    is asked with the run's forced tool choice, if it has one.
     """
-    candidates = [(ctx.model_name, ctx.model)]
+    model = ctx.first_model if first_round and ctx.first_model is not None else ctx.model
+    candidates = [(ctx.model_name, model)]
     if ctx.fallback_model is not None:
         candidates.append((ctx.fallback_name, ctx.fallback_model))
     failure: Exception | None = None

@@ -53,6 +53,7 @@ class RecordedCall:
 
     messages: list[BaseMessage]
     tools: list[dict[str, Any]]
+    tool_choice: str | None = None
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -93,7 +94,7 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Accept tool schemas as a real chat model does; they are recorded with each call."""
-        bound = self.bind(tools=list(tools), **kwargs)
+        bound = self.bind(tools=list(tools), tool_choice=tool_choice, **kwargs)
         return cast("Runnable[LanguageModelInput, AIMessage]", bound)
 
     def assert_complete(self) -> None:
@@ -102,8 +103,10 @@ class ScriptedChatModel(BaseChatModel):
         if left > 0:
             raise AssertionError(f"{left} scripted turn(s) were never requested")
 
-    def _next(self, messages: list[BaseMessage], tools: list[dict[str, Any]]) -> ChatResult:
-        self._calls.append(RecordedCall(messages=list(messages), tools=tools))
+    def _next(
+        self, messages: list[BaseMessage], tools: list[dict[str, Any]], choice: str | None
+    ) -> ChatResult:
+        self._calls.append(RecordedCall(messages=list(messages), tools=tools, tool_choice=choice))
         if self._position >= len(self.turns):
             if not (self.repeat_last and self.turns):
                 raise AssertionError(
@@ -141,7 +144,7 @@ class ScriptedChatModel(BaseChatModel):
     ) -> ChatResult:
         if self.latency:
             time.sleep(self.latency)
-        return self._next(messages, kwargs.get("tools", []))
+        return self._next(messages, kwargs.get("tools", []), kwargs.get("tool_choice"))
 
     async def _agenerate(
         self,
@@ -152,4 +155,4 @@ class ScriptedChatModel(BaseChatModel):
     ) -> ChatResult:
         if self.latency:
             await asyncio.sleep(self.latency)
-        return self._next(messages, kwargs.get("tools", []))
+        return self._next(messages, kwargs.get("tools", []), kwargs.get("tool_choice"))

@@ -93,3 +93,35 @@ def test_a_turn_that_only_calls_tools_is_sent_back_with_empty_content_not_null()
         assert agent.invoke("add 1 and 2").answer == "3"
     assistant = [m for m in server.requests[1]["messages"] if m["role"] == "assistant"]
     assert assistant and assistant[0]["content"] == "" and assistant[0]["tool_calls"]
+
+
+def test_tool_choice_auto_is_sent_whenever_tools_are_bound() -> None:
+    # llama-cpp-python's server drops the tools silently when no tool_choice is sent.
+    with serve([(200, completion("hi"))]) as server:
+        settings = Settings.load(model="m", openai_api_key="sk-test", openai_base_url=server.url)
+        Agent([add], model=openai_chat_model(settings), settings=settings, guards=None).invoke("hi")
+    assert server.requests[0]["tool_choice"] == "auto" and server.requests[0]["tools"]
+
+
+def test_a_forced_tool_choice_holds_until_the_first_tool_round() -> None:
+    from podium.planner.models.scripted import ScriptedChatModel, call, calls
+
+    model = ScriptedChatModel(turns=[calls(call("add", a=1, b=2)), "3"])
+    agent = Agent([add], model=model, guards=None, tool_choice="required")
+    assert agent.invoke("add 1 and 2").answer == "3"
+    assert [c.tool_choice for c in model.calls] == ["required", "auto"]
+    named = ScriptedChatModel(turns=["no tools"])
+    Agent([add], model=named, guards=None).invoke("hi", tool_choice="add")
+    assert named.calls[0].tool_choice == "add"
+    never = ScriptedChatModel(turns=["no tools"])
+    Agent([add], model=never, guards=None, settings=Settings.load(tool_choice="none")).invoke("x")
+    assert never.calls[0].tool_choice == "none"
+
+
+def test_an_unknown_tool_choice_is_named_before_anything_runs() -> None:
+    from podium.errors import InvalidRequest
+    from podium.planner.models.scripted import ScriptedChatModel
+
+    agent = Agent([add], model=ScriptedChatModel(turns=[]), guards=None)
+    with pytest.raises(InvalidRequest, match=r"tool_choice 'ad' .* did you mean 'add'"):
+        agent.invoke("x", tool_choice="ad")

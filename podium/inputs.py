@@ -1,0 +1,58 @@
+"""What a caller passes to a run, checked before anything runs: text, thread, principal, choice.
+
+Each check names what was wrong and what to pass instead (an InvalidRequest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from podium.errors import InvalidRequest
+from podium.guardrails.policy_file import suggest
+from podium.identity import Principal
+
+TOOL_CHOICES = ("auto", "required", "none")
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate): no store could keep it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidRequest(
+            f"{what} holds a character that is not valid Unicode at position {error.start}",
+            "send UTF-8 text (a lone surrogate such as \\udfff is not a character)",
+        ) from None
+
+
+def thread_given(thread_id: object) -> str:
+    """A thread id as given, checked: text of 1 to 512 characters."""
+    if not isinstance(thread_id, str) or not 0 < len(thread_id) <= 512:
+        shown = type(thread_id).__name__ if not isinstance(thread_id, str) else "empty or long"
+        raise InvalidRequest(
+            f"a thread id must be text of 1 to 512 characters (got {shown})",
+            "pass thread_id as a short string, or leave it out for a new thread",
+        )
+    check_text(thread_id, "the thread id")
+    return thread_id
+
+
+def principal_given(principal: object) -> Principal | None:
+    """The principal as given (None: the caller will pick a default), checked to be one."""
+    if principal is None or isinstance(principal, Principal):
+        return principal
+    raise InvalidRequest(
+        f"principal must be a Principal, not {type(principal).__name__}",
+        "pass principal=Principal(id=...) or agent.policy.principal(name)",
+    )
+
+
+def tool_choice_for(choice: str, tools: Iterable[str]) -> str:
+    """A run's tool choice, checked: ``auto``, ``required``, ``none`` or a registered tool."""
+    names = set(tools)
+    if choice in TOOL_CHOICES or choice in names:
+        return choice
+    raise InvalidRequest(
+        f"tool_choice {choice!r} is neither auto, required, none nor a registered tool",
+        suggest(choice, {*TOOL_CHOICES, *names}),
+    )
