@@ -18,7 +18,7 @@ from podium.identity import Principal
 from podium.inputs import check_text, principal_given, thread_given, tool_choice_for
 from podium.loop import run_sync, submit
 from podium.planner.approvals import Approval, ApprovalRequest, signed
-from podium.planner.budget import TokenCounter, context_window, encoding_for
+from podium.planner.budget import TokenCounter, context_window, encoding_for, price_table
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult, ThreadView
@@ -128,6 +128,14 @@ class Agent:
         if isinstance(policy, str | Path):
             self.policy = Policy.load(Path(policy).expanduser())
         self.policy.check(self.registry)
+        self.prices = price_table(self.settings.prices, self.settings.openai_base_url)
+        if self.limits.max_cost_usd is not None and self.model_name not in self.prices:
+            raise ConfigError(
+                f"a cost budget (max_cost_usd) needs the price of model {self.model_name!r}, "
+                "which podium does not know",
+                f"give it in config.toml ([prices.{self.model_name}] input = ... output = ...) "
+                "or PODIUM_PRICES, or drop the cost budget",
+            )
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
         self.context_window = context_window(self.model_name, self.settings.context_window)
         self._bound: dict[
@@ -233,7 +241,7 @@ class Agent:
             system_prompt=self.system_prompt,
             screens=self.screens,
             memory=self.memory,
-            prices=self.settings.prices,
+            prices=self.prices,
             tool_timeout=self.settings.tool_timeout,
             breaker=self.breaker,
             ledger=self._storage.ledger() if self._storage else None,

@@ -16,6 +16,7 @@ class RunUsage(BaseModel):
     output_tokens: int
     cost_usd: float
     model_calls: int
+    cost_known: bool = True  # False: a model without a known price took part; see cost_usd
     steps: int
     latency_ms: float
 

@@ -208,6 +208,7 @@ def _result(
             input_tokens=usage.get("input_tokens", 0),
             output_tokens=usage.get("output_tokens", 0),
             cost_usd=round(usage.get("cost_usd", 0.0), 8),
+            cost_known=not usage.get("unpriced", False),
         )
     )
     return RunResult(
@@ -218,6 +219,7 @@ def _result(
             input_tokens=usage.get("input_tokens", 0),
             output_tokens=usage.get("output_tokens", 0),
             cost_usd=round(usage.get("cost_usd", 0.0), 8),
+            cost_known=not usage.get("unpriced", False),
             model_calls=usage.get("model_calls", 0),
             steps=state.get("step", 0),
             latency_ms=latency_ms,

@@ -19,6 +19,7 @@ from podium.tracing.events import (
     ToolCalled,
     describe,
 )
+from podium.tracing.views import money
 
 if TYPE_CHECKING:
     from podium.results import RunResult
@@ -81,7 +82,8 @@ def show_result(console: Console, result: RunResult, verbose: bool) -> None:
         usage = result.usage
         console.print(
             f"[dim]{result.stop_reason} · {usage.steps} steps · {usage.input_tokens}+"
-            f"{usage.output_tokens} tokens · ${usage.cost_usd:.6f} · {usage.latency_ms:.0f} ms · "
+            f"{usage.output_tokens} tokens · {money(usage.cost_usd, usage.cost_known)} · "
+            f"{usage.latency_ms:.0f} ms · "
             f"trace {result.trace_id}[/]"
         )
 

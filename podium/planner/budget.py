@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     import tiktoken
 
 # USD per million tokens, as published by the providers; overridable with Settings.prices.
+# Models that run inside podium cost nothing.
+LOCAL_PRICES: dict[str, Price] = {
+    "router": Price(input=0, output=0),
+    "scripted": Price(input=0, output=0),
+}
+# OpenAI's list prices: used only for OpenAI itself, never for another server's models.
 DEFAULT_PRICES: dict[str, Price] = {
     "gpt-4o": Price(input=2.50, output=10.00),
     "gpt-4o-mini": Price(input=0.15, output=0.60),
@@ -162,10 +168,20 @@ def context_window(model: str, configured: int | None) -> int:
 
 def cost_usd(
     model: str, input_tokens: int, output_tokens: int, prices: dict[str, Price] | None = None
-) -> float:
-    """USD cost of one model call; zero for models without a known price."""
-    table = {**DEFAULT_PRICES, **(prices or {})}
-    price = table.get(model)
+) -> float | None:
+    """USD cost of one model call by the ``prices`` table (see price_table); None: unknown."""
+    price = (prices or {}).get(model)
     if price is None:
-        return 0.0
+        return None
     return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+
+
+def price_table(prices: dict[str, Price], base_url: str | None) -> dict[str, Price]:
+    """The prices a run counts with: the configured ones, over OpenAI's list prices.
+
+    OpenAI's prices apply only to OpenAI's own models (no base URL, or OpenAI's). Another
+    server's model is never priced at OpenAI's rates: without a configured price its cost
+    is unknown.
+    """
+    openai = base_url is None or "api.openai.com" in base_url
+    return {**LOCAL_PRICES, **(DEFAULT_PRICES if openai else {}), **prices}

@@ -116,6 +116,7 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
             input_tokens=usage["input_tokens"] - state["usage"]["input_tokens"],
             output_tokens=usage["output_tokens"] - state["usage"]["output_tokens"],
             cost_usd=usage["cost_usd"] - state["usage"]["cost_usd"],
+            priced=used in ctx.prices,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             tool_calls=[c["name"] for c in calls],
         )

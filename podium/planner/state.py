@@ -18,6 +18,7 @@ class Usage(TypedDict):
     output_tokens: int
     cost_usd: float
     model_calls: int
+    unpriced: NotRequired[bool]  # some call had no known price: the cost is a lower bound
 
 
 class PendingCall(TypedDict):

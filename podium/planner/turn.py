@@ -137,11 +137,13 @@ def count_usage(
         spent_in = sum(ctx.tokens(m) for m in prompt)
         spent_out = ctx.tokens(reply)
     before = state["usage"]
+    cost = cost_usd(model, spent_in, spent_out, ctx.prices)
     return Usage(
         input_tokens=before["input_tokens"] + spent_in,
         output_tokens=before["output_tokens"] + spent_out,
-        cost_usd=before["cost_usd"] + cost_usd(model, spent_in, spent_out, ctx.prices),
+        cost_usd=before["cost_usd"] + (cost or 0.0),
         model_calls=before["model_calls"] + 1,
+        unpriced=before.get("unpriced", False) or cost is None,
     )
 
 

@@ -49,6 +49,7 @@ class ModelCalled(Event):
     input_tokens: int
     output_tokens: int
     cost_usd: float = 0.0
+    priced: bool = True  # False: no price is known for this model (cost_usd is 0, unknown)
     latency_ms: float
     tool_calls: list[str]
 
@@ -178,6 +179,7 @@ class RunFinished(Event):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cost_known: bool = True  # False: a model without a known price took part
 
 
 class AuditRecovered(Event):

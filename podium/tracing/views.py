@@ -101,10 +101,17 @@ def runs_table(runs: list[Run]) -> Table:
             str(finished.steps) if finished else "-",
             f"{finished.duration_ms:.0f}" if finished else "-",
             f"{finished.input_tokens}+{finished.output_tokens}" if finished else "-",
-            f"{finished.cost_usd:.6f}" if finished else "-",
+            money(finished.cost_usd, finished.cost_known) if finished else "-",
             escape(started.request[:60]) if started else "",
         )
     return table
+
+
+def money(cost: float, known: bool) -> str:
+    """A cost as shown: dollars, or 'cost unknown' for a model without a known price."""
+    if known:
+        return f"${cost:.6f}"
+    return f"cost unknown (≥ ${cost:.6f})" if cost else "cost unknown"
 
 
 def _leaf(event: Event) -> str | None:
@@ -112,7 +119,8 @@ def _leaf(event: Event) -> str | None:
         plan = escape(", ".join(event.tool_calls)) or "answer"
         return (
             f"model {escape(event.model)} → {plan} [dim]{event.latency_ms:.1f} ms · "
-            f"{event.input_tokens}+{event.output_tokens} tokens · ${event.cost_usd:.6f}[/]"
+            f"{event.input_tokens}+{event.output_tokens} tokens · "
+            f"{money(event.cost_usd, event.priced)}[/]"
         )
     if isinstance(event, ToolCalled):
         return f"tool {escape(event.name)} {event.status} [dim]{event.duration_ms:.1f} ms[/]"
@@ -134,7 +142,7 @@ def run_tree(run: Run) -> Tree:
         title += (
             f" · {finished.model} · {finished.stop_reason} · {finished.steps} steps · "
             f"{finished.duration_ms:.0f} ms · {finished.input_tokens}+"
-            f"{finished.output_tokens} tokens · ${finished.cost_usd:.6f}"
+            f"{finished.output_tokens} tokens · {money(finished.cost_usd, finished.cost_known)}"
         )
     tree = Tree(title)
     if run.started:

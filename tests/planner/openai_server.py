@@ -67,12 +67,16 @@ class ScriptedServer:
     responses: list[tuple[int, dict[str, Any] | bytes]]  # bytes: a raw (non-JSON) body
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    models: list[str] = field(default_factory=lambda: ["local-model"])  # GET /v1/models
 
 
 @contextmanager
-def serve(responses: Sequence[tuple[int, dict[str, Any] | bytes]]) -> Iterator[ScriptedServer]:
+def serve(
+    responses: Sequence[tuple[int, dict[str, Any] | bytes]],
+    models: Sequence[str] = ("local-model",),
+) -> Iterator[ScriptedServer]:
     """Run the server on a free loopback port for the duration of the block."""
-    state = ScriptedServer(list(responses))
+    state = ScriptedServer(list(responses), models=list(models))
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers do: clients pool connections
@@ -87,6 +91,18 @@ def serve(responses: Sequence[tuple[int, dict[str, Any] | bytes]]) -> Iterator[S
             self.send_header("content-length", str(len(data)))
             if status == 429:
                 self.send_header("retry-after-ms", "10")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            listed = {
+                "object": "list",
+                "data": [{"id": m, "object": "model"} for m in state.models],
+            }
+            data = json.dumps(listed).encode() if self.path.endswith("/models") else b"{}"
+            self.send_response(200 if self.path.endswith("/models") else 404)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 

@@ -8,7 +8,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 
 from podium.config import Limits
 from podium.errors import ConfigError
-from podium.planner.budget import TokenCounter, cost_usd, encoding_for, trim_history
+from podium.planner.budget import TokenCounter, cost_usd, encoding_for, price_table, trim_history
 
 
 def test_counts_with_the_bundled_encoding_offline() -> None:
@@ -54,9 +54,14 @@ def test_trimming_keeps_the_newest_turns_and_never_orphans_a_tool_result() -> No
 def test_cost_uses_the_table_and_overrides() -> None:
     from podium.config import Price
 
-    assert cost_usd("gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)
-    assert cost_usd("mine", 10, 10) == 0.0
+    openai = price_table({}, None)
+    assert cost_usd("gpt-4o-mini", 1_000_000, 1_000_000, openai) == pytest.approx(0.75)
+    assert cost_usd("mine", 10, 10, openai) is None  # unknown, not $0
     assert cost_usd("mine", 1_000_000, 0, {"mine": Price(input=3, output=0)}) == 3.0
+    # Another server's gpt-4o-mini is not OpenAI's: no price unless one is configured.
+    local = price_table({}, "http://127.0.0.1:8080/v1")
+    assert cost_usd("gpt-4o-mini", 10, 10, local) is None
+    assert cost_usd("router", 10, 10, local) == 0.0
 
 
 @pytest.mark.parametrize(("steps", "seconds"), [(0, 1.0), (1, 0.0), (-2, 5.0)])

@@ -71,6 +71,8 @@ def openai_chat_model(settings: Settings, model: str | None = None) -> ChatOpenA
             "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server), or unset PODIUM_MODEL "
             "to use the offline router model",
         )
+    if model is None and settings.model is None and settings.openai_base_url:
+        model = served_model(settings.openai_base_url, key)
     return CompatibleChatOpenAI(
         model=model or settings.model or DEFAULT_OPENAI_MODEL,
         # Local OpenAI-compatible servers accept any key; the client insists on one.
@@ -80,3 +82,33 @@ def openai_chat_model(settings: Settings, model: str | None = None) -> ChatOpenA
         max_retries=0,
         stream_usage=True,
     )
+
+
+def served_model(base_url: str, key: str | None) -> str:
+    """The one model a server lists (GET <base>/models); a ConfigError naming them if not one.
+
+    With OPENAI_BASE_URL set and PODIUM_MODEL unset, asking a local server for OpenAI's
+    default model name would fail, or run another model than the user thinks.
+    """
+    import httpx
+
+    url = base_url.rstrip("/") + "/models"
+    try:
+        answer = httpx.get(
+            url, headers={"Authorization": f"Bearer {key or 'not-needed'}"}, timeout=10
+        )
+        answer.raise_for_status()
+        names = [str(m["id"]) for m in answer.json().get("data", []) if m.get("id")]
+    except (httpx.HTTPError, ValueError, KeyError, AttributeError, TypeError) as error:
+        raise ConfigError(
+            f"PODIUM_MODEL is unset and the server at {url} did not list its models ({error})",
+            "set PODIUM_MODEL to the model's name, or check that OPENAI_BASE_URL ends with /v1",
+        ) from None
+    if len(names) != 1:
+        listed = ", ".join(names[:20]) or "none"
+        raise ConfigError(
+            f"PODIUM_MODEL is unset and the server at {base_url} serves {len(names)} models: "
+            f"{listed}",
+            "set PODIUM_MODEL to one of them",
+        )
+    return names[0]

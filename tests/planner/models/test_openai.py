@@ -125,3 +125,37 @@ def test_an_unknown_tool_choice_is_named_before_anything_runs() -> None:
     agent = Agent([add], model=ScriptedChatModel(turns=[]), guards=None)
     with pytest.raises(InvalidRequest, match=r"tool_choice 'ad' .* did you mean 'add'"):
         agent.invoke("x", tool_choice="ad")
+
+
+def test_with_no_model_named_the_servers_one_model_is_used_and_not_priced() -> None:
+    # Asking a local server for OpenAI's default model, priced at OpenAI's rates, was wrong
+    # twice over: the model is the server's, and so is its price (unknown unless given).
+    with serve([(200, completion("hi")), (200, completion("hi"))], models=["qwen-7b"]) as server:
+        settings = Settings.load(openai_base_url=server.url)
+        result = Agent(settings=settings, guards=None).invoke("hi")
+        priced = Settings.load(
+            openai_base_url=server.url, prices={"qwen-7b": {"input": 1.0, "output": 2.0}}
+        )
+        paid = Agent(settings=priced, guards=None).invoke("hi")
+    assert server.requests[0]["model"] == "qwen-7b" and result.model == "qwen-7b"
+    assert result.usage.cost_usd == 0 and not result.usage.cost_known
+    assert paid.usage.cost_known and paid.usage.cost_usd == pytest.approx(70 / 1_000_000)
+
+
+def test_a_server_with_several_models_or_none_reachable_is_named() -> None:
+    from podium.errors import ConfigError
+
+    with serve([], models=["a", "b"]) as server:
+        with pytest.raises(ConfigError, match=r"serves 2 models: a, b \(fix: set PODIUM_MODEL"):
+            Agent(settings=Settings.load(openai_base_url=server.url))
+    with pytest.raises(ConfigError, match=r"127.0.0.1:1/v1/models did not list its models"):
+        Agent(settings=Settings.load(openai_base_url="http://127.0.0.1:1/v1"))
+
+
+def test_a_cost_budget_without_a_price_is_refused_at_once() -> None:
+    from podium.errors import ConfigError
+
+    with serve([], models=["qwen-7b"]) as server:
+        settings = Settings.load(openai_base_url=server.url, max_cost_usd=0.5)
+        with pytest.raises(ConfigError, match="needs the price of model 'qwen-7b'"):
+            Agent(settings=settings)
