@@ -8,7 +8,7 @@ import queue
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from podium import known_secrets
 from podium.config import Limits, Settings
@@ -34,6 +34,7 @@ from podium.runner import (
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.registry import Tool, ToolLike, ToolRegistry
 from podium.tracing.events import Event, RunStarted, Sink, Tracer
+from podium.tracing.live import WATCHER, is_live, tagged
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from podium.tracing.otel import OTelSink
 
 DEFAULT_GUARDS = "default"
+StreamMode = Literal["events", "tokens", "both"]
+STREAM_MODES = ("events", "tokens", "both")
 
 
 class Agent:
@@ -176,6 +179,8 @@ class Agent:
                     f"model {model_name(model)!r} does not support tool calling",
                     "use a chat model that implements bind_tools",
                 ) from error
+        if self.settings.max_output_tokens:
+            bound = bound.bind(max_tokens=self.settings.max_output_tokens)
         self._bound[key] = (model, bound)
         return bound
 
@@ -188,7 +193,15 @@ class Agent:
         from podium.tools.subagents import agent_tool
 
         async def ask(request: str, thread_id: str, principal: Principal) -> DelegatedReply:
-            result = await self.ainvoke(request, thread_id=thread_id, principal=principal)
+            watcher = WATCHER.get()  # the caller's watchers see this run too, by its name
+            watch = [tagged(watcher, name)] if watcher is not None else []
+            result = await self.ainvoke(
+                request,
+                thread_id=thread_id,
+                principal=principal,
+                sinks=watch,
+                live=watch[0] if watch else None,
+            )
             return result.reply(name)
 
         return agent_tool(ask, name, description, timeout)
@@ -214,7 +227,12 @@ class Agent:
         return request
 
     def _context(
-        self, principal: Principal, thread_id: str, tracer: Tracer, choice: str = "auto"
+        self,
+        principal: Principal,
+        thread_id: str,
+        tracer: Tracer,
+        choice: str = "auto",
+        live: Sink | None = None,
     ) -> RunContext:
         from podium.planner.context import RunContext
 
@@ -246,6 +264,8 @@ class Agent:
             breaker=self.breaker,
             ledger=self._storage.ledger() if self._storage else None,
             compensate_on_failure=self.compensate_on_failure,
+            live=live,
+            max_output_tokens=self.settings.max_output_tokens,
         )
 
     async def ainvoke(
@@ -255,12 +275,30 @@ class Agent:
         principal: Principal | None = None,
         sinks: Iterable[Sink] = (),
         tool_choice: str | None = None,
+        live: Sink | None = None,
     ) -> RunResult:
         """Run one request to its end; the same ``thread_id`` continues a conversation.
 
         ``tool_choice`` (default: the agent's) is ``auto``, ``required``, ``none`` or a
         tool's name; ``required`` and a name hold until the run's first tool round.
+        ``live`` watches the run as it happens: the model's reply streamed token by token,
+        corrections of what was streamed, and the events of sub-agents it asks.
         """
+        watching = WATCHER.set(live)
+        try:
+            return await self._invoke(request, thread_id, principal, sinks, tool_choice, live)
+        finally:
+            WATCHER.reset(watching)
+
+    async def _invoke(
+        self,
+        request: str,
+        thread_id: str | None,
+        principal: Principal | None,
+        sinks: Iterable[Sink],
+        tool_choice: str | None,
+        live: Sink | None,
+    ) -> RunResult:
         text = self._check(request)
         choice = tool_choice_for(tool_choice or self.tool_choice, self.registry.names())
         thread = thread_given(thread_id) if thread_id is not None else uuid.uuid4().hex
@@ -286,7 +324,7 @@ class Agent:
             result = await runs.run(
                 first_input(run, who),
                 thread,
-                self._context(who, thread, tracer, choice),
+                self._context(who, thread, tracer, choice, live),
                 self.model_name,
                 self._audit,
             )
@@ -444,12 +482,30 @@ class Agent:
         thread_id: str | None = None,
         principal: Principal | None = None,
         tool_choice: str | None = None,
+        mode: StreamMode = "events",
     ) -> AsyncIterator[Event | RunResult]:
-        """Yield the run's events as they happen, then its RunResult."""
+        """Yield the run as it happens, then its RunResult.
+
+        ``mode``: ``events`` (what the run did: plan, calls, guards, policy...), ``tokens``
+        (the model's text as it is written, and its corrections: see TokensDiscarded), or
+        ``both``. A sub-agent's events and tokens come wrapped in SubagentEvent.
+        """
+        if mode not in STREAM_MODES:
+            raise InvalidRequest(
+                f"stream mode {mode!r} is not one of {', '.join(STREAM_MODES)}",
+                "pass mode='events', 'tokens' or 'both'",
+            )
         events: asyncio.Queue[Event] = asyncio.Queue()
+
+        def tokens_only(event: Event) -> None:
+            if is_live(event):
+                events.put_nowait(event)
+
+        recorded = [events.put_nowait] if mode != "tokens" else []
+        watcher = events.put_nowait if mode == "both" else tokens_only if mode == "tokens" else None
         task = asyncio.create_task(
             self.ainvoke(
-                request, thread_id, principal, [events.put_nowait], tool_choice=tool_choice
+                request, thread_id, principal, recorded, tool_choice=tool_choice, live=watcher
             )
         )
         while not (task.done() and events.empty()):
@@ -467,13 +523,14 @@ class Agent:
         thread_id: str | None = None,
         principal: Principal | None = None,
         tool_choice: str | None = None,
+        mode: StreamMode = "events",
     ) -> Iterator[Event | RunResult]:
         """Yield the run's events as they happen, then its RunResult (blocking)."""
         items: queue.Queue[Event | RunResult | BaseException] = queue.Queue()
 
         async def pump() -> None:
             try:
-                async for item in self.astream(request, thread_id, principal, tool_choice):
+                async for item in self.astream(request, thread_id, principal, tool_choice, mode):
                     items.put(item)
             except BaseException as error:
                 items.put(error)

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     context_window: PositiveInt | None = Field(
         default=None, description="Tokens; default: known per model, else 128k."
     )
+    max_output_tokens: PositiveInt | None = Field(
+        default=None, description="Tokens the model may write per reply (sent as max_tokens)."
+    )
     tool_choice: str = Field(
         default="auto",
         min_length=1,

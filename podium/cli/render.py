@@ -60,8 +60,10 @@ def event_line(event: Event) -> str | None:
     return f"[{_style(event)}]{escape(line)}[/]" if line else None
 
 
-def show_result(console: Console, result: RunResult, verbose: bool) -> None:
-    """The tool calls (when verbose) and the answer."""
+def show_result(
+    console: Console, result: RunResult, verbose: bool, answer_shown: bool = False
+) -> None:
+    """The tool calls (when verbose) and the answer (unless it was streamed as it stands)."""
     if verbose and result.tool_calls:
         table = Table(title="tool calls", show_lines=False)
         for column in ("step", "call", "status", "output"):
@@ -77,7 +79,8 @@ def show_result(console: Console, result: RunResult, verbose: bool) -> None:
                 escape(call["output"][:200]),
             )
         console.print(table)
-    console.print(result.answer, markup=False, highlight=False)
+    if not answer_shown:
+        console.print(result.answer, markup=False, highlight=False)
     if verbose:
         usage = result.usage
         console.print(

@@ -35,22 +35,44 @@ def run_one(
     console: Console,
     principal: Principal | None = None,
 ) -> str:
-    """Run one request, asking at the terminal about calls that need approval."""
+    """Run one request, asking at the terminal about calls that need approval.
+
+    The answer is printed as the model writes it; text a guard then withholds or changes
+    is followed by the answer as it stands.
+    """
     from podium.cli.render import event_line, show_result
     from podium.results import RunResult
+    from podium.tracing.events import ModelCalled
+    from podium.tracing.live import TokensDiscarded, TokenStreamed
 
     result: RunResult | None = None
-    for item in agent.stream(request, thread_id=thread, principal=principal):
+    written, open_line = "", False
+    for item in agent.stream(request, thread_id=thread, principal=principal, mode="both"):
         if isinstance(item, RunResult):
             result = item
+        elif isinstance(item, TokenStreamed):
+            written += item.text
+            open_line = True
+            console.print(item.text, end="", markup=False, highlight=False)
+        elif isinstance(item, TokensDiscarded):
+            if open_line:
+                console.print(f"\n[yellow]withdrawn:[/] {escape(item.reason)}", highlight=False)
+            written, open_line = "", False
         elif verbose and (line := event_line(item)):
+            if open_line:  # the model's text so far ends its line before the event
+                console.print()
+                open_line = False
             console.print(line, highlight=False)
+        elif isinstance(item, ModelCalled) and item.tool_calls:
+            written = ""  # text before a round of calls is not the answer
     assert result is not None  # stream always ends with the result
+    if open_line:
+        console.print()
     while result.stop_reason == "awaiting_approval":
         # The person at the terminal decides as the principal they act as (--as): under a
         # policy, that principal needs approve:<tool> like any other decider.
         result = agent.resume(result.thread_id, ask(result, console), decider=principal)
-    show_result(console, result, verbose)
+    show_result(console, result, verbose, answer_shown=bool(written) and written == result.answer)
     if not result.ok:
         stderr().print(f"[yellow]stopped:[/] {result.stop_reason}", highlight=False)
     return result.stop_reason

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from podium.tools.breaker import CircuitBreaker
 from podium.tools.executor import Executor
 from podium.tools.outcomes import Verdict
 from podium.tools.registry import ToolRegistry
-from podium.tracing.events import GuardDecided, Tracer
+from podium.tracing.events import Event, GuardDecided, Tracer
 
 if TYPE_CHECKING:
     from podium.guardrails.screens import Boundary, GuardDecision, Screens
@@ -46,6 +47,9 @@ class RunContext:
     sandbox: Path
     system_prompt: str
     screens: Screens | None = None
+    # Whoever watches the run live (tokens, corrections): not the tracer's sinks.
+    live: Callable[[Event], None] | None = None
+    max_output_tokens: int | None = None
     # The model as the run's first round asks it (tool_choice required or a tool's name).
     first_model: Runnable[Any, BaseMessage] | None = None
     fallback_model: Runnable[Any, BaseMessage] | None = None

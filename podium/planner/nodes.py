@@ -24,6 +24,7 @@ from podium.tracing.events import (
     ToolCalled,
     digest,
 )
+from podium.tracing.live import TokensDiscarded
 
 
 def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
@@ -42,6 +43,23 @@ def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
         "pending": [],
         "route": "screen_output",
     }
+
+
+def _cut_off(ctx: RunContext, state: RunState, reply: AIMessage) -> Update:
+    """End a run whose reply hit the output limit: its calls may be cut, so none runs."""
+    limit = f" ({ctx.max_output_tokens} tokens)" if ctx.max_output_tokens else ""
+    stop = _stop(
+        ctx,
+        state,
+        "output_limit",
+        f"the model's reply was cut off at its output limit{limit}; raise "
+        "PODIUM_MAX_OUTPUT_TOKENS or ask for less",
+    )
+    written = reply.content if isinstance(reply.content, str) else ""
+    if written:
+        stop["answer"] += f"\nThe reply so far: {written[:2000]}"
+        stop["messages"] = [AIMessage(content=stop["answer"])]
+    return stop
 
 
 async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
@@ -94,7 +112,7 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     started = time.perf_counter()
     try:
         first_round = not state.get("outcomes")
-        reply, used = await ask(ctx, prompt, time.monotonic() + remaining, first_round)
+        reply, used = await ask(ctx, prompt, time.monotonic() + remaining, first_round, step + 1)
     except TimeoutError:
         return _stop(
             ctx,
@@ -122,6 +140,8 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
         )
     )
     update: Update = {"messages": [reply], "step": step + 1, "usage": usage, "pending": calls}
+    if reply.response_metadata.get("finish_reason") == "length":  # cut off mid-reply
+        return {**update, **_cut_off(ctx, {**state, "usage": usage}, reply)}
     if calls:
         return {**update, "route": "authorize"}
     answer = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
@@ -247,6 +267,15 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
         text = verdict["text"]
     else:
         text = f"The answer was withheld by a guard: {reasons}"
+    if ctx.live is not None:  # what was streamed is not the answer: a watcher replaces it
+        ctx.live(
+            TokensDiscarded(
+                trace_id=ctx.tracer.trace_id,
+                step=state.get("step", 0),
+                reason=f"a guard on the answer {verdict['action']}ed it: {reasons}",
+                replacement=text,
+            )
+        )
     last = state["messages"][-1]
     return {"answer": text, "messages": [last.model_copy(update={"content": text})]}
 

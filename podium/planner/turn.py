@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any, cast
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    BaseMessageChunk,
+    SystemMessage,
+    ToolMessage,
+    message_chunk_to_message,
+)
+from langchain_core.runnables import Runnable
 from tenacity import retry_if_exception
 
 from podium.planner.budget import cost_usd, trim_history
 from podium.planner.context import RunContext
-from podium.planner.failures import describe_model_error, is_transient
+from podium.planner.failures import ModelOutputError, describe_model_error, is_transient
 from podium.planner.prompts import memory_block, spotlight
 from podium.planner.state import PendingCall, RunState, Usage
 from podium.retries import backoff
 from podium.tools.outcomes import UNUSABLE
 from podium.tracing.events import FallbackUsed, Retried
+from podium.tracing.live import TokensDiscarded, TokenStreamed
 
 ANSWER_RESERVE = 1024  # tokens kept free for the model's reply
 
@@ -147,8 +157,38 @@ def count_usage(
     )
 
 
+async def _reply(
+    ctx: RunContext, model: Runnable[Any, BaseMessage], prompt: list[BaseMessage], step: int
+) -> BaseMessage:
+    """The model's reply; streamed piece by piece to the run's watcher when it has one."""
+    if ctx.live is None:
+        return await model.ainvoke(prompt)
+    total: BaseMessageChunk | None = None
+    streamed = False
+    try:
+        async for piece in model.astream(prompt):
+            chunk = cast("BaseMessageChunk", piece)
+            text = chunk.content if isinstance(chunk.content, str) else ""
+            if text:
+                streamed = True
+                ctx.live(TokenStreamed(trace_id=ctx.tracer.trace_id, step=step, text=text))
+            total = chunk if total is None else total + chunk
+    except BaseException:
+        if streamed:  # a retry streams the reply again from its start
+            reason = "the model call failed after streaming part of its reply"
+            ctx.live(TokensDiscarded(trace_id=ctx.tracer.trace_id, step=step, reason=reason))
+        raise
+    if total is None:
+        raise ModelOutputError("the model streamed nothing")
+    return message_chunk_to_message(total)
+
+
 async def ask(
-    ctx: RunContext, prompt: list[BaseMessage], deadline: float, first_round: bool = False
+    ctx: RunContext,
+    prompt: list[BaseMessage],
+    deadline: float,
+    first_round: bool = False,
+    step: int = 0,
 ) -> tuple[BaseMessage, str]:
     """The model's reply, and which model gave it.
 
@@ -199,7 +239,7 @@ async def ask(
             async for attempt in retrying:
                 with attempt:
                     timeout = max(deadline - time.monotonic(), 0.001)
-                    reply = await asyncio.wait_for(model.ainvoke(prompt), timeout)
+                    reply = await asyncio.wait_for(_reply(ctx, model, prompt, step), timeout)
             return reply, name
         except TimeoutError:
             raise

@@ -99,7 +99,7 @@ def run_routes(app: FastAPI, service: Service) -> None:
         async def produce() -> None:  # runs to its end whether or not the client stays
             async with locks(thread):
                 try:
-                    async for item in agent.astream(body.request, thread, who):
+                    async for item in agent.astream(body.request, thread, who, mode="both"):
                         items.put_nowait(item)
                 except PodiumError as error:
                     items.put_nowait(error)

@@ -48,6 +48,37 @@ def completion(
     }
 
 
+def chunks(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chunks a streaming server sends for ``payload`` (chat.completion.chunk shapes)."""
+    choice = payload["choices"][0]
+    message = choice["message"]
+    base = {"id": payload["id"], "object": "chat.completion.chunk", "created": payload["created"]}
+    base["model"] = payload["model"]
+    words = (message.get("content") or "").split(" ")
+    out = [
+        {
+            **base,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": word if n == 0 else " " + word},
+                    "finish_reason": None,
+                }
+            ],
+        }
+        for n, word in enumerate(words)
+        if message.get("content")
+    ]
+    for index, call in enumerate(message.get("tool_calls") or []):
+        delta = {"tool_calls": [{"index": index, **call}]}
+        out.append({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    out.append(
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]}
+    )
+    out.append({**base, "choices": [], "usage": payload["usage"]})
+    return out
+
+
 def rate_limited() -> tuple[int, dict[str, Any]]:
     """OpenAI's 429 error body."""
     return 429, {
@@ -85,6 +116,9 @@ def serve(
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             state.requests.append(json.loads(body))
             status, payload = state.responses.pop(0) if state.responses else (500, {})
+            if status == 200 and isinstance(payload, dict) and state.requests[-1].get("stream"):
+                self._stream(payload)
+                return
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
@@ -93,6 +127,18 @@ def serve(
                 self.send_header("retry-after-ms", "10")
             self.end_headers()
             self.wfile.write(data)
+
+        def _stream(self, payload: dict[str, Any]) -> None:
+            """A chat.completion sent as server-sent chunks: its text a word at a time."""
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("connection", "close")
+            self.end_headers()
+            for chunk in chunks(payload):
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.close_connection = True
 
         def do_GET(self) -> None:
             listed = {

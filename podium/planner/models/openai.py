@@ -35,6 +35,8 @@ class CompatibleChatOpenAI(ChatOpenAI):
         for message in payload.get("messages", []):
             if message.get("role") == "assistant" and message.get("content") is None:
                 message["content"] = ""
+        if "max_completion_tokens" in payload and not _is_openai(self.openai_api_base):
+            payload["max_tokens"] = payload.pop("max_completion_tokens")  # what others read
         return payload
 
     def _create_chat_result(
@@ -56,6 +58,10 @@ class CompatibleChatOpenAI(ChatOpenAI):
                         function["arguments"] = json.dumps(function["arguments"])
             response = data
         return super()._create_chat_result(response, generation_info)
+
+
+def _is_openai(base_url: str | None) -> bool:
+    return base_url is None or "api.openai.com" in base_url
 
 
 def openai_chat_model(settings: Settings, model: str | None = None) -> ChatOpenAI:
