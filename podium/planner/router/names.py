@@ -9,6 +9,7 @@ author, "player LeBron James" for a player.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from podium.planner.router.dates import MONTHS, WEEKDAYS
@@ -54,6 +55,11 @@ def _clean(token: str) -> str:
 
 def phrases(text: str) -> list[Run]:
     """The proper names in ``text``, in reading order."""
+    return list(_phrases(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _phrases(text: str) -> tuple[Run, ...]:  # each tool of a plan reads the same clauses
     tokens = list(_TOKEN.finditer(text))
     found: list[Run] = []
     current: list[tuple[int, int]] = []
@@ -98,7 +104,7 @@ def phrases(text: str) -> list[Run]:
         else:
             close()
     close()
-    return found
+    return tuple(found)
 
 
 def _sentence_start(text: str, position: int) -> bool:

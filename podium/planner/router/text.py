@@ -79,7 +79,15 @@ def stem(word: str) -> str:
 
 def name_parts(name: str) -> list[str]:
     """The parts of a parameter's name, lowered: "start_location" -> ["start", "location"]."""
-    return [p for p in re.split(r"[_\W]+", name.lower()) if p]
+    return list(_name_parts(name))
+
+
+_PART_BREAK = re.compile(r"[_\W]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_parts(name: str) -> tuple[str, ...]:  # names repeat for every clause of a plan
+    return tuple(p for p in _PART_BREAK.split(name.lower()) if p)
 
 
 def words(text: str) -> list[str]:
