@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import BaseModel
+
 from podium import known_secrets
 from podium.config import Limits, Settings
 from podium.errors import ConfigError, InvalidRequest
@@ -18,6 +20,7 @@ from podium.identity import Principal
 from podium.inputs import check_text, principal_given, thread_given, tool_choice_for
 from podium.loop import run_sync, submit
 from podium.planner.approvals import Approval, ApprovalRequest, signed
+from podium.planner.binding import Bindings, asks_natively
 from podium.planner.budget import TokenCounter, context_window, encoding_for, price_table
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
@@ -38,8 +41,6 @@ from podium.tracing.live import WATCHER, is_live, tagged
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langchain_core.messages import BaseMessage
-    from langchain_core.runnables import Runnable
 
     from podium.guardrails.screens import Screens
     from podium.memory.store import MemoryStore
@@ -75,6 +76,7 @@ class Agent:
         compensate_on_failure: bool = True,
         storage: Storage | None = None,
         tool_choice: str | None = None,
+        output_type: type[BaseModel] | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
         self.model = model or resolve_model(self.settings)
@@ -105,6 +107,7 @@ class Agent:
         self.policy = policy if isinstance(policy, Policy) else Policy()
         self.system_prompt = system_prompt
         self.tool_choice = tool_choice or self.settings.tool_choice
+        self.output_type = output_type
         self.limits = limits or Limits(
             max_steps=self.settings.max_steps,
             max_seconds=self.settings.max_seconds,
@@ -141,9 +144,9 @@ class Agent:
             )
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
         self.context_window = context_window(self.model_name, self.settings.context_window)
-        self._bound: dict[
-            tuple[int, tuple[str, ...], str], tuple[BaseChatModel, Runnable[Any, BaseMessage]]
-        ] = {}
+        self.bindings = Bindings(
+            self.registry, self.settings.max_output_tokens, self.settings.structured_output
+        )
 
     @property
     def model_name(self) -> str:
@@ -156,33 +159,6 @@ class Agent:
         from podium.planner.router import RouterChatModel
 
         return isinstance(self.model, RouterChatModel)
-
-    def _bound_model(
-        self, model: BaseChatModel, choice: str = "auto"
-    ) -> Runnable[Any, BaseMessage]:
-        """``model`` with the registry's tools bound, cached until the registry changes.
-
-        ``choice`` is sent as the request's ``tool_choice``: some servers (llama-cpp-python)
-        drop the tools silently without it.
-        """
-        names = tuple(self.registry.names())
-        key = (id(model), names, choice)
-        cached = self._bound.get(key)
-        if cached is not None and cached[0] is model:  # an id can be reused after a model dies
-            return cached[1]
-        bound: Runnable[Any, BaseMessage] = model
-        if names:
-            try:
-                bound = model.bind_tools(self.registry.schemas(), tool_choice=choice)
-            except NotImplementedError as error:
-                raise ConfigError(
-                    f"model {model_name(model)!r} does not support tool calling",
-                    "use a chat model that implements bind_tools",
-                ) from error
-        if self.settings.max_output_tokens:
-            bound = bound.bind(max_tokens=self.settings.max_output_tokens)
-        self._bound[key] = (model, bound)
-        return bound
 
     def as_tool(self, name: str, description: str, timeout: float | None = None) -> Tool:
         """This agent as a tool another agent can call; its usage adds to the caller's run.
@@ -233,15 +209,20 @@ class Agent:
         tracer: Tracer,
         choice: str = "auto",
         live: Sink | None = None,
+        output_type: type[BaseModel] | None = None,
     ) -> RunContext:
         from podium.planner.context import RunContext
 
         steady = "none" if choice == "none" else "auto"  # after the first round: auto
         return RunContext(
-            model=self._bound_model(self.model, steady),
-            first_model=self._bound_model(self.model, choice) if choice != steady else None,
+            model=self.bindings.bound(self.model, steady, output_type),
+            first_model=(
+                self.bindings.bound(self.model, choice, output_type) if choice != steady else None
+            ),
             fallback_model=(
-                self._bound_model(self.fallback_model, steady) if self.fallback_model else None
+                self.bindings.bound(self.fallback_model, steady, output_type)
+                if self.fallback_model
+                else None
             ),
             fallback_name=model_name(self.fallback_model) if self.fallback_model else "",
             model_retries=self.settings.model_retries,
@@ -266,6 +247,9 @@ class Agent:
             compensate_on_failure=self.compensate_on_failure,
             live=live,
             max_output_tokens=self.settings.max_output_tokens,
+            output_type=output_type,
+            output_native=output_type is not None
+            and asks_natively(self.model, self.settings.structured_output),
         )
 
     async def ainvoke(
@@ -276,6 +260,7 @@ class Agent:
         sinks: Iterable[Sink] = (),
         tool_choice: str | None = None,
         live: Sink | None = None,
+        output_type: type[BaseModel] | None = None,
     ) -> RunResult:
         """Run one request to its end; the same ``thread_id`` continues a conversation.
 
@@ -283,12 +268,18 @@ class Agent:
         tool's name; ``required`` and a name hold until the run's first tool round.
         ``live`` watches the run as it happens: the model's reply streamed token by token,
         corrections of what was streamed, and the events of sub-agents it asks.
+        ``output_type`` (default: the agent's) makes the answer a pydantic model: the model
+        is asked for its schema, the answer validated, and ``RunResult.output`` holds it.
         """
         watching = WATCHER.set(live)
+        typed = output_type or self.output_type
         try:
-            return await self._invoke(request, thread_id, principal, sinks, tool_choice, live)
+            result = await self._invoke(
+                request, thread_id, principal, sinks, tool_choice, live, typed
+            )
         finally:
             WATCHER.reset(watching)
+        return _typed(result, typed)
 
     async def _invoke(
         self,
@@ -298,6 +289,7 @@ class Agent:
         sinks: Iterable[Sink],
         tool_choice: str | None,
         live: Sink | None,
+        output_type: type[BaseModel] | None,
     ) -> RunResult:
         text = self._check(request)
         choice = tool_choice_for(tool_choice or self.tool_choice, self.registry.names())
@@ -324,7 +316,7 @@ class Agent:
             result = await runs.run(
                 first_input(run, who),
                 thread,
-                self._context(who, thread, tracer, choice, live),
+                self._context(who, thread, tracer, choice, live, output_type),
                 self.model_name,
                 self._audit,
             )
@@ -385,12 +377,12 @@ class Agent:
             result = await runs.run(
                 graph_input,
                 thread_id,
-                self._context(who, thread_id, tracer),
+                self._context(who, thread_id, tracer, output_type=self.output_type),
                 self.model_name,
                 self._audit,
             )
         await self._ended(storage, run, result)
-        return result
+        return _typed(result, self.output_type)
 
     async def _ended(self, storage: Storage, run: IndexedRun, result: RunResult) -> None:
         calls = [(r.call_id, r.tool) for r in result.pending_approvals]
@@ -472,9 +464,14 @@ class Agent:
         thread_id: str | None = None,
         principal: Principal | None = None,
         tool_choice: str | None = None,
+        output_type: type[BaseModel] | None = None,
     ) -> RunResult:
         """Run one request to its end (blocking); see ``ainvoke``."""
-        return run_sync(self.ainvoke(request, thread_id, principal, tool_choice=tool_choice))
+        return run_sync(
+            self.ainvoke(
+                request, thread_id, principal, tool_choice=tool_choice, output_type=output_type
+            )
+        )
 
     async def astream(
         self,
@@ -548,3 +545,10 @@ class Agent:
         except KeyboardInterrupt:
             running.cancel()
             raise
+
+
+def _typed(result: RunResult, output_type: type[BaseModel] | None) -> RunResult:
+    """The result with its output as the typed object (it travels as JSON data)."""
+    if output_type is not None and isinstance(result.output, dict):
+        result.output = output_type.model_validate(result.output)
+    return result

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     max_output_tokens: PositiveInt | None = Field(
         default=None, description="Tokens the model may write per reply (sent as max_tokens)."
     )
+    structured_output: Literal["auto", "native", "tool"] = Field(
+        default="auto",
+        description="How typed output is asked for: 'native' (response_format with the JSON "
+        "schema), 'tool' (a final-answer tool), 'auto' (native for OpenAI's own models).",
+    )
     tool_choice: str = Field(
         default="auto",
         min_length=1,

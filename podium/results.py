@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from podium.planner.approvals import ApprovalRequest
@@ -38,6 +40,7 @@ class RunResult(BaseModel):
     events: list[AnyEvent]
     pending_approvals: list[ApprovalRequest] = []
     warnings: list[str] = []
+    output: Any = None  # with output_type: the answer as that pydantic model
 
     @property
     def ok(self) -> bool:

@@ -228,6 +228,7 @@ def _result(
         thread_id=thread,
         model=model,
         events=tracer.events,
+        output=state.get("output"),
         pending_approvals=waiting,
     )
 
@@ -296,6 +297,7 @@ def first_input(run: IndexedRun, principal: Principal | None = None) -> RunState
         "usage": zero_usage(),
         "stop_reason": None,
         "answer": None,
+        "output": None,
     }
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
+from pydantic import BaseModel
 
 from podium.config import Limits, Price
 from podium.guardrails.policy import Policy
@@ -50,6 +51,10 @@ class RunContext:
     # Whoever watches the run live (tokens, corrections): not the tracer's sinks.
     live: Callable[[Event], None] | None = None
     max_output_tokens: int | None = None
+    # Typed output: the model the answer must validate as, and whether the model is asked
+    # natively (response_format) rather than through the final-answer tool.
+    output_type: type[BaseModel] | None = None
+    output_native: bool = False
     # The model as the run's first round asks it (tool_choice required or a tool's name).
     first_model: Runnable[Any, BaseMessage] | None = None
     fallback_model: Runnable[Any, BaseMessage] | None = None

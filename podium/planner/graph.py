@@ -47,7 +47,7 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     graph.add_edge(START, "screen_input")
     graph.add_conditional_edges("screen_input", _route, ["recall", "screen_output"])
     graph.add_edge("recall", "plan")
-    graph.add_conditional_edges("plan", _route, ["authorize", "screen_output"])
+    graph.add_conditional_edges("plan", _route, ["authorize", "screen_output", "plan"])
     graph.add_edge("authorize", "execute")
     graph.add_edge("execute", "plan")
     graph.add_conditional_edges("screen_output", _after_screen, ["plan", "finish"])

@@ -13,6 +13,7 @@ from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
 from podium.planner.memories import note_guard, recall_guard, remember_run
+from podium.planner.output import FINAL_ANSWER, OUTPUT_RETRIES, checked, retry_note
 from podium.planner.state import PendingCall, RunState, Update, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.redaction import redact_secrets
@@ -43,6 +44,44 @@ def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
         "pending": [],
         "route": "screen_output",
     }
+
+
+def typed_answer(
+    ctx: RunContext, state: RunState, reply: AIMessage, calls: list[PendingCall]
+) -> Update | None:
+    """The run's typed output from this reply, a retry, or None for an ordinary tool round."""
+    assert ctx.output_type is not None
+    final = next((c for c in calls if c["name"] == FINAL_ANSWER), None)
+    if final is None and calls:
+        return None  # tool calls first; the answer comes later
+    data, problems = checked(ctx.output_type, final["arguments"] if final else reply.content)
+    if data is not None:
+        answer = json.dumps(data)
+        replies = [
+            ToolMessage(
+                content="accepted" if c is final else "not run: the final answer was given",
+                tool_call_id=c["id"],
+                name=c["name"],
+            )
+            for c in calls
+        ]
+        return {
+            "messages": [reply, *replies, AIMessage(content=answer)],
+            "answer": answer,
+            "output": data,
+            "stop_reason": "answered",
+            "pending": [],
+            "route": "screen_output",
+        }
+    ctx.reasks["(output)"] += 1
+    if ctx.reasks["(output)"] > OUTPUT_RETRIES:
+        why = f"the answer did not fit {ctx.output_type.__name__} after {OUTPUT_RETRIES} retries"
+        return _stop(ctx, state, "output_invalid", f"{why} ({problems})")
+    note = retry_note(ctx.output_type, problems, ctx.output_native)
+    if final is not None:  # the call comes back refused, with the errors, like a bad call
+        refused = PendingCall(**{**final, "denial": note, "refused_as": "invalid_arguments"})
+        return {"pending": [refused if c is final else c for c in calls], "route": "authorize"}
+    return {"messages": [reply, HumanMessage(content=note, name="guard")], "route": "plan"}
 
 
 def _cut_off(ctx: RunContext, state: RunState, reply: AIMessage) -> Update:
@@ -140,6 +179,10 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
         )
     )
     update: Update = {"messages": [reply], "step": step + 1, "usage": usage, "pending": calls}
+    if ctx.output_type is not None:
+        typed = typed_answer(ctx, state, reply, calls)
+        if typed is not None:
+            return {**update, **typed}
     if reply.response_metadata.get("finish_reason") == "length":  # cut off mid-reply
         return {**update, **_cut_off(ctx, {**state, "usage": usage}, reply)}
     if calls:

@@ -74,6 +74,7 @@ class RunState(TypedDict, total=False):
     usage: Usage
     route: str
     stop_reason: str | None
+    output: NotRequired[dict[str, Any] | None]  # the typed output, validated, as JSON data
     answer: str | None
 
 

@@ -64,8 +64,15 @@ def recorded(name: str, responses: list[tuple[int, dict[str, Any]]]) -> Iterator
     """Settings for the OpenAI path, replaying ``name`` or recording it from a loopback server."""
     with serve(responses) as server, recorder.use_cassette(f"{name}.yaml") as cassette:
         base_url = server.url if not cassette.rewound else "http://127.0.0.1:1/v1"
+        # The loopback server stands in for OpenAI: its base URL is not OpenAI's, so the
+        # price of gpt-4o-mini is given as OpenAI lists it (another server is never priced
+        # at OpenAI's rates on its own).
         yield Settings.load(
-            model="gpt-4o-mini", openai_api_key="sk-test", openai_base_url=base_url, model_retries=2
+            model="gpt-4o-mini",
+            openai_api_key="sk-test",
+            openai_base_url=base_url,
+            model_retries=2,
+            prices={"gpt-4o-mini": {"input": 0.15, "output": 0.60}},
         )
         if cassette.rewound:
             assert cassette.all_played, f"{name}: some recorded requests were never sent"

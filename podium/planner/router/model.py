@@ -30,8 +30,10 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
+from podium.planner.output import FINAL_ANSWER
 from podium.planner.prompts import memories_in, unspotlight
 from podium.planner.router.args import Filled, fill_arguments
+from podium.planner.router.output import fill_output
 from podium.planner.router.spread import consistent, settled, variants
 from podium.planner.router.text import ToolProfile, idf, score, words
 
@@ -96,12 +98,12 @@ class RouterChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        tools: list[dict[str, Any]] = kwargs.get("tools") or []
+        bound: list[dict[str, Any]] = kwargs.get("tools") or []
+        tools = [t for t in bound if t.get("function", {}).get("name") != FINAL_ANSWER]
+        final = next((t for t in bound if t not in tools), None)
         request, results = _tail(messages)
         if results:
-            message = self.follow_up(request, tools, results) or AIMessage(
-                content=_compose(results)
-            )
+            message = self.follow_up(request, tools, results) or _answer(final, results)
         else:
             message = self.plan(request, tools, _memories(messages))
         return ChatResult(generations=[ChatGeneration(message=message)])
@@ -360,6 +362,18 @@ def _memories(messages: list[BaseMessage]) -> list[str]:
         if isinstance(m, SystemMessage)
         for snippet in memories_in(str(m.content))
     ]
+
+
+def _answer(
+    final: dict[str, Any] | None, results: list[tuple[str, dict[str, Any], str]]
+) -> AIMessage:
+    """The answer: the results composed, or the final-answer call when typed output is asked."""
+    if final is not None:
+        filled = fill_output(final["function"].get("parameters") or {}, results)
+        if filled is not None:
+            call = {"name": FINAL_ANSWER, "args": filled, "id": _new_id(), "type": "tool_call"}
+            return AIMessage(content="", tool_calls=[call])
+    return AIMessage(content=_compose(results))
 
 
 def _compose(results: list[tuple[str, dict[str, Any], str]]) -> str:
