@@ -21,7 +21,13 @@ from podium.inputs import check_text, principal_given, thread_given, tool_choice
 from podium.loop import run_sync, submit
 from podium.planner.approvals import Approval, ApprovalRequest, signed
 from podium.planner.binding import Bindings, asks_natively
-from podium.planner.budget import TokenCounter, context_window, encoding_for, price_table
+from podium.planner.budget import (
+    CONTEXT_WINDOWS,
+    TokenCounter,
+    context_window,
+    encoding_for,
+    price_table,
+)
 from podium.planner.models import model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult, ThreadView
@@ -143,10 +149,30 @@ class Agent:
                 "or PODIUM_PRICES, or drop the cost budget",
             )
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
-        self.context_window = context_window(self.model_name, self.settings.context_window)
+        self.context_window = self._context_window()
         self.bindings = Bindings(
             self.registry, self.settings.max_output_tokens, self.settings.structured_output
         )
+
+    def _context_window(self) -> int:
+        """Tokens the model takes in: set, known, said by its server, else required."""
+        settings, name = self.settings, self.model_name
+        if settings.context_window or name in CONTEXT_WINDOWS or not settings.openai_base_url:
+            return context_window(name, settings.context_window)
+        if type(self.model).__name__ != "CompatibleChatOpenAI":
+            return context_window(name, None)  # a model given as an object: its own business
+        from podium.planner.models.openai import served_context
+
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        served = served_context(settings.openai_base_url, name, key)
+        if served is None:
+            raise ConfigError(
+                f"the server at {settings.openai_base_url} does not say how many tokens model "
+                f"{name!r} takes in, and the default of 128k would overflow most local servers",
+                "set PODIUM_CONTEXT_WINDOW to the server's context size (llama.cpp --ctx-size, "
+                "vLLM --max-model-len, Ollama num_ctx)",
+            )
+        return served
 
     @property
     def model_name(self) -> str:

@@ -99,15 +99,17 @@ class ScriptedServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     models: list[str] = field(default_factory=lambda: ["local-model"])  # GET /v1/models
+    context: int | None = 8192  # GET /props, as llama.cpp's server says it (None: no /props)
 
 
 @contextmanager
 def serve(
     responses: Sequence[tuple[int, dict[str, Any] | bytes]],
     models: Sequence[str] = ("local-model",),
+    context: int | None = 8192,
 ) -> Iterator[ScriptedServer]:
     """Run the server on a free loopback port for the duration of the block."""
-    state = ScriptedServer(list(responses), models=list(models))
+    state = ScriptedServer(list(responses), models=list(models), context=context)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers do: clients pool connections
@@ -141,12 +143,18 @@ def serve(
             self.close_connection = True
 
         def do_GET(self) -> None:
-            listed = {
-                "object": "list",
-                "data": [{"id": m, "object": "model"} for m in state.models],
-            }
-            data = json.dumps(listed).encode() if self.path.endswith("/models") else b"{}"
-            self.send_response(200 if self.path.endswith("/models") else 404)
+            # The model list (OpenAI's shape) and llama.cpp's /props with its context size.
+            if self.path.endswith("/models"):
+                body: dict[str, Any] = {
+                    "object": "list",
+                    "data": [{"id": m, "object": "model"} for m in state.models],
+                }
+            elif self.path.endswith("/props") and state.context is not None:
+                body = {"default_generation_settings": {"n_ctx": state.context}}
+            else:
+                body = {}
+            data = json.dumps(body).encode()
+            self.send_response(200 if body else 404)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
             self.end_headers()

@@ -90,6 +90,32 @@ def openai_chat_model(settings: Settings, model: str | None = None) -> ChatOpenA
     )
 
 
+def served_context(base_url: str, model: str, key: str | None) -> int | None:
+    """How many tokens ``model`` takes in, as the server says it, or None if it does not.
+
+    vLLM lists ``max_model_len`` with each model (GET <base>/models); llama.cpp's server
+    gives ``n_ctx`` in GET /props. A server that says neither leaves it to the setting.
+    """
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key or 'not-needed'}"}
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        listed = httpx.get(base_url.rstrip("/") + "/models", headers=headers, timeout=10)
+        for entry in listed.json().get("data", []) if listed.is_success else []:
+            if entry.get("id") == model and isinstance(entry.get("max_model_len"), int):
+                return int(entry["max_model_len"])
+        props = httpx.get(root + "/props", headers=headers, timeout=10)
+        if props.is_success:
+            settings = props.json().get("default_generation_settings") or {}
+            n_ctx = settings.get("n_ctx") or props.json().get("n_ctx")
+            if isinstance(n_ctx, int) and n_ctx > 0:
+                return n_ctx
+    except (httpx.HTTPError, ValueError, AttributeError, TypeError):
+        return None
+    return None
+
+
 def served_model(base_url: str, key: str | None) -> str:
     """The one model a server lists (GET <base>/models); a ConfigError naming them if not one.
 

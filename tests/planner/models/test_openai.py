@@ -159,3 +159,15 @@ def test_a_cost_budget_without_a_price_is_refused_at_once() -> None:
         settings = Settings.load(openai_base_url=server.url, max_cost_usd=0.5)
         with pytest.raises(ConfigError, match="needs the price of model 'qwen-7b'"):
             Agent(settings=settings)
+
+
+def test_the_context_window_is_the_servers_or_must_be_set() -> None:
+    from podium.errors import ConfigError
+
+    with serve([], models=["qwen-7b"], context=4096) as server:
+        assert Agent(settings=Settings.load(openai_base_url=server.url)).context_window == 4096
+    with serve([], models=["qwen-7b"], context=None) as server:
+        with pytest.raises(ConfigError, match="set PODIUM_CONTEXT_WINDOW"):
+            Agent(settings=Settings.load(openai_base_url=server.url))
+        settings = Settings.load(openai_base_url=server.url, context_window=2048)
+        assert Agent(settings=settings).context_window == 2048
