@@ -118,7 +118,7 @@ def serve(
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             state.requests.append(json.loads(body))
             status, payload = state.responses.pop(0) if state.responses else (500, {})
-            if status == 200 and isinstance(payload, dict) and state.requests[-1].get("stream"):
+            if status == 200 and state.requests[-1].get("stream"):
                 self._stream(payload)
                 return
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -130,16 +130,22 @@ def serve(
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, payload: dict[str, Any]) -> None:
-            """A chat.completion sent as server-sent chunks: its text a word at a time."""
+        def _stream(self, payload: dict[str, Any] | bytes) -> None:
+            """A chat.completion sent as server-sent chunks: its text a word at a time.
+
+            Bytes are sent as the event stream as they are (malformed chunks, say).
+            """
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("connection", "close")
             self.end_headers()
-            for chunk in chunks(payload):
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
-            self.wfile.write(b"data: [DONE]\n\n")
+            if isinstance(payload, bytes):
+                self.wfile.write(payload)
+            else:
+                for chunk in chunks(payload):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
             self.close_connection = True
 
         def do_GET(self) -> None:

@@ -85,3 +85,16 @@ def test_a_sub_agents_tokens_and_events_reach_its_callers_watchers_by_name() -> 
     only_tokens = list(_desk().stream("what is 1 + 2?", mode="tokens"))
     nested_kinds = {i.event["kind"] for i in only_tokens if isinstance(i, SubagentEvent)}
     assert nested_kinds == {"token"}
+
+
+def test_a_server_that_streams_malformed_chunks_is_named_and_retried() -> None:
+    broken = b'data: {"id": "x", "choices": [{"delta": {"content": "Hel\n\ndata: [DONE]\n\n'
+    with serve([(200, broken)] * 2) as server:
+        settings = Settings.load(
+            model="m", openai_api_key="sk-test", openai_base_url=server.url, model_retries=1
+        )
+        agent = Agent(model=openai_chat_model(settings), settings=settings, guards=None)
+        items = list(agent.stream("hi", mode="both"))
+    result = items[-1]
+    assert isinstance(result, RunResult) and result.stop_reason == "model_error"
+    assert len(server.requests) == 2 and "fix:" in result.answer  # retried once, then named

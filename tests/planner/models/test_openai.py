@@ -171,3 +171,38 @@ def test_the_context_window_is_the_servers_or_must_be_set() -> None:
             Agent(settings=Settings.load(openai_base_url=server.url))
         settings = Settings.load(openai_base_url=server.url, context_window=2048)
         assert Agent(settings=settings).context_window == 2048
+
+
+def test_a_server_that_never_answers_is_cut_off_by_the_time_limit_and_the_call_cancelled() -> None:
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    closed = threading.Event()
+
+    def silent() -> None:  # reads the request, answers nothing, notices the client leaving
+        connection, _ = listener.accept()
+        connection.settimeout(30)
+        while connection.recv(65536):
+            pass
+        closed.set()
+
+    threading.Thread(target=silent, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    settings = Settings.load(
+        model="m",
+        openai_api_key="sk-test",
+        openai_base_url=url,
+        max_seconds=2,
+        model_retries=0,
+        context_window=2048,
+    )
+    agent = Agent(model=openai_chat_model(settings), settings=settings, guards=None)
+    started = time.monotonic()
+    result = agent.invoke("hello?")
+    assert result.stop_reason == "time_limit" and time.monotonic() - started < 10
+    assert closed.wait(10), "the request was left running after the run gave up on it"
+    listener.close()
