@@ -7,6 +7,7 @@ any of their objects exist, so that nothing leaves the machine unless a user con
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,6 +41,11 @@ def quiet_guardrails() -> None:
     loaded setting in memory; the user's rc file is left untouched.
     """
     quiet_environment()
+    # Not telemetry, but also settled before guardrails-ai loads: jsonschema, which it
+    # imports, checks the "iri" string format with rfc3987_syntax when that is installed,
+    # and that package compiles dozens of grammars at import (seconds, on every run).
+    # podium checks no IRI with jsonschema: the import fails as if it were not installed.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     from guardrails.settings import settings
 
     settings.rc.enable_metrics = False

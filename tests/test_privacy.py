@@ -45,3 +45,16 @@ def test_telemetry_is_off_even_when_the_user_rc_turns_it_on(tmp_path: Path) -> N
         "hub_exporter_created": False,
         "chroma_telemetry": False,
     }
+
+
+def test_guardrails_loads_without_compiling_the_iri_grammars() -> None:
+    # jsonschema, under guardrails-ai, compiled rfc3987_syntax's grammars at every import:
+    # seconds of each run's start, for a format check podium never makes.
+    import subprocess
+    import sys
+
+    probe = "import sys, podium.guardrails.base; print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)"
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert output.strip() == "False"
