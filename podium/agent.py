@@ -161,10 +161,15 @@ class Agent:
             return context_window(name, settings.context_window)
         if type(self.model).__name__ != "CompatibleChatOpenAI":
             return context_window(name, None)  # a model given as an object: its own business
+        import httpx
+
         from podium.planner.models.openai import served_context
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        served = served_context(settings.openai_base_url, name, key)
+        try:
+            served = served_context(settings.openai_base_url, name, key)
+        except httpx.ConnectError:  # nothing listens yet: a run will say so, with the fix
+            return context_window(name, None)
         if served is None:
             raise ConfigError(
                 f"the server at {settings.openai_base_url} does not say how many tokens model "

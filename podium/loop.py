@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -21,6 +22,15 @@ from podium.errors import InvalidRequest
 T = TypeVar("T")
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
+
+
+def _forgotten_in_child() -> None:
+    # A forked child has the parent's loop object but not its thread: start its own.
+    global _loop
+    _loop = None
+
+
+os.register_at_fork(after_in_child=_forgotten_in_child)
 
 
 def background_loop() -> asyncio.AbstractEventLoop:

@@ -111,6 +111,8 @@ def served_context(base_url: str, model: str, key: str | None) -> int | None:
             n_ctx = settings.get("n_ctx") or props.json().get("n_ctx")
             if isinstance(n_ctx, int) and n_ctx > 0:
                 return n_ctx
+    except httpx.ConnectError:
+        raise  # nothing listens there: the caller decides
     except (httpx.HTTPError, ValueError, AttributeError, TypeError):
         return None
     return None
