@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,9 +139,6 @@ def test_the_terminal_runner_asks_about_each_waiting_call(
 
 def test_a_version_that_is_a_path_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     """What the user ran: ``--version '../../evil'`` wrote outside releases/."""
-    import subprocess
-    import sys
-
     target = tmp_path / "target"
     root = Path(__file__).resolve().parents[2]
     command = [sys.executable, "-m", "examples.deploy.workflow", "--version", "../../evil"]
@@ -162,7 +161,7 @@ def test_a_version_that_is_a_path_is_refused_and_nothing_is_written(tmp_path: Pa
 def test_the_release_tool_refuses_a_version_that_leaves_releases(
     service: Path, tmp_path: Path
 ) -> None:
-    """A planner passing a path as the version gets a tool error; nothing moves."""
+    """A planner passing a path as the version gets a tool error; nothing is written."""
     target = tmp_path / "target"
     result = release(service, target, "../../evil")
     deploy = next(c for c in result.tool_calls if c["name"] == "deploy_staging")
@@ -181,8 +180,10 @@ def test_the_exit_code_says_whether_it_deployed(
 
     target = tmp_path / "target"
 
-    def deploy(*options: str) -> int:
-        return main(["--target", str(target), "--app", str(service), *options])
+    def deploy(*options: str) -> int:  # the command, run in this process: its exit code
+        arguments = ["workflow", "--target", str(target), "--app", str(service), *options]
+        monkeypatch.setattr(sys, "argv", arguments)
+        return main()
 
     assert deploy("--version", "1.0.0") == 0
     assert deploy("--version", "1.0.0") == 2
