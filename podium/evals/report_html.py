@@ -7,6 +7,7 @@ line marks the threshold. The case table puts failures first and folds long text
 from __future__ import annotations
 
 import html
+import re
 
 from podium.evals.report import COLUMNS, CaseOutcome, EvalReport, rows
 
@@ -79,9 +80,16 @@ def _case_row(outcome: CaseOutcome, trials: int) -> str:
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
+def _order(outcome: CaseOutcome) -> tuple[bool, list[tuple[int, str]], int]:
+    """Failures first, then by case id with its numbers as numbers (case_2 before case_10)."""
+    parts = re.split(r"(\d+)", outcome.case_id)
+    natural = [(int(part), "") if part.isdigit() else (-1, part) for part in parts]
+    return outcome.passed, natural, outcome.trial
+
+
 def case_table(report: EvalReport) -> str:
     """One row per trial, failures first: request, expected, got, problem, trace id."""
-    ordered = sorted(report.outcomes, key=lambda o: (o.passed, o.case_id, o.trial))
+    ordered = sorted(report.outcomes, key=_order)
     head = "".join(
         f"<th>{name}</th>"
         for name in ("case", "result", "request", "expected", "got", "problem", "trace id")
