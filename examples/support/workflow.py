@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from podium.guardrails.base import (
     Validator,
     register_validator,
 )
+from podium.guardrails.policy import Policy
 from podium.guardrails.screens import Check, Screens, ToolChecks
 from podium.guardrails.validators import PII
 from podium.memory.store import MemoryStore
@@ -216,22 +218,34 @@ def build_agent(database: Path, memory: MemoryStore | None = None) -> Agent:
     )
 
 
-def main() -> None:
-    """Answer one request as a principal of policy.yaml, asking at the terminal for approvals."""
+def main() -> int:
+    """Answer one request as a principal of policy.yaml, asking at the terminal for approvals.
+
+    Exit codes: 0 answered (the reply says what was done and what failed); 2 bad input (a
+    principal the policy does not know, a data folder that cannot be written).
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("request")
     parser.add_argument("--as", dest="who", default="ana")
     parser.add_argument("--data", type=Path, default=Path("support-data"))
     options = parser.parse_args()
-    options.data.mkdir(parents=True, exist_ok=True)
-    database = store.seed(options.data / "shop.db")
-    agent = build_agent(database, MemoryStore(options.data / "memory"))
     try:
-        principal = agent.policy.principal(options.who)
+        principal = Policy.load(POLICY).principal(options.who)
     except PodiumError as error:
-        sys.exit(bad_input(error.problem, error.fix))
+        return bad_input(error.problem, error.fix)
+    try:
+        options.data.mkdir(parents=True, exist_ok=True)
+        database = store.seed(options.data / "shop.db")
+    except (OSError, sqlite3.Error) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        return bad_input(
+            f"cannot keep the shop's data in {options.data}: {reason or error}",
+            "give a folder you can write, like --data support-data",
+        )
+    agent = build_agent(database, MemoryStore(options.data / "memory"))
     run_at_terminal(agent, options.request, principal)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

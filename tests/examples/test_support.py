@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -144,3 +145,21 @@ def test_an_unknown_customer_gets_a_clear_reply_and_the_trace_renders(database: 
     assert "We could not find customer C-17 in your account." in other.answer
     shown = CliRunner().invoke(app, ["trace", "show", other.trace_id])
     assert shown.exit_code == 0 and "lookup_customer" in shown.output
+
+
+def test_the_command_names_bad_input_in_one_line_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from examples.support.workflow import main
+
+    monkeypatch.setattr(sys, "argv", ["workflow", "--as", "nobody", "Where is order 1001?"])
+    assert main() == 2
+    error = capsys.readouterr().err.splitlines()
+    assert error[0].startswith("error: principal 'nobody' is not in the policy")
+    assert error[1] == "  fix: known: ana, bob or add it under principals"
+    monkeypatch.setattr(sys, "argv", ["workflow", "--data", "/proc/nope", "Where is order 1001?"])
+    assert main() == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: cannot keep the shop's data in /proc/nope: No such file or directory",
+        "  fix: give a folder you can write, like --data support-data",
+    ]
