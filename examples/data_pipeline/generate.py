@@ -49,3 +49,22 @@ def generate(folder: Path, rows: int = 100_000, bad_share: float = 0.01, seed: i
             row = _row(index, random.random() < bad_share)
             out.write(json.dumps(row) + "\n")
         out.write("{this line is not json\n")  # one broken line, as exports have
+
+
+def rows_held(folder: Path) -> int:
+    """How many rows the data set in ``folder`` holds (a line that is not JSON is no row)."""
+    with (folder / "orders.csv").open(newline="") as handle:
+        count = sum(1 for _ in csv.DictReader(handle))
+    jsonl = folder / "orders.jsonl"
+    if jsonl.is_file():
+        with jsonl.open() as handle:
+            count += sum(_is_json(line) for line in handle if line.strip())
+    return count
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True

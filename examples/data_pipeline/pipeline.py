@@ -4,7 +4,14 @@ Rows that fail the pydantic schema are quarantined with their reasons (quarantin
 the load is one transaction; a failure after it ends the run (AbortRun) and the
 compensation deletes the loaded batch; a sub-agent summarizes the data-quality issues.
 
+A re-run over the same input is idempotent: orders already loaded with the same values are
+skipped (and reported as skipped); an order id already loaded with other values stops the
+load before it writes anything, since a loaded order is never overwritten.
+
     python -m examples.data_pipeline.pipeline --rows 100000 --folder pipeline-data
+
+Exit codes: 0 the pipeline ran to its end; 1 it stopped (a failed load or check, undone);
+2 bad input (a folder that cannot be written, or one holding another number of rows).
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sqlite3
+import sys
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +32,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from pydantic import BaseModel, Field, ValidationError
 
+from examples.terminal import bad_input
 from podium.agent import Agent
 from podium.config import Limits
 from podium.errors import AbortRun
@@ -53,6 +63,7 @@ class Batch:
     valid: list[OrderRow] = field(default_factory=list)
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    loaded: list[tuple[Any, ...]] = field(default_factory=list)  # the rows this run wrote
     batch_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def set_aside(self, where: str, row: Any, reason: str) -> None:
@@ -123,18 +134,52 @@ def transform(batch: Batch) -> str:
     return f"{len(batch.rows)} rows in euros with their month"
 
 
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS orders (order_id INTEGER PRIMARY KEY, customer TEXT,"
+    " amount_eur REAL, month TEXT, batch TEXT)"
+)
+
+
+def _already_loaded(
+    db: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> dict[int, tuple[Any, ...]]:
+    """(customer, amount, month) of every order among ``rows`` the database holds already."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS incoming (order_id INTEGER)")
+    db.execute("DELETE FROM temp.incoming")
+    db.executemany("INSERT INTO temp.incoming VALUES (?)", ((row[0],) for row in rows))
+    found = db.execute(
+        "SELECT o.order_id, o.customer, o.amount_eur, o.month FROM orders o"
+        " JOIN temp.incoming USING (order_id)"
+    )
+    return {int(row[0]): tuple(row[1:]) for row in found}
+
+
 def load(batch: Batch) -> str:
-    """Write the rows into SQLite in one transaction (all or nothing)."""
+    """Write the new rows into SQLite in one transaction (all or nothing).
+
+    Orders loaded before with the same values are skipped; one loaded with other values
+    stops the load before it writes anything.
+    """
     try:
         with sqlite3.connect(batch.database) as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS orders (order_id INTEGER PRIMARY KEY, customer TEXT,"
-                " amount_eur REAL, month TEXT, batch TEXT)"
-            )
-            db.executemany("INSERT INTO orders VALUES (?, ?, ?, ?, ?)", batch.rows)
+            db.execute(TABLE)
+            before = _already_loaded(db, batch.rows)
+            changed = [row for row in batch.rows if before.get(row[0], row[1:4]) != row[1:4]]
+            if changed:
+                raise AbortRun(
+                    f"the load wrote nothing: {len(changed)} order(s) were loaded before with"
+                    f" other values (first: order {changed[0][0]}); a loaded order is never"
+                    " overwritten. Fix the input, or load into a new database"
+                )
+            fresh = [row for row in batch.rows if row[0] not in before]
+            db.executemany("INSERT INTO orders VALUES (?, ?, ?, ?, ?)", fresh)
     except sqlite3.Error as error:  # the transaction rolled back: nothing was written
         raise AbortRun(f"the load failed and wrote nothing: {error}") from None
-    return f"loaded {len(batch.rows)} rows (batch {batch.batch_id})"
+    batch.loaded = fresh
+    skipped = len(batch.rows) - len(fresh)
+    return (
+        f"loaded {len(fresh)} new rows (batch {batch.batch_id}); {skipped} already loaded, skipped"
+    )
 
 
 def unload(batch: Batch) -> None:
@@ -150,8 +195,8 @@ def check_load(batch: Batch) -> str:
             "SELECT count(*), coalesce(sum(amount_eur), 0) FROM orders WHERE batch = ?",
             (batch.batch_id,),
         ).fetchone()
-    expected = round(sum(r[2] for r in batch.rows), 2)
-    if count != len(batch.rows) or abs(total - expected) > 0.01:
+    expected = round(sum(r[2] for r in batch.loaded), 2)
+    if count != len(batch.loaded) or abs(total - expected) > 0.01:
         raise AbortRun(f"the loaded batch does not add up ({count} rows, {total:.2f} EUR)")
     return f"{count} rows, {total:.2f} EUR: as expected"
 
@@ -237,21 +282,53 @@ def build_agent(batch: Batch, sources: list[str]) -> Agent:
     )
 
 
-def main() -> None:
-    """Generate a data set (if needed) and run the pipeline over it."""
-    from examples.data_pipeline.generate import generate
+def prepare(folder: Path, rows: int | None) -> int | None:
+    """Make sure ``folder`` holds a data set of ``rows`` rows; the exit code if it cannot."""
+    from examples.data_pipeline.generate import generate, rows_held
 
+    if rows is not None and rows < 1:
+        return bad_input(f"--rows {rows}: a data set needs at least one row", "give --rows 1000")
+    if (folder / "orders.csv").is_file():
+        held = rows_held(folder)
+        if rows is not None and rows != held:
+            return bad_input(
+                f"{folder} already holds a data set of {held} rows, not {rows}",
+                f"run without --rows to use it, or start over: remove {folder} (its data set"
+                " and warehouse.db) or give another --folder",
+            )
+    else:
+        try:
+            generate(folder, 100_000 if rows is None else rows)
+        except OSError as error:
+            return bad_input(
+                f"cannot write the data set into {folder}: {error.strerror or error}",
+                "give a folder you can write, like --folder pipeline-data",
+            )
+    if not os.access(folder, os.W_OK):
+        return bad_input(
+            f"cannot write into {folder} (quarantine.jsonl and warehouse.db go there)",
+            "give a folder you can write, like --folder pipeline-data",
+        )
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate a data set (if needed), run the pipeline over it; the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument(
+        "--rows", type=int, help="rows to generate (default 100000; an existing set is kept)"
+    )
     parser.add_argument("--folder", type=Path, default=Path("pipeline-data"))
-    options = parser.parse_args()
-    if not (options.folder / "orders.csv").is_file():
-        generate(options.folder, options.rows)
+    options = parser.parse_args(argv)
+    refused = prepare(options.folder, options.rows)
+    if refused is not None:
+        return refused
     batch = Batch(options.folder, options.folder / "warehouse.db", progress=True)
     result = build_agent(batch, ["orders.csv", "orders.jsonl"]).invoke("run the pipeline")
     print(result.answer)
     print(f"trace: podium trace show {result.trace_id}")
+    return 0 if result.stop_reason == "answered" else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

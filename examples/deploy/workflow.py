@@ -2,15 +2,22 @@
 
 Releases live under ``<target>/<environment>/releases/<version>``; ``current`` is a symbolic
 link switched atomically, so a failed step never leaves a half-switched service. Deploying
-to production needs the ``deploy`` scope and a person's approval (policy.yaml).
+to production needs the ``deploy`` scope and a person's approval (policy.yaml). A version is
+a semantic version (``1.2.0``, ``2.0.0-rc.1``): nothing else may name a folder.
 
     python -m examples.deploy.workflow --env staging --version 1.0.0 --as dev
+
+Exit codes: 0 deployed and healthy; 1 stopped (checks failed, permission denied, not
+approved, the release could not be written, or the health check failed and it was rolled
+back); 2 bad input (a version that is not semantic or is already released, a principal the
+policy does not know).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,9 +26,11 @@ from typing import Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from examples.terminal import run_at_terminal
+from examples.terminal import bad_input, run_at_terminal
 from podium.agent import Agent
+from podium.errors import PodiumError
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
+from podium.results import RunResult
 from podium.tools.registry import Tool, tool
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +38,30 @@ SAMPLE_APP = HERE / "sample_app"
 POLICY = HERE / "policy.yaml"
 CHECK_TIMEOUT = HEALTH_TIMEOUT = 10.0
 Environment = Literal["staging", "production"]
+# Semantic versioning 2.0.0 (semver.org): no slash and no empty part, so never a path.
+_NUMBER = r"(?:0|[1-9]\d*)"
+_PRERELEASE = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
+_BUILD = r"[0-9a-zA-Z-]+"
+VERSION = re.compile(
+    rf"{_NUMBER}\.{_NUMBER}\.{_NUMBER}"
+    rf"(?:-{_PRERELEASE}(?:\.{_PRERELEASE})*)?(?:\+{_BUILD}(?:\.{_BUILD})*)?"
+)
+VERSION_FIX = "give a semantic version, like 1.2.0 or 2.0.0-rc.1"
+
+
+class BadVersion(ValueError):
+    """A version that cannot name a release: not semantic, or a path out of ``releases/``."""
+
+
+def release_folder(target: Path, environment: str, version: str) -> Path:
+    """Where ``version`` lives; a BadVersion unless it is semantic and stays in ``releases/``."""
+    if not VERSION.fullmatch(version):
+        raise BadVersion(f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
+    releases = target / environment / "releases"
+    folder = releases / version
+    if not folder.resolve().is_relative_to(releases.resolve()):
+        raise BadVersion(f"version {version!r} would leave {releases}")
+    return folder
 
 
 def _run(command: list[str], cwd: Path, timeout: float) -> str:
@@ -61,6 +94,7 @@ def _switch(target: Path, environment: str, version: str | None) -> None:
     if version is None:
         link.unlink(missing_ok=True)
         return
+    release_folder(target, environment, version)  # current never points out of releases/
     staged = link.with_name(".current.new")
     staged.unlink(missing_ok=True)
     staged.symlink_to(Path("releases") / version)
@@ -69,8 +103,8 @@ def _switch(target: Path, environment: str, version: str | None) -> None:
 
 def release(app: Path, target: Path, environment: str, version: str) -> str:
     """Copy ``app`` in as a new release and make it current; on failure leave no trace."""
+    folder = release_folder(target, environment, version)
     previous = _current(target, environment)
-    folder = target / environment / "releases" / version
     try:
         if folder.exists():
             raise RuntimeError(f"release {version} already exists in {environment}")
@@ -209,17 +243,37 @@ def build_agent(
     )
 
 
-def main() -> None:
+def exit_code(result: RunResult) -> int:
+    """0 when the release went live and passed its health check, 1 when the run stopped."""
+    healthy = any(c["name"] == "health_check" and c["status"] == "ok" for c in result.tool_calls)
+    return 0 if result.stop_reason == "answered" and healthy else 1
+
+
+def main(argv: list[str] | None = None) -> int:
     """Run the workflow from the command line, asking at the terminal for approvals."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", choices=["staging", "production"], default="staging")
-    parser.add_argument("--version", required=True)
+    parser.add_argument("--version", required=True, help="a semantic version, like 1.2.0")
     parser.add_argument("--as", dest="who", default="dev", help="a principal of policy.yaml")
     parser.add_argument("--target", type=Path, default=Path("deploy-target"))
-    options = parser.parse_args()
-    agent = build_agent(options.env, options.version, options.target)
-    run_at_terminal(agent, "release", agent.policy.principal(options.who))
+    parser.add_argument("--app", type=Path, default=SAMPLE_APP, help="the service to release")
+    options = parser.parse_args(argv)
+    try:
+        folder = release_folder(options.target, options.env, options.version)
+    except BadVersion as error:
+        return bad_input(str(error), VERSION_FIX)
+    if folder.exists():
+        return bad_input(
+            f"release {options.version} already exists in {options.env} ({folder})",
+            "give a new version (a release is never overwritten)",
+        )
+    agent = build_agent(options.env, options.version, options.target, options.app)
+    try:
+        principal = agent.policy.principal(options.who)
+    except PodiumError as error:
+        return bad_input(error.problem, error.fix)
+    return exit_code(run_at_terminal(agent, "release", principal))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,13 +2,16 @@
 
 The billing agent gets a filtered brief (why it was handed over, and the person's own
 words), not the triage agent's tool outputs; later messages on the thread go straight to it.
+Each run starts a new thread (it prints its id); ``--thread ID`` continues one.
 
     python -m examples.patterns.handoff "A billing problem: I was charged twice and want a refund"
+    python -m examples.patterns.handoff --thread example-1a2b3c4d "Refund 20 EUR for order A-7"
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import uuid
 from pathlib import Path
 
 from podium.agent import Agent
@@ -44,15 +47,28 @@ def build_desk(home: Path | None = None) -> Handoffs:
     )
 
 
-def main() -> None:
-    """Run the messages given on the command line as one conversation."""
+DEFAULT_MESSAGES = [
+    "A billing problem: I was charged twice and want a refund",
+    "Refund 20 EUR for order A-7",
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the messages given on the command line as one conversation, on a new thread."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("messages", nargs="*", help="the person's messages, in order")
+    parser.add_argument("--thread", help="continue this thread instead of starting one")
+    options = parser.parse_args(argv)
     desk = build_desk()
-    messages = sys.argv[1:] or [
-        "A billing problem: I was charged twice and want a refund",
-        "Refund 20 EUR for order A-7",
-    ]
-    for message in messages:
-        result = desk.invoke(message, thread_id="example")
+    if options.thread:
+        thread = options.thread
+        print(f"thread {thread}: continued, with {desk.owner(thread)}")
+    else:
+        thread = f"example-{uuid.uuid4().hex[:8]}"
+        print(f"thread {thread}: new (continue it with --thread {thread})")
+    for message in options.messages or DEFAULT_MESSAGES:
+        print(f"you: {message}")
+        result = desk.invoke(message, thread_id=thread)
         moved = "".join(f" [{t.source} -> {t.target}]" for t in result.transfers)
         print(f"{result.agent}{moved}: {result.answer}")
 

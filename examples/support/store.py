@@ -51,10 +51,50 @@ def customer(path: Path, tenant: str, customer_id: str) -> tuple[str, int] | Non
     return (str(row[0]), int(row[1])) if row else None
 
 
-def add_refund(path: Path, tenant: str, order_id: int, amount: float) -> None:
-    """Record a refund (one transaction)."""
-    with sqlite3.connect(path) as db:
+class RefundRefused(ValueError):
+    """A refund the order cannot take: not positive, or more than is left of what was paid."""
+
+
+def _cents(amount: float) -> int:
+    return round(amount * 100)
+
+
+def add_refund(path: Path, tenant: str, order_id: int, amount: float) -> float:
+    """Record a refund of a tenant's order; what is left to refund after it.
+
+    The check (never more than was paid minus what was refunded already) and the insert
+    are one transaction that holds the write lock, so refunds racing each other cannot
+    together pass the total. A refund the order cannot take raises RefundRefused.
+    """
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)  # transactions by hand
+    try:
+        db.execute("BEGIN IMMEDIATE")  # the write lock first: no refund slips in between
+        row = db.execute(
+            "SELECT total, (SELECT coalesce(sum(amount), 0) FROM refunds r"
+            " WHERE r.tenant = o.tenant AND r.order_id = o.id)"
+            " FROM orders o WHERE tenant = ? AND id = ?",
+            (tenant, order_id),
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"there is no order {order_id} in this account")
+        paid, refunded = float(row[0]), float(row[1])
+        left = (_cents(paid) - _cents(refunded)) / 100
+        if _cents(amount) <= 0:
+            raise RefundRefused(f"a refund must be more than 0 EUR, not {amount:.2f} EUR")
+        if _cents(amount) > _cents(left):
+            raise RefundRefused(
+                f"only {left:.2f} EUR of the {paid:.2f} EUR paid is left to refund"
+                f" ({refunded:.2f} EUR refunded already)"
+            )
         db.execute("INSERT INTO refunds VALUES (?, ?, ?)", (order_id, tenant, amount))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    finally:
+        db.close()
+    return (_cents(left) - _cents(amount)) / 100
 
 
 def refunds(path: Path, tenant: str) -> list[tuple[int, float]]:

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import re
+import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from examples.support import store
-from examples.terminal import run_at_terminal
+from examples.terminal import bad_input, run_at_terminal
 from podium.agent import Agent
+from podium.errors import PodiumError
 from podium.guardrails.base import (
     FailResult,
     PassResult,
@@ -28,6 +31,7 @@ from podium.guardrails.base import (
     Validator,
     register_validator,
 )
+from podium.guardrails.policy import Policy
 from podium.guardrails.screens import Check, Screens, ToolChecks
 from podium.guardrails.validators import PII
 from podium.memory.store import MemoryStore
@@ -91,11 +95,8 @@ def support_tools(database: Path) -> list[Tool]:
     @tool(scopes=["refunds"], side_effects=True, risk="high")
     def refund(order_id: int, amount: float, context: ToolContext) -> str:
         """Refund part or all of an order."""
-        total = order(context, order_id)[1]
-        if amount <= 0 or amount > total:
-            raise ValueError(f"a refund must be between 0 and the order total {total:.2f}")
-        store.add_refund(database, context.principal.tenant, order_id, amount)
-        return f"refunded {amount:.2f} EUR on order {order_id}"
+        left = store.add_refund(database, context.principal.tenant, order_id, amount)
+        return f"refunded {amount:.2f} EUR on order {order_id} ({left:.2f} EUR left to refund)"
 
     @tool(scopes=["orders:read"])
     def lookup_customer(customer_id: str, context: ToolContext) -> str:
@@ -121,6 +122,39 @@ def support_tools(database: Path) -> list[Tool]:
 _ORDER = re.compile(r"\b(?:order\s*(?:no\.?|number|#)?\s*)(\d{3,})", re.IGNORECASE)
 _CUSTOMER = re.compile(r"\bC-\d+\b")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:EUR|euros?|€)", re.IGNORECASE)
+
+
+_TOOL_FAILED = re.compile(r"^error: tool '[^']*' failed: (?:\w+: )?")
+
+
+def customer_reason(message: str) -> str:
+    """Why a tool call failed, as the customer may read it (no tool or exception names)."""
+    if message.startswith("not approved"):
+        return "it was not approved"
+    return _TOOL_FAILED.sub("", message).strip().rstrip(".")
+
+
+def _facts(
+    results: dict[str, str],
+    ok: set[str | None],
+    order: re.Match[str] | None,
+    customer: re.Match[str] | None,
+    amount: re.Match[str] | None,
+) -> str:
+    """What the reply tells the customer: what was found and done, what failed and why."""
+    if order and "lookup_order" not in ok:
+        return f"We could not find order {order.group(1)} in your account."
+    if customer and not order and "lookup_customer" not in ok:
+        return f"We could not find customer {customer.group()} in your account."
+    facts = [
+        f"{results[name]}." for name in ("lookup_order", "lookup_customer", "refund") if name in ok
+    ]
+    if "refund" in results and "refund" not in ok and order and amount:
+        facts.append(
+            f"We could not refund {float(amount.group(1)):.2f} EUR on order {order.group(1)}:"
+            f" {customer_reason(results['refund'])}."
+        )
+    return " ".join(facts) or "We will look into it."
 
 
 def support_planner() -> ScriptedChatModel:
@@ -152,16 +186,8 @@ def support_planner() -> ScriptedChatModel:
                 call("refund", order_id=int(order.group(1)), amount=float(amount.group(1)))
             )
         if "draft_reply" not in results:
-            facts = " ".join(
-                f"{results[name]}."
-                for name in ("lookup_order", "lookup_customer", "refund")
-                if name in ok
-            )
-            if order and not found:
-                facts = f"We could not find order {order.group(1)} in your account."
-            elif customer and not order and "lookup_customer" not in ok:
-                facts = f"We could not find customer {customer.group()} in your account."
-            return calls(call("draft_reply", intent=intent, facts=facts or "We will look into it."))
+            facts = _facts(results, ok, order, customer, amount)
+            return calls(call("draft_reply", intent=intent, facts=facts))
         return AIMessage(content=results["draft_reply"])
 
     return ScriptedChatModel(turns=[step], repeat_last=True, model="scripted-support-planner")
@@ -192,18 +218,34 @@ def build_agent(database: Path, memory: MemoryStore | None = None) -> Agent:
     )
 
 
-def main() -> None:
-    """Answer one request as a principal of policy.yaml, asking at the terminal for approvals."""
+def main() -> int:
+    """Answer one request as a principal of policy.yaml, asking at the terminal for approvals.
+
+    Exit codes: 0 answered (the reply says what was done and what failed); 2 bad input (a
+    principal the policy does not know, a data folder that cannot be written).
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("request")
     parser.add_argument("--as", dest="who", default="ana")
     parser.add_argument("--data", type=Path, default=Path("support-data"))
     options = parser.parse_args()
-    options.data.mkdir(parents=True, exist_ok=True)
-    database = store.seed(options.data / "shop.db")
+    try:
+        principal = Policy.load(POLICY).principal(options.who)
+    except PodiumError as error:
+        return bad_input(error.problem, error.fix)
+    try:
+        options.data.mkdir(parents=True, exist_ok=True)
+        database = store.seed(options.data / "shop.db")
+    except (OSError, sqlite3.Error) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        return bad_input(
+            f"cannot keep the shop's data in {options.data}: {reason or error}",
+            "give a folder you can write, like --data support-data",
+        )
     agent = build_agent(database, MemoryStore(options.data / "memory"))
-    run_at_terminal(agent, options.request, agent.policy.principal(options.who))
+    run_at_terminal(agent, options.request, principal)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -97,13 +97,17 @@ def eval_command(
 
     from podium.config import Settings
     from podium.errors import ConfigError
-    from podium.evals.report import EvalReport
-    from podium.evals.runner import run_suite
+    from podium.evals.report import EvalReport, failure_lines
+    from podium.evals.runner import registry_tools, run_suite
+    from podium.evals.suite import check_threshold
     from podium.planner.models import model_name, resolve_model
 
     if record and replay:
         raise ConfigError("--record and --replay exclude each other", "choose one")
+    if threshold is not None:
+        check_threshold(threshold)
     suite = _suite(source, data, limit)
+    registry_tools(suite)  # an unknown tool is an error before anything runs or prints
     settings = Settings.load()
     model = resolve_model(settings)
     report = EvalReport(
@@ -131,16 +135,15 @@ def eval_command(
             )
     except KeyboardInterrupt:
         typer.echo("interrupted: the report holds the cases that finished", err=True)
-    finally:
-        _table(report)
-        if json_out:
-            json_out.write_text(report.to_json(), encoding="utf-8")
-        if html_out:
-            from podium.evals.report import to_html
+    _table(report)
+    if json_out:
+        json_out.write_text(report.to_json(), encoding="utf-8")
+    if html_out:
+        from podium.evals.report_html import to_html
 
-            html_out.write_text(to_html(report), encoding="utf-8")
-    for outcome in [o for o in report.outcomes if not o.passed][:10]:
-        typer.echo(f"FAIL {outcome.case_id}: {outcome.problem}")
+        html_out.write_text(to_html(report), encoding="utf-8")
+    for line in failure_lines(report):
+        typer.echo(line)
     state = "partial, " if report.partial else ""
     verdict = "passed" if report.met_threshold else "FAILED"
     typer.echo(

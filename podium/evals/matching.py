@@ -34,6 +34,16 @@ class ExpectedCall(BaseModel):
             return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
         return value
 
+    def describe(self) -> str:
+        """The call in words, for reports: ``f(x=1 or 2, unit='cm' or omitted)``."""
+        parts = []
+        for parameter, allowed in self.arguments.items():
+            options = [repr(value) for value in allowed if value != ""]
+            if "" in allowed:
+                options.append("omitted")
+            parts.append(f"{parameter}={' or '.join(options)}")
+        return f"{self.name}({', '.join(parts)})"
+
 
 def _standard(text: str) -> str:
     return _PUNCTUATION.sub("", text.replace("'", '"')).lower()

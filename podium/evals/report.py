@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-import html
 import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
+from podium.tools.outcomes import shown
+
+
+class CallMade(BaseModel):
+    """A tool call a run made, as a report shows it."""
+
+    name: str
+    arguments: dict[str, Any] = {}
+    status: str
+
+    def describe(self) -> str:
+        """``name(argument=value, ...) -> status``."""
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self.arguments.items())
+        return f"{self.name}({arguments}) -> {self.status}"
+
 
 class CaseOutcome(BaseModel):
-    """One trial of one case."""
+    """One trial of one case: whether it passed, why not, and what the run did."""
 
     case_id: str
     tags: list[str]
@@ -29,6 +44,11 @@ class CaseOutcome(BaseModel):
     cost_usd: float = 0.0
     latency_ms: float = 0.0
     stop_reason: str = "error"
+    request: str = ""
+    expected: str = ""  # what must hold, in words
+    answer: str = ""  # what the run answered
+    calls: list[CallMade] = []  # every call the run made, in order
+    trace_id: str = ""
 
     @classmethod
     def failed(
@@ -43,6 +63,15 @@ class CaseOutcome(BaseModel):
             problem=problem,
             no_call_expected=no_call,
         )
+
+    def got(self) -> str:
+        """What the run did, in words: its answer, then its calls."""
+        answer = self.answer if self.answer else "(no answer)"
+        return f"answer: {answer}\ncalls: {self.calls_text()}"
+
+    def calls_text(self) -> str:
+        """The calls made, ``; ``-separated, or "none"."""
+        return "; ".join(c.describe() for c in self.calls) or "none"
 
 
 class Figures(BaseModel):
@@ -144,6 +173,28 @@ class EvalReport(BaseModel):
         return cls.model_validate(data)
 
 
+def failure_lines(report: EvalReport, shown_at_most: int = 10, width: int = 300) -> list[str]:
+    """The failed trials for a terminal: each problem with the run's answer and calls.
+
+    At most ``shown_at_most`` are listed; a last line says how many more were left out.
+    """
+    failed = [o for o in report.outcomes if not o.passed]
+    lines = []
+    for outcome in failed[:shown_at_most]:
+        trial = f" (trial {outcome.trial + 1})" if report.trials > 1 else ""
+        lines += [
+            f"FAIL {outcome.case_id}{trial}: {shown(outcome.problem or '', 2 * width)}",
+            f"  answer: {shown(outcome.answer, width) or '(no answer)'}",
+            f"  calls: {shown(outcome.calls_text(), width)}",
+        ]
+    if len(failed) > shown_at_most:
+        lines.append(
+            f"... and {len(failed) - shown_at_most} more failed trial(s), not shown: "
+            "--json FILE or --html FILE lists them all"
+        )
+    return lines
+
+
 def _cell(value: float | None, percent: bool = True) -> str:
     if value is None:
         return "-"
@@ -174,43 +225,6 @@ def rows(report: EvalReport) -> list[list[str]]:
         ]
         for f in report.categories()
     ]
-
-
-def to_html(report: EvalReport) -> str:
-    """A self-contained HTML page: the table and an accuracy bar chart per category."""
-    title = html.escape(f"{report.suite} · {report.model}")
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in rows(report)
-    )
-    bars = []
-    for index, f in enumerate(report.categories()):
-        width = round(300 * f.accuracy)
-        y = 10 + index * 28
-        bars.append(
-            f'<text x="0" y="{y + 15}">{html.escape(f.category)}</text>'
-            f'<rect x="160" y="{y}" width="{width}" height="20" fill="#4c78a8"/>'
-            f'<text x="{165 + width}" y="{y + 15}">{f.accuracy:.1%}</text>'
-        )
-    height = 20 + 28 * len(bars)
-    chart = f'<svg width="540" height="{height}" font-family="sans-serif" font-size="12">'
-    chart += "".join(bars) + "</svg>"
-    state = "partial (interrupted)" if report.partial else "complete"
-    failures = "".join(
-        f"<li><code>{html.escape(o.case_id)}</code>: {html.escape(o.problem or '')}</li>"
-        for o in report.outcomes
-        if not o.passed
-    )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 8px;"
-        "border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}"
-        f"</style></head><body><h1>{title}</h1><p>{state}; threshold "
-        f"{report.threshold:.0%}; {report.trials} trial(s)</p>{chart}"
-        f"<table><tr>{head}</tr>{body}</table><h2>Failed</h2><ul>{failures}</ul>"
-        "</body></html>"
-    )
 
 
 def comparison(first: EvalReport, second: EvalReport) -> list[list[str]]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from podium.errors import ConfigError
 from podium.evals.matching import calls_problem, greedy_match
-from podium.evals.report import CaseOutcome, EvalReport
+from podium.evals.report import CallMade, CaseOutcome, EvalReport
 from podium.evals.schema_tools import schema_tool
 from podium.evals.suite import Case, Suite
 from podium.identity import Principal
@@ -106,7 +106,21 @@ def score(case: Case, result: RunResult, trial: int, latency_ms: float) -> CaseO
         cost_usd=result.usage.cost_usd,
         latency_ms=latency_ms,
         stop_reason=result.stop_reason,
+        request=case.request,
+        expected=case.expectation(),
+        answer=result.answer,
+        calls=[
+            CallMade(name=str(c["name"]), arguments=dict(c["arguments"]), status=str(c["status"]))
+            for c in result.tool_calls
+        ],
+        trace_id=result.trace_id,
     )
+
+
+def _broken(case: Case, trial: int, problem: str) -> CaseOutcome:
+    """The outcome of a case whose run broke before it had a result."""
+    outcome = CaseOutcome.failed(case.id, case.tags, trial, problem, case.expect_no_call)
+    return outcome.model_copy(update={"request": case.request, "expected": case.expectation()})
 
 
 @contextlib.contextmanager
@@ -154,7 +168,7 @@ async def run_case(
         problem = f"{type(error).__name__}: {error}"
         if type(error).__name__ == "CannotOverwriteExistingCassetteException":
             problem = f"prompt drift: a model request of case {case.id!r} is not in its cassette"
-        return CaseOutcome.failed(case.id, case.tags, trial, problem, case.expect_no_call)
+        return _broken(case, trial, problem)
     if (
         cassettes is not None
         and mode == "none"
@@ -163,7 +177,7 @@ async def run_case(
         # The planner turns a failed model call into a stopped run; in replay it means the
         # request is not the recorded one.
         problem = f"prompt drift: a model request of case {case.id!r} is not in its cassette"
-        return CaseOutcome.failed(case.id, case.tags, trial, problem, case.expect_no_call)
+        return _broken(case, trial, problem)
     return score(case, result, trial, (time.perf_counter() - started) * 1000)
 
 

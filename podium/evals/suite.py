@@ -9,13 +9,27 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from podium.errors import ConfigError
 from podium.evals.matching import ExpectedCall
 from podium.located import Located, read_yaml
+
+Threshold = Annotated[float, Field(ge=0, le=1)]  # the share of trials that must pass
+
+
+def check_threshold(value: float, where: str = "--threshold") -> float:
+    """``value`` if it is a pass rate a suite accepts (0 to 1); a ConfigError otherwise."""
+    try:
+        return TypeAdapter(Threshold).validate_python(value)
+    except ValidationError as error:
+        raise ConfigError(
+            f"{where} {value:g} is outside 0..1 ({error.errors()[0]['msg'].lower()}): "
+            "the threshold is the share of trials that must pass",
+            "give a share from 0 to 1, like 0.9 for 90%",
+        ) from None
 
 
 class _Strict(BaseModel):
@@ -51,6 +65,17 @@ class AnswerCheck(_Strict):
             if not getattr(importlib.import_module(module), name)(answer):
                 return f"answer fails {self.python}"
         return None
+
+    def describe(self) -> str:
+        """What the answer must hold, in words, for reports."""
+        parts = [f"answer contains {text!r}" for text in self.contains]
+        if self.regex is not None:
+            parts.append(f"answer matches /{self.regex}/")
+        if self.number is not None:
+            parts.append(f"answer has the number {self.number:g} (within {self.tolerance:g})")
+        if self.python is not None:
+            parts.append(f"answer passes {self.python}")
+        return "; ".join(parts)
 
 
 class InlineTool(_Strict):
@@ -88,13 +113,28 @@ class Case(_Strict):
             raise ValueError("expect_no_call and expect_calls contradict each other")
         return self
 
+    def expectation(self) -> str:
+        """What must hold of the run, in words, for reports."""
+        parts = []
+        if self.expect_calls is not None:
+            listed = ", ".join(c.describe() for c in self.expect_calls) or "nothing"
+            where = " in the first round" if self.calls_from == "first_round" else ""
+            parts.append(f"calls {listed}{' in this order' if self.ordered else ''}{where}")
+        if self.expect_no_call:
+            parts.append("no call")
+        if self.forbid_calls:
+            parts.append(f"never calls {', '.join(self.forbid_calls)}")
+        if self.answer is not None:
+            parts.append(self.answer.describe())
+        return "; ".join(part for part in parts if part) or "an answer"
+
 
 class Suite(_Strict):
     """A named set of cases, the registry tools they may use, and the pass threshold."""
 
     name: str = Field(min_length=1)
     description: str = ""
-    threshold: float = Field(default=1.0, ge=0, le=1)
+    threshold: Threshold = 1.0
     tools: list[str] = []  # names of built-in or plugin tools
     inline_tools: list[InlineTool] = []
     cases: list[Case] = Field(min_length=1)

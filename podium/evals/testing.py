@@ -45,5 +45,8 @@ def check_case(path: str | Path, case: Case, model: BaseChatModel | None = None)
         run_case(_suite(str(path)), case, model or resolve_model(settings), settings)
     )
     if not outcome.passed:
-        raise AssertionError(f"eval case {case.id} failed: {outcome.problem}")
+        raise AssertionError(
+            f"eval case {case.id} failed: {outcome.problem}\n"
+            f"  answer: {outcome.answer or '(no answer)'}\n  calls: {outcome.calls_text()}"
+        )
     return outcome

@@ -14,7 +14,8 @@ from podium.cli.main import app
 from podium.config import Settings
 from podium.evals.bfcl import load_bfcl
 from podium.evals.matching import calls_problem
-from podium.evals.report import EvalReport, to_html
+from podium.evals.report import EvalReport
+from podium.evals.report_html import to_html
 from podium.evals.runner import run_suite
 from podium.evals.suite import Suite
 from podium.planner.models.scripted import ScriptedChatModel, call, calls

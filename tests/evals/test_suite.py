@@ -102,3 +102,17 @@ def test_a_failing_case_fails_its_test() -> None:
     failing = order.model_copy(update={"expect_calls": [wrong]})
     with pytest.raises(AssertionError, match="eval case select-order failed: called lookup_order"):
         check_case(BUILTIN, failing)
+
+
+def test_a_failing_case_in_pytest_shows_the_answer_and_the_calls() -> None:
+    from podium.evals.matching import ExpectedCall
+
+    order = next(c for c in cases_of(BUILTIN) if c.id == "select-order")
+    wrong = ExpectedCall(name="refund_order", arguments={"order_id": [1234]})
+    failing = order.model_copy(update={"expect_calls": [wrong]})
+    with pytest.raises(AssertionError) as failed:
+        check_case(BUILTIN, failing)
+    message = str(failed.value).splitlines()
+    assert message[0].startswith("eval case select-order failed: called lookup_order")
+    assert message[1].startswith("  answer: ") and "shipped on 2026-11-20" in message[1]
+    assert message[2] == "  calls: lookup_order(order_id=1234) -> ok"

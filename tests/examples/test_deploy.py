@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,70 @@ def test_the_terminal_runner_asks_about_each_waiting_call(
     assert asked == ["approve deploy_production({'version': '2.0.0'})? [y/N] "]
     shown = capsys.readouterr().out
     assert shown.startswith("Released 2.0.0 to production") and "podium trace show" in shown
+
+
+def test_a_version_that_is_a_path_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    """What the user ran: ``--version '../../evil'`` wrote outside releases/."""
+    target = tmp_path / "target"
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "examples.deploy.workflow", "--version", "../../evil"]
+    done = subprocess.run(
+        [*command, "--target", str(target)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: version '../../evil' is not a semantic version (MAJOR.MINOR.PATCH)",
+        "  fix: give a semantic version, like 1.2.0 or 2.0.0-rc.1",
+    ]
+    assert done.stdout == "" and not target.exists() and not (tmp_path / "evil").exists()
+
+
+def test_the_release_tool_refuses_a_version_that_leaves_releases(
+    service: Path, tmp_path: Path
+) -> None:
+    """A planner passing a path as the version gets a tool error; nothing is written."""
+    target = tmp_path / "target"
+    result = release(service, target, "../../evil")
+    deploy = next(c for c in result.tool_calls if c["name"] == "deploy_staging")
+    assert "version '../../evil' is not a semantic version" in deploy["output"]
+    assert not target.exists() and not (tmp_path / "evil").exists()
+
+
+def test_the_exit_code_says_whether_it_deployed(
+    service: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """0 deployed, 1 stopped (denied, not approved, unhealthy), 2 bad input."""
+    from examples.deploy.workflow import main
+
+    target = tmp_path / "target"
+
+    def deploy(*options: str) -> int:  # the command, run in this process: its exit code
+        arguments = ["workflow", "--target", str(target), "--app", str(service), *options]
+        monkeypatch.setattr(sys, "argv", arguments)
+        return main()
+
+    assert deploy("--version", "1.0.0") == 0
+    assert deploy("--version", "1.0.0") == 2
+    assert "error: release 1.0.0 already exists in staging" in capsys.readouterr().err
+    assert deploy("--env", "production", "--version", "1.0.0", "--as", "dev") == 1
+    assert "permission denied: needs scope deploy" in capsys.readouterr().out
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert deploy("--env", "production", "--version", "1.0.0", "--as", "rel") == 1
+    assert "not approved" in capsys.readouterr().out
+    assert current(target, "production") is None
+    assert deploy("--version", "1.0.1", "--as", "nobody") == 2
+    assert capsys.readouterr().err.startswith("error: principal 'nobody' is not in the policy")
+    monkeypatch.setattr("examples.deploy.workflow.HEALTH_TIMEOUT", 1.0)
+    (service / "settings.json").write_text(json.dumps({"port": "eighty"}))
+    (service / "test_app.py").write_text("print('tests skipped for this release')\n")
+    assert deploy("--version", "1.1.0") == 1
+    assert "rolled staging back to 1.0.0" in capsys.readouterr().out
+    assert current(target) == "1.0.0"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+import pytest
 
 from examples.patterns import choreography, fanout, handoff, supervisor
 
@@ -44,3 +47,30 @@ def test_the_choreography_chains_three_agents_by_events_alone() -> None:
     ]
     assert choreography.SENT == ["B-2"]
     assert "TRK-B-2" in deliveries[1].answer
+
+
+def test_each_run_of_the_handoff_example_starts_afresh_and_shows_what_was_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the user did: the example twice under one PODIUM_HOME; the second went on."""
+
+    def run(*arguments: str) -> list[str]:
+        handoff.REFUNDS.clear()
+        monkeypatch.setattr(sys, "argv", ["handoff", *arguments])
+        handoff.main()
+        return capsys.readouterr().out.splitlines()
+
+    first, second = run(), run()
+    thread = first[0].split()[1].rstrip(":")
+    assert first[0] == f"thread {thread}: new (continue it with --thread {thread})"
+    assert first[1] == "you: A billing problem: I was charged twice and want a refund"
+    assert first[2].startswith("billing [triage -> billing]: ")  # triage hands it over
+    assert first[3:] == [
+        "you: Refund 20 EUR for order A-7",
+        'billing: refund(amount=20, order_id="A-7") → refunded 20.00 EUR for order A-7',
+    ]
+    assert second[0] != first[0] and second[1:] == first[1:]  # a new thread, the same run
+    again = run("--thread", thread, "Refund 5 EUR for order A-8")
+    assert again[0] == f"thread {thread}: continued, with billing"
+    assert again[1] == "you: Refund 5 EUR for order A-8"
+    assert handoff.REFUNDS == [("A-8", 5.0)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,44 @@ def test_a_small_refund_goes_through_and_a_large_one_waits_for_a_person(
     assert store.refunds(database, "acme") == [(1001, 60.0), (1002, 300.0)]
 
 
+def test_refunds_never_add_up_to_more_than_was_paid_and_a_refused_one_is_in_the_reply(
+    database: Path,
+) -> None:
+    """What the user did: three 60 EUR refunds on order 1001, which was paid 120 EUR."""
+    agent = build_agent(database)
+    ana = agent.policy.principal("ana")
+    request = "Refund 60 EUR on order 1001, it arrived broken"
+    replies = [agent.invoke(request, principal=ana).answer for _ in range(3)]
+    assert "refunded 60.00 EUR on order 1001 (60.00 EUR left to refund)." in replies[0]
+    assert "refunded 60.00 EUR on order 1001 (0.00 EUR left to refund)." in replies[1]
+    assert replies[2] == (
+        "We are sorry about your order. order 1001: 120.00 EUR, shipped, customer C-17."
+        " We could not refund 60.00 EUR on order 1001: only 0.00 EUR of the 120.00 EUR paid"
+        " is left to refund (120.00 EUR refunded already). Kind regards, Support"
+    )
+    assert store.refunds(database, "acme") == [(1001, 60.0), (1001, 60.0)]
+
+
+def test_a_refund_that_was_not_approved_is_in_the_reply(database: Path) -> None:
+    agent = build_agent(database)
+    large = agent.invoke("Refund 300 EUR on order 1002", principal=agent.policy.principal("ana"))
+    declined = agent.resume(large.thread_id, {large.pending_approvals[0].call_id: False})
+    assert "We could not refund 300.00 EUR on order 1002: it was not approved." in declined.answer
+
+
+def test_refunds_racing_each_other_cannot_pass_what_was_paid(database: Path) -> None:
+    """The check and the insert are one transaction: six at once, only two fit in 120 EUR."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(store.add_refund, database, "acme", 1001, 50.0) for _ in range(6)]
+    errors = [future.exception() for future in futures]
+    assert sum(error is None for error in errors) == 2
+    assert all(isinstance(error, store.RefundRefused) for error in errors if error is not None)
+    assert store.refunds(database, "acme") == [(1001, 50.0), (1001, 50.0)]
+    with pytest.raises(store.RefundRefused, match=r"only 20\.00 EUR of the 120\.00 EUR paid"):
+        store.add_refund(database, "acme", 1001, 20.01)
+    assert store.add_refund(database, "acme", 1001, 20.0) == 0.0
+
+
 def test_tenants_do_not_see_each_others_orders(database: Path) -> None:
     agent = build_agent(database)
     bob = agent.policy.principal("bob")
@@ -105,3 +145,21 @@ def test_an_unknown_customer_gets_a_clear_reply_and_the_trace_renders(database: 
     assert "We could not find customer C-17 in your account." in other.answer
     shown = CliRunner().invoke(app, ["trace", "show", other.trace_id])
     assert shown.exit_code == 0 and "lookup_customer" in shown.output
+
+
+def test_the_command_names_bad_input_in_one_line_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from examples.support.workflow import main
+
+    monkeypatch.setattr(sys, "argv", ["workflow", "--as", "nobody", "Where is order 1001?"])
+    assert main() == 2
+    error = capsys.readouterr().err.splitlines()
+    assert error[0].startswith("error: principal 'nobody' is not in the policy")
+    assert error[1] == "  fix: known: ana, bob or add it under principals"
+    monkeypatch.setattr(sys, "argv", ["workflow", "--data", "/proc/nope", "Where is order 1001?"])
+    assert main() == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: cannot keep the shop's data in /proc/nope: No such file or directory",
+        "  fix: give a folder you can write, like --data support-data",
+    ]
