@@ -235,13 +235,21 @@ class Agent:
         thread_id: str | None = None,
         principal: Principal | None = None,
         sinks: Iterable[Sink] = (),
+        watchers: Iterable[Sink] = (),
     ) -> RunResult:
-        """Run one request to its end; the same ``thread_id`` continues a conversation."""
+        """Run one request to its end; the same ``thread_id`` continues a conversation.
+
+        ``sinks`` get the run's events as every sink does; ``watchers`` get them too, and
+        besides what is never recorded (each call's arguments and output as it ends).
+        """
         text = self._check(request)
         thread = _thread(thread_id) if thread_id is not None else uuid.uuid4().hex
         who = _principal(principal) or Principal.local()
         storage = self._prepare()
-        tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks])
+        watching = list(watchers)
+        tracer = Tracer(
+            uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks, *watching], watching
+        )
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
@@ -274,6 +282,7 @@ class Agent:
         decisions: dict[str, bool | Approval] | None = None,
         principal: Principal | None = None,
         decider: Principal | None = None,
+        watchers: Iterable[Sink] = (),
     ) -> RunResult:
         """Continue a thread's run: with decisions on the calls it waits for, or after a crash.
 
@@ -282,6 +291,7 @@ class Agent:
         With ``decider``, each decision must be theirs to make (the policy's
         ``approve:<tool>``; asking for a call is not enough) and records them as its maker.
         A run killed before its request reached the checkpoints starts again from it.
+        ``watchers`` see the run live, as for ``ainvoke``.
         """
         from langgraph.types import Command
 
@@ -309,7 +319,10 @@ class Agent:
                 run = indexed(thread_id, snapshot.values["run_id"], who, snapshot.values["request"])
                 if graph_input is not None:
                     graph_input = Command(resume=graph_input)
-            tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks])
+            watching = list(watchers)  # as for ainvoke
+            tracer = Tracer(
+                uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *watching], watching
+            )
             tracer.emit(
                 RunStarted(
                     trace_id=tracer.trace_id,
@@ -413,18 +426,12 @@ class Agent:
         self, request: str, thread_id: str | None = None, principal: Principal | None = None
     ) -> AsyncIterator[Event | RunResult]:
         """Yield the run's events as they happen, then its RunResult."""
-        events: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.create_task(
-            self.ainvoke(request, thread_id, principal, sinks=[events.put_nowait])
-        )
-        while not (task.done() and events.empty()):
-            getter = asyncio.ensure_future(events.get())
-            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield getter.result()
-            else:
-                getter.cancel()
-        yield task.result()
+        from podium.streaming import watched
+
+        async for item in watched(
+            lambda watcher: self.ainvoke(request, thread_id, principal, watchers=[watcher])
+        ):
+            yield item
 
     def stream(
         self, request: str, thread_id: str | None = None, principal: Principal | None = None

@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Header, Request
@@ -28,6 +29,7 @@ from starlette.exceptions import HTTPException
 
 from podium import known_secrets
 from podium.errors import (
+    Conflict,
     NotFound,
     PermissionDenied,
     PodiumError,
@@ -37,7 +39,9 @@ from podium.errors import (
 from podium.identity import Principal
 from podium.server.auth import Gate, Unauthenticated, check_exposure, read_tokens
 from podium.server.events import event_routes
+from podium.server.history import history_routes
 from podium.server.limits import MAX_BODY_BYTES, BodyLimit
+from podium.server.page import SecurityHeaders, page_routes
 from podium.server.runs import run_routes
 from podium.server.service import Caller, Service, error_body
 
@@ -51,6 +55,7 @@ STATUS: dict[type[PodiumError], int] = {
     Unauthenticated: 401,
     PermissionDenied: 403,
     NotFound: 404,
+    Conflict: 409,
     StorageBusy: 503,
     StorageDamaged: 503,
 }
@@ -63,8 +68,12 @@ def create_app(
     tokens: dict[str, str] | None = None,
     principal: Principal | None = None,
     max_body: int = MAX_BODY_BYTES,
+    reports: Path | None = None,
 ) -> FastAPI:
-    """The HTTP service for ``agent``; the trigger loop runs while the app does."""
+    """The HTTP service for ``agent``; the trigger loop runs while the app does.
+
+    ``reports`` is a directory of eval reports (HTML) that the web page lists and shows.
+    """
     # A token quoted back (in a request, a tool's output) never reaches a sink in clear.
     known_secrets.add(tokens or {})
     gate = Gate(agent.policy, tokens, principal)
@@ -94,8 +103,11 @@ def create_app(
     _errors(app)
     _meta_routes(app, service)
     run_routes(app, service)
+    history_routes(app, service)
     event_routes(app, service)
+    page_routes(app, reports)
     app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -20,7 +20,7 @@ from fastapi import Body, FastAPI, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from podium.errors import InvalidRequest, NotFound, PodiumError
+from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
 from podium.identity import PRINCIPAL_ID, Principal, namespaced
 from podium.planner.approvals import Approval
 from podium.server.service import Caller, Service, error_body
@@ -156,6 +156,8 @@ def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
             raise NotFound(*_unknown(thread_id))
         key = namespaced(owner, thread_id)
         async with locks(key):  # a run in progress is waited for, then looked at
+            if body.decisions:
+                await _not_decided_yet(service, thread_id, who, owner)
             view = await _visible(service, thread_id, who, owner)
             if owner != who.id and body.decisions is None:
                 raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
@@ -197,6 +199,37 @@ async def _visible(
     if not any(policy.may_approve(who, request.tool) for request in view.waiting):
         raise NotFound(*_unknown(thread_id))
     return view
+
+
+async def _not_decided_yet(service: Service, thread_id: str, who: Principal, owner: str) -> None:
+    """Raise Conflict (409) when the calls were decided already, naming who decided them.
+
+    Another principal's thread says so only to a caller who may decide one of those calls
+    (the one who could see them waiting); to anyone else it stays a thread not theirs (404).
+    """
+    from podium.server.history import audit_runs
+    from podium.tracing.views import last_decisions
+
+    if not _valid(thread_id, THREAD_ID):
+        return
+    key = namespaced(owner, thread_id)
+    view = await service.agent.athread(key)
+    if not view.exists or view.waiting or view.unfinished:
+        return
+    decided = last_decisions(await audit_runs(service), key)
+    policy = service.agent.policy
+    if owner != who.id and not any(policy.may_approve(who, d.tool) for d in decided):
+        return
+    if decided:
+        made = ", ".join(
+            f"{d.tool} [{d.call_id}] {'approved' if d.approved else 'rejected'}"
+            + (f" by {d.by}" if d.by else "")
+            for d in decided
+        )
+        problem = f"thread {thread_id} waits for no decision: already decided ({made})"
+    else:
+        problem = f"thread {thread_id} waits for no decision: its last run ended"
+    raise Conflict(problem, "reload the thread to see its result; nothing was changed")
 
 
 def _owner(service: Service, owner: str, view: ThreadView) -> Principal | None:

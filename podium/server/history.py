@@ -1,0 +1,83 @@
+"""What the caller's threads did: the threads, each thread's runs, a run's trace as a tree.
+
+The threads come from the run index (each thread's last run), the runs and their traces
+from the audit log, as ``podium trace`` reads it: only records that pass verification.
+A caller sees its own namespace only; anything else answers 404, as what does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from podium.errors import NotFound
+from podium.identity import namespaced
+from podium.server.service import Caller, Service
+
+if TYPE_CHECKING:
+    from podium.tracing.views import Run
+
+THREAD_ID = r"^[\w.:/-]{1,200}$"
+TRACE_ID = r"^[0-9a-f]{1,64}$"
+
+
+async def audit_runs(service: Service) -> list[Run]:
+    """Every run the audit log holds, oldest first (none when the log is off or empty)."""
+    from podium.tracing.records import LOG_NAME
+    from podium.tracing.views import load_runs
+
+    settings = service.agent.settings
+    directory = settings.home_dir / "audit"
+    if not settings.audit or not (directory / LOG_NAME).is_file():
+        return []
+    key = settings.audit_key.get_secret_value() if settings.audit_key else None
+    return await asyncio.to_thread(load_runs, directory, key)
+
+
+def history_routes(app: FastAPI, service: Service) -> None:
+    """``GET /threads``, ``GET /threads/{id}/runs`` and ``GET /traces/{trace_id}``."""
+    from podium.tracing.views import run_data, runs_of_thread, summary
+
+    agent = service.agent
+
+    @app.get("/threads")
+    async def threads(who: Caller) -> list[dict[str, Any]]:
+        """The caller's threads, the newest first, each with its last run's state."""
+        prefix = namespaced(who.id, "")
+        found = await asyncio.to_thread(agent.storage.runs().threads, prefix)
+        return [
+            {
+                "thread_id": run.thread_id[len(prefix) :],
+                "state": run.state,
+                "request": run.request,
+                "since": run.since,
+                "waiting": [call for call, _ in run.calls],
+            }
+            for run in found
+        ]
+
+    @app.get("/threads/{thread_id}/runs")
+    async def runs(thread_id: str, who: Caller) -> list[dict[str, Any]]:
+        """The thread's runs (requests and resumptions) from the audit log, oldest first."""
+        key = namespaced(who.id, thread_id)
+        if re.fullmatch(THREAD_ID, thread_id) is None or not (await agent.athread(key)).exists:
+            raise NotFound(f"no thread {thread_id!r} of yours", "check the thread id")
+        return [summary(run) for run in runs_of_thread(await audit_runs(service), key)]
+
+    @app.get("/traces/{trace_id}")
+    async def trace(trace_id: str, who: Caller) -> dict[str, Any]:
+        """One run of the caller's threads as a tree: nodes, timings, tokens, cost."""
+        unknown = NotFound(
+            f"no trace {trace_id!r} of yours",
+            "take the trace_id of a run of your own threads (a result names it)",
+        )
+        if re.fullmatch(TRACE_ID, trace_id) is None:
+            raise unknown
+        run = next((r for r in await audit_runs(service) if r.trace_id == trace_id), None)
+        started = run.started if run else None
+        if run is None or started is None or not started.thread_id.startswith(f"{who.id}:"):
+            raise unknown
+        return run_data(run)
