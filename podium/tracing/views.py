@@ -179,7 +179,7 @@ def run_data(run: Run) -> dict[str, Any]:
         elif (label := _label(event)) is not None:
             waiting.append({"label": label, **event.model_dump(mode="json")})
     if waiting:
-        nodes.append({"node": "(after the last node)", "duration_ms": 0.0, "events": waiting})
+        nodes.append({"node": "(where the run stopped)", "duration_ms": 0.0, "events": waiting})
     return {
         "trace_id": run.trace_id,
         "thread_id": started.thread_id if started else None,

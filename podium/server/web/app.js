@@ -251,16 +251,15 @@ async function decide(form, result) {
       result.append(h("p", { class: "error" }, `${group.thread}: ${problem(error)}`));
     }
   }
+  const box = form.parentElement; // both lists are drawn again: the outcome stays below
   await Promise.all([loadApprovals(), loadThreads()]);
   if (state.thread) {
     const view = await call("GET", `/threads/${encodeURIComponent(state.thread)}`).catch(() => null);
-    if (view && form.dataset.where === "thread") {
-      const box = $("thread-approvals");
-      const kept = box.querySelector(".decide-result");
-      showThreadApprovals(view.waiting, state.thread);
-      if (kept) box.append(kept);
-    }
+    if (view) showThreadApprovals(view.waiting, state.thread);
   }
+  const fresh = box.querySelector(".decide-result"); // the form drawn again, if calls still wait
+  if (fresh) fresh.replaceChildren(...result.childNodes);
+  else box.append(result);
 }
 
 // --- traces and reports -----------------------------------------------------------------
