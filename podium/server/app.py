@@ -37,6 +37,7 @@ from podium.errors import (
     StorageDamaged,
 )
 from podium.identity import Principal
+from podium.server.agui import agui_routes
 from podium.server.auth import Gate, Unauthenticated, check_exposure, read_tokens
 from podium.server.events import event_routes
 from podium.server.history import history_routes
@@ -105,6 +106,7 @@ def create_app(
     run_routes(app, service)
     history_routes(app, service)
     event_routes(app, service)
+    agui_routes(app, service)
     page_routes(app, reports)
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(SecurityHeaders)

@@ -24,6 +24,11 @@ THREAD_ID = r"^[\w.:/-]{1,200}$"
 TRACE_ID = r"^[0-9a-f]{1,64}$"
 
 
+def valid(text: str, pattern: str) -> bool:
+    """Whether ``text`` matches ``pattern`` whole."""
+    return re.fullmatch(pattern, text) is not None
+
+
 async def audit_runs(service: Service) -> list[Run]:
     """Every run the audit log holds, oldest first (none when the log is off or empty)."""
     from podium.tracing.records import LOG_NAME

@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 import uuid
-import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,13 +22,12 @@ from pydantic import BaseModel, Field
 from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
 from podium.identity import PRINCIPAL_ID, Principal, namespaced
 from podium.planner.approvals import Approval
-from podium.server.service import Caller, Service, error_body
+from podium.server.service import DONE, Caller, Service, error_body
 
 if TYPE_CHECKING:
     from podium.results import RunResult, ThreadView
 
 THREAD_ID = r"^[\w.:/-]{1,200}$"
-_DONE = object()
 
 
 class InvokeBody(BaseModel):
@@ -49,21 +47,6 @@ class ResumeBody(BaseModel):
     )
 
 
-class ThreadLocks:
-    """One run at a time per thread; a lock lives as long as someone holds or awaits it."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def __call__(self, thread: str) -> asyncio.Lock:
-        """The lock of ``thread``."""
-        lock = self._locks.get(thread)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[thread] = lock
-        return lock
-
-
 def _answer(result: RunResult, thread: str, events: bool = False) -> dict[str, Any]:
     """A RunResult as JSON, with the thread id as the caller named it."""
     answer = result.model_dump(mode="json", exclude=None if events else {"events"})
@@ -72,8 +55,8 @@ def _answer(result: RunResult, thread: str, events: bool = False) -> dict[str, A
 
 def run_routes(app: FastAPI, service: Service) -> None:
     """The routes that start, show and continue runs."""
-    agent, locks = service.agent, ThreadLocks()
-    approval_routes(app, service, locks)
+    agent, locks = service.agent, service.locks
+    approval_routes(app, service)
 
     @app.post("/invoke")
     async def invoke(body: InvokeBody, who: Caller) -> dict[str, Any]:
@@ -94,25 +77,16 @@ def run_routes(app: FastAPI, service: Service) -> None:
                 f"the last run of thread {named} {waiting}",
                 "continue it with POST /threads/{id}/resume, or start a new thread",
             )
-        items: asyncio.Queue[Any] = asyncio.Queue()
-
-        async def produce() -> None:  # runs to its end whether or not the client stays
-            async with locks(thread):
-                try:
-                    async for item in agent.astream(body.request, thread, who):
-                        items.put_nowait(item)
-                except PodiumError as error:
-                    items.put_nowait(error)
-                finally:
-                    items.put_nowait(_DONE)
-
-        service.keep(asyncio.create_task(produce()))
+        items = service.launch(
+            thread,
+            lambda watcher: agent.ainvoke(body.request, thread, who, watchers=[watcher]),
+        )
         return StreamingResponse(_lines(items, named), media_type="application/x-ndjson")
 
 
-def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
+def approval_routes(app: FastAPI, service: Service) -> None:
     """The routes that show threads and the calls they wait on, and decide them."""
-    agent = service.agent
+    agent, locks = service.agent, service.locks
 
     @app.get("/threads/{thread_id}")
     async def thread(
@@ -170,7 +144,7 @@ def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
 async def _lines(items: asyncio.Queue[Any], named: str) -> AsyncIterator[str]:
     from podium.results import RunResult
 
-    while (item := await items.get()) is not _DONE:
+    while (item := await items.get()) is not DONE:
         if isinstance(item, RunResult):
             yield json.dumps({"result": _answer(item, named)}) + "\n"
         elif isinstance(item, PodiumError):
