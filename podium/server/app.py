@@ -38,7 +38,13 @@ from podium.errors import (
 )
 from podium.identity import Principal
 from podium.server.agui import agui_routes
-from podium.server.auth import Gate, Unauthenticated, check_exposure, read_tokens
+from podium.server.auth import (
+    BearerOnly,
+    Gate,
+    Unauthenticated,
+    check_exposure,
+    read_tokens,
+)
 from podium.server.events import event_routes
 from podium.server.history import history_routes
 from podium.server.limits import MAX_BODY_BYTES, BodyLimit
@@ -107,10 +113,22 @@ def create_app(
     history_routes(app, service)
     event_routes(app, service)
     agui_routes(app, service)
+    _a2a(app, service)
     page_routes(app, reports)
+    app.add_middleware(BearerOnly, gate=gate, prefix="/a2a")  # the A2A layer is not ours
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _a2a(app: FastAPI, service: Service) -> None:
+    """The A2A card and endpoint, when the a2a-sdk package is installed (podium[a2a])."""
+    try:
+        from podium.server.a2a import a2a_routes
+    except ImportError:
+        log.info("no A2A endpoint: the a2a-sdk package is not installed")
+        return
+    a2a_routes(app, service)
 
 
 def _errors(app: FastAPI) -> None:

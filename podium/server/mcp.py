@@ -25,8 +25,8 @@ from pydantic import BaseModel
 
 from podium.errors import PodiumError
 from podium.identity import Principal, namespaced
-from podium.server.auth import Gate, Unauthenticated
-from podium.server.limits import ASGIApp, Receive, Scope, Send
+from podium.server.auth import BearerOnly, Gate
+from podium.server.limits import ASGIApp
 
 if TYPE_CHECKING:
     from podium.agent import Agent
@@ -173,37 +173,6 @@ def _one_call_agent(agent: Agent, name: str, arguments: dict[str, Any]) -> Agent
         storage=agent.storage,
         compensate_on_failure=agent.compensate_on_failure,
     )
-
-
-class BearerOnly:
-    """ASGI middleware: with tokens, no request without a known one reaches the MCP layer."""
-
-    def __init__(self, app: ASGIApp, gate: Gate) -> None:
-        self.app, self.gate = app, gate
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer 401 in podium's error shape, or pass the request on."""
-        if scope["type"] == "http" and self.gate.tokens:
-            headers = dict(scope.get("headers") or [])
-            header = headers.get(b"authorization", b"").decode("latin-1")
-            try:
-                self.gate.caller(header)
-            except Unauthenticated as error:
-                body = json.dumps({"error": error.problem, "fix": error.fix}).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"www-authenticate", b"Bearer"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
 
 
 def mcp_http_app(server: MCPServer, gate: Gate, host: str = "127.0.0.1") -> ASGIApp:
