@@ -6,7 +6,10 @@ and ``GET /threads/{id}/approvals`` show a thread and the calls it waits for; ``
 /threads/{id}/resume`` decides them (or continues an interrupted run); ``GET /approvals``
 lists the calls waiting anywhere that the caller may decide; ``POST /events/{event}`` fires
 the event triggers with the JSON body as payload; ``GET /triggers`` shows schedules, events
-and the caller's recent firings; ``GET /openapi.json`` describes it all.
+and the caller's recent firings; ``GET /threads``, ``GET /threads/{id}/runs`` and ``GET
+/traces/{trace_id}`` show the caller's history (server/history.py); ``GET /`` is the web page
+(server/page.py); ``POST /agui`` speaks AG-UI (server/agui.py); the agent card and ``POST
+/a2a`` speak A2A (server/a2a.py); ``GET /openapi.json`` describes it all.
 
 Identity (server/auth.py): with tokens every call needs one, except a bare ``/health``.
 Threads live in their principal's namespace (podium.identity). Every error is one JSON

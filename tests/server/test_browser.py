@@ -273,5 +273,22 @@ def test_on_loopback_without_tokens_no_token_is_asked(tmp_path: Path, isolated: 
             assert "no token" in page.locator("#who").inner_text()
             ask(page, "status of order D-4")
             assert "D-4 shipped" in page.locator(".run").last.inner_text()
+            streamed = page.evaluate(TOKENS_SHOWN)
     finally:
         open_service.stop()
+    assert streamed == ["Hello <b>there</b>", "Hello <b>there</b>"]  # as text, then kept
+
+
+# Token events (a model streaming its answer) as the page shows them, as text as they come.
+TOKENS_SHOWN = """async () => {
+  const { RunView } = await import('/web/run.js');
+  const view = new RunView('hi', () => {});
+  for (const text of ['Hel', 'lo <b>', 'there</b>']) {
+    view.take({ event: { kind: 'token', text, trace_id: 't', time: 0 } });
+  }
+  const during = view.answer.textContent;
+  view.take({ event: { kind: 'run_finished', stop_reason: 'answered', steps: 1,
+    answer: 'Hello <b>there</b>', model: 'm', duration_ms: 1, input_tokens: 1,
+    output_tokens: 1, cost_usd: 0, trace_id: 't', time: 0 } });
+  return [during, view.answer.textContent];
+}"""
