@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -29,17 +30,42 @@ def valid(text: str, pattern: str) -> bool:
     return re.fullmatch(pattern, text) is not None
 
 
+# The runs last read from each audit directory, with the state of its files then: a page
+# asks often, and the whole log is verified on each read.
+_READ: dict[Path, tuple[tuple[int, ...], list[Run]]] = {}
+
+
 async def audit_runs(service: Service) -> list[Run]:
     """Every run the audit log holds, oldest first (none when the log is off or empty)."""
-    from podium.tracing.records import LOG_NAME
-    from podium.tracing.views import load_runs
-
     settings = service.agent.settings
     directory = settings.home_dir / "audit"
-    if not settings.audit or not (directory / LOG_NAME).is_file():
+    if not settings.audit:
         return []
     key = settings.audit_key.get_secret_value() if settings.audit_key else None
-    return await asyncio.to_thread(load_runs, directory, key)
+    return await asyncio.to_thread(_read, directory, key)
+
+
+def _read(directory: Path, key: str | None) -> list[Run]:
+    """The log's runs, read again only when the log or its head changed since."""
+    from podium.tracing.records import HEAD_NAME, LOG_NAME
+    from podium.tracing.views import load_runs
+
+    stamp: list[int] = []
+    for name in (LOG_NAME, HEAD_NAME):
+        try:
+            found = (directory / name).stat()
+        except FileNotFoundError:
+            stamp += [-1, -1, -1]
+        else:
+            stamp += [found.st_size, found.st_mtime_ns, found.st_ino]
+    if stamp[0] < 0:
+        return []
+    cached = _READ.get(directory)
+    if cached is not None and cached[0] == tuple(stamp):
+        return cached[1]
+    runs = load_runs(directory, key)
+    _READ[directory] = (tuple(stamp), runs)
+    return runs
 
 
 def history_routes(app: FastAPI, service: Service) -> None:

@@ -73,3 +73,19 @@ def test_a_decision_that_comes_too_late_says_who_decided(isolated: Path) -> None
         assert f"release [{calls[0]}] approved by lead" in error
         assert f"release [{calls[1]}] rejected by lead" in error
     assert stranger.status_code == 404  # not theirs to see, decided or not
+
+
+def test_the_log_is_read_again_only_when_it_changed(isolated: Path) -> None:
+    from podium.server import history
+
+    with running(create_app(web_agent(isolated), tokens=TOKENS)) as client:
+        body = {"request": "status of order A-1", "thread_id": "c"}
+        client.post("/invoke", json=body, headers=ANN)
+        assert len(client.get("/threads/c/runs", headers=ANN).json()) == 1
+        directory = isolated / "audit"
+        stamp, runs = history._READ[directory]
+        assert len(client.get("/threads/c/runs", headers=ANN).json()) == 1
+        assert history._READ[directory][1] is runs  # not read again
+        client.post("/invoke", json=body, headers=ANN)
+        assert len(client.get("/threads/c/runs", headers=ANN).json()) == 2
+    assert history._READ[directory][0] != stamp
