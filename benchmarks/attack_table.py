@@ -30,6 +30,17 @@ AREAS: dict[str, tuple[list[str], str]] = {
         ],
         "a caller with a valid token tries to reach what is not theirs",
     ),
+    "the web page and the other doors (AG-UI, A2A, MCP)": (
+        [
+            "tests/server/test_browser.py::test_what_a_tool_returns_is_shown_as_text_and_never_runs",
+            "tests/server/test_page.py",
+            "tests/server/test_history.py",
+            "tests/server/test_agui.py::test_agui_needs_the_token_and_keeps_threads_and_decisions_to_their_principal",
+            "tests/server/test_a2a.py::test_a2a_needs_a_token_and_keeps_tasks_to_their_principal",
+            "tests/server/test_mcp.py::test_over_http_each_token_is_its_principal",
+        ],
+        "hostile tool output in a real browser, paths out of the reports, others' traces and tasks",
+    ),
     "policy files": (
         ["tests/guardrails/test_policy.py::test_a_bad_policy_file_names_the_line_and_the_fix"],
         "a file that would grant more than it says",

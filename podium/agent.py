@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import queue
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -292,6 +292,7 @@ class Agent:
         tool_choice: str | None = None,
         live: Sink | None = None,
         output_type: type[BaseModel] | None = None,
+        watchers: Iterable[Sink] = (),
     ) -> RunResult:
         """Run one request to its end; the same ``thread_id`` continues a conversation.
 
@@ -301,15 +302,14 @@ class Agent:
         corrections of what was streamed, and the events of sub-agents it asks.
         ``output_type`` (default: the agent's) makes the answer a pydantic model: the model
         is asked for its schema, the answer validated, and ``RunResult.output`` holds it.
+        ``watchers`` get both: the run's events as sinks do, and what ``live`` gets (and
+        each call's arguments and output as it ends, which nothing records).
         """
-        watching = WATCHER.set(live)
         typed = output_type or self.output_type
-        try:
-            result = await self._invoke(
-                request, thread_id, principal, sinks, tool_choice, live, typed
-            )
-        finally:
-            WATCHER.reset(watching)
+        shown = [*watchers, *([live] if live is not None else [])]
+        result = await self._invoke(
+            request, thread_id, principal, [*sinks, *watchers], tool_choice, shown, typed
+        )
         return _typed(result, typed)
 
     async def _invoke(
@@ -319,7 +319,7 @@ class Agent:
         principal: Principal | None,
         sinks: Iterable[Sink],
         tool_choice: str | None,
-        live: Sink | None,
+        shown: list[Sink],
         output_type: type[BaseModel] | None,
     ) -> RunResult:
         text = self._check(request)
@@ -327,7 +327,7 @@ class Agent:
         thread = thread_given(thread_id) if thread_id is not None else uuid.uuid4().hex
         who = principal_given(principal) or Principal.local()
         storage = self._prepare()
-        tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks])
+        tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks], shown)
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
@@ -344,13 +344,18 @@ class Agent:
                 )
             run = indexed(thread, tracer.trace_id, who, text)
             await asyncio.to_thread(storage.runs().begin, run)
-            result = await runs.run(
-                first_input(run, who),
-                thread,
-                self._context(who, thread, tracer, choice, live, output_type),
-                self.model_name,
-                self._audit,
-            )
+            live = tracer.show if shown else None
+            watching = WATCHER.set(live)  # a sub-agent's run reports to these watchers too
+            try:
+                result = await runs.run(
+                    first_input(run, who),
+                    thread,
+                    self._context(who, thread, tracer, choice, live, output_type),
+                    self.model_name,
+                    self._audit,
+                )
+            finally:
+                WATCHER.reset(watching)
         await self._ended(storage, run, result)
         return result
 
@@ -360,6 +365,7 @@ class Agent:
         decisions: dict[str, bool | Approval] | None = None,
         principal: Principal | None = None,
         decider: Principal | None = None,
+        watchers: Iterable[Sink] = (),
     ) -> RunResult:
         """Continue a thread's run: with decisions on the calls it waits for, or after a crash.
 
@@ -368,6 +374,7 @@ class Agent:
         With ``decider``, each decision must be theirs to make (the policy's
         ``approve:<tool>``; asking for a call is not enough) and records them as its maker.
         A run killed before its request reached the checkpoints starts again from it.
+        ``watchers`` see the run live, as for ``ainvoke``.
         """
         from langgraph.types import Command
 
@@ -395,7 +402,10 @@ class Agent:
                 run = indexed(thread_id, snapshot.values["run_id"], who, snapshot.values["request"])
                 if graph_input is not None:
                     graph_input = Command(resume=graph_input)
-            tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks])
+            watching = list(watchers)  # as for ainvoke
+            tracer = Tracer(
+                uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *watching], watching
+            )
             tracer.emit(
                 RunStarted(
                     trace_id=tracer.trace_id,
@@ -408,7 +418,13 @@ class Agent:
             result = await runs.run(
                 graph_input,
                 thread_id,
-                self._context(who, thread_id, tracer, output_type=self.output_type),
+                self._context(
+                    who,
+                    thread_id,
+                    tracer,
+                    live=tracer.show if tracer.watchers else None,
+                    output_type=self.output_type,
+                ),
                 self.model_name,
                 self._audit,
             )
@@ -523,27 +539,21 @@ class Agent:
                 f"stream mode {mode!r} is not one of {', '.join(STREAM_MODES)}",
                 "pass mode='events', 'tokens' or 'both'",
             )
-        events: asyncio.Queue[Event] = asyncio.Queue()
+        from podium.streaming import watched
 
-        def tokens_only(event: Event) -> None:
-            if is_live(event):
-                events.put_nowait(event)
+        def start(watcher: Sink) -> Coroutine[Any, Any, RunResult]:
+            def tokens_only(event: Event) -> None:
+                if is_live(event):
+                    watcher(event)
 
-        recorded = [events.put_nowait] if mode != "tokens" else []
-        watcher = events.put_nowait if mode == "both" else tokens_only if mode == "tokens" else None
-        task = asyncio.create_task(
-            self.ainvoke(
-                request, thread_id, principal, recorded, tool_choice=tool_choice, live=watcher
+            recorded = [watcher] if mode != "tokens" else []
+            live = watcher if mode == "both" else tokens_only if mode == "tokens" else None
+            return self.ainvoke(
+                request, thread_id, principal, recorded, tool_choice=tool_choice, live=live
             )
-        )
-        while not (task.done() and events.empty()):
-            getter = asyncio.ensure_future(events.get())
-            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield getter.result()
-            else:
-                getter.cancel()
-        yield task.result()
+
+        async for item in watched(start):
+            yield item
 
     def stream(
         self,

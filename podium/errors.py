@@ -57,3 +57,7 @@ class StorageBusy(PodiumError):
 
 class StorageDamaged(PodiumError):
     """A state file is damaged or missing: podium will not guess at an empty history."""
+
+
+class Conflict(PodiumError):
+    """The request came too late for the state it found (a call someone already decided)."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from podium.cli import eval as evals
-from podium.cli import memory, run, serve, trace
+from podium.cli import mcp, memory, run, serve, trace
 from podium.cli.common import handles_errors, state
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ app.add_typer(trace.app, name="trace")
 app.command("stats")(handles_errors(trace.stats))
 app.command("eval")(handles_errors(evals.eval_command))
 app.command("serve")(handles_errors(serve.serve_command))
+app.command("mcp")(handles_errors(mcp.mcp_command))
 
 
 def main() -> None:

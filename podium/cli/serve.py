@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from podium.cli.common import build_agent, principal_for, stderr
+from podium.errors import ConfigError
 
 
 def serve_command(
@@ -31,8 +32,12 @@ def serve_command(
     mcp: Annotated[
         list[str] | None, typer.Option("--mcp", help="Add an MCP server's tools (repeatable).")
     ] = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option(help="A directory of eval reports (HTML) for the web page to show."),
+    ] = None,
 ) -> None:
-    """Serve invoke, stream, resume and approvals over HTTP, and run the triggers."""
+    """Serve the web page, invoke, stream, approvals, AG-UI and A2A over HTTP; run triggers."""
     import uvicorn
 
     from podium.server.app import check_exposure, create_app, read_tokens
@@ -42,7 +47,9 @@ def serve_command(
     check_exposure(host, bearer)
     agent = build_agent(memory, policy, mcp)
     loaded = Triggers.load(agent, triggers) if triggers else None
-    app = create_app(agent, loaded, bearer, principal_for(agent, who))
+    if reports is not None and not reports.is_dir():
+        raise ConfigError(f"reports directory {reports} does not exist", "check the path")
+    app = create_app(agent, loaded, bearer, principal_for(agent, who), reports=reports)
     scheduled = len(loaded.schedules) if loaded else 0
     events = len(loaded.events) if loaded else 0
     stderr().print(

@@ -20,6 +20,7 @@ from podium.redaction import redact_secrets
 from podium.tools.outcomes import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing.events import (
+    CallShown,
     ModelCalled,
     RunStopped,
     ToolCalled,
@@ -264,6 +265,17 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 name=outcome["name"],
                 arguments_digest=digest(outcome["arguments"]),
                 status=outcome["status"],
+                duration_ms=outcome["duration_ms"],
+            )
+        )
+        ctx.tracer.show(
+            CallShown(
+                trace_id=ctx.tracer.trace_id,
+                call_id=outcome["call_id"],
+                name=outcome["name"],
+                arguments=outcome["arguments"],
+                status=outcome["status"],
+                output=outcome["output"],
                 duration_ms=outcome["duration_ms"],
             )
         )

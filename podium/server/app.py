@@ -6,7 +6,10 @@ and ``GET /threads/{id}/approvals`` show a thread and the calls it waits for; ``
 /threads/{id}/resume`` decides them (or continues an interrupted run); ``GET /approvals``
 lists the calls waiting anywhere that the caller may decide; ``POST /events/{event}`` fires
 the event triggers with the JSON body as payload; ``GET /triggers`` shows schedules, events
-and the caller's recent firings; ``GET /openapi.json`` describes it all.
+and the caller's recent firings; ``GET /threads``, ``GET /threads/{id}/runs`` and ``GET
+/traces/{trace_id}`` show the caller's history (server/history.py); ``GET /`` is the web page
+(server/page.py); ``POST /agui`` speaks AG-UI (server/agui.py); the agent card and ``POST
+/a2a`` speak A2A (server/a2a.py); ``GET /openapi.json`` describes it all.
 
 Identity (server/auth.py): with tokens every call needs one, except a bare ``/health``.
 Threads live in their principal's namespace (podium.identity). Every error is one JSON
@@ -19,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Header, Request
@@ -28,6 +32,7 @@ from starlette.exceptions import HTTPException
 
 from podium import known_secrets
 from podium.errors import (
+    Conflict,
     NotFound,
     PermissionDenied,
     PodiumError,
@@ -35,9 +40,18 @@ from podium.errors import (
     StorageDamaged,
 )
 from podium.identity import Principal
-from podium.server.auth import Gate, Unauthenticated, check_exposure, read_tokens
+from podium.server.agui import agui_routes
+from podium.server.auth import (
+    BearerOnly,
+    Gate,
+    Unauthenticated,
+    check_exposure,
+    read_tokens,
+)
 from podium.server.events import event_routes
+from podium.server.history import history_routes
 from podium.server.limits import MAX_BODY_BYTES, BodyLimit
+from podium.server.page import SecurityHeaders, page_routes
 from podium.server.runs import run_routes
 from podium.server.service import Caller, Service, error_body
 
@@ -51,6 +65,7 @@ STATUS: dict[type[PodiumError], int] = {
     Unauthenticated: 401,
     PermissionDenied: 403,
     NotFound: 404,
+    Conflict: 409,
     StorageBusy: 503,
     StorageDamaged: 503,
 }
@@ -63,8 +78,12 @@ def create_app(
     tokens: dict[str, str] | None = None,
     principal: Principal | None = None,
     max_body: int = MAX_BODY_BYTES,
+    reports: Path | None = None,
 ) -> FastAPI:
-    """The HTTP service for ``agent``; the trigger loop runs while the app does."""
+    """The HTTP service for ``agent``; the trigger loop runs while the app does.
+
+    ``reports`` is a directory of eval reports (HTML) that the web page lists and shows.
+    """
     # A token quoted back (in a request, a tool's output) never reaches a sink in clear.
     known_secrets.add(tokens or {})
     gate = Gate(agent.policy, tokens, principal)
@@ -94,9 +113,25 @@ def create_app(
     _errors(app)
     _meta_routes(app, service)
     run_routes(app, service)
+    history_routes(app, service)
     event_routes(app, service)
+    agui_routes(app, service)
+    _a2a(app, service)
+    page_routes(app, reports)
+    app.add_middleware(BearerOnly, gate=gate, prefix="/a2a")  # the A2A layer is not ours
     app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+def _a2a(app: FastAPI, service: Service) -> None:
+    """The A2A card and endpoint, when the a2a-sdk package is installed (podium[a2a])."""
+    try:
+        from podium.server.a2a import a2a_routes
+    except ImportError:
+        log.info("no A2A endpoint: the a2a-sdk package is not installed")
+        return
+    a2a_routes(app, service)
 
 
 def _errors(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ acts as the principal the token names. Without tokens the service acts as one pr
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from podium.identity import Principal, check_principal_id
 
 if TYPE_CHECKING:
     from podium.guardrails.policy import Policy
+    from podium.server.limits import ASGIApp, Receive, Scope, Send
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIN_TOKEN = 16
@@ -103,3 +105,39 @@ class Gate:
         except Unauthenticated:
             return False
         return True
+
+
+class BearerOnly:
+    """ASGI middleware: with tokens, no request under ``prefix`` without a known one passes.
+
+    For apps that are not podium's routes (an MCP or A2A layer): they never see a request
+    whose token the gate does not know, which gets 401 in podium's error shape.
+    """
+
+    def __init__(self, app: ASGIApp, gate: Gate, prefix: str = "") -> None:
+        self.app, self.gate, self.prefix = app, gate, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 401 in podium's error shape, or pass the request on."""
+        guarded = scope["type"] == "http" and str(scope.get("path", "")).startswith(self.prefix)
+        if guarded and self.gate.tokens:
+            headers = dict(scope.get("headers") or [])
+            header = headers.get(b"authorization", b"").decode("latin-1")
+            try:
+                self.gate.caller(header)
+            except Unauthenticated as error:
+                body = json.dumps({"error": error.problem, "fix": error.fix}).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b"Bearer"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

@@ -12,7 +12,6 @@ import asyncio
 import json
 import re
 import uuid
-import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,16 +19,15 @@ from fastapi import Body, FastAPI, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from podium.errors import InvalidRequest, NotFound, PodiumError
+from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
 from podium.identity import PRINCIPAL_ID, Principal, namespaced
 from podium.planner.approvals import Approval
-from podium.server.service import Caller, Service, error_body
+from podium.server.service import DONE, Caller, Service, error_body
 
 if TYPE_CHECKING:
     from podium.results import RunResult, ThreadView
 
 THREAD_ID = r"^[\w.:/-]{1,200}$"
-_DONE = object()
 
 
 class InvokeBody(BaseModel):
@@ -49,21 +47,6 @@ class ResumeBody(BaseModel):
     )
 
 
-class ThreadLocks:
-    """One run at a time per thread; a lock lives as long as someone holds or awaits it."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def __call__(self, thread: str) -> asyncio.Lock:
-        """The lock of ``thread``."""
-        lock = self._locks.get(thread)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[thread] = lock
-        return lock
-
-
 def _answer(result: RunResult, thread: str, events: bool = False) -> dict[str, Any]:
     """A RunResult as JSON, with the thread id as the caller named it."""
     answer = result.model_dump(mode="json", exclude=None if events else {"events"})
@@ -72,8 +55,8 @@ def _answer(result: RunResult, thread: str, events: bool = False) -> dict[str, A
 
 def run_routes(app: FastAPI, service: Service) -> None:
     """The routes that start, show and continue runs."""
-    agent, locks = service.agent, ThreadLocks()
-    approval_routes(app, service, locks)
+    agent, locks = service.agent, service.locks
+    approval_routes(app, service)
 
     @app.post("/invoke")
     async def invoke(body: InvokeBody, who: Caller) -> dict[str, Any]:
@@ -94,25 +77,16 @@ def run_routes(app: FastAPI, service: Service) -> None:
                 f"the last run of thread {named} {waiting}",
                 "continue it with POST /threads/{id}/resume, or start a new thread",
             )
-        items: asyncio.Queue[Any] = asyncio.Queue()
-
-        async def produce() -> None:  # runs to its end whether or not the client stays
-            async with locks(thread):
-                try:
-                    async for item in agent.astream(body.request, thread, who, mode="both"):
-                        items.put_nowait(item)
-                except PodiumError as error:
-                    items.put_nowait(error)
-                finally:
-                    items.put_nowait(_DONE)
-
-        service.keep(asyncio.create_task(produce()))
+        items = service.launch(
+            thread,
+            lambda watcher: agent.ainvoke(body.request, thread, who, watchers=[watcher]),
+        )
         return StreamingResponse(_lines(items, named), media_type="application/x-ndjson")
 
 
-def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
+def approval_routes(app: FastAPI, service: Service) -> None:
     """The routes that show threads and the calls they wait on, and decide them."""
-    agent = service.agent
+    agent, locks = service.agent, service.locks
 
     @app.get("/threads/{thread_id}")
     async def thread(
@@ -156,6 +130,8 @@ def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
             raise NotFound(*_unknown(thread_id))
         key = namespaced(owner, thread_id)
         async with locks(key):  # a run in progress is waited for, then looked at
+            if body.decisions:
+                await _not_decided_yet(service, thread_id, who, owner)
             view = await _visible(service, thread_id, who, owner)
             if owner != who.id and body.decisions is None:
                 raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
@@ -168,7 +144,7 @@ def approval_routes(app: FastAPI, service: Service, locks: ThreadLocks) -> None:
 async def _lines(items: asyncio.Queue[Any], named: str) -> AsyncIterator[str]:
     from podium.results import RunResult
 
-    while (item := await items.get()) is not _DONE:
+    while (item := await items.get()) is not DONE:
         if isinstance(item, RunResult):
             yield json.dumps({"result": _answer(item, named)}) + "\n"
         elif isinstance(item, PodiumError):
@@ -197,6 +173,37 @@ async def _visible(
     if not any(policy.may_approve(who, request.tool) for request in view.waiting):
         raise NotFound(*_unknown(thread_id))
     return view
+
+
+async def _not_decided_yet(service: Service, thread_id: str, who: Principal, owner: str) -> None:
+    """Raise Conflict (409) when the calls were decided already, naming who decided them.
+
+    Another principal's thread says so only to a caller who may decide one of those calls
+    (the one who could see them waiting); to anyone else it stays a thread not theirs (404).
+    """
+    from podium.server.history import audit_runs
+    from podium.tracing.views import last_decisions
+
+    if not _valid(thread_id, THREAD_ID):
+        return
+    key = namespaced(owner, thread_id)
+    view = await service.agent.athread(key)
+    if not view.exists or view.waiting or view.unfinished:
+        return
+    decided = last_decisions(await audit_runs(service), key)
+    policy = service.agent.policy
+    if owner != who.id and not any(policy.may_approve(who, d.tool) for d in decided):
+        return
+    if decided:
+        made = ", ".join(
+            f"{d.tool} [{d.call_id}] {'approved' if d.approved else 'rejected'}"
+            + (f" by {d.by}" if d.by else "")
+            for d in decided
+        )
+        problem = f"thread {thread_id} waits for no decision: already decided ({made})"
+    else:
+        problem = f"thread {thread_id} waits for no decision: its last run ended"
+    raise Conflict(problem, "reload the thread to see its result; nothing was changed")
 
 
 def _owner(service: Service, owner: str, view: ThreadView) -> Principal | None:

@@ -85,6 +85,10 @@ class RunIndex(Protocol):
         """Every thread whose last run is in ``state``, oldest first."""
         ...
 
+    def threads(self, namespace: str, limit: int = 200) -> list[IndexedRun]:
+        """The last runs of the threads whose id starts with ``namespace``, newest first."""
+        ...
+
 
 class Storage(Protocol):
     """One backend: thread checkpoints, the side-effect ledger, handoff desks, approvals."""

@@ -242,6 +242,16 @@ class SqliteRuns:
             rows = db.execute(f"{_SELECT_RUNS} WHERE state = ? ORDER BY since", (state,))
             return [_indexed(row) for row in rows.fetchall()]
 
+    def threads(self, namespace: str, limit: int = 200) -> list[IndexedRun]:
+        """The last runs of the threads under ``namespace`` (a plain prefix), newest first."""
+        # substr, not LIKE: principal ids may hold '_', which LIKE reads as a wildcard.
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                f"{_SELECT_RUNS} WHERE substr(thread, 1, ?) = ? ORDER BY since DESC LIMIT ?",
+                (len(namespace), namespace, limit),
+            )
+            return [_indexed(row) for row in rows.fetchall()]
+
 
 _SELECT_RUNS = "SELECT thread, run, owner, request, principal, state, calls, since FROM runs"
 

@@ -65,6 +65,22 @@ class ToolCalled(Event):
     duration_ms: float
 
 
+class CallShown(Event):
+    """A finished call's arguments and output, for whoever watches the run live.
+
+    Never recorded: the trace keeps only a digest of the arguments (ToolCalled). Only the
+    watchers of one run see it (a stream's caller, who gets the same in its RunResult).
+    """
+
+    kind: Literal["call_shown"] = "call_shown"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    status: str
+    output: str
+    duration_ms: float
+
+
 class GuardDecided(Event):
     """The checks at one boundary decided about one text."""
 
@@ -249,10 +265,13 @@ class Tracer:
     personal data in clear.
     """
 
-    def __init__(self, trace_id: str, sinks: list[Sink] | None = None) -> None:
+    def __init__(
+        self, trace_id: str, sinks: list[Sink] | None = None, watchers: list[Sink] | None = None
+    ) -> None:
         self.trace_id = trace_id
         self.events: list[Event] = []
         self.sinks = list(sinks or [])
+        self.watchers = list(watchers or [])  # live views of this run: they also get shown()
         self.sink_failures: dict[int, str] = {}  # per sink, the first failure: a run warning
 
     def emit(self, event: Event) -> None:
@@ -270,6 +289,14 @@ class Tracer:
                     f"trace sink {name} failed: {type(error).__name__}: {str(error)[:200]}; "
                     "it may lack events of this run",
                 )
+
+    def show(self, event: Event) -> None:
+        """Pass ``event`` to the watchers only: it is neither recorded nor sent to a sink."""
+        for watcher in self.watchers:
+            try:
+                watcher(event)
+            except Exception:  # a broken view must not end the run
+                logger.exception("run watcher %r failed", watcher)
 
 
 def describe(event: Event) -> str | None:

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from rich.markup import escape
@@ -16,6 +17,7 @@ from rich.tree import Tree
 from podium.errors import PodiumError
 from podium.tracing.events import (
     AnyEvent,
+    ApprovalDecided,
     Event,
     GuardDecided,
     MemoryUsed,
@@ -161,6 +163,66 @@ def run_tree(run: Run) -> Tree:
     if finished:
         tree.add(f"answer: {escape(finished.answer[:300])}")
     return tree
+
+
+def _label(event: Event) -> str | None:
+    """One plain line for an event of the tree (no markup: the page escapes it)."""
+    if isinstance(event, ModelCalled):
+        plan = ", ".join(event.tool_calls) or "answer"
+        return f"model {event.model} → {plan}"
+    if isinstance(event, ToolCalled):
+        return f"tool {event.name} {event.status}"
+    return describe(event)
+
+
+def run_data(run: Run) -> dict[str, Any]:
+    """The run as JSON: its totals, and each node with its time and what it did under it."""
+    started, finished = run.started, run.finished
+    nodes: list[dict[str, Any]] = []
+    waiting: list[dict[str, Any]] = []
+    for event in run.events:
+        if isinstance(event, NodeFinished):
+            nodes.append({"node": event.node, "duration_ms": event.duration_ms, "events": waiting})
+            waiting = []
+        elif (label := _label(event)) is not None:
+            waiting.append({"label": label, **event.model_dump(mode="json")})
+    if waiting:
+        nodes.append({"node": "(where the run stopped)", "duration_ms": 0.0, "events": waiting})
+    return {
+        "trace_id": run.trace_id,
+        "thread_id": started.thread_id if started else None,
+        "started": run.events[0].time if run.events else None,
+        "request": started.request if started else "",
+        "model": started.model if started else "",
+        "finished": finished.model_dump(mode="json") if finished else None,
+        "nodes": nodes,
+    }
+
+
+def summary(run: Run) -> dict[str, Any]:
+    """One line's worth of a run: when, the request, how it ended, the answer."""
+    started, finished = run.started, run.finished
+    return {
+        "trace_id": run.trace_id,
+        "started": run.events[0].time if run.events else None,
+        "request": started.request if started else "",
+        "stop_reason": finished.stop_reason if finished else None,
+        "answer": finished.answer if finished else None,
+    }
+
+
+def runs_of_thread(runs: list[Run], thread_id: str) -> list[Run]:
+    """The runs (first ones and resumptions) of one thread, oldest first."""
+    return [r for r in runs if (s := r.started) is not None and s.thread_id == thread_id]
+
+
+def last_decisions(runs: list[Run], thread_id: str) -> list[ApprovalDecided]:
+    """The decisions of the thread's latest run that had any (who decided what)."""
+    for run in reversed(runs_of_thread(runs, thread_id)):
+        decided = [e for e in run.events if isinstance(e, ApprovalDecided)]
+        if decided:
+            return decided
+    return []
 
 
 def _percentile(values: list[float], share: float) -> float:

@@ -88,6 +88,19 @@ def test_the_run_index_keeps_each_threads_last_run(storage: Storage) -> None:
     assert index.in_state("waiting") == []
 
 
+def test_the_run_index_lists_a_namespaces_threads_newest_first(storage: Storage) -> None:
+    from podium.storage.base import IndexedRun
+
+    index = storage.runs()
+    assert index.threads("ana:") == []
+    for thread, since in [("ana:a", 1.0), ("an_x:b", 2.0), ("ana:c", 3.0), ("bob:d", 4.0)]:
+        index.begin(IndexedRun(thread, "r", "ana", "hi", "{}", "running", (), since))
+    index.end("ana:a", "r", [])  # ending a run makes its thread the newest
+    assert [r.thread_id for r in index.threads("ana:")] == ["ana:a", "ana:c"]
+    assert [r.thread_id for r in index.threads("ana:", limit=1)] == ["ana:a"]
+    assert [r.thread_id for r in index.threads("an_:")] == []  # '_' is no wildcard
+
+
 def test_no_backend_stores_a_secret(storage: Storage, tmp_path: Path) -> None:
     from langchain_core.messages import ToolMessage
     from langchain_core.runnables import RunnableConfig

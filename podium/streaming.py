@@ -1,0 +1,31 @@
+"""A run's events as they happen: a run started with a watcher, read as an async stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from podium.results import RunResult
+    from podium.tracing.events import Event, Sink
+
+
+async def watched(
+    start: Callable[[Sink], Coroutine[Any, Any, RunResult]],
+) -> AsyncIterator[Event | RunResult]:
+    """Yield the events ``start(watcher)`` shows its watcher as they come, then its result.
+
+    ``start`` begins a run (``Agent.ainvoke`` or ``aresume`` with ``watchers=[watcher]``);
+    its error, if it raises one, is raised here after the events it showed.
+    """
+    events: asyncio.Queue[Event] = asyncio.Queue()
+    task = asyncio.create_task(start(events.put_nowait))
+    while not (task.done() and events.empty()):
+        getter = asyncio.ensure_future(events.get())
+        await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done():
+            yield getter.result()
+        else:
+            getter.cancel()
+    yield task.result()
