@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import queue
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from pathlib import Path
@@ -17,18 +15,16 @@ from podium.config import Limits, Settings
 from podium.errors import ConfigError, InvalidRequest
 from podium.guardrails.policy import Policy
 from podium.identity import Principal
-from podium.inputs import check_text, principal_given, thread_given, tool_choice_for
-from podium.loop import run_sync, submit
+from podium.inputs import principal_given, request_given, thread_given, tool_choice_for
+from podium.loop import run_sync
 from podium.planner.approvals import Approval, ApprovalRequest, signed
 from podium.planner.binding import Bindings, asks_natively
 from podium.planner.budget import (
-    CONTEXT_WINDOWS,
     TokenCounter,
-    context_window,
     encoding_for,
     price_table,
 )
-from podium.planner.models import model_name, resolve_model
+from podium.planner.models import context_window_of, model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult, ThreadView
 from podium.runner import (
@@ -40,6 +36,8 @@ from podium.runner import (
     thread_view,
     unfinished,
 )
+from podium.sinks import StandardSinks
+from podium.streaming import blocked
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.registry import Tool, ToolLike, ToolRegistry
 from podium.tracing.events import Event, RunStarted, Sink, Tracer
@@ -53,8 +51,6 @@ if TYPE_CHECKING:
     from podium.planner.context import RunContext
     from podium.storage.base import IndexedRun, Storage
     from podium.tools.outcomes import DelegatedReply
-    from podium.tracing.audit import AuditLog
-    from podium.tracing.otel import OTelSink
 
 DEFAULT_GUARDS = "default"
 StreamMode = Literal["events", "tokens", "both"]
@@ -126,9 +122,7 @@ class Agent:
         self.breaker = CircuitBreaker()
         self.compensate_on_failure = compensate_on_failure
         self._storage: Storage | None = storage
-        self._audit: AuditLog | None = None
-        self._otel: OTelSink | None = None
-        self._plugin_sinks: list[Sink] | None = None
+        self.standard_sinks = StandardSinks(self.settings)
         self.registry = ToolRegistry()
         if builtins:
             from podium.tools.builtin import builtin_tools
@@ -149,35 +143,10 @@ class Agent:
                 "or PODIUM_PRICES, or drop the cost budget",
             )
         self.counter = TokenCounter(encoding_for(self.model_name, self.settings.tokenizer))
-        self.context_window = self._context_window()
+        self.context_window = context_window_of(self.model, self.settings)
         self.bindings = Bindings(
             self.registry, self.settings.max_output_tokens, self.settings.structured_output
         )
-
-    def _context_window(self) -> int:
-        """Tokens the model takes in: set, known, said by its server, else required."""
-        settings, name = self.settings, self.model_name
-        if settings.context_window or name in CONTEXT_WINDOWS or not settings.openai_base_url:
-            return context_window(name, settings.context_window)
-        if type(self.model).__name__ != "CompatibleChatOpenAI":
-            return context_window(name, None)  # a model given as an object: its own business
-        import httpx
-
-        from podium.planner.models.openai import served_context
-
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        try:
-            served = served_context(settings.openai_base_url, name, key)
-        except httpx.ConnectError:  # nothing listens yet: a run will say so, with the fix
-            return context_window(name, None)
-        if served is None:
-            raise ConfigError(
-                f"the server at {settings.openai_base_url} does not say how many tokens model "
-                f"{name!r} takes in, and the default of 128k would overflow most local servers",
-                "set PODIUM_CONTEXT_WINDOW to the server's context size (llama.cpp --ctx-size, "
-                "vLLM --max-model-len, Ollama num_ctx)",
-            )
-        return served
 
     @property
     def model_name(self) -> str:
@@ -212,26 +181,6 @@ class Agent:
             return result.reply(name)
 
         return agent_tool(ask, name, description, timeout)
-
-    def _check(self, request: object) -> str:
-        if not isinstance(request, str):
-            raise InvalidRequest(
-                f"the request must be text, not {type(request).__name__}",
-                "pass the request as a string",
-            )
-        if not request.strip():
-            raise InvalidRequest("the request is empty", "say what you want done")
-        check_text(request, "the request")
-        tokens = self.counter.count(request)
-        room = self.context_window // 2
-        if tokens > room:
-            raise InvalidRequest(
-                f"the request is {tokens} tokens, more than half of the model's context window "
-                f"({self.context_window} tokens)",
-                "shorten it, put long material in a file the agent can read, or use a model "
-                "with a larger window",
-            )
-        return request
 
     def _context(
         self,
@@ -322,12 +271,12 @@ class Agent:
         shown: list[Sink],
         output_type: type[BaseModel] | None,
     ) -> RunResult:
-        text = self._check(request)
+        text = request_given(request, self.counter, self.context_window)
         choice = tool_choice_for(tool_choice or self.tool_choice, self.registry.names())
         thread = thread_given(thread_id) if thread_id is not None else uuid.uuid4().hex
         who = principal_given(principal) or Principal.local()
         storage = self._prepare()
-        tracer = Tracer(uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *sinks], shown)
+        tracer = Tracer(uuid.uuid4().hex, [*self.standard_sinks.all(), *self.sinks, *sinks], shown)
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
@@ -352,7 +301,7 @@ class Agent:
                     thread,
                     self._context(who, thread, tracer, choice, live, output_type),
                     self.model_name,
-                    self._audit,
+                    self.standard_sinks.audit,
                 )
             finally:
                 WATCHER.reset(watching)
@@ -404,7 +353,7 @@ class Agent:
                     graph_input = Command(resume=graph_input)
             watching = list(watchers)  # as for ainvoke
             tracer = Tracer(
-                uuid.uuid4().hex, [*self._standard_sinks(), *self.sinks, *watching], watching
+                uuid.uuid4().hex, [*self.standard_sinks.all(), *self.sinks, *watching], watching
             )
             tracer.emit(
                 RunStarted(
@@ -426,7 +375,7 @@ class Agent:
                     output_type=self.output_type,
                 ),
                 self.model_name,
-                self._audit,
+                self.standard_sinks.audit,
             )
         await self._ended(storage, run, result)
         return _typed(result, self.output_type)
@@ -448,37 +397,9 @@ class Agent:
         """The calls a thread's run waits for a decision on (empty when none waits)."""
         return (await self.athread(thread_id)).waiting
 
-    def _standard_sinks(self) -> list[Sink]:
-        """The audit log (on by default) and OpenTelemetry export (when configured)."""
-        sinks: list[Sink] = []
-        if self.settings.audit:
-            if self._audit is None:
-                from podium.tracing.audit import audit_log
-
-                key = self.settings.audit_key
-                self._audit = audit_log(
-                    self.settings.home_dir / "audit", key.get_secret_value() if key else None
-                )
-            sinks.append(self._audit.write)
-        if self.settings.otlp_endpoint:
-            if self._otel is None:
-                from podium.tracing.otel import OTelSink
-
-                self._otel = OTelSink.to_endpoint(self.settings.otlp_endpoint)
-            sinks.append(self._otel)
-        if self.settings.sinks:
-            if self._plugin_sinks is None:
-                from podium import plugins
-
-                self._plugin_sinks = plugins.sinks(self.settings.sinks, self.settings)
-            sinks += self._plugin_sinks
-        return sinks
-
     def audit_status(self) -> dict[str, Any] | None:
         """The audit log's health (None before any run opened it): a service shows it."""
-        if self._audit is None:
-            return None
-        return dataclasses.asdict(self._audit.status())
+        return self.standard_sinks.audit_status()
 
     @property
     def storage(self) -> Storage:
@@ -564,28 +485,7 @@ class Agent:
         mode: StreamMode = "events",
     ) -> Iterator[Event | RunResult]:
         """Yield the run's events as they happen, then its RunResult (blocking)."""
-        items: queue.Queue[Event | RunResult | BaseException] = queue.Queue()
-
-        async def pump() -> None:
-            try:
-                async for item in self.astream(request, thread_id, principal, tool_choice, mode):
-                    items.put(item)
-            except BaseException as error:
-                items.put(error)
-                raise
-
-        running = submit(pump())
-        try:
-            while True:
-                item = items.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-                if isinstance(item, RunResult):
-                    break
-        except KeyboardInterrupt:
-            running.cancel()
-            raise
+        return blocked(self.astream(request, thread_id, principal, tool_choice, mode))
 
 
 def _typed(result: RunResult, output_type: type[BaseModel] | None) -> RunResult:

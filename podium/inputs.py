@@ -6,10 +6,14 @@ Each check names what was wrong and what to pass instead (an InvalidRequest).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from podium.errors import InvalidRequest
 from podium.guardrails.policy_file import suggest
 from podium.identity import Principal
+
+if TYPE_CHECKING:
+    from podium.planner.budget import TokenCounter
 
 TOOL_CHOICES = ("auto", "required", "none")
 
@@ -56,3 +60,24 @@ def tool_choice_for(choice: str, tools: Iterable[str]) -> str:
         f"tool_choice {choice!r} is neither auto, required, none nor a registered tool",
         suggest(choice, {*TOOL_CHOICES, *names}),
     )
+
+
+def request_given(request: object, counter: TokenCounter, window: int) -> str:
+    """The request, checked: text, not empty, valid Unicode, within half the context window."""
+    if not isinstance(request, str):
+        raise InvalidRequest(
+            f"the request must be text, not {type(request).__name__}",
+            "pass the request as a string",
+        )
+    if not request.strip():
+        raise InvalidRequest("the request is empty", "say what you want done")
+    check_text(request, "the request")
+    tokens = counter.count(request)
+    if tokens > window // 2:
+        raise InvalidRequest(
+            f"the request is {tokens} tokens, more than half of the model's context window "
+            f"({window} tokens)",
+            "shorten it, put long material in a file the agent can read, or use a model "
+            "with a larger window",
+        )
+    return request

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+import queue
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,3 +30,35 @@ async def watched(
         else:
             getter.cancel()
     yield task.result()
+
+
+def blocked(items: AsyncIterator[Event | RunResult]) -> Iterator[Event | RunResult]:
+    """``items``, read on podium's loop, yielded to blocking code as they come.
+
+    Ctrl-C while waiting cancels the run behind them.
+    """
+    received: queue.Queue[Event | RunResult | BaseException] = queue.Queue()
+
+    async def pump() -> None:
+        try:
+            async for item in items:
+                received.put(item)
+        except BaseException as error:
+            received.put(error)
+            raise
+
+    from podium.loop import submit
+    from podium.results import RunResult
+
+    running = submit(pump())
+    try:
+        while True:
+            item = received.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, RunResult):
+                break
+    except KeyboardInterrupt:
+        running.cancel()
+        raise
