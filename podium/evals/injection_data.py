@@ -45,6 +45,7 @@ class Example:
     source: str
     split: Split
     kind: str = ""
+    attack: str = ""  # BIPIA: the attack inserted into the context
 
 
 def canonical(text: str) -> str:
@@ -131,7 +132,8 @@ def _bipia(folder: Path, per_attack: int) -> Iterator[Example]:
                         break
                     seed = _bucket(f"{category}:{number}:{k}")
                     context = pool[seed * 7919 % len(pool)]
-                    yield Example(_insert(context, attack, k % 3), 1, "bipia", split, category)
+                    text = _insert(context, attack, k % 3)
+                    yield Example(text, 1, "bipia", split, category, attack)
 
 
 def load_examples(folder: Path, per_attack: int = 6) -> list[Example]:
