@@ -1,8 +1,9 @@
-"""A pool of daemon threads for validators, so that one that hangs cannot hold the process.
+"""Pools of daemon threads for guard checks and sync tools: one that hangs holds nothing.
 
-concurrent.futures' pool joins its threads at exit: a validator stuck in a loop would keep
-`podium run` from ever returning. These workers are daemons, and a new one starts whenever
-none is idle, up to a bound, so a hung validator only takes its own thread.
+concurrent.futures' pool joins its threads at exit: a check or a tool stuck in a loop would
+keep `podium run` from ever returning. These workers are daemons, and a new one starts
+whenever none is idle, up to a bound, so a hung call only takes its own thread; the others
+are reused (starting a thread for every tool call cost about a millisecond a step).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ MAX_WORKERS = 32
 class DaemonPool:
     """Runs callables on daemon threads and hands back futures."""
 
-    def __init__(self, max_workers: int = MAX_WORKERS) -> None:
+    def __init__(self, max_workers: int = MAX_WORKERS, name: str = "podium-worker") -> None:
         self.max_workers = max_workers
+        self.name = name
         self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._workers = 0
@@ -34,7 +36,7 @@ class DaemonPool:
             if self._idle <= 0 and self._workers < self.max_workers:
                 self._workers += 1
                 self._idle += 1
-                threading.Thread(target=self._work, name="podium-validator", daemon=True).start()
+                threading.Thread(target=self._work, name=self.name, daemon=True).start()
             self._idle -= 1
         self._tasks.put((future, function))
         return future
@@ -51,4 +53,7 @@ class DaemonPool:
                 self._idle += 1
 
 
-POOL = DaemonPool()
+POOL = DaemonPool(name="podium-check")  # guard checks
+# Sync tools: a tool that hangs past its timeout is abandoned with its thread, so the bound
+# is generous; beyond it, calls wait for a free worker.
+TOOL_POOL = DaemonPool(max_workers=256, name="podium-tool")
