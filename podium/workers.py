@@ -8,8 +8,10 @@ are reused (starting a thread for every tool call cost about a millisecond a ste
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -24,6 +26,12 @@ class DaemonPool:
     def __init__(self, max_workers: int = MAX_WORKERS, name: str = "podium-worker") -> None:
         self.max_workers = max_workers
         self.name = name
+        self._start_afresh()
+        _POOLS.add(self)
+
+    def _start_afresh(self) -> None:
+        # Also the state of a forked child: the parent's worker threads do not exist there,
+        # so counting them as idle would queue every call for a worker that never comes.
         self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._workers = 0
@@ -52,6 +60,16 @@ class DaemonPool:
             with self._lock:
                 self._idle += 1
 
+
+_POOLS: weakref.WeakSet[DaemonPool] = weakref.WeakSet()
+
+
+def _afresh_in_child() -> None:
+    for pool in list(_POOLS):
+        pool._start_afresh()
+
+
+os.register_at_fork(after_in_child=_afresh_in_child)
 
 POOL = DaemonPool(name="podium-check")  # guard checks
 # Sync tools: a tool that hangs past its timeout is abandoned with its thread, so the bound
