@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podium.errors import PodiumError
-from podium.guardrails.encodings import decoded, fold, has_escapes, unescape
+from podium.guardrails.encodings import decoded, fold, has_escapes, rewritten, tag_text, unescape
 from podium.guardrails.spans import segments
 
 if TYPE_CHECKING:
@@ -89,12 +89,17 @@ def _sigmoid(value: float) -> float:
 
 
 def readings(segment: str) -> list[str]:
-    """What the model would read in a segment: folded, unescaped, and any payload decoded."""
+    """What the model would read in a segment, as the rules read it.
+
+    Folded, unescaped, ROT13 or reversed text turned back, tag characters spelled out, and
+    any payload decoded.
+    """
     clean = fold(segment)
     found = [clean]
     if has_escapes(clean):
         found.append(unescape(clean))
-    return found + decoded(clean)
+    hidden = tag_text(segment)
+    return found + ([hidden] if hidden else []) + rewritten(clean) + decoded(clean)
 
 
 class Scorer:

@@ -5,9 +5,10 @@ words together ("Hi,\\nIgnore" reads "nIgnore") and one value's instructions hid
 others. Decoded, each string value is screened on its own and named by its path
 (``$.emails[2].body``), and a flagged value can be withheld while the rest stays.
 
-Bounded: texts over ``MAX_PARSE_CHARS`` are read as plain text, and at most ``MAX_VALUES``
-values are taken (the rest of the text is read as plain text with them); nesting of any
-depth is walked without recursion, and a parser that gives up on it leaves plain text.
+Bounded: texts over ``MAX_PARSE_CHARS``, and data holding more than ``MAX_VALUES`` strings,
+are read as plain text (screened whole, escapes read; never a value left out unscreened);
+nesting of any depth is walked without recursion, and a parser that gives up on it (Python's
+JSON and literal parsers stop near a thousand levels) leaves plain text.
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def _walk(data: Any) -> list[Value]:
     """Every string in ``data`` with its path, depth first, without recursion."""
     found: list[Value] = []
     stack: list[tuple[str, Any]] = [("$", data)]
-    while stack and len(found) < MAX_VALUES:
+    while stack:
+        if len(found) > MAX_VALUES:
+            raise _TooMany
         path, item = stack.pop()
         if isinstance(item, str):
             found.append(Value(path, item))
@@ -116,6 +119,10 @@ def _walk(data: Any) -> list[Value]:
     return found
 
 
+class _TooMany(Exception):
+    """More strings than ``MAX_VALUES``: the text is read as plain text instead."""
+
+
 def _plain_key(key: object) -> bool:
     return isinstance(key, str) and key.isidentifier()
 
@@ -127,6 +134,8 @@ def _replace(data: Any, replaced: dict[str, str]) -> Any:
         if isinstance(item, str):
             return replaced.get(path, item)
         if isinstance(item, dict):
+            if f"{path}~key" in replaced:  # a flagged key: the mapping goes as its note
+                return replaced[f"{path}~key"]
             return {
                 key: copy(f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]", value)
                 for key, value in item.items()
@@ -152,12 +161,14 @@ def read(text: str) -> Reading:
     if parsed is None:
         return Reading("text", (Value("$", text),))
     form, data = parsed
-    values = _walk(data)
     if isinstance(data, str):
         return Reading("text", (Value("$", data),))
-    nested: list[Value] = []
-    for value in values:
-        nested += _nested(value, MAX_NESTED)
+    try:
+        nested: list[Value] = []
+        for value in _walk(data):
+            nested += _nested(value, MAX_NESTED)
+    except _TooMany:
+        return Reading("text", (Value("$", text),))
     return Reading(form, tuple(nested), data)
 
 
@@ -168,5 +179,6 @@ def _nested(value: Value, depth: int) -> list[Value]:
     parsed = _parse(value.text)
     if parsed is None or not isinstance(parsed[1], dict | list):
         return [value]
+    # (a string holding more than MAX_VALUES strings raises _TooMany: plain text, all of it)
     # Nested values keep the outer path: withholding one withholds the string holding it.
     return [Value(value.path, inner.text, inner=True) for inner in _walk(parsed[1])]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from podium.guardrails.reading import read
 
@@ -37,6 +37,7 @@ class Withheld:
     start: int
     end: int
     reason: str
+    text: str = field(default="", repr=False)  # what was withheld (for evidence, not the planner)
 
     def describe(self) -> str:
         """One line of evidence."""
@@ -143,7 +144,15 @@ def withhold(
         for region in regions:
             pieces += [value.text[position : region.start], note(region.reason)]
             position = region.end
-            withheld.append(Withheld(value.path, region.start, region.end, region.reason))
+            withheld.append(
+                Withheld(
+                    value.path,
+                    region.start,
+                    region.end,
+                    region.reason,
+                    value.text[region.start : region.end],
+                )
+            )
         pieces.append(value.text[position:])
         if value.inner:  # decoded from inside a string: that string goes whole
             replaced[value.path] = note(regions[0].reason)
