@@ -205,6 +205,8 @@ class MiniLMTokenEmbedder:
         import numpy as np
 
         tokenizer, table = _token_table()
+        # A lone surrogate (an escape like "\\ud83d" read alone) cannot be tokenized: "?".
+        texts = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, encoding in enumerate(
             tokenizer.encode_batch(list(texts), add_special_tokens=False)
