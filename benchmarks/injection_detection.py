@@ -4,8 +4,9 @@ Data nobody on the project wrote (../shared/data, see its README), split once by
 podium.evals.injection_data into train (the classifier is fitted on it), tune (its threshold
 is chosen on it; promptshield's validation file) and test (held out before any rule was
 written or any model trained; only counted here, never read row by row). Benign text of
-other kinds, never trained or tuned on: BFCL's questions, the paragraphs of the README and
-METADATA files of the installed packages screened as tool output. Per-call cost of each
+other kinds: the paragraphs of the installed packages' README and METADATA files screened
+as tool output, split by package like the rest; BFCL's questions (never trained or tuned
+on) screened as user input. Per-call cost of each
 validator on short texts (BFCL questions) and long ones (20,000-character documents).
 
     PYTHONPATH=. .venv/bin/python benchmarks/injection_detection.py
@@ -14,13 +15,12 @@ validator on short texts (BFCL questions) and long ones (20,000-character docume
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from podium.evals.injection_data import SPLITS, load_examples
+from podium.evals.injection_data import SPLITS, load_examples, package_docs
 from podium.guardrails.injection import DATA_KINDS
 from podium.guardrails.validators import InjectionClassifier, PromptInjection
 
@@ -44,7 +44,9 @@ def rate(found: list[bool]) -> str:
 
 
 def main() -> None:
-    examples = load_examples(DATA / "injection")
+    site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    docs = package_docs(site / "site-packages")
+    examples = load_examples(DATA / "injection") + docs
     rules_input, rules_data = PromptInjection(), PromptInjection(kinds=DATA_KINDS)
     learned = InjectionClassifier()
 
@@ -59,12 +61,12 @@ def main() -> None:
         " rules FP | learned FP | either FP |"
     )
     print("|---|---|---|---:|---:|---:|---:|---:|---:|")
-    for source in ("promptshield", "bipia"):
-        # promptshield rows are prompts a person sends (every rule kind); BIPIA's are tool
-        # output (the data kinds)
+    for source in ("promptshield", "bipia", "package-docs"):
+        # promptshield rows are prompts a person sends (every rule kind); BIPIA's and the
+        # docs are tool output (the data kinds)
         rules = by_rules(rules_input if source == "promptshield" else rules_data)
         for split in SPLITS:
-            rows = [e for e in examples if e.source == source and e.split == split]
+            rows = [e for e in examples if e.source.startswith(source) and e.split == split]
             attacks = [e.text for e in rows if e.label == 1]
             benign = [e.text for e in rows if e.label == 0]
             ra, rb = flags(rules, attacks), flags(rules, benign)
@@ -80,26 +82,14 @@ def main() -> None:
         for path in sorted((DATA / "bfcl").glob("BFCL_v4_*.json"))
         for line in path.open()
     ]
-    site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    files = sorted(site.glob("site-packages/*.dist-info/METADATA"))
-    files += sorted(site.glob("site-packages/**/*.md"))
-    paragraphs = [
-        p
-        for f in files
-        for p in re.split(r"\n\s*\n", f.read_text(errors="ignore"))
-        if len(p.strip()) > 40
-    ]
     print("\n| benign set (never seen) | n | rules FP | learned FP | either FP |")
     print("|---|---:|---:|---:|---:|")
-    for name, texts, rules in (
-        ("BFCL questions, as user input", questions, by_rules(rules_input)),
-        ("package docs, as tool output", paragraphs, by_rules(rules_data)),
-    ):
-        r, m = flags(rules, texts), flags(by_model, texts)
-        print(
-            f"| {name} | {len(texts)} | {rate(r)} | {rate(m)} | "
-            f"{rate([a or b for a, b in zip(r, m, strict=True)])} |"
-        )
+    r, m = flags(by_rules(rules_input), questions), flags(by_model, questions)
+    print(
+        f"| BFCL questions, as user input | {len(questions)} | {rate(r)} | {rate(m)} | "
+        f"{rate([a or b for a, b in zip(r, m, strict=True)])} |"
+    )
+    paragraphs = [e.text for e in docs if e.split == "test"]
     long_texts, chunk = [], ""
     for paragraph in paragraphs:
         chunk += paragraph + "\n\n"

@@ -4,9 +4,13 @@ Logistic regression on all-MiniLM-L6-v2's own token embeddings, mean-pooled per 
 (podium.memory.embeddings.MiniLMTokenEmbedder), as podium.guardrails.classifier scores them.
 
 Data (podium.evals.injection_data): the ``train`` split of promptshield and BIPIA, and as more
-benign prose the docstrings of Python's standard library on this machine (PSF licence). The
+benign prose the docstrings of Python's standard library on this machine (PSF licence) and
+the ``train`` share of the installed packages' README/METADATA paragraphs (split by package;
+the packages kept apart for measuring, agentdojo among them, are left out). The
 regularization and the threshold are chosen on the ``tune`` split (promptshield's validation
-file and BIPIA's tune categories and contexts); the ``test`` split is never read here.
+file, BIPIA's tune categories and contexts, the tune share of package docs): the threshold
+keeps false positives at most 3% on each benign source of it. The ``test`` split is never
+read here.
 
     .venv/bin/python benchmarks/train_injection_classifier.py [--data ../shared/data/injection]
 """
@@ -24,7 +28,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from podium.evals.injection_data import Example, load_examples
+from podium.evals.injection_data import Example, load_examples, package_docs
 from podium.guardrails.classifier import WEIGHTS, text_scores
 from podium.guardrails.encodings import fold
 from podium.guardrails.spans import segments
@@ -75,7 +79,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     options = parser.parse_args()
     started = time.perf_counter()
-    examples = load_examples(options.data)
+    site = Path(sysconfig.get_paths()["purelib"])
+    examples = load_examples(options.data) + package_docs(site)
     train = [e for e in examples if e.split == "train"]
     tune = [e for e in examples if e.split == "tune"]
     texts, labels = samples(train)
@@ -103,9 +108,14 @@ def main() -> None:
     auc, c, model = best
     coef, intercept = model.coef_[0].astype(np.float32), float(model.intercept_[0])
     scores = np.array(text_scores([e.text for e in tune], coef, intercept, embedder))
-    benign = np.sort(scores[tune_labels == 0])
-    threshold = float(benign[int(len(benign) * (1 - TUNE_FALSE_POSITIVES))])
-    borderline = float(benign[int(len(benign) * (1 - BORDERLINE_FALSE_POSITIVES))])
+    sources = np.array([e.source.split("-")[0] for e in tune])
+    threshold = borderline = 0.0
+    for source in sorted(set(sources[tune_labels == 0])):
+        benign = np.sort(scores[(tune_labels == 0) & (sources == source)])
+        threshold = max(threshold, float(benign[int(len(benign) * (1 - TUNE_FALSE_POSITIVES))]))
+        cut = float(benign[int(len(benign) * (1 - BORDERLINE_FALSE_POSITIVES))])
+        borderline = max(borderline, cut)
+    borderline = min(borderline, threshold)
     recall = float((scores[tune_labels == 1] >= threshold).mean())
     print(
         f"chosen C={c} (tune AUC {auc:.4f}); threshold {threshold:.4f} (tune recall {recall:.3f}"

@@ -143,3 +143,26 @@ def load_examples(folder: Path, per_attack: int = 6) -> list[Example]:
             f"no promptshield_val.jsonl under {folder}: point --data at shared/data/injection"
         )
     return [*_promptshield(folder), *_bipia(folder / "bipia", per_attack)]
+
+
+# Packages kept apart for measuring podium (attack corpora, benchmarks): never trained on.
+KEPT_APART = ("agentdojo", "garak", "spikee", "pyrit", "chatterbot")
+
+
+def package_docs(site: Path) -> list[Example]:
+    """Benign prose: paragraphs of the installed packages' METADATA and .md files, by package.
+
+    Split by package name (all of a package's docs go one way): 40% ``test``, 20% ``tune``,
+    40% ``train``. The packages of KEPT_APART are left out.
+    """
+    files = sorted(site.glob("*.dist-info/METADATA")) + sorted(site.glob("**/*.md"))
+    found: list[Example] = []
+    for path in files:
+        package = path.relative_to(site).parts[0].split("-")[0].lower().removesuffix(".dist")
+        if any(name in package for name in KEPT_APART):
+            continue
+        split = _split_of(f"docs:{package}", (40, 60))
+        for paragraph in re.split(r"\n\s*\n", path.read_text(errors="ignore")):
+            if len(paragraph.strip()) > 40:
+                found.append(Example(paragraph, 0, "package-docs", split, package))
+    return found

@@ -9,7 +9,8 @@ cannot be known not to read the outside world), recalled memories, and sub-agent
 What counts as a value appearing in a source: each string or number of the argument (list
 items and mapping values one by one) is looked for in each source's text, both casefolded,
 with invisible characters dropped, lookalike letters read as Latin and runs of white space
-made one space (podium.guardrails.encodings.fold); a substring match counts. A value found in
+made one space (podium.guardrails.encodings.fold); a substring match counts, also with all
+white space removed from both (an IBAN written in groups of four). A value found in
 no accepted source is a concern: found only in sources the argument does not accept (an
 untrusted tool's output: the attacker's IBAN), or nowhere (the model wrote it: decoded from
 somewhere, or made up). Authorize then asks a person (or blocks, where the tool says so).
@@ -104,12 +105,13 @@ def concerns(
 ) -> list[Concern]:
     """The arguments whose values appear in no source they accept."""
     texts = [(item, normalized(item.text)) for item in seen]
+    texts = [(item, f"{text}\n{text.replace(' ', '')}") for item, text in texts]
     found: list[Concern] = []
     for argument, sources in accepted.items():
         if argument not in arguments:
             continue
         for value in _leaves(arguments[argument]):
-            needle = normalized(value)
+            needle = normalized(value).replace(" ", "")
             if not needle:
                 continue
             where = tuple(item for item, text in texts if needle in text)

@@ -17,6 +17,7 @@ import ast
 import functools
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,7 +77,9 @@ def _parse(text: str) -> tuple[Form, Any] | None:
                 pass
         if stripped[0] in "[{(\"'":
             try:
-                return "python", ast.literal_eval(stripped)
+                with warnings.catch_warnings():  # text that is not Python ("1st") warns
+                    warnings.simplefilter("ignore", SyntaxWarning)
+                    return "python", ast.literal_eval(stripped)
             except (ValueError, SyntaxError, TypeError, MemoryError):
                 pass
         if len(_YAML_SHAPE.findall(stripped)) >= 2:

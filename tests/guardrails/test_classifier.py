@@ -48,11 +48,13 @@ def test_ordinary_prose_passes() -> None:
 
 def test_missing_or_corrupt_weights_name_the_file_and_the_fix(tmp_path: Path) -> None:
     missing = tmp_path / "gone.npz"
-    with pytest.raises(ClassifierUnavailable, match="gone.npz are missing.*train_injection"):
+    with pytest.raises(ClassifierUnavailable, match=r"gone\.npz are missing.*train_injection"):
         load_weights(missing)
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"not a numpy archive")
-    with pytest.raises(ClassifierUnavailable, match="corrupt.npz are unreadable.*train_injection"):
+    with pytest.raises(
+        ClassifierUnavailable, match=r"corrupt\.npz are unreadable.*train_injection"
+    ):
         InjectionClassifier(weights=str(corrupt))
 
 
