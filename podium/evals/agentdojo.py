@@ -7,8 +7,8 @@ suite's own utility and security checks. The pipeline is podium's Agent over the
 functions bound to the task's environment, with a layer of defense:
 
 - ``none``: no guards, no provenance;
-- ``detector``: podium's default screens (rules and the learned detector withhold flagged
-  stretches of tool output);
+- ``detector``: podium's default screens with the learned detector on (the rules and it
+  withhold flagged stretches of tool output);
 - ``provenance``: arguments that name where data or money goes (recipients, addresses,
   IBANs, URLs, passwords; PROTECTED) accept values from the user only; every tool's output is
   untrusted; a call that breaks this waits for approval, which nobody gives here;
@@ -229,7 +229,7 @@ def _run(
             injections,
             user_task.GROUND_TRUTH_OUTPUT,
         )
-    guards = Screens.default() if layer in ("detector", "both") else None
+    guards = Screens.default(learned=True) if layer in ("detector", "both") else None
     agent = Agent(bound.tools(layer in ("provenance", "both")), model=model, guards=guards)
     thread = uuid.uuid4().hex
     result = agent.invoke(

@@ -63,7 +63,7 @@ def test_default_screens_run_the_rules_alone_when_the_weights_cannot_load(
 ) -> None:
     monkeypatch.setattr(classifier, "WEIGHTS", tmp_path / "gone.npz")
     with caplog.at_level(logging.WARNING):
-        screens = Screens.default()
+        screens = Screens.default(learned=True)
     names = [check.name for check in screens.output]
     assert "podium/prompt_injection" in names and "podium/injection_classifier" not in names
     assert "gone.npz are missing" in caplog.text
@@ -71,6 +71,8 @@ def test_default_screens_run_the_rules_alone_when_the_weights_cannot_load(
     assert verdict["action"] == "fix" and "Ignore all" not in verdict["text"]
 
 
-def test_default_screens_combine_both_detectors_at_tool_output() -> None:
-    names = [check.name for check in Screens.default().output]
+def test_default_screens_combine_both_detectors_at_tool_output_when_asked() -> None:
+    names = [check.name for check in Screens.default(learned=True).output]
     assert names.index("podium/prompt_injection") < names.index("podium/injection_classifier")
+    assert "podium/injection_classifier" not in [c.name for c in Screens.default().output]
+    assert "podium/injection_classifier" in [c.name for c in Screens.default(True).subagent]
