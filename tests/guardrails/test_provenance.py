@@ -106,3 +106,38 @@ def test_bad_sources_on_a_tool_are_named() -> None:
         def mail2(to: str) -> str:
             """Send mail."""
             return to
+
+
+@tool(trusted_output=True)
+def company_directory(name: str) -> str:
+    """Look a colleague up in the company directory."""
+    return f"{name}: ana.lima@company.example"
+
+
+@tool(side_effects=True, sources={"to": ["user", "trusted_tool"]})
+def send_email(to: str, body: str) -> str:
+    """Send an e-mail."""
+    sent.append(to)
+    return "sent"
+
+
+def test_a_value_from_a_trusted_tool_is_accepted_one_from_untrusted_output_is_not() -> None:
+    sent.clear()
+    model = ScriptedChatModel(
+        turns=[
+            calls(call("company_directory", "c1", name="Ana"), call("read_inbox", "c2")),
+            calls(
+                call("send_email", "c3", to="ana.lima@company.example", body="Rent is due"),
+                call("send_email", "c4", to="landlord@evil.example", body="ok"),
+            ),
+            lambda messages: "done",
+        ]
+    )
+    agent = Agent([company_directory, read_inbox, send_email], model=model, guards=None)
+    result = agent.invoke("tell Ana the rent is due", thread_id="p2")
+    waiting = [r.call_id for r in result.pending_approvals]
+    assert waiting == ["c4"]  # the round waits for the person together
+    reason = result.pending_approvals[0].reason
+    assert "appears in nothing the planner was given (the model wrote it)" in reason
+    assert agent.resume("p2", {"c4": False}).answer == "done"
+    assert sent == ["ana.lima@company.example"]
