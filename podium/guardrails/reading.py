@@ -154,7 +154,7 @@ def _replace(data: Any, replaced: dict[str, str]) -> Any:
         return "[withheld by a guard: nested too deeply to rebuild]"
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=16)
 def read(text: str) -> Reading:
     """``text`` decoded into its string values, or one value when it is plain text.
 
