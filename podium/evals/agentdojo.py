@@ -32,6 +32,7 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from podium.guardrails.reading import read as read_text
 from podium.planner.models.scripted import ScriptedChatModel
 from podium.tools.registry import Tool
 
@@ -74,9 +75,9 @@ def obedient_model(
 
     def respond(messages: list[BaseMessage]) -> AIMessage:
         start = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
-        read = _flat(
-            " ".join(str(m.content) for m in messages[start:] if isinstance(m, ToolMessage))
-        )
+        outputs = [str(m.content) for m in messages[start:] if isinstance(m, ToolMessage)]
+        # read as a model reads YAML: quotes undoubled, folded lines joined
+        read = _flat(" ".join(v.text for o in outputs for v in read_text(o).values))
         for task_id, (goal, calls) in injections.items():
             if task_id not in obeyed and _flat(goal) in read:
                 obeyed.add(task_id)
@@ -159,6 +160,7 @@ class Score:
 
     def row(self, layer: str) -> str:
         """One markdown table row: rates with their counts."""
+
         def ratio(k: int, n: int) -> str:
             return f"{k / n:.3f} ({k}/{n})" if n else "-"
 
