@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.types import StreamMode
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from podium.tracing.audit import AuditLog
 
 INTERRUPT = "__interrupt__"
+# Why the run in this context may be cancelled: a queue worker sets it to "interrupt" before
+# it cancels a run that a newer request interrupts, whose progress (and effects) then stay.
+CANCEL_REASON: ContextVar[list[str] | None] = ContextVar("podium_cancel_reason", default=None)
 Durability = Literal["sync", "async", "exit"]
 STREAM_MODES: list[StreamMode] = ["updates", "values"]
 
@@ -70,7 +74,8 @@ class Session:
         try:
             final, waiting = await self._stream(graph_input, thread, context)
         except asyncio.CancelledError:  # the caller gave up: undo what this run did
-            if context.compensate_on_failure:
+            reason = CANCEL_REASON.get()
+            if context.compensate_on_failure and not (reason and reason[-1] == "interrupt"):
                 snapshot = await self.graph.aget_state(self.config(thread))
                 await compensate(context, snapshot.values.get("outcomes", []))
             raise
