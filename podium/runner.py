@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from podium.tracing.audit import AuditLog
 
 INTERRUPT = "__interrupt__"
-# Why the run in this context may be cancelled: a queue worker sets it to "interrupt" before
-# it cancels a run that a newer request interrupts, whose progress (and effects) then stay.
+# Set (to the reasons it may be cancelled) by a queue worker: a cancelled run then keeps
+# its progress and effects, for another worker to resume or this one to roll back.
 CANCEL_REASON: ContextVar[list[str] | None] = ContextVar("podium_cancel_reason", default=None)
 Durability = Literal["sync", "async", "exit"]
 STREAM_MODES: list[StreamMode] = ["updates", "values"]
@@ -74,8 +74,9 @@ class Session:
         try:
             final, waiting = await self._stream(graph_input, thread, context)
         except asyncio.CancelledError:  # the caller gave up: undo what this run did
-            reason = CANCEL_REASON.get()
-            if context.compensate_on_failure and not (reason and reason[-1] == "interrupt"):
+            # A worker's run cancelled (shutdown, interrupt, rollback) keeps what it did: it
+            # is resumed elsewhere, or the worker undoes it itself.
+            if context.compensate_on_failure and CANCEL_REASON.get() is None:
                 snapshot = await self.graph.aget_state(self.config(thread))
                 await compensate(context, snapshot.values.get("outcomes", []))
             raise

@@ -53,7 +53,12 @@ async def roll_back(agent: Agent, thread: str, run_id: str) -> list[str]:
             who = Principal.model_validate(values.get("principal") or Principal.local())
             context = agent._context(who, thread, Tracer(uuid.uuid4().hex, agent.sinks))
             remaining = await compensate(context, values.get("outcomes") or [])
-            await _restore_before(runs.graph, config, run_id)
+            for _ in range(5):  # a write of the cancelled run may still land: look again
+                await _restore_before(runs.graph, config, run_id)
+                await asyncio.sleep(0.2)
+                head = await runs.graph.aget_state(config)
+                if (head.values or {}).get("run_id") != run_id:
+                    break
     await asyncio.to_thread(storage.runs().end, thread, run_id, [])
     return remaining
 
@@ -66,7 +71,8 @@ async def _restore_before(graph: Any, config: Any, run_id: str) -> None:
     thread = config["configurable"]["thread_id"]
     before = None
     async for state in graph.aget_state_history(config):
-        if (state.values or {}).get("run_id") != run_id and state.values:
+        other = (state.values or {}).get("run_id") not in (run_id, None)
+        if other and not state.next:  # where the run before it ended (never an input)
             before = state
             break
     if before is None:  # the run was the thread's first: nothing was there before it

@@ -102,7 +102,7 @@ class RunQueue:
         with self.storage.connection() as db, db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (lock,))
             active = db.execute(
-                "SELECT id, status::text, args->>'run_id' FROM procrastinate_jobs "
+                "SELECT id, status::text, args->'payload'->>'run_id' FROM procrastinate_jobs "
                 "WHERE lock = %s AND status IN ('todo', 'doing') ORDER BY id",
                 (lock,),
             ).fetchall()
