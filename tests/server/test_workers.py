@@ -147,7 +147,7 @@ def test_a_schedule_fires_once_per_slot_across_three_workers(
     )
     assert len(fired) >= 3, fired
     assert all(count == 1 for _, count in fired), fired  # each slot once, not once a worker
-    slots = cluster.rows("SELECT count(*), count(DISTINCT tag) FROM effects")[0]
+    slots = cluster.rows("SELECT count(*), count(DISTINCT key) FROM effects")[0]
     assert slots[0] == slots[1] == len(fired)  # and each slot's run ran once
 
 
