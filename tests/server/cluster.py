@@ -82,16 +82,17 @@ class Cluster:
     def __init__(self, url: str, home: Path, latency: float = 0.0, concurrency: int = 4) -> None:
         self.url, self.home, self.latency, self.concurrency = url, home, latency, concurrency
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.started: list[float] = []  # when each worker was started (monotonic)
         self.extra: list[str] = []
         prepare(url)
 
     def start(self, count: int = 1, *extra: str) -> None:
         """Start ``count`` more workers."""
         for _ in range(count):
-            self.workers.append(self._spawn(*extra or self.extra))
+            self.workers.append(self._spawn(len(self.workers), *extra or self.extra))
+            self.started.append(time.monotonic())
 
-    def _spawn(self, *extra: str) -> subprocess.Popen[bytes]:
-        index = len(self.workers)
+    def _spawn(self, index: int, *extra: str) -> subprocess.Popen[bytes]:
         log = open(self.home / f"worker-{index}-{time.monotonic_ns()}.log", "ab")
         env = {
             **os.environ,
@@ -106,7 +107,8 @@ class Cluster:
         """SIGKILL worker ``index`` and start a new one in its place."""
         self.workers[index].send_signal(signal.SIGKILL)
         self.workers[index].wait(30)
-        self.workers[index] = self._spawn(*self.extra)
+        self.workers[index] = self._spawn(index, *self.extra)
+        self.started[index] = time.monotonic()
 
     def stop(self) -> None:
         """SIGTERM every worker and wait for it."""
@@ -120,6 +122,7 @@ class Cluster:
                 worker.kill()
                 worker.wait()
         self.workers.clear()
+        self.started.clear()
 
     def submit(self, thread: str, request: str, strategy: str = "enqueue") -> str:
         """Queue a run as ``serve`` does; its run id."""
@@ -140,17 +143,15 @@ class Cluster:
         import psycopg
 
         deadline = time.monotonic() + timeout
-        found: dict[str, dict[str, Any]] = {}
-        while time.monotonic() < deadline:
+        while True:  # at least one look, even with no time to wait
             with psycopg.connect(self.url) as db:
                 rows = db.execute(
                     "SELECT run, result FROM podium_run_results WHERE run = ANY(%s)", (run_ids,)
                 ).fetchall()
             found = {r: dict(v) for r, v in rows}
-            if len(found) == len(run_ids):
-                break
+            if len(found) == len(run_ids) or time.monotonic() >= deadline:
+                return found
             time.sleep(0.2)
-        return found
 
     def rows(self, query: str, *arguments: Any) -> list[tuple[Any, ...]]:
         """Rows of a query on the cluster's database."""

@@ -13,6 +13,7 @@ from tests.postgres import PostgresServer
 from tests.server.cluster import Cluster
 
 THREADS, TURNS, KILLS = 30, 10, 20
+WARM = 3.0  # seconds a worker needs to start taking jobs (imports, connections)
 
 
 @pytest.mark.slow
@@ -28,14 +29,13 @@ def test_killed_workers_lose_no_run_and_repeat_no_effect(
                 run_id = cluster.submit(f"local:t{thread}", f"t{thread} turn {turn}")
                 runs[run_id] = (thread, turn)
         chance = random.Random(18)
-        kills = 0
-        while kills < KILLS or len(cluster.results(list(runs), 0)) < len(runs):
-            time.sleep(chance.uniform(0.3, 1.5))
-            if kills < KILLS:
-                cluster.kill(chance.randrange(3))
+        kills = 0  # kills of a worker past its start-up, while runs were still going
+        while kills < KILLS and len(cluster.results(list(runs), 0)) < len(runs):
+            time.sleep(chance.uniform(0.2, 1.2))
+            up = [n for n, at in enumerate(cluster.started) if time.monotonic() - at > WARM]
+            if up:
+                cluster.kill(chance.choice(up))
                 kills += 1
-            elif not cluster.results(list(runs), 120):
-                break
         results = cluster.results(list(runs), 180)
     finally:
         cluster.stop()

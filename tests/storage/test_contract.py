@@ -165,3 +165,37 @@ def _everything_stored(storage: Storage, tmp_path: Path) -> list[tuple[str, byte
                 stored.append((table, "\n".join(r[0] for r in rows).encode()))
             assert any(name == "checkpoint_writes" for name, _ in stored)
     return stored
+
+
+def test_pruning_keeps_a_threads_newest_checkpoints_readable(storage: Storage) -> None:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint
+
+    from podium.storage.pruning import prune_checkpoints
+
+    async def write_prune_read() -> tuple[int, int, list[str], list[str]]:
+        config: RunnableConfig = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+        async with storage.checkpointer() as saver:
+            checkpoint = empty_checkpoint()
+            for step in range(10):
+                checkpoint = create_checkpoint(checkpoint, None, step)
+                checkpoint["channel_values"] = {"notes": [f"note {n}" for n in range(step + 1)]}
+                version = f"{step + 1:032}"
+                checkpoint["channel_versions"] = {"notes": version}
+                metadata = {"source": "loop", "step": step}
+                config = await saver.aput(config, checkpoint, metadata, {"notes": version})
+            other: RunnableConfig = {"configurable": {"thread_id": "u", "checkpoint_ns": ""}}
+            await saver.aput(other, empty_checkpoint(), {"source": "input", "step": 0}, {})
+        dropped = await prune_checkpoints(storage, "t", 3)
+        async with storage.checkpointer() as saver:
+            kept = [c async for c in saver.alist({"configurable": {"thread_id": "t"}})]
+            found = await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+            untouched = [c async for c in saver.alist({"configurable": {"thread_id": "u"}})]
+        assert found is not None
+        notes = list(found.checkpoint["channel_values"]["notes"])
+        return dropped, len(kept), notes, [c.config["configurable"]["thread_id"] for c in untouched]
+
+    dropped, kept, notes, untouched = asyncio.run(write_prune_read())
+    assert (dropped, kept) == (7, 3)
+    assert notes == [f"note {n}" for n in range(10)]  # the newest is whole, blobs and all
+    assert untouched == ["u"]  # another thread is left as it was
