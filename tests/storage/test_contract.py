@@ -182,8 +182,9 @@ def test_pruning_keeps_a_threads_newest_checkpoints_readable(storage: Storage) -
                 checkpoint["channel_values"] = {"notes": [f"note {n}" for n in range(step + 1)]}
                 version = f"{step + 1:032}"
                 checkpoint["channel_versions"] = {"notes": version}
-                metadata = {"source": "loop", "step": step}
-                config = await saver.aput(config, checkpoint, metadata, {"notes": version})
+                config = await saver.aput(
+                    config, checkpoint, {"source": "loop", "step": step}, {"notes": version}
+                )
             other: RunnableConfig = {"configurable": {"thread_id": "u", "checkpoint_ns": ""}}
             await saver.aput(other, empty_checkpoint(), {"source": "input", "step": 0}, {})
         dropped = await prune_checkpoints(storage, "t", 3)
