@@ -72,7 +72,10 @@ def where(url: str) -> str:
 
 def unreachable(url: str, error: BaseException) -> StorageUnavailable:
     """The one-line error for a database that cannot be reached."""
-    reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    # psycopg's first line ends in the cause ("... port 5432 failed: Connection refused");
+    # the lines after it are hints, said better by the fix below.
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    reason = lines[0].rsplit("failed: ", 1)[-1] if lines else type(error).__name__
     return StorageUnavailable(
         f"cannot reach the database at {where(url)}: {reason}",
         "check that Postgres runs there and accepts connections from this machine, and the "

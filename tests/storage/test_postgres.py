@@ -71,6 +71,7 @@ def test_an_unreachable_database_is_one_line_naming_the_host() -> None:
         storage.ledger().get("k")
     assert f"cannot reach the database at 127.0.0.1:{port}/podium" in raised.value.problem
     assert "hunter2" not in str(raised.value) and "\n" not in raised.value.problem
+    assert raised.value.problem.endswith("Connection refused"), raised.value.problem
     assert "PODIUM_DATABASE_URL" in raised.value.fix
 
 
