@@ -4,7 +4,9 @@ Each run's scripted model takes 200 ms a turn and makes 2 tool rounds (3 turns, 
 0.6 s a run, nearly all of it waiting); each worker carries one run at a time, so N workers
 should finish N times as many runs a second. Beside them: the same runs in one process on
 SQLite, 8 at once. Pickup latency is from a job's insert to a worker starting it
-(procrastinate's own events). Starts its own Postgres (tests/postgres.py).
+(procrastinate's own events), measured apart: PICKUPS runs one after another, every worker
+idle, so it is the queue's latency and not time spent waiting behind other runs. Starts
+its own Postgres (tests/postgres.py).
 
     python benchmarks/workers.py [--runs-per-worker 12] [--counts 1,2,4,8]
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LATENCY, ROUNDS = 0.2, 2
+LATENCY, ROUNDS, PICKUPS = 0.2, 2, 20
 
 
 def cluster_rate(server: object, workers: int, runs: int) -> tuple[float, list[float]]:
@@ -39,14 +41,17 @@ def cluster_rate(server: object, workers: int, runs: int) -> tuple[float, list[f
         ids = [cluster.submit(f"local:b{n}", f"run {n}") for n in range(runs)]
         done = cluster.results(ids, 600)
         elapsed = time.perf_counter() - started
-        pickup = cluster.rows(
-            "SELECT extract(epoch FROM s.at - d.at) FROM procrastinate_events d "
-            "JOIN procrastinate_events s ON s.job_id = d.job_id AND s.type = 'started' "
-            "WHERE d.type = 'deferred' AND d.job_id > (SELECT min(job_id) "
-            "FROM procrastinate_events e JOIN procrastinate_jobs j ON j.id = e.job_id "
-            "WHERE j.args->'payload'->>'run_id' = %s)",
-            ids[0],
-        )
+        pickup = []  # then with every worker idle: one run at a time, insert to start
+        for n in range(PICKUPS):
+            run_id = cluster.submit(f"local:p{n}", "pick me")
+            cluster.results([run_id], 60)
+            pickup += cluster.rows(
+                "SELECT extract(epoch FROM s.at - d.at) FROM procrastinate_events d "
+                "JOIN procrastinate_events s ON s.job_id = d.job_id AND s.type = 'started' "
+                "JOIN procrastinate_jobs j ON j.id = d.job_id "
+                "WHERE d.type = 'deferred' AND j.args->'payload'->>'run_id' = %s",
+                run_id,
+            )
     finally:
         cluster.stop()
     assert len(done) == runs
