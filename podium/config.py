@@ -163,7 +163,7 @@ class Settings(BaseSettings):
     thread_ttl_days: PositiveFloat | None = Field(
         default=None,
         description="Threads whose last run ended longer ago are deleted by "
-        "`podium threads prune` (and by workers, hourly).",
+        "`podium threads prune`.",
     )
     audit: bool = Field(default=True, description="Keep the audit log under the home dir.")
     audit_key: SecretStr | None = Field(

@@ -53,3 +53,25 @@ def test_serve_queues_runs_that_workers_carry_out_and_streams_them(
             assert client.get("/runs/nope").status_code == 404
     finally:
         cluster.stop()
+
+
+@pytest.mark.slow
+def test_an_event_posted_to_serve_becomes_a_job_a_worker_runs(
+    database_url: str, tmp_path: Path
+) -> None:
+    from podium.server.triggers import Triggers
+
+    rules = tmp_path / "triggers.yaml"
+    rules.write_text("events:\n  - {event: ticket.created, request: 'ticket {id}'}\n")
+    agent = cluster_agent(database_url)
+    cluster = Cluster(database_url, tmp_path)
+    with running(create_app(agent, Triggers.load(agent, rules))) as client:
+        fired = client.post("/events/ticket.created", json={"id": 7})  # no worker is up yet
+        assert fired.status_code == 200, fired.text
+        run_id = fired.json()[0]["trace_id"]
+    cluster.start(1)  # the server is gone; the job is still there, and a worker takes it
+    try:
+        done = cluster.results([run_id], 90)
+    finally:
+        cluster.stop()
+    assert done[run_id]["result"]["answer"] == "done: ticket 7"
