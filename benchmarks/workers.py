@@ -2,11 +2,12 @@
 
 Each run's scripted model takes 200 ms a turn and makes 2 tool rounds (3 turns, so at least
 0.6 s a run, nearly all of it waiting); each worker carries one run at a time, so N workers
-should finish N times as many runs a second. Beside them: the same runs in one process on
-SQLite, 8 at once. Pickup latency is from a job's insert to a worker starting it
-(procrastinate's own events), measured apart: PICKUPS runs one after another, every worker
-idle, so it is the queue's latency and not time spent waiting behind other runs. Starts
-its own Postgres (tests/postgres.py).
+should finish N times as many runs a second. Beside them: one worker carrying 8 at once,
+and the same runs in one process on SQLite, 8 at once (its tool writes nothing; the
+workers' tool writes its effect to Postgres). Pickup latency is from a job's insert to a
+worker starting it (procrastinate's own events), measured apart: PICKUPS runs one after
+another, every worker idle, so it is the queue's latency and not time spent waiting behind
+other runs. Starts its own Postgres (tests/postgres.py).
 
     python benchmarks/workers.py [--runs-per-worker 12] [--counts 1,2,4,8]
 """
@@ -28,11 +29,13 @@ sys.path.insert(0, str(ROOT))
 LATENCY, ROUNDS, PICKUPS = 0.2, 2, 20
 
 
-def cluster_rate(server: object, workers: int, runs: int) -> tuple[float, list[float]]:
+def cluster_rate(
+    server: object, workers: int, runs: int, at_once: int = 1
+) -> tuple[float, list[float]]:
     from tests.server.cluster import Cluster
 
     url = server.create_database()  # type: ignore[attr-defined]
-    cluster = Cluster(url, Path(tempfile.mkdtemp()), latency=LATENCY, concurrency=1)
+    cluster = Cluster(url, Path(tempfile.mkdtemp()), latency=LATENCY, concurrency=at_once)
     cluster.start(workers)
     try:  # every worker warmed up (imports done) before the clock starts
         warm = [cluster.submit(f"local:warm{n}", "warm") for n in range(workers * 2)]
@@ -112,6 +115,8 @@ def main() -> None:
                 f"{statistics.median(pickup) * 1000:.0f} ms | {p95 * 1000:.0f} ms |"
             )
             print(rows[-1], flush=True)
+        rate, _ = cluster_rate(server, 1, args.runs_per_worker * 8, at_once=8)
+        print(f"| 1 worker, 8 runs at once | {rate:.2f} | | | |", flush=True)
         sqlite = sqlite_rate(args.runs_per_worker * 8)
         print(f"| one process, SQLite, 8 at once | {sqlite:.2f} | | | |")
     finally:

@@ -39,30 +39,43 @@ def plan(messages: list[BaseMessage]) -> AIMessage:
     request = str(messages[last].content)
     done = [m for m in messages[last:] if isinstance(m, ToolMessage)]
     rounds = int(os.environ.get("CLUSTER_ROUNDS", "1"))
+    if request.startswith("release") and not done:  # a call that waits for a person's yes
+        return calls(call("release", "r0", tag=request))
+    if request.startswith("release"):
+        return AIMessage(content=f"done: {request}")
     if len(done) < rounds:
         return calls(call("record", f"c{len(done)}", tag=f"{request}#{len(done)}"))
     return AIMessage(content=f"done: {request}")
 
 
+def effect(url: str, tag: str, key: str) -> str:
+    """Do the work tagged ``tag`` once for ``key`` (as an API keyed by it would); count tries."""
+    from podium.storage.postgres import PostgresStorage
+
+    with PostgresStorage(url).connection() as db:  # the process's pool: no connect a call
+        db.execute("INSERT INTO attempts (key, tag) VALUES (%s, %s)", (key, tag))
+        db.execute(
+            "INSERT INTO effects (key, tag) VALUES (%s, %s) ON CONFLICT DO NOTHING", (key, tag)
+        )
+    return f"recorded {tag}"
+
+
 def cluster_agent(url: str, latency: float = 0.0) -> Agent:
     """The agent every worker of the cluster runs."""
-    import psycopg
 
     @tool(side_effects=True)
     def record(tag: str, context: ToolContext) -> str:
         """Record that the work tagged ``tag`` was done."""
-        with psycopg.connect(url, autocommit=True) as db:
-            key = context.idempotency_key
-            db.execute("INSERT INTO attempts (key, tag) VALUES (%s, %s)", (key, tag))
-            db.execute(
-                "INSERT INTO effects (key, tag) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (key, tag),
-            )
-        return f"recorded {tag}"
+        return effect(url, tag, context.idempotency_key)
+
+    @tool(needs_approval=True, side_effects=True)
+    def release(tag: str, context: ToolContext) -> str:
+        """Release the version tagged ``tag`` (a person approves it first)."""
+        return effect(url, tag, context.idempotency_key)
 
     settings = Settings.load(database_url=url, audit=False, durability="sync")
     model = ScriptedChatModel(turns=[plan], repeat_last=True, latency=latency)
-    return Agent([record], model=model, guards=None, settings=settings)
+    return Agent([record, release], model=model, guards=None, settings=settings)
 
 
 def prepare(url: str) -> None:

@@ -75,3 +75,28 @@ def test_an_event_posted_to_serve_becomes_a_job_a_worker_runs(
     finally:
         cluster.stop()
     assert done[run_id]["result"]["answer"] == "done: ticket 7"
+
+
+@pytest.mark.slow
+def test_an_approval_outlives_the_worker_that_ran_into_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    cluster = Cluster(database_url, tmp_path)
+    cluster.start(1)
+    try:
+        with running(create_app(cluster_agent(database_url))) as client:
+            body = {"request": "release 2.1", "thread_id": "ap"}
+            waiting = client.post("/invoke", json=body).json()
+            assert waiting["stop_reason"] == "awaiting_approval", waiting
+            cluster.kill(0)  # the worker that ran it is gone; another one starts
+            [pending] = client.get("/threads/ap/approvals").json()
+            assert pending["tool"] == "release"
+            assert cluster.rows("SELECT count(*) FROM effects") == [(0,)]
+            decisions = {"decisions": {pending["call_id"]: True}}
+            done = client.post("/threads/ap/resume", json=decisions)
+            assert done.status_code == 200, done.text
+            assert done.json()["answer"] == "done: release 2.1"
+            assert client.get("/threads/ap/approvals").json() == []
+    finally:
+        cluster.stop()
+    assert cluster.rows("SELECT tag FROM effects") == [("release 2.1",)]

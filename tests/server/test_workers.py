@@ -224,3 +224,34 @@ async def test_a_payload_that_does_not_parse_is_moved_aside(database_url: str) -
         moved = db.execute("SELECT job_id, reason FROM podium_dead_jobs").fetchall()
     assert moved[0][0] == 7 and "does not parse" in moved[0][1]
     assert worker.queue.result("r1") is not None  # whoever waits for it hears why
+
+
+@pytest.mark.slow
+def test_a_worker_moves_an_unreadable_job_aside_and_goes_on(
+    database_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    from podium.server.queue import RUN_QUEUE, RUN_TASK
+
+    cluster = Cluster(database_url, tmp_path)
+    bad = {"payload": {"run_id": "old1", "thread": "local:x", "kind": "replay"}}
+    job_id = cluster.rows(
+        "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, 0, 'thread:local:x', "
+        "NULL, %s::jsonb, NULL)::procrastinate_job_to_defer_v1]))",
+        RUN_QUEUE,
+        RUN_TASK,
+        json.dumps(bad),
+    )[0][0]
+    good = cluster.submit("local:y", "after it")
+    cluster.start(1)
+    try:
+        done = cluster.results([good, "old1"], 90)
+    finally:
+        cluster.stop()
+    assert done[good]["result"]["answer"] == "done: after it"  # the queue went on
+    assert "does not parse" in done["old1"]["error"]  # whoever waits for it hears why
+    moved = cluster.rows("SELECT job_id, reason FROM podium_dead_jobs")
+    assert [m[0] for m in moved] == [job_id] and "kind" in moved[0][1]
+    status = cluster.rows("SELECT status::text FROM procrastinate_jobs WHERE id = %s", job_id)
+    assert status == [("failed",)]  # not retried
