@@ -7,9 +7,10 @@ and the same runs in one process on SQLite, 8 at once (its tool writes nothing; 
 workers' tool writes its effect to Postgres). Pickup latency is from a job's insert to a
 worker starting it (procrastinate's own events), measured apart: PICKUPS runs one after
 another, every worker idle, so it is the queue's latency and not time spent waiting behind
-other runs. Starts its own Postgres (tests/postgres.py).
+other runs. Takeover: seconds from a SIGKILL of the worker running a run to another
+worker starting it again. Starts its own Postgres (tests/postgres.py).
 
-    python benchmarks/workers.py [--runs-per-worker 12] [--counts 1,2,4,8]
+    python benchmarks/workers.py [--runs-per-worker 12] [--counts 1,2,4,8] [--kills 5]
 """
 
 from __future__ import annotations
@@ -61,6 +62,40 @@ def cluster_rate(
     return runs / elapsed, [float(p) for (p,) in pickup]
 
 
+def takeover(server: object, tries: int) -> list[float]:
+    """Seconds from a SIGKILL of the worker running a run to another worker starting it."""
+    from tests.server.cluster import Cluster
+
+    url = server.create_database()  # type: ignore[attr-defined]
+    os.environ["CLUSTER_ROUNDS"] = "40"  # a run long enough to be killed in the middle
+    cluster = Cluster(url, Path(tempfile.mkdtemp()), latency=LATENCY, concurrency=1)
+    cluster.start(2)
+    found = []
+    try:
+        cluster.results([cluster.submit(f"local:w{n}", "warm") for n in range(4)], 300)
+        for n in range(tries):
+            run_id = cluster.submit(f"local:k{n}", f"long {n}")
+            tag = f"long {n}#%%"
+            while not (rows := cluster.rows("SELECT pid FROM attempts WHERE tag LIKE %s", tag)):
+                time.sleep(0.05)
+            victim = next(i for i, w in enumerate(cluster.workers) if w.pid == rows[0][0])
+            killed = time.time()
+            cluster.kill(victim)
+            cluster.results([run_id], 300)
+            started = cluster.rows(
+                "SELECT max(extract(epoch FROM e.at)) FROM procrastinate_events e "
+                "JOIN procrastinate_jobs j ON j.id = e.job_id "
+                "WHERE e.type = 'started' AND j.args->'payload'->>'run_id' = %s",
+                run_id,
+            )
+            found.append(float(started[0][0]) - killed)
+            time.sleep(8)  # the new worker is up before the next kill
+    finally:
+        cluster.stop()
+        os.environ["CLUSTER_ROUNDS"] = str(ROUNDS)
+    return found
+
+
 def sqlite_rate(runs: int, at_once: int = 8) -> float:
     from podium.agent import Agent
     from podium.config import Settings
@@ -99,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs-per-worker", type=int, default=12)
     parser.add_argument("--counts", default="1,2,4,8")
+    parser.add_argument("--kills", type=int, default=5)
     args = parser.parse_args()
     os.environ["CLUSTER_ROUNDS"] = str(ROUNDS)
     server = PostgresServer()
@@ -118,7 +154,12 @@ def main() -> None:
         rate, _ = cluster_rate(server, 1, args.runs_per_worker * 8, at_once=8)
         print(f"| 1 worker, 8 runs at once | {rate:.2f} | | | |", flush=True)
         sqlite = sqlite_rate(args.runs_per_worker * 8)
-        print(f"| one process, SQLite, 8 at once | {sqlite:.2f} | | | |")
+        print(f"| one process, SQLite, 8 at once | {sqlite:.2f} | | | |", flush=True)
+        taken = sorted(takeover(server, args.kills))
+        print(
+            f"takeover after SIGKILL ({len(taken)} kills): median {statistics.median(taken):.1f} s,"
+            f" max {taken[-1]:.1f} s"
+        )
     finally:
         server.close()
 

@@ -4,7 +4,8 @@
 scripted model (its plan depends only on the conversation, so any worker continues any run)
 and one side-effecting tool, ``record``, that writes to the table ``effects`` under its
 idempotency key (as a payment API keyed by it would) and counts every execution in
-``attempts``. ``Cluster`` starts, kills and restarts such workers and submits runs.
+``attempts`` (with the worker's pid). ``Cluster`` starts, kills and restarts such workers
+and submits runs.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from podium.tools.registry import ToolContext, tool
 ROOT = Path(__file__).resolve().parents[2]
 EFFECTS = """
 CREATE TABLE IF NOT EXISTS effects (id bigserial, key text PRIMARY KEY, tag text NOT NULL);
-CREATE TABLE IF NOT EXISTS attempts (id bigserial PRIMARY KEY, key text, tag text);
+CREATE TABLE IF NOT EXISTS attempts (id bigserial PRIMARY KEY, key text, tag text, pid int);
 """
 
 
@@ -53,7 +54,9 @@ def effect(url: str, tag: str, key: str) -> str:
     from podium.storage.postgres import PostgresStorage
 
     with PostgresStorage(url).connection() as db:  # the process's pool: no connect a call
-        db.execute("INSERT INTO attempts (key, tag) VALUES (%s, %s)", (key, tag))
+        db.execute(
+            "INSERT INTO attempts (key, tag, pid) VALUES (%s, %s, %s)", (key, tag, os.getpid())
+        )
         db.execute(
             "INSERT INTO effects (key, tag) VALUES (%s, %s) ON CONFLICT DO NOTHING", (key, tag)
         )
