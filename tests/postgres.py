@@ -21,7 +21,13 @@ from tests.servers import free_port, wait_for_port
 
 
 def binaries() -> Path | None:
-    """The directory of Postgres's server binaries (initdb, postgres), if installed."""
+    """The directory of Postgres's server binaries (initdb, postgres), if installed.
+
+    ``POSTGRES_BIN`` names it for a server installed elsewhere.
+    """
+    if os.environ.get("POSTGRES_BIN"):
+        given = Path(os.environ["POSTGRES_BIN"])
+        return given if (given / "initdb").exists() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:
         return Path(found[-1]).parent

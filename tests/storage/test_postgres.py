@@ -107,3 +107,20 @@ def test_a_newer_schema_asks_for_an_upgrade(database_url: str) -> None:
     postgres_schema._READY.clear()
     with pytest.raises(SchemaOutdated, match="newer than this podium knows"):
         PostgresStorage(database_url).prepare()
+
+
+def test_without_a_postgres_server_its_tests_fail_and_say_why(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "POSTGRES_BIN": str(tmp_path / "nowhere")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+         str(tmp_path / "run"), "tests/storage/test_contract.py::test_the_ledger_keeps_"
+         "what_completed_by_key"],
+        cwd=root, env=environment, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode != 0, done.stdout
+    assert "1 passed, 1 error" in done.stdout and "skipped" not in done.stdout, done.stdout
+    assert "no Postgres server is installed" in done.stdout and "make install" in done.stdout
