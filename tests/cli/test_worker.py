@@ -41,3 +41,24 @@ def test_migrate_sets_up_a_new_database_then_has_nothing_to_do(database_url: str
     assert first.exit_code == 0, first.output
     again = runner.invoke(app, ["db", "migrate", "--database-url", database_url])
     assert again.exit_code == 0 and "nothing to do" in again.stdout
+
+
+def test_prune_deletes_threads_idle_past_their_time_to_live(isolated: Path) -> None:
+    import asyncio
+    import time
+
+    from langchain_core.messages import AIMessage
+
+    from podium.agent import Agent
+    from podium.planner.models.scripted import ScriptedChatModel
+
+    agent = Agent(model=ScriptedChatModel(turns=[AIMessage(content="ok")], repeat_last=True))
+    agent.invoke("old", thread_id="old")
+    time.sleep(0.5)
+    agent.invoke("new", thread_id="new")
+    result = runner.invoke(app, ["threads", "prune", "--older-than-days", "0.000004"])  # 0.35 s
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("1 threads deleted"), result.stdout
+    assert [r.thread_id for r in agent.storage.runs().in_state("done")] == ["new"]
+    old, new = (asyncio.run(agent.athread(t)) for t in ("old", "new"))
+    assert old.stop_reason is None and new.stop_reason == "answered"  # its checkpoints went too
