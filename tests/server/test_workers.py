@@ -255,3 +255,28 @@ def test_a_worker_moves_an_unreadable_job_aside_and_goes_on(
     assert [m[0] for m in moved] == [job_id] and "kind" in moved[0][1]
     status = cluster.rows("SELECT status::text FROM procrastinate_jobs WHERE id = %s", job_id)
     assert status == [("failed",)]  # not retried
+
+
+@pytest.mark.slow
+def test_a_slot_missed_while_no_worker_ran_fires_once_when_one_starts(
+    database_url: str, tmp_path: Path
+) -> None:
+    triggers = tmp_path / "triggers.yaml"  # a slot at every minute's start
+    triggers.write_text('schedules:\n  - {name: minutely, cron: "* * * * * 0", request: "m"}\n')
+    cluster = Cluster(database_url, tmp_path)
+    cluster.extra = ["--triggers", str(triggers)]
+    if time.time() % 60 > 40:  # a worker starting across a minute's start would see it due
+        time.sleep(61 - time.time() % 60)
+    started = time.time()  # every slot before now was missed: no worker ran
+    cluster.start(1)
+    query = "SELECT (firing->>'at')::float FROM podium_firings ORDER BY 1"
+    try:
+        deadline = time.monotonic() + 90
+        while not cluster.rows(query) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(3)
+    finally:
+        cluster.stop()
+    missed = [at for (at,) in cluster.rows(query) if at < started]
+    assert missed == [float(int(started) // 60 * 60)]  # the last one, once; none before it
+    assert cluster.rows("SELECT count(*) FROM effects") == [(len(cluster.rows(query)),)]
