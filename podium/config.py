@@ -150,6 +150,21 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None, description="A chroma server for memory (shared by several workers)."
     )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/database: all durable state in "
+        "Postgres (several workers share it); unset: SQLite files under the home dir.",
+    )
+    checkpoints_keep: PositiveInt | None = Field(
+        default=None,
+        description="Checkpoints kept per thread when a run ends (older ones are pruned); "
+        "unset: all are kept.",
+    )
+    thread_ttl_days: PositiveFloat | None = Field(
+        default=None,
+        description="Threads whose last run ended longer ago are deleted by "
+        "`podium threads prune`.",
+    )
     audit: bool = Field(default=True, description="Keep the audit log under the home dir.")
     audit_key: SecretStr | None = Field(
         default=None,

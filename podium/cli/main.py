@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from podium.cli import eval as evals
-from podium.cli import mcp, memory, run, serve, trace
+from podium.cli import mcp, memory, run, serve, trace, worker
 from podium.cli.common import handles_errors, state
 
 app = typer.Typer(
@@ -37,6 +37,9 @@ app.command("stats")(handles_errors(trace.stats))
 app.command("eval")(handles_errors(evals.eval_command))
 app.command("serve")(handles_errors(serve.serve_command))
 app.command("mcp")(handles_errors(mcp.mcp_command))
+app.command("worker")(handles_errors(worker.worker_command))
+app.add_typer(worker.db_app, name="db")
+app.add_typer(worker.threads_app, name="threads")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from podium.cli.common import build_agent, principal_for, stderr
+from podium.cli.worker import DatabaseOption, use_database
 from podium.errors import ConfigError
 
 
@@ -36,13 +37,19 @@ def serve_command(
         Path | None,
         typer.Option(help="A directory of eval reports (HTML) for the web page to show."),
     ] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
-    """Serve the web page, invoke, stream, approvals, AG-UI and A2A over HTTP; run triggers."""
+    """Serve the web page, invoke, stream, approvals, AG-UI and A2A over HTTP; run triggers.
+
+    With a database URL (PODIUM_DATABASE_URL or --database-url), runs go to the job queue
+    in Postgres and `podium worker` processes carry them out; without one, they run here.
+    """
     import uvicorn
 
     from podium.server.app import check_exposure, create_app, read_tokens
     from podium.server.triggers import Triggers
 
+    use_database(database_url)
     bearer = read_tokens(tokens) if tokens else None
     check_exposure(host, bearer)
     agent = build_agent(memory, policy, mcp)
@@ -52,8 +59,11 @@ def serve_command(
     app = create_app(agent, loaded, bearer, principal_for(agent, who), reports=reports)
     scheduled = len(loaded.schedules) if loaded else 0
     events = len(loaded.events) if loaded else 0
+    queue = app.state.service.queue
+    where = f"runs to the job queue in {agent.storage!r}" if queue else "runs here"
     stderr().print(
         f"[dim]serving on http://{host}:{port} · {scheduled} schedules · {events} event "
-        f"triggers · {'tokens' if bearer else 'no tokens (loopback only)'}[/]"
+        f"triggers · {'tokens' if bearer else 'no tokens (loopback only)'} · "
+        f"{where}[/]"
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
