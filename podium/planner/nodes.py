@@ -17,7 +17,7 @@ from podium.planner.output import FINAL_ANSWER, OUTPUT_RETRIES, checked, retry_n
 from podium.planner.state import PendingCall, RunState, Update, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.redaction import redact_secrets
-from podium.tools.outcomes import CallOutcome, ToolCall
+from podium.tools.outcomes import SUCCEEDED, CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing.events import (
     CallShown,
@@ -205,6 +205,13 @@ def _unless_repeated(
     return PendingCall(**{**call, "denial": repeat_note(previous), "repeat": True})
 
 
+def failure(outcome: CallOutcome) -> str:
+    """Why a call did not succeed, as the trace keeps it (its error class and message)."""
+    if outcome["status"] in SUCCEEDED:
+        return ""
+    return outcome["output"].removeprefix("error: ")[:500]
+
+
 async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Run the allowed calls of this round concurrently; answer every call id in order."""
     ctx = runtime.context
@@ -266,6 +273,7 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 arguments_digest=digest(outcome["arguments"]),
                 status=outcome["status"],
                 duration_ms=outcome["duration_ms"],
+                error=failure(outcome),
             )
         )
         ctx.tracer.show(

@@ -63,6 +63,9 @@ class ToolCalled(Event):
     arguments_digest: str
     status: str
     duration_ms: float
+    # Why a call did not succeed: the error's class and message, as the planner read it
+    # (redacted like every free text). Empty for a call that succeeded.
+    error: str = ""
 
 
 class CallShown(Event):

@@ -125,7 +125,10 @@ def _leaf(event: Event) -> str | None:
             f"{money(event.cost_usd, event.priced)}[/]"
         )
     if isinstance(event, ToolCalled):
-        return f"tool {escape(event.name)} {event.status} [dim]{event.duration_ms:.1f} ms[/]"
+        why = f": {escape(event.error)}" if event.error else ""
+        return (
+            f"tool {escape(event.name)} {event.status} [dim]{event.duration_ms:.1f} ms[/]{why}"
+        )
     line = describe(event)
     if line is None:
         return None
@@ -171,7 +174,7 @@ def _label(event: Event) -> str | None:
         plan = ", ".join(event.tool_calls) or "answer"
         return f"model {event.model} → {plan}"
     if isinstance(event, ToolCalled):
-        return f"tool {event.name} {event.status}"
+        return f"tool {event.name} {event.status}" + (f": {event.error}" if event.error else "")
     return describe(event)
 
 
