@@ -22,6 +22,8 @@ Status = Literal[
     "replayed",
     "aborted",
 ]
+# The statuses of calls that gave the planner a result (run now, or earlier in the run).
+SUCCEEDED = frozenset({"ok", "replayed", "repeated"})
 MAX_OUTPUT_CHARS = 20_000
 MAX_ARGUMENT_CHARS = 100_000
 # Marks the parse error of arguments the planner refused to keep (see planner/turn.py).
