@@ -8,18 +8,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from podium.tools.arithmetic import evaluate
+from podium.tools.plain_math import symbolic
 from podium.tools.registry import Tool, ToolContext, tool
 from podium.tools.sandbox import OutsideSandbox, open_inside
 
 
 @tool
 def calculator(expression: str) -> str:
-    """Calculate the value of an arithmetic expression (+ - * / // % **, sqrt, log, pi...).
+    """Calculate arithmetic: + - * / // % **, sqrt, log, pi, or words ("15% of 80", "7 times 6").
 
     Args:
-        expression: The arithmetic expression to evaluate, e.g. "17 * (3 + 4)".
+        expression: The arithmetic to evaluate, e.g. "17 * (3 + 4)" or "15% of 80".
     """
-    value = evaluate(expression)
+    value = evaluate(symbolic(expression) or expression)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         value = int(value)
     return str(value)
