@@ -1,21 +1,28 @@
-"""Orchestration overhead per tool step: podium against LangGraph's prebuilt ReAct agent.
+"""Orchestration overhead per tool step: podium against LangChain's create_agent.
 
-Both run the same ScriptedChatModel (no model latency) calling one trivial tool STEPS times
-per run, then answering; the time per step is the framework's own cost. Measured in one
-process, one after the other, medians over RUNS runs.
+Every configuration runs the same ScriptedChatModel (no model latency) calling one trivial
+tool STEPS times per run, then answering; the time per step is the framework's own cost.
+The peer is ``langchain.agents.create_agent`` (LangChain 1.x; the prebuilt agent moved
+there from the deprecated ``langgraph.prebuilt.create_react_agent``), bare and with the
+same SQLite checkpointer podium uses. The configurations run in turn, one run of each per
+round, ROUNDS rounds: machine noise falls on all alike. Medians per configuration.
 
-    .venv/bin/python benchmarks/step_overhead.py [--steps 20] [--runs 30]
+A second table profiles podium's full pipeline and says where its time goes per step, by
+layer (screens, policy, audit log, loop detection, checkpoint writes, the rest).
+
+    .venv/bin/python benchmarks/step_overhead.py [--steps 20] [--rounds 30]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
+import pstats
 import statistics
 import tempfile
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -27,19 +34,16 @@ from podium.config import Limits, Settings
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
 
+Runner = Callable[[ScriptedChatModel], Awaitable[None]]
+
 
 def script(steps: int) -> ScriptedChatModel:
     turns: list[object] = [calls(call("noop", f"c{i}", x=i)) for i in range(steps)]
     return ScriptedChatModel(turns=[*turns, AIMessage(content="done")])
 
 
-Runner = Callable[[ScriptedChatModel], Awaitable[None]]
-
-
-def prebuilt_runner(checkpointer_path: Path | None) -> Runner:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from langgraph.prebuilt import create_react_agent
+def peer_runner(checkpointer_path: Path | None, durability: str = "async") -> Runner:
+    from langchain.agents import create_agent
 
     @langchain_tool
     def noop(x: int) -> int:
@@ -48,89 +52,143 @@ def prebuilt_runner(checkpointer_path: Path | None) -> Runner:
 
     async def run(model: ScriptedChatModel) -> None:
         if checkpointer_path is None:
-            graph = create_react_agent(model, [noop])
+            graph = create_agent(model, [noop])
             await graph.ainvoke({"messages": [HumanMessage("go")]}, {"recursion_limit": 500})
             return
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         async with AsyncSqliteSaver.from_conn_string(str(checkpointer_path)) as saver:
-            graph = create_react_agent(model, [noop], checkpointer=saver)
+            graph = create_agent(model, [noop], checkpointer=saver)
             config = {"configurable": {"thread_id": os.urandom(8).hex()}, "recursion_limit": 500}
-            await graph.ainvoke({"messages": [HumanMessage("go")]}, config)  # type: ignore[arg-type]
+            await graph.ainvoke(
+                {"messages": [HumanMessage("go")]},
+                config,  # type: ignore[arg-type]
+                durability=durability,  # type: ignore[arg-type]
+            )
 
     return run
 
 
-def podium_runner(guards: bool, steps: int, durability: str = "sync", audit: bool = True) -> Runner:
+def podium_agent(guards: bool, steps: int, durability: str, audit: bool) -> Agent:
     @tool
     def noop(x: int) -> int:
         """Return x."""
         return x
 
     settings = Settings.load(durability=durability, audit=audit)
+    return Agent(
+        [noop],
+        model=script(steps),
+        settings=settings,
+        guards="default" if guards else None,
+        limits=Limits(max_steps=steps + 5, max_seconds=600),
+    )
+
+
+def podium_runner(guards: bool, steps: int, durability: str = "sync", audit: bool = True) -> Runner:
+    agent = podium_agent(guards, steps, durability, audit)
 
     async def run(model: ScriptedChatModel) -> None:
-        agent = Agent(
-            [noop],
-            model=model,
-            settings=settings,
-            guards="default" if guards else None,
-            limits=Limits(max_steps=steps + 5, max_seconds=600),
-        )
+        agent.model = model
         result = await agent.ainvoke("go")
         assert result.ok and len(result.tool_calls) == steps, result.stop_reason
 
     return run
 
 
-async def measure(runner: Runner, steps: int, runs: int) -> float:
-    """Median milliseconds per tool step."""
-    await runner(script(steps))  # warm-up: imports, first compile
-    samples = []
-    for _ in range(runs):
-        model = script(steps)
+async def measure(configurations: dict[str, Runner], steps: int, rounds: int) -> dict[str, float]:
+    """Median milliseconds per tool step of each configuration, run in turn, round by round."""
+    for runner in configurations.values():
+        await runner(script(steps))  # warm-up: imports, first compile, store setup
+    samples: dict[str, list[float]] = {name: [] for name in configurations}
+    for _ in range(rounds):
+        for name, runner in configurations.items():
+            model = script(steps)
+            started = time.perf_counter()
+            await runner(model)
+            samples[name].append((time.perf_counter() - started) * 1000 / steps)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# Where a profiled run spends its time, by the podium (or library) code each function is in.
+LAYERS = {
+    "screens (guards)": ("podium/guardrails/", "guardrails/"),
+    "policy": ("podium/guardrails/policy.py",),
+    "audit log and tracing": ("podium/tracing/", "podium/redaction.py"),
+    "loop detection": ("podium/planner/loops.py",),
+    "checkpoint writes": ("langgraph/checkpoint/", "aiosqlite/", "podium/storage/"),
+}
+
+
+def layers(steps: int, runs: int) -> dict[str, float]:
+    """Milliseconds per step in each layer of the full pipeline (cumulative, by profile)."""
+    agent = podium_agent(True, steps, "sync", True)
+    profile = cProfile.Profile()
+
+    async def once() -> float:
+        agent.model = script(steps)
         started = time.perf_counter()
-        await runner(model)
-        samples.append((time.perf_counter() - started) * 1000 / steps)
-    return statistics.median(samples)
+        await agent.ainvoke("go")
+        return time.perf_counter() - started
+
+    asyncio.run(once())  # warm-up
+    total = 0.0
+    profile.enable()
+    for _ in range(runs):
+        total += asyncio.run(once())
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    spent = dict.fromkeys(LAYERS, 0.0)
+    for (path, _, _), (_, _, own, _, _) in stats.items():
+        for layer, places in reversed(list(LAYERS.items())):  # the most specific place wins
+            if any(place in path for place in places):
+                spent[layer] += own
+                break
+    per_step = {layer: seconds * 1000 / (runs * steps) for layer, seconds in spent.items()}
+    per_step["everything (profiled)"] = total * 1000 / (runs * steps)
+    return per_step
 
 
-async def main() -> None:
+async def main_async(steps: int, rounds: int, home: str) -> dict[str, float]:
+    saved = Path(home) / "peer.sqlite"
+    configurations = {
+        "create_agent, no checkpointer": peer_runner(None),
+        "create_agent, SQLite checkpointer, durability=sync": peer_runner(saved, "sync"),
+        "create_agent, SQLite checkpointer, durability=async (its default)": peer_runner(saved),
+        "podium, full pipeline, durability=sync (its default)": podium_runner(True, steps),
+        "podium, full pipeline, durability=async": podium_runner(True, steps, "async"),
+        "podium, full pipeline, durability=exit": podium_runner(True, steps, "exit"),
+        "podium, guards off, durability=exit": podium_runner(False, steps, "exit"),
+        "podium, full pipeline, audit log off, durability=exit": podium_runner(
+            True, steps, "exit", audit=False
+        ),
+    }
+    return await measure(configurations, steps, rounds)
+
+
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=30)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         os.environ["PODIUM_HOME"] = home
-        configurations = {
-            "prebuilt create_react_agent, no checkpointer": prebuilt_runner(None),
-            "prebuilt create_react_agent, SQLite checkpointer": prebuilt_runner(
-                Path(home) / "prebuilt.sqlite"
-            ),
-            "podium, guards off (SQLite checkpoints after every node, audit log)": podium_runner(
-                False, options.steps
-            ),
-            "podium, full pipeline (guards, SQLite checkpoints after every node, audit log)": (
-                podium_runner(True, options.steps)
-            ),
-            "podium, full pipeline, audit log off": podium_runner(True, options.steps, audit=False),
-            "podium, full pipeline, durability=async": podium_runner(True, options.steps, "async"),
-            "podium, full pipeline, durability=exit": podium_runner(True, options.steps, "exit"),
-            "podium, full pipeline, durability=exit, audit log off": podium_runner(
-                True, options.steps, "exit", audit=False
-            ),
-        }
-        results = {}
-        for name, runner in configurations.items():
-            results[name] = await measure(runner, options.steps, options.runs)
-    bare = results["prebuilt create_react_agent, no checkpointer"]
-    saved = results["prebuilt create_react_agent, SQLite checkpointer"]
-    print(f"steps per run: {options.steps}, runs: {options.runs}, medians\n")
-    print("| configuration | ms per step | vs prebuilt bare | vs prebuilt + SQLite |")
+        results = asyncio.run(main_async(options.steps, options.rounds, home))
+        profiled = layers(options.steps, max(3, options.rounds // 5))
+    bare = results["create_agent, no checkpointer"]
+    same = results["create_agent, SQLite checkpointer, durability=sync"]
+    print(f"steps per run: {options.steps}, rounds: {options.rounds}, medians\n")
+    print(
+        "| configuration | ms per step | vs create_agent bare | vs create_agent + SQLite (sync) |"
+    )
     print("|---|---:|---:|---:|")
     for name, value in results.items():
-        print(f"| {name} | {value:.2f} | {value / bare:.2f}x | {value / saved:.2f}x |")
+        print(f"| {name} | {value:.2f} | {value / bare:.2f}x | {value / same:.2f}x |")
+    print("\n| layer of the full pipeline (sync, profiled) | ms per step |")
+    print("|---|---:|")
+    for layer, value in profiled.items():
+        print(f"| {layer} | {value:.2f} |")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

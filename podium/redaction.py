@@ -17,8 +17,9 @@ import functools
 import ipaddress
 import math
 import re
+import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
@@ -323,22 +324,51 @@ def redact(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> tuple[str, li
     return text, [kind for kind, _, _ in spans]
 
 
-# Checkpoints hold every message of a thread and are written after every node: a long text
-# is scanned once per process, not once per checkpoint.
-_CACHED_FROM = 512
-
-
 def redact_secrets(text: str) -> str:
     """``text`` with every secret, by its shape or a registered value, replaced by [SECRET]."""
-    if len(text) < _CACHED_FROM:
-        return redact(text, SECRETS)[0]
-    redacted = _redact_long(text, known_secrets.version())
+    redacted = _redacted(text, known_secrets.version())
     return text if redacted == text else redacted
 
 
-@functools.lru_cache(maxsize=256)
-def _redact_long(text: str, version: int) -> str:
+# Checkpoints hold every message of a thread and are written after every node: a text is
+# scanned once per process (per set of registered secrets), not once per checkpoint.
+@functools.lru_cache(maxsize=16_384)
+def _redacted(text: str, version: int) -> str:
     return redact(text, SECRETS)[0]
+
+
+# Models already found to hold no secret, by identity: a thread's history is serialized at
+# every checkpoint, and its messages would otherwise be walked again each time. An entry
+# holds a fingerprint of the model's fields (their identities and sizes) and the number of
+# registered secrets: a field replaced or grown, or a secret registered since, and the
+# model is walked again. It goes when the model does.
+_CLEAN: dict[int, tuple[weakref.ref[BaseModel], tuple[tuple[int, int], ...], int]] = {}
+
+
+def _fingerprint(model: BaseModel) -> tuple[tuple[int, int], ...]:
+    return tuple(
+        (id(field), len(field) if isinstance(field, Sized) else -1)
+        for field in vars(model).values()
+    )
+
+
+def _known_clean(model: BaseModel) -> bool:
+    entry = _CLEAN.get(id(model))
+    return (
+        entry is not None
+        and entry[0]() is model
+        and entry[2] == known_secrets.version()
+        and entry[1] == _fingerprint(model)
+    )
+
+
+def _note_clean(model: BaseModel) -> None:
+    key = id(model)
+    try:
+        ref = weakref.ref(model, lambda _: _CLEAN.pop(key, None))
+    except TypeError:  # a model that takes no weak reference is simply walked each time
+        return
+    _CLEAN[key] = (ref, _fingerprint(model), known_secrets.version())
 
 
 def without_secrets(value: T) -> T:
@@ -366,6 +396,8 @@ def _scrubbed(value: Any) -> Any:
             return cleaned
         return type(value)(*cleaned) if hasattr(value, "_fields") else type(value)(cleaned)
     if isinstance(value, BaseModel):
+        if _known_clean(value):
+            return value
         names: Iterable[str] = type(value).model_fields
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         names = [field.name for field in dataclasses.fields(value)]
@@ -378,6 +410,8 @@ def _scrubbed(value: Any) -> Any:
         if new is not old:
             changed[name] = new
     if not changed:
+        if isinstance(value, BaseModel):
+            _note_clean(value)
         return value
     if isinstance(value, BaseModel):
         return value.model_copy(update=changed)

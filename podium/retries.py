@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 
@@ -13,6 +14,13 @@ from tenacity import (
     wait_exponential_jitter,
 )
 from tenacity.retry import retry_base
+
+# tenacity 9.2 names the first wait "multiplier" (and deprecates "initial", all 9.1 knows).
+_FIRST_WAIT = (
+    "multiplier"
+    if "multiplier" in inspect.signature(wait_exponential_jitter.__init__).parameters
+    else "initial"
+)
 
 
 def backoff(
@@ -36,7 +44,7 @@ def backoff(
 
     return AsyncRetrying(
         stop=stop_after_attempt(attempts) | stop_after_delay(max(deadline - time.monotonic(), 0)),
-        wait=wait_exponential_jitter(multiplier=base_wait, jitter=base_wait, max=max_wait),
+        wait=wait_exponential_jitter(**{_FIRST_WAIT: base_wait}, jitter=base_wait, max=max_wait),
         retry=retry,
         before_sleep=before_sleep,
         reraise=True,

@@ -21,7 +21,7 @@ class StandardSinks:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.audit: AuditLog | None = None
-        self._otel: OTelSink | None = None
+        self.otel: OTelSink | None = None
         self._plugins: list[Sink] | None = None
 
     def all(self) -> list[Sink]:
@@ -38,11 +38,11 @@ class StandardSinks:
                 )
             sinks.append(self.audit.write)
         if settings.otlp_endpoint:
-            if self._otel is None:
+            if self.otel is None:
                 from podium.tracing.otel import OTelSink
 
-                self._otel = OTelSink.to_endpoint(settings.otlp_endpoint)
-            sinks.append(self._otel)
+                self.otel = OTelSink.to_endpoint(settings.otlp_endpoint)
+            sinks.append(self.otel)
         if settings.sinks:
             if self._plugins is None:
                 from podium import plugins

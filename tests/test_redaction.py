@@ -176,3 +176,21 @@ def test_without_secrets_walks_messages_and_keeps_clean_objects() -> None:
     assert scrubbed["answer"] == "password: [SECRET]" and scrubbed["step"] == 3
     assert tool.content == "token=abc123"  # the original is not changed
     assert without_secrets(scrubbed) == scrubbed
+
+
+def test_a_model_found_clean_is_walked_again_once_it_changes_or_a_secret_is_added() -> None:
+    # Checkpoints walk the whole history at every node; clean messages are remembered, but
+    # never trusted past a change of theirs or a newly registered secret.
+    from langchain_core.messages import AIMessage
+
+    from podium import known_secrets
+    from podium.redaction import without_secrets
+
+    message = AIMessage(content="nothing to hide here")
+    assert without_secrets(message) is message
+    message.content = "now password=hunter2 is in it"
+    assert "hunter2" not in str(without_secrets(message).content)
+    quiet = AIMessage(content="the code is zq81-custom-server-key")
+    assert without_secrets(quiet) is quiet
+    known_secrets.add(["zq81-custom-server-key"])
+    assert "zq81" not in str(without_secrets(quiet).content)

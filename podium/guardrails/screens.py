@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from podium.errors import ConfigError
-from podium.guardrails.workers import POOL
 from podium.tools.outcomes import Verdict
+from podium.workers import POOL
 
 if TYPE_CHECKING:
     from guardrails.validators import ValidationResult, Validator

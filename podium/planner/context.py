@@ -78,6 +78,8 @@ class RunContext:
     started_at: float = field(default_factory=time.time)
     # Token counts by message id, so a long thread is not re-counted every round.
     token_cache: dict[str, int] = field(default_factory=dict)
+    # Tool messages as the model sees them (labeled as data), by message id: built once.
+    labeled: dict[str, BaseMessage] = field(default_factory=dict)
     # Calls refused by a reask check, per tool: bounded by the screens' max_reasks.
     reasks: Counter[str] = field(default_factory=Counter)
 

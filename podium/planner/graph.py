@@ -11,7 +11,6 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from podium.planner import memories, nodes
-from podium.planner.authorize import authorize
 from podium.planner.context import RunContext
 from podium.planner.state import RunState
 
@@ -27,9 +26,13 @@ def _after_screen(state: RunState) -> str:
 
 @functools.cache
 def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
-    """The planner graph: screen_input, recall, plan, authorize, execute, screen_output, finish.
+    """The planner graph: screen_input, recall, plan, act, screen_output, finish.
 
-    plan -> authorize -> execute -> plan repeats until the planner answers or a limit stops it.
+    plan -> act -> plan repeats until the planner answers or a limit stops it; act authorizes
+    the planned calls (policy, argument screens, approvals) and runs those allowed. One node
+    for both, so each tool step writes two checkpoints (plan, act), as a bare ReAct agent
+    does; a run interrupted for approval, or killed, starts act again from its authorization,
+    which decides the same way, and the ledger keeps completed side effects from repeating.
 
     The planner's decision (``route``) picks the edge out of plan: more calls, or the answer.
     A blocked request goes from screen_input straight to screen_output; an answer a check
@@ -40,16 +43,14 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     graph.add_node("screen_input", nodes.screen_input)
     graph.add_node("recall", memories.recall)
     graph.add_node("plan", nodes.plan)
-    graph.add_node("authorize", authorize)
-    graph.add_node("execute", nodes.execute)
+    graph.add_node("act", nodes.act)
     graph.add_node("screen_output", nodes.screen_output)
     graph.add_node("finish", nodes.finish)
     graph.add_edge(START, "screen_input")
     graph.add_conditional_edges("screen_input", _route, ["recall", "screen_output"])
     graph.add_edge("recall", "plan")
-    graph.add_conditional_edges("plan", _route, ["authorize", "screen_output", "plan"])
-    graph.add_edge("authorize", "execute")
-    graph.add_edge("execute", "plan")
+    graph.add_conditional_edges("plan", _route, ["act", "screen_output", "plan"])
+    graph.add_edge("act", "plan")
     graph.add_conditional_edges("screen_output", _after_screen, ["plan", "finish"])
     graph.add_edge("finish", END)
     return graph

@@ -8,6 +8,7 @@ import time
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
 
+from podium.planner.authorize import authorize
 from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
@@ -81,7 +82,7 @@ def typed_answer(
     note = retry_note(ctx.output_type, problems, ctx.output_native)
     if final is not None:  # the call comes back refused, with the errors, like a bad call
         refused = PendingCall(**{**final, "denial": note, "refused_as": "invalid_arguments"})
-        return {"pending": [refused if c is final else c for c in calls], "route": "authorize"}
+        return {"pending": [refused if c is final else c for c in calls], "route": "act"}
     return {"messages": [reply, HumanMessage(content=note, name="guard")], "route": "plan"}
 
 
@@ -187,7 +188,7 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     if reply.response_metadata.get("finish_reason") == "length":  # cut off mid-reply
         return {**update, **_cut_off(ctx, {**state, "usage": usage}, reply)}
     if calls:
-        return {**update, "route": "authorize"}
+        return {**update, "route": "act"}
     answer = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
     return {**update, "answer": answer, "stop_reason": "answered", "route": "screen_output"}
 
@@ -210,6 +211,13 @@ def failure(outcome: CallOutcome) -> str:
     if outcome["status"] in SUCCEEDED:
         return ""
     return outcome["output"].removeprefix("error: ")[:500]
+
+
+async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Authorize the planned calls, then run those allowed: one node, one checkpoint."""
+    decided = await authorize(state, runtime)
+    done = await execute(RunState(**{**state, **decided}), runtime)  # type: ignore[typeddict-item]
+    return {**decided, **done}
 
 
 async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:

@@ -38,20 +38,27 @@ def build_prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
     # One id for the run's system prompt (fixed within a run), so it is counted once.
     messages = [
         SystemMessage(content=system, id=f"system-{ctx.tracer.trace_id}"),
-        *(_labeled(m) for m in state["messages"]),
+        *(_labeled(ctx, m) for m in state["messages"]),
     ]
     return trim_history(messages, ctx.tokens, ctx.context_window - ANSWER_RESERVE)
 
 
-def _labeled(message: BaseMessage) -> BaseMessage:
+def _labeled(ctx: RunContext, message: BaseMessage) -> BaseMessage:
     """Tool output as the model sees it: delimited and labeled as data (spotlighting).
 
-    Podium's own notes (errors, refusals) are not tool output and stay as they are.
+    Podium's own notes (errors, refusals) are not tool output and stay as they are. Each
+    message is labeled once per run (by its id), not again on every later turn.
     """
     if not isinstance(message, ToolMessage) or message.status != "success":
         return message
+    known = ctx.labeled.get(message.id) if message.id else None
+    if known is not None:
+        return known
     content = spotlight(message.name or "tool", str(message.content))
-    return message.model_copy(update={"content": content})
+    labeled = message.model_copy(update={"content": content})
+    if message.id:
+        ctx.labeled[message.id] = labeled
+    return labeled
 
 
 def pending_calls(reply: AIMessage) -> list[PendingCall]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from podium.tools.outcomes import (
 )
 from podium.tools.registry import Tool, ToolContext, ToolRegistry
 from podium.tracing.events import CircuitOpened, Event, FallbackUsed, Retried
+from podium.workers import TOOL_POOL
 
 # What a tool raises when the call was wrong, not the tool: bad values, unknown keys,
 # missing files. They reach the planner like any failure but never switch the tool off.
@@ -330,7 +330,7 @@ class Executor:
 
 
 async def run_in_thread(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-    """Run a sync function on a daemon thread of its own and await its result.
+    """Run a sync function on a daemon worker thread (reused) and await its result.
 
     Not the loop's default executor: a call that hangs past its timeout is abandoned (Python
     cannot kill a thread), and ``asyncio.run`` would wait for every executor thread at exit,
@@ -358,5 +358,5 @@ async def run_in_thread(function: Callable[..., Any], kwargs: dict[str, Any]) ->
         if not loop.is_closed():
             loop.call_soon_threadsafe(settle, *outcome)
 
-    threading.Thread(target=target, name=f"podium-tool-{function.__name__}", daemon=True).start()
+    TOOL_POOL.submit(target)
     return await future

@@ -215,8 +215,7 @@ def test_stream_yields_node_events_then_the_result() -> None:
         "screen_input",
         "recall",
         "plan",
-        "authorize",
-        "execute",
+        "act",  # authorized and run in one node: two checkpoints per tool step
         "plan",
         "screen_output",
         "finish",

@@ -196,7 +196,7 @@ def _crash_after(boundary: int, effects: Path) -> None:
     os._exit(0)
 
 
-NODES_IN_A_CHECKOUT = 11  # screen_input, recall, 3x plan, 2x authorize, 2x execute, ...
+NODES_IN_A_CHECKOUT = 9  # screen_input, recall, 3x plan, 2x act, screen_output, finish
 
 
 @pytest.mark.slow

@@ -94,7 +94,7 @@ def test_trace_commands(isolated: Path) -> None:
     assert shown.exit_code == 0
     for expected in (
         "screen_input",
-        "execute",
+        "act",
         "tool lookup ok",
         "policy lookup allow",
         "model scripted → lookup",

@@ -80,8 +80,9 @@ def test_spans_reach_an_otlp_http_endpoint() -> None:
     with collector() as (url, received):
         agent = Agent([add], model=script(), settings=Settings.load(otlp_endpoint=url))
         agent.invoke("add")
-        assert agent._otel is not None
-        agent._otel.provider.force_flush()
+        exporter = agent.standard_sinks.otel
+        assert exporter is not None
+        exporter.provider.force_flush()
     assert received and received[0][0] == "/v1/traces"
     request = ExportTraceServiceRequest.FromString(received[0][1])
     names = {s.name for r in request.resource_spans for ss in r.scope_spans for s in ss.spans}
