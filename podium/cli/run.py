@@ -146,15 +146,27 @@ def ask(waiting: list[ApprovalRequest], console: Console) -> dict[str, bool | Ap
     return decisions
 
 
-def exit_code(result: RunResult) -> int:
+def done(result: RunResult, router: bool = False) -> bool:
+    """Whether the run did what was asked (the offline ``router`` does nothing without a call)."""
+    return result.fulfilled and not (router and not result.tool_calls)
+
+
+def exit_code(result: RunResult, router: bool = False) -> int:
     """The exit code of a run (the README's table), after saying on stderr why it is not 0.
 
     A model that could not be used at all (unreachable, refused the key or the request) is
     a setup problem (2), told as one line with its fix; a run that stopped, could not
-    answer, or whose every call failed is 1.
+    answer, or whose every call failed is 1. The offline ``router`` answers nothing without
+    a tool: its answer with no call says what it could not do (1).
     """
     from podium.tracing.events import RunStopped
 
+    if router and result.ok and not result.tool_calls:
+        stderr().print(
+            "[yellow]stopped:[/] the offline router model made no call for this request",
+            highlight=False,
+        )
+        return EXIT_FAILED
     if result.fulfilled:
         return EXIT_OK
     if result.stop_reason == "model_error" and result.usage.model_calls == 0:
@@ -229,12 +241,12 @@ def run(
         if as_json:
             result = agent.invoke(text, thread_id=thread, principal=principal)
             print(result.model_dump_json(indent=2, exclude={"events"}))
-            raise typer.Exit(EXIT_OK if result.fulfilled else EXIT_FAILED)
+            raise typer.Exit(EXIT_OK if done(result, agent.uses_router) else EXIT_FAILED)
         result = run_one(agent, text, thread, verbose, Console(), principal)
     except KeyboardInterrupt:
         interrupted(thread)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    raise typer.Exit(exit_code(result))
+    raise typer.Exit(exit_code(result, agent.uses_router))
 
 
 def resume(
@@ -272,7 +284,7 @@ def resume(
     except KeyboardInterrupt:
         interrupted(thread)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    raise typer.Exit(exit_code(result))
+    raise typer.Exit(exit_code(result, agent.uses_router))
 
 
 def tools(
