@@ -302,4 +302,3 @@ def tools(
         print(json.dumps(agent.registry.schemas(), indent=2))
         return
     Console().print(tools_table(agent.registry))
-

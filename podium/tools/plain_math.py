@@ -1,6 +1,6 @@
 """Arithmetic said in words, read as an expression the calculator evaluates.
 
-"square root of 144" -> ``sqrt(144)``, "15% of 80" -> ``15 / 100 * 80``, "seven times six"
+"square root of 144" -> ``144 ** 0.5``, "15% of 80" -> ``15 / 100 * 80``, "seven times six"
 -> ``7 * 6``, "add 3 and 5" -> ``3 + 5``, "3 to the power of 4" -> ``3 ** 4``, "1,234 +
 5,678" -> ``1234 + 5678``. The reading is strict: a text with any word it does not know
 is not arithmetic (None), so nothing is guessed. Both the calculator (whatever model calls
@@ -27,6 +27,7 @@ _SPELLED = re.compile(rf"\b(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?:{_NUMBER_WOR
 # "1,234" and "1,234,567.5": groups of three after a comma (a list "1,2,3" is not one).
 _THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
 _NUMBER = r"-?\d+(?:\.\d+)?"
+MAX_SAID = 300  # characters: a longer text is read as it is written
 # Questions around the arithmetic: "what is", "calculate", "please", a trailing "?".
 _ASKING = re.compile(
     r"^(?:(?:please|now|and|so|ok|okay|then|hey)\s+)*(?:(?:what(?:'s| is)|how much is|"
@@ -46,7 +47,9 @@ _PREFIX = [  # whole phrases with the operation first
     ),
 ]
 _INFIX = [  # words that stand for an operator (or a function) between or before numbers
-    (re.compile(rf"(?:square\s+root|sqrt)\s+of\s+({_NUMBER})"), r"sqrt(\1)"),
+    # A square root as a power: the offline router knows arithmetic by its operators.
+    (re.compile(rf"(?:square\s+root|sqrt)\s+of\s+({_NUMBER})"), r"\1 ** 0.5"),
+    (re.compile(rf"sqrt\s*\(\s*({_NUMBER})\s*\)"), r"\1 ** 0.5"),
     (re.compile(rf"({_NUMBER})\s*(?:%|percent)\s+of\s+({_NUMBER})"), r"\1 / 100 * \2"),
     (re.compile(rf"half\s+of\s+({_NUMBER})"), r"\1 / 2"),
     (re.compile(rf"({_NUMBER})\s+squared"), r"\1 ** 2"),
@@ -104,6 +107,8 @@ def symbolic(text: str) -> str | None:
     An expression already written with symbols comes back as it is (thousands separators
     dropped); a word this module does not know makes the whole text None.
     """
+    if len(text) > MAX_SAID:  # arithmetic said in words is short; the rules are not linear
+        return None
     phrase = _digits(" ".join(text.lower().split())).strip(" ?.!=")
     phrase = _ASKING.sub("", phrase, count=1).strip(" ?.!=")
     if not phrase or not re.search(r"\d", phrase):

@@ -36,6 +36,7 @@ from podium.planner.router.args import Filled, fill_arguments
 from podium.planner.router.output import fill_output
 from podium.planner.router.spread import consistent, settled, variants
 from podium.planner.router.text import ToolProfile, idf, score, words
+from podium.tools.plain_math import symbolic
 
 ROUTER_NAME = "router"
 NOTICE = "offline router model: no LLM configured"
@@ -319,7 +320,13 @@ def _has_evidence(text: str, profile: ToolProfile, catalog: ToolCatalog) -> bool
 
 
 def _clauses(request: str) -> list[str]:
-    return [c.strip(" ,") for c in _STRONG_SPLIT.split(request) if c and c.strip(" ,.?!;")]
+    """The request's clauses; one that is arithmetic said in words comes as its expression.
+
+    "What is 1,234 + 5,678?" is 1234 + 5678 (not the 234 + 5 a span of it holds), and
+    "square root of 144" is 144 ** 0.5: the call shows how the request was read.
+    """
+    found = [c.strip(" ,") for c in _STRONG_SPLIT.split(request) if c and c.strip(" ,.?!;")]
+    return [symbolic(c) or c for c in found]
 
 
 def _topic(clause: str, profile: ToolProfile) -> str | None:
