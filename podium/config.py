@@ -172,6 +172,11 @@ class Settings(BaseSettings):
         "cl100k, so counting never downloads.",
     )
     memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
+    remember_answers: bool = Field(
+        default=False,
+        description="Also remember runs no call succeeded in (their answer is the model's "
+        "unverified text); by default memory keeps what tool results established.",
+    )
     embedder: str = Field(default="minilm", description="'minilm' or 'openai:<model>'.")
     chroma_url: str | None = Field(
         default=None, description="A chroma server for memory (shared by several workers)."

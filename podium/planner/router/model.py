@@ -21,7 +21,6 @@ from langchain_core.messages import (
     AIMessage,
     BaseMessage,
     HumanMessage,
-    SystemMessage,
     ToolMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -31,7 +30,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
 from podium.planner.output import FINAL_ANSWER
-from podium.planner.prompts import memories_in, unspotlight
+from podium.planner.prompts import unspotlight
 from podium.planner.router.args import Filled, fill_arguments
 from podium.planner.router.output import fill_output
 from podium.planner.router.spread import consistent, settled, variants
@@ -106,12 +105,10 @@ class RouterChatModel(BaseChatModel):
         if results:
             message = self.follow_up(request, tools, results) or _answer(final, results)
         else:
-            message = self.plan(request, tools, _memories(messages))
+            message = self.plan(request, tools)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def plan(
-        self, request: str, tools: list[dict[str, Any]], memories: list[str] | None = None
-    ) -> AIMessage:
+    def plan(self, request: str, tools: list[dict[str, Any]]) -> AIMessage:
         """The calls for ``request``: one per clause that matches a tool, or a direct answer."""
         catalog = ToolCatalog.of(tools)
         tool_calls: list[dict[str, Any]] = []
@@ -148,7 +145,7 @@ class RouterChatModel(BaseChatModel):
                 ]
         if tool_calls:
             return AIMessage(content="", tool_calls=tool_calls)
-        return AIMessage(content=_no_tool_answer(request, unfilled, memories or []))
+        return AIMessage(content=_no_tool_answer(request, unfilled))
 
     def follow_up(
         self,
@@ -362,15 +359,6 @@ def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, A
     return request, results
 
 
-def _memories(messages: list[BaseMessage]) -> list[str]:
-    return [
-        snippet
-        for m in messages
-        if isinstance(m, SystemMessage)
-        for snippet in memories_in(str(m.content))
-    ]
-
-
 def _answer(
     final: dict[str, Any] | None, results: list[tuple[str, dict[str, Any], str]]
 ) -> AIMessage:
@@ -393,14 +381,17 @@ def _compose(results: list[tuple[str, dict[str, Any], str]]) -> str:
     return "Results:\n" + "\n".join(f"- {line}" for line in lines)
 
 
-def _no_tool_answer(request: str, unfilled: list[str], memories: list[str]) -> str:
+def _no_tool_answer(request: str, unfilled: list[str]) -> str:
+    """What the router says when it makes no call: what it could not fill, or that it cannot.
+
+    Recalled memories are not an answer: a memory near the request may be about another
+    thing ("what is 2+2" recalled for "square root of 144"), and the router cannot tell.
+    """
     if unfilled:
         return (
             f"I could not find every value this needs ({'; '.join(unfilled)}). "
             "Please say them explicitly."
         )
-    if memories:
-        return "From memory:\n" + "\n".join(f"- {m}" for m in memories)
     if not request.strip():
         return "There is no request to answer."
     return (
