@@ -106,7 +106,7 @@ def show_result(
             )
         console.print(table)
     if not answer_shown:
-        console.print(result.answer, markup=False, highlight=False)
+        console.print(plain_answer(result), markup=False, highlight=False)
     if verbose:
         usage = result.usage
         console.print(
@@ -115,6 +115,44 @@ def show_result(
             f"{usage.latency_ms:.0f} ms · "
             f"trace {result.trace_id}[/]"
         )
+
+
+def plain_answer(result: RunResult) -> str:
+    """The answer as a person reads it: the offline router's calls said in words.
+
+    The router composes its answer as calls (``calculator(expression="2 + 2") → 4``), which
+    the Python API keeps; at the terminal each call is one line: "calculator, 2 + 2: 4".
+    """
+    from podium.planner.router.model import ROUTER_NAME
+
+    if result.model != ROUTER_NAME or not result.tool_calls or result.stop_reason != "answered":
+        return result.answer
+    lines = []
+    for call in result.tool_calls:
+        values = ", ".join(_said(v) for v in call["arguments"].values())
+        what = call["name"].replace("_", " ") + (f", {values}" if values else "")
+        output = call["output"].removeprefix("error: ")
+        if call["status"] == "ok":
+            lines.append(f"{what}: {_said(_parsed(output))}")
+        else:
+            lines.append(f"{what}: {call['status']} ({output[:300]})")
+    return "\n".join(lines)
+
+
+def _parsed(output: str) -> object:
+    try:
+        return json.loads(output)
+    except ValueError:
+        return output
+
+
+def _said(value: object) -> str:
+    """A value in words: a list as its items, a text as it is."""
+    if isinstance(value, list):
+        return ", ".join(_said(v) for v in value) or "(none)"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {_said(v)}" for k, v in value.items())
+    return str(value)
 
 
 def tools_table(registry: ToolRegistry) -> Table:

@@ -39,11 +39,14 @@ Items = Iterator["Event | RunResult"]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show every step.")]
 
 
-def shown_run(items: Items, verbose: bool, console: Console) -> tuple[RunResult, bool]:
+def shown_run(
+    items: Items, verbose: bool, console: Console, plain: bool = False
+) -> tuple[RunResult, bool]:
     """Show a run as it goes; its result, and whether the answer was printed as it stands.
 
     Without ``verbose`` the answer is printed as the model writes it (a spinner waits for
     its first word); with it, each event as it happens, and the answer after the calls.
+    With ``plain`` (the offline router), the answer is said at the end (render.plain_answer).
     """
     from podium.cli.render import Spinner, event_line
     from podium.results import RunResult
@@ -56,7 +59,7 @@ def shown_run(items: Items, verbose: bool, console: Console) -> tuple[RunResult,
         for item in items:
             if isinstance(item, RunResult):
                 result = item
-            elif isinstance(item, TokenStreamed) and not verbose:
+            elif isinstance(item, TokenStreamed) and not verbose and not plain:
                 spinner.stop()
                 written += item.text
                 open_line = True
@@ -85,7 +88,7 @@ def run_one(
 ) -> RunResult:
     """Run one request, asking at the terminal about calls that need approval."""
     items = agent.stream(request, thread_id=thread, principal=principal, mode="both")
-    result, streamed = shown_run(items, verbose, console)
+    result, streamed = shown_run(items, verbose, console, agent.uses_router)
     return decided(agent, result, verbose, console, principal, streamed)
 
 
@@ -105,7 +108,7 @@ def decided(
         # policy, that principal needs approve:<tool> like any other decider.
         decisions = ask(result.pending_approvals, console)
         items = resumed(agent, result.thread_id, decisions, principal)
-        result, streamed = shown_run(items, verbose, console)
+        result, streamed = shown_run(items, verbose, console, agent.uses_router)
     show_result(console, result, verbose, answer_shown=streamed)
     return result
 
@@ -175,7 +178,10 @@ def exit_code(result: RunResult, router: bool = False) -> int:
         fail(problem or result.answer, fix)
     why = result.stop_reason
     if result.ok:  # answered, but no call it made gave a result
-        failed = [f"{c['name']} {c['status']}: {c['output'][:120]}" for c in result.tool_calls]
+        failed = [
+            f"{c['name']} {c['status']}: {c['output'].removeprefix('error: ')[:120]}"
+            for c in result.tool_calls
+        ]
         why = "no tool call succeeded (" + "; ".join(failed) + ")"
     stderr().print(f"[yellow]stopped:[/] {escape(why)}", highlight=False)
     return EXIT_FAILED
@@ -279,7 +285,7 @@ def resume(
         if view.waiting:
             decisions = ask(view.waiting, console)
         items = resumed(agent, thread, decisions, principal)
-        result, streamed = shown_run(items, verbose, console)
+        result, streamed = shown_run(items, verbose, console, agent.uses_router)
         result = decided(agent, result, verbose, console, principal, streamed)
     except KeyboardInterrupt:
         interrupted(thread)
