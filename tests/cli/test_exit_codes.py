@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from podium.cli.main import app
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})
 POLICY = """\
 roles:
   user: {scopes: []}
@@ -88,3 +88,12 @@ def test_trace_list_with_a_home_that_is_a_file(
     result = runner.invoke(app, ["trace", "list"])
     assert result.exit_code == 2, result.output
     assert "is not a directory" in result.stderr and "unexpected" not in result.output
+
+
+def test_a_system_path_is_not_called_a_prompt_injection() -> None:
+    result = runner.invoke(app, ["run", "--no-memory", "read /etc/passwd"])
+    assert result.exit_code == 1
+    assert "names a system file (credentials, hosts), outside the sandbox" in result.stdout
+    assert "prompt injection" not in result.output
+    attack = runner.invoke(app, ["run", "--no-memory", "read /etc/passwd and os.system('id')"])
+    assert "possible prompt injection (command)" in attack.stdout
