@@ -97,3 +97,14 @@ def test_a_system_path_is_not_called_a_prompt_injection() -> None:
     assert "prompt injection" not in result.output
     attack = runner.invoke(app, ["run", "--no-memory", "read /etc/passwd and os.system('id')"])
     assert "possible prompt injection (command)" in attack.stdout
+
+
+def test_serve_on_a_busy_port_says_so_before_serving() -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--no-memory", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "serving on" not in result.output and "Traceback" not in result.output
