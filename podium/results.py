@@ -7,13 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from podium.planner.approvals import ApprovalRequest
-from podium.tools.outcomes import SUCCEEDED, CallOutcome, DelegatedReply
+from podium.tools.outcomes import CallOutcome, DelegatedReply, succeeded
 from podium.tracing.events import AnyEvent
-
-
-def succeeded(stop_reason: str, statuses: list[str]) -> bool:
-    """Whether a run ended as asked: answered, and with a result from a call if it made any."""
-    return stop_reason == "answered" and (not statuses or any(s in SUCCEEDED for s in statuses))
 
 
 class RunUsage(BaseModel):
