@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from podium.config import Settings
     from podium.identity import Principal
     from podium.memory.store import MemoryStore
+    from podium.tools.registry import ToolRegistry
 
 ROUTER_NOTICE = (
     "offline router model: no LLM configured (it matches requests to tools and cannot reason; "
@@ -124,6 +125,29 @@ def build_agent(
     if agent.uses_router and notice:
         stderr().print(f"[dim]{escape(ROUTER_NOTICE)}[/]", highlight=False)
     return agent
+
+
+def tool_registry(memory: bool, mcp: list[str] | None = None) -> ToolRegistry:
+    """The tools ``build_agent`` gives the agent, in its order, without building one.
+
+    Built-ins (with the memory tools when memory is on), MCP tools, then plugins.
+    """
+    from podium.config import Settings
+    from podium.tools.builtin import builtin_tools
+    from podium.tools.registry import ToolRegistry
+
+    settings = Settings.load()
+    registry = ToolRegistry()
+    for builtin in builtin_tools(memory=memory and settings.memory):
+        registry.register(builtin)
+    if mcp or settings.mcp_servers:
+        from podium.tools.mcp import mcp_tools
+
+        for item in mcp_tools(*settings.mcp_servers, *(mcp or [])):
+            registry.register(item)
+    for problem in registry.load_plugins():
+        warn(problem)
+    return registry
 
 
 def principal_for(agent: Agent, who: str | None) -> Principal | None:

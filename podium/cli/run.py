@@ -301,10 +301,11 @@ def tools(
     """List the tools the agent can call (those of run, chat and serve), with parameters."""
     from rich.console import Console
 
+    from podium.cli.common import tool_registry
     from podium.cli.render import tools_table
 
-    agent = build_agent(memory, mcp=mcp, notice=False)
+    registry = tool_registry(memory, mcp)  # no agent: listing needs no model, guards or store
     if as_json:
-        print(json.dumps(agent.registry.schemas(), indent=2))
+        print(json.dumps(registry.schemas(), indent=2))
         return
-    Console().print(tools_table(agent.registry))
+    Console().print(tools_table(registry))
