@@ -114,7 +114,8 @@ async def measure(configurations: dict[str, Runner], steps: int, rounds: int) ->
 LAYERS = {
     "screens (guards)": ("podium/guardrails/", "guardrails/"),
     "policy": ("podium/guardrails/policy.py",),
-    "audit log and tracing": ("podium/tracing/", "podium/redaction.py"),
+    "audit log and tracing": ("podium/tracing/",),
+    "secret redaction (checkpoints, events, results)": ("podium/redaction.py",),
     "loop detection": ("podium/planner/loops.py",),
     "checkpoint writes": ("langgraph/checkpoint/", "aiosqlite/", "podium/storage/"),
 }
