@@ -113,7 +113,7 @@ class RouterChatModel(BaseChatModel):
         catalog = ToolCatalog.of(tools)
         tool_calls: list[dict[str, Any]] = []
         unfilled: list[str] = []
-        clauses = _clauses(request)
+        clauses = [self.read(clause, catalog) for clause in _clauses(request)]
         matched = [self._matches(clause, catalog) for clause in clauses]
         complete = [all(m is not None and not m[1].missing for _, m in ms) for ms in matched]
         for index, parts in enumerate(matched):
@@ -163,7 +163,7 @@ class RouterChatModel(BaseChatModel):
         evidence = " ".join(output for _, _, output in results)
         made = {(name, _key(args)) for name, args, _ in results}
         tool_calls: list[dict[str, Any]] = []
-        for clause in _clauses(request):
+        for clause in (self.read(c, catalog) for c in _clauses(request)):
             for _, match in self._matches(clause, catalog):
                 if match is None or not match[1].missing:
                     continue
@@ -177,6 +177,24 @@ class RouterChatModel(BaseChatModel):
                     {"name": name, "args": filled.arguments, "id": _new_id(), "type": "tool_call"}
                 )
         return AIMessage(content="", tool_calls=tool_calls) if tool_calls else None
+
+    def read(self, clause: str, catalog: ToolCatalog) -> str:
+        """The clause, or its arithmetic when it is arithmetic said in words and that fits.
+
+        "What is 1,234 + 5,678?" is read as 1234 + 5678 (not the 234 + 5 a span of it
+        holds), "square root of 144" as 144 ** 0.5: the call shows how it was read. A tool
+        its words name ("Multiply 12 and 7" for a multiply tool) keeps the words.
+        """
+        said = symbolic(clause)
+        if said is None or said == clause:
+            return clause
+        read = self._match(said, catalog)
+        if read is None or read[1].missing:
+            return clause
+        original = self._match(clause, catalog)
+        if original is None or original[1].missing or original[0] == read[0]:
+            return said
+        return clause
 
     def choose(self, text: str, catalog: ToolCatalog) -> ToolProfile | None:
         """The tool that best matches ``text``, if it scores above the threshold.
@@ -317,13 +335,7 @@ def _has_evidence(text: str, profile: ToolProfile, catalog: ToolCatalog) -> bool
 
 
 def _clauses(request: str) -> list[str]:
-    """The request's clauses; one that is arithmetic said in words comes as its expression.
-
-    "What is 1,234 + 5,678?" is 1234 + 5678 (not the 234 + 5 a span of it holds), and
-    "square root of 144" is 144 ** 0.5: the call shows how the request was read.
-    """
-    found = [c.strip(" ,") for c in _STRONG_SPLIT.split(request) if c and c.strip(" ,.?!;")]
-    return [symbolic(c) or c for c in found]
+    return [c.strip(" ,") for c in _STRONG_SPLIT.split(request) if c and c.strip(" ,.?!;")]
 
 
 def _topic(clause: str, profile: ToolProfile) -> str | None:
