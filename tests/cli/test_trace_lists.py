@@ -36,3 +36,13 @@ def test_stats_counts_failed_and_unanswered_runs_as_failures() -> None:
     assert data["by_tool"]["read_file"] == {"calls": 1, "ok": 0}
     shown = runner.invoke(app, ["stats"])
     assert shown.exit_code == 0 and "33.3%" in shown.stdout
+
+
+def test_the_eval_table_reads_at_80_columns() -> None:
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(
+        app, ["eval", "podium/evals/suites/builtin.yaml"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "failure_recovery" in result.stdout and "100.0%" in result.stdout
+    assert "…" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
