@@ -68,3 +68,38 @@ def test_tools_lists_what_run_uses_and_reads_at_80_columns() -> None:
     names = ("calculator", "current_time", "read_file", "list_files", "memory_search")
     assert listed.stdout.startswith("6 tools") and all(n in listed.stdout for n in names)
     assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+
+
+def test_the_up_arrow_brings_back_the_last_line_on_a_terminal(isolated: Path) -> None:
+    import pty
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: podium chat on a terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "podium.cli.main", "chat", "--no-memory"])
+    seen = b""
+
+    def read_until(marker: bytes, seconds: float = 90) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + seconds
+        while marker not in seen and time.monotonic() < deadline:
+            try:
+                seen += os.read(terminal, 4096)
+            except OSError:
+                break
+
+    read_until(b"you>")
+    os.write(terminal, b"what is 6 * 7\r")
+    read_until(b"42")
+    at = len(seen)
+    os.write(terminal, b"\x1b[A\r")  # Up, Enter: the same request again
+    read_until(b"you>")
+    deadline = time.monotonic() + 90
+    while seen[at:].count(b"42") < 1 and time.monotonic() < deadline:
+        seen += os.read(terminal, 4096)
+    os.write(terminal, b"/quit\r")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0  # /quit ends the session
+    assert b"^[[A" not in seen  # the arrow was an edit, not text
+    assert seen[at:].count(b"42") >= 1, seen.decode(errors="replace")
+    assert (isolated / "chat_history").is_file()  # kept for the next session
