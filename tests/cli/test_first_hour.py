@@ -100,3 +100,8 @@ def test_ctrl_c_exits_at_once_naming_the_thread_and_how_to_resume() -> None:
     thread = stderr.split("the run of thread ")[1].split(" ")[0]
     assert f"continue it with: podium resume {thread}" in stderr
     assert "Traceback" not in stderr
+    resumed = podium("resume", thread, "--no-memory")  # the command it named, now offline
+    assert resumed.returncode == 0, resumed.stderr
+    assert "calculator, 2 + 2: 4" in resumed.stdout
+    shown = podium("threads", "show", thread)
+    assert "last run: ended (answered)" in shown.stdout
