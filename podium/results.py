@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from podium.planner.approvals import ApprovalRequest
-from podium.tools.outcomes import CallOutcome, DelegatedReply, succeeded
-from podium.tracing.events import AnyEvent
+from podium.tools.outcomes import CallOutcome, DelegatedReply
+from podium.tracing.events import AnyEvent, succeeded
 
 
 class RunUsage(BaseModel):

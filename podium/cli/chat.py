@@ -113,11 +113,11 @@ def command(line: str, agent: Agent, thread: str, console: Console) -> str | Non
 
 def cancelled_turn(agent: Agent, thread: str, console: Console) -> None:
     """End the turn Ctrl-C interrupted, so that the thread takes the next request."""
-    from podium import threads
+    from podium import thread_admin
     from podium.loop import run_sync, wind_down
 
     wind_down(2.0)  # the cancelled run undoes its side effects first
-    run_sync(threads.cancel(agent, thread))
+    run_sync(thread_admin.cancel(agent, thread))
     console.print("[yellow]interrupted:[/] the turn was cancelled; the conversation goes on")
 
 

@@ -76,10 +76,10 @@ def threads_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
 ) -> None:
     """A thread's conversation (requests, calls, answers), its last run and checkpoints."""
-    from podium import threads
+    from podium import thread_admin
     from podium.loop import run_sync
 
-    found = run_sync(threads.history(_agent(), thread))
+    found = run_sync(thread_admin.history(_agent(), thread))
     if not found.view.exists:
         fail(f"there is no thread {thread!r}", "see 'podium threads list' for the ids")
     view, last = found.view, found.last
@@ -113,12 +113,12 @@ def threads_delete(
     yes: YesOption = False,
 ) -> None:
     """Delete a thread's checkpoints (its memories and audit records stay)."""
-    from podium import threads
+    from podium import thread_admin
     from podium.loop import run_sync
 
     if not yes and not typer.confirm(f"delete thread {thread}?", default=False):
         raise typer.Exit(EXIT_USAGE)
-    if not run_sync(threads.delete(_agent(), thread)):
+    if not run_sync(thread_admin.delete(_agent(), thread)):
         fail(f"there is no thread {thread!r}", "see 'podium threads list' for the ids")
     print(f"deleted thread {thread}")
 
@@ -132,7 +132,7 @@ def threads_prune(
     yes: YesOption = False,
 ) -> None:
     """Delete the threads whose last run ended more than N days ago (not those that wait)."""
-    from podium import threads
+    from podium import thread_admin
     from podium.errors import InvalidRequest
     from podium.loop import run_sync
 
@@ -148,5 +148,5 @@ def threads_prune(
     if not yes and not typer.confirm(f"delete {len(old)} threads?", default=False):
         raise typer.Exit(EXIT_USAGE)
     for run in old:
-        run_sync(threads.delete(agent, run.thread_id))
+        run_sync(thread_admin.delete(agent, run.thread_id))
     print(f"deleted {len(old)} thread{'s' if len(old) != 1 else ''}")

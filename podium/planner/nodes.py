@@ -18,9 +18,10 @@ from podium.planner.output import FINAL_ANSWER, OUTPUT_RETRIES, checked, retry_n
 from podium.planner.state import PendingCall, RunState, Update, Usage
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.redaction import redact_secrets
-from podium.tools.outcomes import SUCCEEDED, CallOutcome, ToolCall
+from podium.tools.outcomes import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing.events import (
+    SUCCEEDED,
     CallShown,
     ModelCalled,
     RunStopped,

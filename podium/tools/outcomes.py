@@ -22,15 +22,6 @@ Status = Literal[
     "replayed",
     "aborted",
 ]
-# The statuses of calls that gave the planner a result (run now, or earlier in the run).
-SUCCEEDED = frozenset({"ok", "replayed", "repeated"})
-
-
-def succeeded(stop_reason: str, statuses: list[str]) -> bool:
-    """Whether a run ended as asked: answered, and with a result from a call if it made any."""
-    return stop_reason == "answered" and (not statuses or any(s in SUCCEEDED for s in statuses))
-
-
 MAX_OUTPUT_CHARS = 20_000
 MAX_ARGUMENT_CHARS = 100_000
 # Marks the parse error of arguments the planner refused to keep (see planner/turn.py).

@@ -16,6 +16,15 @@ from podium.redaction import redact
 logger = logging.getLogger(__name__)
 
 
+# The statuses of calls that gave the planner a result (run now, or earlier in the run).
+SUCCEEDED = frozenset({"ok", "replayed", "repeated"})
+
+
+def succeeded(stop_reason: str, statuses: list[str]) -> bool:
+    """Whether a run ended as asked: answered, and with a result from a call if it made any."""
+    return stop_reason == "answered" and (not statuses or any(s in SUCCEEDED for s in statuses))
+
+
 class Event(BaseModel):
     """Base of every run event: which trace, when."""
 

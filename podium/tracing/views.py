@@ -15,7 +15,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from podium.errors import PodiumError
-from podium.tools.outcomes import succeeded
 from podium.tracing.events import (
     AnyEvent,
     ApprovalDecided,
@@ -29,6 +28,7 @@ from podium.tracing.events import (
     RunStarted,
     ToolCalled,
     describe,
+    succeeded,
 )
 from podium.tracing.verify import Verification, verify
 
