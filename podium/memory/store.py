@@ -109,6 +109,9 @@ class MemoryStore:
                 )
                 self._client.heartbeat()
             else:
+                from podium.memory.heap import scrub_allocations
+
+                scrub_allocations()  # before chroma allocates its index
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(
                     path=str(self.path), settings=chroma_settings()

@@ -258,6 +258,7 @@ def test_a_chroma_server_shares_memory_and_its_absence_is_survivable(tmp_path: P
     import subprocess
     import sys
     import time
+    import urllib.request
 
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
@@ -280,12 +281,14 @@ def test_a_chroma_server_shares_memory_and_its_absence_is_survivable(tmp_path: P
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        # Ready when its API answers, not when its port accepts (a busy machine takes a while).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         writer, reader = MemoryStore(tmp_path / "a", url=url), MemoryStore(tmp_path / "b", url=url)
         writer.remember("The on-call rotation changes on Tuesdays.", "ops")
         found = reader.recall("when does on-call change", "ops")
