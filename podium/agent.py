@@ -220,6 +220,7 @@ class Agent:
             system_prompt=self.system_prompt,
             screens=self.screens,
             memory=self.memory,
+            remember_answers=self.settings.remember_answers,
             prices=self.prices,
             tool_timeout=self.settings.tool_timeout,
             breaker=self.breaker,

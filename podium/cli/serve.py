@@ -5,6 +5,8 @@ Nothing heavy is imported until the command runs.
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +54,7 @@ def serve_command(
     use_database(database_url)
     bearer = read_tokens(tokens) if tokens else None
     check_exposure(host, bearer)
+    listening = listen(host, port)  # a busy port is said before anything is built
     agent = build_agent(memory, policy, mcp)
     loaded = Triggers.load(agent, triggers) if triggers else None
     if reports is not None and not reports.is_dir():
@@ -62,8 +65,36 @@ def serve_command(
     queue = app.state.service.queue
     where = f"runs to the job queue in {agent.storage!r}" if queue else "runs here"
     stderr().print(
-        f"[dim]serving on http://{host}:{port} · {scheduled} schedules · {events} event "
-        f"triggers · {'tokens' if bearer else 'no tokens (loopback only)'} · "
-        f"{where}[/]"
+        f"[dim]serving on http://{host}:{port} · {plural(scheduled, 'schedule')} · "
+        f"{plural(events, 'event trigger')} · "
+        f"{'tokens' if bearer else 'no tokens (loopback only)'} · {where}[/]"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
+
+
+def plural(count: int, thing: str) -> str:
+    """'1 schedule', '2 schedules'."""
+    return f"{count} {thing}{'' if count == 1 else 's'}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``; a port in use is one clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host.strip("[]"), port))
+        listening.listen(2048)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use",
+                f"stop what listens there, or pass another port (--port {port + 1})",
+            ) from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}",
+            "pass an address of this machine (--host) and a free port (--port)",
+        ) from None
+    listening.set_inheritable(True)
+    return listening

@@ -1,4 +1,4 @@
-"""`podium worker`, `podium db migrate` and `podium threads prune`: running on many machines.
+"""`podium worker` and `podium db migrate`: running on many machines.
 
 Nothing heavy is imported until a command runs.
 """
@@ -22,7 +22,6 @@ DatabaseOption = Annotated[
 ]
 
 db_app = typer.Typer(help="The Postgres database that many workers share.", no_args_is_help=True)
-threads_app = typer.Typer(help="Threads: bound how much they keep.", no_args_is_help=True)
 
 
 def use_database(url: str | None) -> None:
@@ -83,27 +82,3 @@ def migrate(database_url: DatabaseOption = None) -> None:
         typer.echo(f"{where}: schema version {after}, nothing to do")
     else:
         typer.echo(f"{where}: schema version {before or 0} -> {after}")
-
-
-@threads_app.command("prune")
-@handles_errors
-def prune(
-    keep: Annotated[
-        int | None, typer.Option(min=1, help="Checkpoints kept per thread (default: setting).")
-    ] = None,
-    older_than_days: Annotated[
-        float | None,
-        typer.Option(help="Delete threads whose last run ended longer ago (default: setting)."),
-    ] = None,
-    database_url: DatabaseOption = None,
-) -> None:
-    """Drop old checkpoints of every thread, and threads past their time to live."""
-    from podium.loop import run_sync
-    from podium.storage.pruning import prune_store
-
-    use_database(database_url)
-    agent = build_agent(False)
-    keep = keep or agent.settings.checkpoints_keep
-    days = older_than_days or agent.settings.thread_ttl_days
-    pruned, deleted = run_sync(prune_store(agent.storage, keep, days))
-    typer.echo(f"{pruned} checkpoints dropped, {deleted} threads deleted")

@@ -103,10 +103,23 @@ class PromptInjection(Validator):
             return PassResult()
         # The reason names the kinds only: it may reach the planner, the evidence may not.
         kinds = ", ".join(dict.fromkeys(f.kind.replace("_", " ") for f in findings))
+        message = f"possible prompt injection ({kinds})"
+        text = str(value)
+        if _SYSTEM_FILE.search(text) and not scan(_SYSTEM_FILE.sub(" ", text), self.kinds):
+            message = (
+                "names a system file (credentials, hosts), outside the sandbox: podium's "
+                "file tools do not read it (no instruction was found)"
+            )
         return FailResult(
-            error_message=f"possible prompt injection ({kinds})",
+            error_message=message,
             metadata={"evidence": [finding.describe() for finding in findings]},
         )
+
+
+# What the command rule finds in a request that only names a system file: no instruction.
+_SYSTEM_FILE = re.compile(
+    r"/etc/(?:passwd|shadow|sudoers|hosts)\b|\.ssh/(?:id_\w+|authorized_keys)\b"
+)
 
 
 @register_validator(name="podium/pii", data_type="string")

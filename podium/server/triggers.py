@@ -122,8 +122,7 @@ class Triggers:
     @classmethod
     def load(cls, agent: Agent, path: Path, clock: Callable[[], float] = time.time) -> Triggers:
         """Triggers from a YAML file; a problem is named with its line."""
-        from podium.guardrails.policy_file import suggest
-        from podium.located import Located, read_yaml
+        from podium.located import Located, read_yaml, suggest
 
         if not path.is_file():
             raise ConfigError(f"triggers file {path} does not exist", "check the path")

@@ -115,10 +115,11 @@ class PostgresRuns:
             )
             return [str(row[0]) for row in rows.fetchall()]
 
-    def forget(self, thread_id: str) -> None:
-        """Drop the thread from the index (its checkpoints are deleted apart)."""
+    def delete(self, thread_id: str) -> bool:
+        """Forget the thread's last run (its checkpoints go apart); whether it was there."""
         with self.pool.connection() as db:
-            db.execute("DELETE FROM podium_runs WHERE thread = %s", (thread_id,))
+            done = db.execute("DELETE FROM podium_runs WHERE thread = %s", (thread_id,))
+            return done.rowcount > 0
 
 
 class PostgresLedger:

@@ -101,7 +101,8 @@ def _threads(storage: Storage) -> list[str]:
     return []
 
 
-def _expired(storage: Storage, days: float) -> list[str]:
+def expired(storage: Storage, days: float) -> list[str]:
+    """The threads whose last run ended more than ``days`` ago (not those that wait)."""
     moment = time.time() - days * 86_400
     return [r.thread_id for r in storage.runs().in_state("done") if r.since < moment]
 
@@ -110,10 +111,10 @@ async def prune_store(storage: Storage, keep: int | None, days: float | None) ->
     """Prune each thread to ``keep`` checkpoints, delete those idle ``days``: (dropped, deleted)."""
     deleted = 0
     if days is not None:
-        for thread in await asyncio.to_thread(_expired, storage, days):
+        for thread in await asyncio.to_thread(expired, storage, days):
             async with storage.checkpointer() as saver:
                 await saver.adelete_thread(thread)
-            await asyncio.to_thread(_forget, storage, thread)
+            await asyncio.to_thread(storage.runs().delete, thread)
             deleted += 1
     dropped = 0
     if keep is not None:
@@ -122,12 +123,3 @@ async def prune_store(storage: Storage, keep: int | None, days: float | None) ->
     return dropped, deleted
 
 
-def _forget(storage: Storage, thread: str) -> None:
-    from podium.storage.postgres import PostgresStorage
-    from podium.storage.sqlite import SqliteStorage
-
-    if isinstance(storage, PostgresStorage):
-        storage.runs().forget(thread)
-    elif isinstance(storage, SqliteStorage):
-        with closing(sqlite3.connect(storage.threads, timeout=30)) as db, db:
-            db.execute("DELETE FROM runs WHERE thread = ?", (thread,))

@@ -29,8 +29,9 @@ def test_prune_keeps_the_newest_checkpoints_of_each_thread(isolated: Path) -> No
         assert agent.invoke(f"turn {turn}", thread_id="t").answer == "ok"
     first = runner.invoke(app, ["threads", "prune", "--keep", "2"])
     assert first.exit_code == 0, first.output
+    assert "idle" not in first.stdout  # --keep alone deletes no thread
     dropped = int(first.stdout.split()[0])
-    assert dropped > 0 and "0 threads deleted" in first.stdout
+    assert dropped > 0 and "checkpoints dropped" in first.stdout
     again = runner.invoke(app, ["threads", "prune", "--keep", "2"])
     assert again.stdout.startswith("0 checkpoints dropped")
     assert agent.invoke("turn 3", thread_id="t").answer == "ok"  # the thread goes on
@@ -56,9 +57,9 @@ def test_prune_deletes_threads_idle_past_their_time_to_live(isolated: Path) -> N
     agent.invoke("old", thread_id="old")
     time.sleep(0.5)
     agent.invoke("new", thread_id="new")
-    result = runner.invoke(app, ["threads", "prune", "--older-than-days", "0.000004"])  # 0.35 s
-    assert result.exit_code == 0, result.output
-    assert result.stdout.strip().endswith("1 threads deleted"), result.stdout
+    result = runner.invoke(app, ["threads", "prune", "--older-than-days", "0.000004", "--yes"])
+    assert result.exit_code == 0, result.output  # 0.000004 days: 0.35 s
+    assert result.stdout.startswith("deleted 1 thread idle"), result.stdout
     assert [r.thread_id for r in agent.storage.runs().in_state("done")] == ["new"]
     old, new = (asyncio.run(agent.athread(t)) for t in ("old", "new"))
     assert old.stop_reason is None and new.stop_reason == "answered"  # its checkpoints went too

@@ -110,6 +110,9 @@ def test_the_run_index_keeps_each_threads_last_run(storage: Storage) -> None:
     index.end("t", "r3", [])
     assert [r.thread_id for r in index.in_state("done")] == ["t"]
     assert index.in_state("waiting") == []
+    assert index.delete("t") and index.get("t") is None
+    assert not index.delete("t")  # already gone
+    assert [r.thread_id for r in index.in_state("running")] == ["u"]
 
 
 def test_the_run_index_lists_a_namespaces_threads_newest_first(storage: Storage) -> None:
