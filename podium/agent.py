@@ -220,6 +220,7 @@ class Agent:
             system_prompt=self.system_prompt,
             screens=self.screens,
             memory=self.memory,
+            remember_answers=self.settings.remember_answers,
             prices=self.prices,
             tool_timeout=self.settings.tool_timeout,
             breaker=self.breaker,
@@ -242,6 +243,7 @@ class Agent:
         live: Sink | None = None,
         output_type: type[BaseModel] | None = None,
         watchers: Iterable[Sink] = (),
+        run_id: str | None = None,
     ) -> RunResult:
         """Run one request to its end; the same ``thread_id`` continues a conversation.
 
@@ -253,11 +255,13 @@ class Agent:
         is asked for its schema, the answer validated, and ``RunResult.output`` holds it.
         ``watchers`` get both: the run's events as sinks do, and what ``live`` gets (and
         each call's arguments and output as it ends, which nothing records).
+        ``run_id`` names the run (default: a new id): a queue that hands the same run to
+        another worker after a crash names it the same, so that it is found, not repeated.
         """
         typed = output_type or self.output_type
         shown = [*watchers, *([live] if live is not None else [])]
         result = await self._invoke(
-            request, thread_id, principal, [*sinks, *watchers], tool_choice, shown, typed
+            request, thread_id, principal, [*sinks, *watchers], tool_choice, shown, typed, run_id
         )
         return _typed(result, typed)
 
@@ -270,13 +274,15 @@ class Agent:
         tool_choice: str | None,
         shown: list[Sink],
         output_type: type[BaseModel] | None,
+        run_id: str | None = None,
     ) -> RunResult:
         text = request_given(request, self.counter, self.context_window)
         choice = tool_choice_for(tool_choice or self.tool_choice, self.registry.names())
         thread = thread_given(thread_id) if thread_id is not None else uuid.uuid4().hex
         who = principal_given(principal) or Principal.local()
         storage = self._prepare()
-        tracer = Tracer(uuid.uuid4().hex, [*self.standard_sinks.all(), *self.sinks, *sinks], shown)
+        every = [*self.standard_sinks.all(), *self.sinks, *sinks]
+        tracer = Tracer(run_id or uuid.uuid4().hex, every, shown)
         tracer.emit(
             RunStarted(
                 trace_id=tracer.trace_id, thread_id=thread, model=self.model_name, request=text
@@ -383,6 +389,10 @@ class Agent:
     async def _ended(self, storage: Storage, run: IndexedRun, result: RunResult) -> None:
         calls = [(r.call_id, r.tool) for r in result.pending_approvals]
         await asyncio.to_thread(storage.runs().end, run.thread_id, run.run_id, calls)
+        if self.settings.checkpoints_keep is not None:  # growth stays bounded
+            from podium.storage.pruning import prune_checkpoints
+
+            await prune_checkpoints(storage, run.thread_id, self.settings.checkpoints_keep)
 
     async def athread(self, thread_id: str) -> ThreadView:
         """What a thread's checkpoints say: its owner, whether its run ended, what it waits on."""
@@ -403,11 +413,15 @@ class Agent:
 
     @property
     def storage(self) -> Storage:
-        """Where this agent's threads, ledger and approvals live (SQLite under the home)."""
-        if self._storage is None:
-            from podium.storage.sqlite import SqliteStorage
+        """Where this agent's threads, ledger and approvals live.
 
-            self._storage = SqliteStorage(self.settings.ensure_home())
+        Postgres when the settings have a database URL (``PODIUM_DATABASE_URL``), else
+        SQLite files under the home directory.
+        """
+        if self._storage is None:
+            from podium.storage import storage_for
+
+            self._storage = storage_for(self.settings)
         return self._storage
 
     def _prepare(self) -> Storage:

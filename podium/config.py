@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -96,6 +97,31 @@ def _config_file() -> Path:
     return Path(home).expanduser() / "config.toml"
 
 
+# PODIUM_* variables that are no setting but are read elsewhere (the CLI, the eval data).
+OTHER_VARIABLES = frozenset({"PODIUM_CONFIG", "PODIUM_DEBUG", "PODIUM_BFCL_DATA"})
+
+
+def unknown_variables(environment: Mapping[str, str]) -> list[str]:
+    """A warning for each ``PODIUM_*`` variable podium does not read, with the one meant.
+
+    The environment source ignores names it does not know, so a misspelt ``PODIUM_MODLE``
+    would otherwise change nothing and say nothing.
+    """
+    from podium.located import suggest
+
+    fields = Settings.model_fields.items()
+    known = {f"PODIUM_{n.upper()}" for n, f in fields if f.validation_alias is None}
+    known |= OTHER_VARIABLES
+    warnings = []
+    for name in sorted(environment):
+        if name.startswith("PODIUM_") and name not in known:
+            hint = suggest(name, known)
+            if not hint.startswith("did you mean"):
+                hint = "the settings are in the Configuration table of the README"
+            warnings.append(f"{name} is not a podium setting and is ignored; {hint}")
+    return warnings
+
+
 class Settings(BaseSettings):
     """podium's configuration, validated; build it with ``Settings.load()``."""
 
@@ -146,9 +172,29 @@ class Settings(BaseSettings):
         "cl100k, so counting never downloads.",
     )
     memory: bool = Field(default=True, description="Use long-term memory in the CLI.")
+    remember_answers: bool = Field(
+        default=False,
+        description="Also remember runs no call succeeded in (their answer is the model's "
+        "unverified text); by default memory keeps what tool results established.",
+    )
     embedder: str = Field(default="minilm", description="'minilm' or 'openai:<model>'.")
     chroma_url: str | None = Field(
         default=None, description="A chroma server for memory (shared by several workers)."
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/database: all durable state in "
+        "Postgres (several workers share it); unset: SQLite files under the home dir.",
+    )
+    checkpoints_keep: PositiveInt | None = Field(
+        default=None,
+        description="Checkpoints kept per thread when a run ends (older ones are pruned); "
+        "unset: all are kept.",
+    )
+    thread_ttl_days: PositiveFloat | None = Field(
+        default=None,
+        description="Threads whose last run ended longer ago are deleted by "
+        "`podium threads prune`.",
     )
     audit: bool = Field(default=True, description="Keep the audit log under the home dir.")
     audit_key: SecretStr | None = Field(
@@ -198,8 +244,17 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
-        """Build settings, turning any validation problem into one clear ConfigError."""
+        """Build settings, turning any validation problem into one clear ConfigError.
+
+        A ``PODIUM_CONFIG`` that names no file is an error (the default file is optional);
+        a key of the file that is no setting is named with its line and the key meant.
+        """
         path = _config_file()
+        if os.environ.get("PODIUM_CONFIG") and not path.is_file():
+            raise ConfigError(
+                f"PODIUM_CONFIG names {path}, which is not a file",
+                "correct the path, or unset PODIUM_CONFIG to use $PODIUM_HOME/config.toml",
+            )
         try:
             return cls(**overrides)
         except tomllib.TOMLDecodeError as error:
@@ -208,14 +263,7 @@ class Settings(BaseSettings):
                 "correct the file or remove it (it is optional)",
             ) from error
         except PydanticValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
-                for e in error.errors()
-            )
-            raise ConfigError(
-                f"invalid configuration: {problems}",
-                f"check the PODIUM_* environment variables and {path}",
-            ) from error
+            raise _invalid(error, path) from None
 
     @property
     def home_dir(self) -> Path:
@@ -244,3 +292,28 @@ class Settings(BaseSettings):
                 "set PODIUM_HOME to a directory you can write to",
             ) from error
         return home
+
+
+def _invalid(error: PydanticValidationError, path: Path) -> ConfigError:
+    """One ConfigError for a validation failure; a key of the file is named with its line."""
+    from podium.located import suggest, toml_line
+
+    first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    key = tuple(first["loc"])
+    name = ".".join(str(p) for p in key) or "value"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    line = toml_line(text, key) if text else None
+    if first["type"] == "extra_forbidden":
+        where = f"{path}, line {line}" if line else str(path)
+        hint = suggest(str(key[-1]), set(Settings.model_fields))
+        if not hint.startswith("did you mean"):
+            hint = "remove it: the settings are in the Configuration table of the README"
+        return ConfigError(f"{where}: {name} is not a setting", hint)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
+    )
+    where = f" ({path}, line {line})" if line else ""
+    return ConfigError(
+        f"invalid configuration: {problems}{where}",
+        f"check the PODIUM_* environment variables and {path}",
+    )

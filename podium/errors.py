@@ -61,3 +61,11 @@ class StorageDamaged(PodiumError):
 
 class Conflict(PodiumError):
     """The request came too late for the state it found (a call someone already decided)."""
+
+
+class StorageUnavailable(PodiumError):
+    """The database cannot be reached (down, wrong address): the request may be retried."""
+
+
+class SchemaOutdated(PodiumError):
+    """The database was set up by another version of podium: migrate it first."""

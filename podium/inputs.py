@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from podium.errors import InvalidRequest
-from podium.guardrails.policy_file import suggest
 from podium.identity import Principal
+from podium.located import suggest
 
 if TYPE_CHECKING:
     from podium.planner.budget import TokenCounter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,11 @@ class Located:
         """'path, line N' for errors."""
         line = self.line(key)
         return f"{self.path}, line {line}" if line else str(self.path)
+
+
+def suggest(name: str, known: set[str]) -> str:
+    """'did you mean X?' for a near name, or the list of known names."""
+    hint = difflib.get_close_matches(name, sorted(known), n=1)
+    if hint:
+        return f"did you mean {hint[0]!r}?"
+    return f"known: {', '.join(sorted(known)) or 'none'}"

@@ -70,3 +70,28 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     except KeyboardInterrupt:
         future.cancel()  # the run is cancelled (and compensated) on the loop
         raise
+
+
+def wind_down(timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the tasks on podium's loop to end; whether they did.
+
+    After Ctrl-C cancelled a run, its task still unwinds on the loop (compensation, the
+    checkpoint store): a command that exits waits this long for it, not longer.
+    """
+    loop = _loop
+    if loop is None or loop.is_closed():
+        return True
+
+    async def idle() -> None:
+        current = asyncio.current_task()
+        others = [t for t in asyncio.all_tasks() if t is not current]
+        if others:
+            await asyncio.wait(others)
+
+    future = asyncio.run_coroutine_threadsafe(idle(), loop)
+    try:
+        future.result(timeout)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        return False
+    return True

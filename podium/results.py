@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from podium.planner.approvals import ApprovalRequest
 from podium.tools.outcomes import CallOutcome, DelegatedReply
-from podium.tracing.events import AnyEvent
+from podium.tracing.events import AnyEvent, succeeded
 
 
 class RunUsage(BaseModel):
@@ -46,6 +46,15 @@ class RunResult(BaseModel):
     def ok(self) -> bool:
         """Whether the run ended with an answer (not a limit, a block, an error or a wait)."""
         return self.stop_reason == "answered"
+
+    @property
+    def fulfilled(self) -> bool:
+        """Whether the run did what was asked: it answered, and a call gave a result if any ran.
+
+        A run whose every call failed, or was denied or blocked, answered nothing it found
+        (the CLI exits 1 for it; ``podium stats`` counts it as a failure).
+        """
+        return succeeded(self.stop_reason, [c["status"] for c in self.tool_calls])
 
     def reply(self, name: str) -> DelegatedReply:
         """What this run gives back to the agent that delegated to it as the tool ``name``."""

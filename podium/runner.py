@@ -7,6 +7,7 @@ import functools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.types import StreamMode
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from podium.tracing.audit import AuditLog
 
 INTERRUPT = "__interrupt__"
+# Set (to the reasons it may be cancelled) by a queue worker: a cancelled run then keeps
+# its progress and effects, for another worker to resume or this one to roll back.
+CANCEL_REASON: ContextVar[list[str] | None] = ContextVar("podium_cancel_reason", default=None)
 Durability = Literal["sync", "async", "exit"]
 STREAM_MODES: list[StreamMode] = ["updates", "values"]
 
@@ -71,7 +75,9 @@ class Session:
         try:
             final, waiting = await self._stream(graph_input, thread, context)
         except asyncio.CancelledError:  # the caller gave up: undo what this run did
-            if context.compensate_on_failure:
+            # A worker's run cancelled (shutdown, interrupt, rollback) keeps what it did: it
+            # is resumed elsewhere, or the worker undoes it itself.
+            if context.compensate_on_failure and CANCEL_REASON.get() is None:
                 snapshot = await self.graph.aget_state(self.config(thread))
                 await compensate(context, snapshot.values.get("outcomes", []))
             raise

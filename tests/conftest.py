@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from podium.config import Settings
+
+if TYPE_CHECKING:
+    from tests.postgres import PostgresServer
 
 ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PODIUM_CONFIG")
 
@@ -27,3 +31,29 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def settings(isolated: Path) -> Settings:
     return Settings.load()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real Postgres server for the whole session (tests/postgres.py).
+
+    Without Postgres the tests that need it fail with the reason (they never skip):
+    `make install` installs it (scripts/install-postgres.sh), so its absence is a defect.
+    """
+    from tests.postgres import PostgresServer
+
+    try:
+        server = PostgresServer()
+        server.start()
+    except (RuntimeError, OSError) as error:
+        pytest.fail(f"Postgres could not start: {error}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new empty database on the session's Postgres server."""
+    return postgres_server.create_database()

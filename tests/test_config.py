@@ -35,7 +35,7 @@ def test_invalid_toml_names_the_file(isolated: Path) -> None:
     ("content", "problem"),
     [
         ("max_steps = -1\n", "max_steps"),
-        ("modle = 'x'\n", "modle: Extra inputs"),
+        ("modle = 'x'\n", "line 1: modle is not a setting"),
         ("max_seconds = 'soon'\n", "max_seconds"),
     ],
 )
@@ -44,7 +44,7 @@ def test_invalid_values_name_the_field(isolated: Path, content: str, problem: st
     (isolated / "config.toml").write_text(content)
     with pytest.raises(ConfigError, match=problem) as raised:
         Settings.load()
-    assert "config.toml" in raised.value.fix
+    assert "config.toml" in str(raised.value)  # the file, in the problem or its fix
 
 
 def test_model_without_key_or_url_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

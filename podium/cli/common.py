@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.markup import escape  # typer loads rich already; text is never markup
@@ -17,10 +17,20 @@ if TYPE_CHECKING:
     from podium.config import Settings
     from podium.identity import Principal
     from podium.memory.store import MemoryStore
+    from podium.tools.registry import ToolRegistry
 
-ROUTER_NOTICE = "offline router model: no LLM configured"
+ROUTER_NOTICE = (
+    "offline router model: no LLM configured (it matches requests to tools and cannot reason; "
+    "set OPENAI_API_KEY or OPENAI_BASE_URL, and PODIUM_MODEL, to plan with an LLM)"
+)
 state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The exit codes of every command (the README's table).
+EXIT_OK = 0  # done: the run answered with a result, the check passed
+EXIT_FAILED = 1  # it ran and did not do what was asked: stopped, unanswered, calls failed
+EXIT_USAGE = 2  # it could not start: bad arguments, configuration, model, home or request
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 def stderr() -> Console:
@@ -35,23 +45,30 @@ def handles_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import click
+
         from podium.errors import PodiumError
 
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise  # typer shows usage errors itself (exit 2)
         except KeyboardInterrupt:
             stderr().print("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except PodiumError as error:
             if state["debug"]:
                 raise
-            console = stderr()
-            console.print(f"[red]error:[/] {escape(error.problem)}", highlight=False)
-            if error.fix:
-                console.print(f"  fix: {escape(error.fix)}", highlight=False)
-            raise typer.Exit(2) from None
+            fail(error.problem, error.fix)
+        except OSError as error:  # a file or directory podium was pointed at
+            if state["debug"]:
+                raise
+            where = f" {error.filename}" if error.filename else ""
+            fail(
+                f"cannot use{where}: {error.strerror or error}",
+                "check the path and its permissions (PODIUM_HOME must be a directory you "
+                "can write to)",
+            )
         except Exception as error:
             if state["debug"]:
                 raise
@@ -60,13 +77,32 @@ def handles_errors(command: F) -> F:
                 "(run with --debug for the traceback)",
                 highlight=False,
             )
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_FAILED) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def build_agent(memory: bool, policy: Path | None = None, mcp: list[str] | None = None) -> Agent:
-    """The agent the commands run: settings, memory, MCP tools, built-ins and plugins."""
+def fail(problem: str, fix: str = "", code: int = EXIT_USAGE) -> NoReturn:
+    """Print one error line and its fix on standard error, and exit with ``code``."""
+    console = stderr()
+    console.print(f"[red]error:[/] {escape(problem)}", highlight=False)
+    if fix:
+        console.print(f"  fix: {escape(fix)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def warn(text: str) -> None:
+    """One warning line on standard error."""
+    stderr().print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
+
+
+def build_agent(
+    memory: bool, policy: Path | None = None, mcp: list[str] | None = None, notice: bool = True
+) -> Agent:
+    """The agent the commands run: settings, memory, MCP tools, built-ins and plugins.
+
+    With ``notice``, says on standard error when the offline router model answers.
+    """
     from podium.agent import Agent
     from podium.config import Settings
     from podium.planner.models import resolve_model
@@ -75,7 +111,9 @@ def build_agent(memory: bool, policy: Path | None = None, mcp: list[str] | None 
     store = None
     if memory and settings.memory:
         store = memory_store(settings)
-    model = resolve_model(settings, store.embedder if store else None)
+    # The router routes by words alone here, memory or not: the same request picks the same
+    # tool with --memory and --no-memory (RouterChatModel(embedder=...) routes semantically).
+    model = resolve_model(settings)
     tools = []
     if mcp or settings.mcp_servers:
         from podium.tools.mcp import mcp_tools
@@ -83,16 +121,60 @@ def build_agent(memory: bool, policy: Path | None = None, mcp: list[str] | None 
         tools = mcp_tools(*settings.mcp_servers, *(mcp or []))
     agent = Agent(tools, settings=settings, model=model, memory=store, builtins=True, policy=policy)
     for problem in agent.registry.load_plugins():
-        stderr().print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
-    if agent.uses_router:
-        stderr().print(f"[dim]{ROUTER_NOTICE}[/]")
+        warn(problem)
+    if agent.uses_router and notice:
+        stderr().print(f"[dim]{escape(ROUTER_NOTICE)}[/]", highlight=False)
     return agent
 
 
+def tool_registry(memory: bool, mcp: list[str] | None = None) -> ToolRegistry:
+    """The tools ``build_agent`` gives the agent, in its order, without building one.
+
+    Built-ins (with the memory tools when memory is on), MCP tools, then plugins.
+    """
+    from podium.config import Settings
+    from podium.tools.builtin import builtin_tools
+    from podium.tools.registry import ToolRegistry
+
+    settings = Settings.load()
+    registry = ToolRegistry()
+    for builtin in builtin_tools(memory=memory and settings.memory):
+        registry.register(builtin)
+    if mcp or settings.mcp_servers:
+        from podium.tools.mcp import mcp_tools
+
+        for item in mcp_tools(*settings.mcp_servers, *(mcp or [])):
+            registry.register(item)
+    for problem in registry.load_plugins():
+        warn(problem)
+    return registry
+
+
 def principal_for(agent: Agent, who: str | None) -> Principal | None:
-    """The principal named by --as (or PODIUM_PRINCIPAL), as the policy file describes it."""
+    """The principal named by --as (or PODIUM_PRINCIPAL), as the policy file describes it.
+
+    A name needs a policy file to describe it; a policy with no name given acts as
+    ``local``, which is denied everything unless the file lists it: both are said at once.
+    """
+    from podium.errors import ConfigError
+
     name = who or agent.settings.principal
-    return agent.policy.principal(name) if name else None
+    given = "--as" if who else "PODIUM_PRINCIPAL"
+    if name and agent.policy.source is None:
+        raise ConfigError(
+            f"{given} {name} names a principal of a policy file, and no policy file is given",
+            f"pass --policy FILE (or set PODIUM_POLICY) with {name} under principals, or drop "
+            f"{given}",
+        )
+    if name:
+        return agent.policy.principal(name)
+    known = sorted(agent.policy.rules.principals)
+    if agent.policy.lists_principals and "local" not in known:
+        warn(
+            "no --as given: acting as 'local', which the policy does not list, so every tool "
+            f"call will be denied; pass --as NAME ({', '.join(known)}) or set PODIUM_PRINCIPAL"
+        )
+    return None
 
 
 def memory_store(settings: Settings | None = None) -> MemoryStore:
@@ -108,10 +190,16 @@ def memory_store(settings: Settings | None = None) -> MemoryStore:
 
 
 def audit_directory() -> Path:
-    """Where the audit log lives."""
+    """Where the audit log lives (PODIUM_HOME must be a directory, if it exists)."""
     from podium.config import Settings
+    from podium.errors import HomeNotWritable
 
-    return Settings.load().home_dir / "audit"
+    home = Settings.load().home_dir
+    if home.exists() and not home.is_dir():
+        raise HomeNotWritable(
+            f"PODIUM_HOME {home} is not a directory", "set PODIUM_HOME to a directory"
+        )
+    return home / "audit"
 
 
 def audit_key() -> str | None:

@@ -31,18 +31,27 @@ def _suite(source: str, data: Path, limit: int | None) -> Suite:
     return suite
 
 
+NARROW_COLUMNS = frozenset(
+    {"category", "cases", "accuracy", "pass^k", "call P", "call R", "p50 ms"}
+)
+
+
 def _table(report: EvalReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from podium.evals.report import COLUMNS, rows
 
-    table = Table(title=f"{report.suite} · {report.model}")
-    for column in COLUMNS:
-        table.add_column(column, justify="left" if column == "category" else "right")
+    console = Console()
+    # At 80 columns the measures that say whether it worked; all of them when wide.
+    shown = [i for i, c in enumerate(COLUMNS) if console.width >= 120 or c in NARROW_COLUMNS]
+    table = Table(title=f"{report.suite} · {report.model}", title_justify="left")
+    for i in shown:
+        column = COLUMNS[i]
+        table.add_column(column, justify="left" if column == "category" else "right", no_wrap=True)
     for row in rows(report):
-        table.add_row(*row)
-    Console().print(table)
+        table.add_row(*(row[i] for i in shown))
+    console.print(table)
 
 
 def compare(first: Path, second: Path) -> None:

@@ -1,4 +1,4 @@
-"""`podium memory`: long-term memory per tenant (add, search, forget, stats)."""
+"""`podium memory`: long-term memory per tenant (add, list, search, forget, stats)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from podium.cli.common import handles_errors, memory_store
+from podium.cli.common import EXIT_FAILED, fail, handles_errors, memory_store
 
-app = typer.Typer(help="Long-term memory: add, search, forget, stats.", no_args_is_help=True)
+app = typer.Typer(help="Long-term memory: add, list, search, forget, stats.", no_args_is_help=True)
 TenantOption = Annotated[str, typer.Option("--tenant", help="The namespace (tenant).")]
 
 
@@ -26,6 +26,30 @@ def memory_add(
         text, tenant, {"source": "cli"}, tags=tag or (), ttl_seconds=ttl
     )
     print(memory_id)
+
+
+@app.command("list")
+@handles_errors
+def memory_list(
+    tenant: TenantOption = "default",
+    limit: Annotated[int, typer.Option(help="The newest N.")] = 20,
+) -> None:
+    """The newest memories of a tenant, with their ids (which forget takes)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    found = memory_store().listed(tenant, limit)
+    if not found:
+        print(f"no memories for tenant {tenant!r} yet")
+        return
+    table = Table(title=f"{len(found)} newest memories of {tenant!r}", title_justify="left")
+    table.add_column("id", no_wrap=True)  # whole: forget takes it
+    table.add_column("source", no_wrap=True)
+    table.add_column("text", overflow="fold", ratio=1)
+    for memory in found:
+        source = str(memory.metadata.get("source", "?"))
+        table.add_row(memory.id, source, escape(" ".join(memory.text.split())))
+    Console().print(table)
 
 
 @app.command("search")
@@ -57,11 +81,22 @@ def memory_forget(
     expired: Annotated[bool, typer.Option("--expired", help="Purge expired memories.")] = False,
 ) -> None:
     """Forget one memory, the memories of a tag or thread, or the expired ones."""
+    if not (expired or memory_id or tag or thread):
+        fail(
+            "forget needs what to forget",
+            "podium memory forget ID (ids: podium memory list), or --tag TAG, --thread ID, "
+            "--expired",
+        )
     store = memory_store()
     if expired:
         print(f"{store.purge_expired(tenant)} expired pieces removed")
     elif memory_id:
-        store.forget(memory_id, tenant)
+        if not store.forget(memory_id, tenant):
+            fail(
+                f"there is no memory {memory_id!r} for tenant {tenant!r}",
+                "see the ids with: podium memory list",
+                EXIT_FAILED,
+            )
         print(f"forgot {memory_id}")
     else:
         print(f"{store.forget_where(tenant, thread=thread, tag=tag)} pieces removed")
@@ -70,6 +105,11 @@ def memory_forget(
 @app.command("stats")
 @handles_errors
 def memory_stats() -> None:
-    """Pieces stored per namespace."""
-    for namespace, count in sorted(memory_store().stats().items()):
-        print(f"{namespace}\t{count}")
+    """Pieces stored per namespace (tenant)."""
+    counts = [(n, c) for n, c in sorted(memory_store().stats().items()) if c]
+    if not counts:
+        print("no memories yet")
+        return
+    width = max(len(n) for n, _ in counts)
+    for namespace, count in counts:
+        print(f"{namespace:<{width}}  {count} piece{'s' if count != 1 else ''}")

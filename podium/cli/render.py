@@ -22,6 +22,8 @@ from podium.tracing.events import (
 from podium.tracing.views import money
 
 if TYPE_CHECKING:
+    from rich.status import Status
+
     from podium.results import RunResult
     from podium.tools.registry import ToolRegistry
 
@@ -52,18 +54,42 @@ def event_line(event: Event) -> str | None:
         )
     if isinstance(event, ToolCalled):
         style = _STATUS_STYLE.get(event.status, "yellow")
+        why = f": {escape(event.error)}" if event.error else ""
         return (
             f"[magenta]tool[/] {escape(event.name)} [{style}]{event.status}[/] "
-            f"[dim]{event.duration_ms:.1f} ms[/]"
+            f"[dim]{event.duration_ms:.1f} ms[/]{why}"
         )
     line = describe(event)
     return f"[{_style(event)}]{escape(line)}[/]" if line else None
 
 
+class Spinner:
+    """A spinner while a run has shown nothing yet: on terminals only, gone once it stops."""
+
+    def __init__(self, console: Console, enabled: bool = True, text: str = "working") -> None:
+        self._status: Status | None = None
+        if enabled and console.is_terminal:
+            self._status = console.status(f"[dim]{text}[/]", spinner="dots")
+
+    def __enter__(self) -> Spinner:
+        if self._status is not None:
+            self._status.start()
+        return self
+
+    def stop(self) -> None:
+        """Take the spinner away (the run shows something now)."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
 def show_result(
     console: Console, result: RunResult, verbose: bool, answer_shown: bool = False
 ) -> None:
-    """The tool calls (when verbose) and the answer (unless it was streamed as it stands)."""
+    """The tool calls (when verbose), then the answer (unless it was streamed as it stands)."""
     if verbose and result.tool_calls:
         table = Table(title="tool calls", show_lines=False)
         for column in ("step", "call", "status", "output"):
@@ -80,7 +106,7 @@ def show_result(
             )
         console.print(table)
     if not answer_shown:
-        console.print(result.answer, markup=False, highlight=False)
+        console.print(plain_answer(result), markup=False, highlight=False)
     if verbose:
         usage = result.usage
         console.print(
@@ -91,11 +117,53 @@ def show_result(
         )
 
 
+def plain_answer(result: RunResult) -> str:
+    """The answer as a person reads it: the offline router's calls said in words.
+
+    The router composes its answer as calls (``calculator(expression="2 + 2") → 4``), which
+    the Python API keeps; at the terminal each call is one line: "calculator, 2 + 2: 4".
+    """
+    from podium.planner.router.model import ROUTER_NAME
+
+    if result.model != ROUTER_NAME or not result.tool_calls or result.stop_reason != "answered":
+        return result.answer
+    lines = []
+    for call in result.tool_calls:
+        values = ", ".join(_said(v) for v in call["arguments"].values())
+        what = call["name"].replace("_", " ") + (f", {values}" if values else "")
+        output = call["output"].removeprefix("error: ")
+        if call["status"] == "ok":
+            lines.append(f"{what}: {_said(_parsed(output))}")
+        else:
+            lines.append(f"{what}: {call['status']} ({output[:300]})")
+    return "\n".join(lines)
+
+
+def _parsed(output: str) -> object:
+    try:
+        return json.loads(output)
+    except ValueError:
+        return output
+
+
+def _said(value: object) -> str:
+    """A value in words: a list as its items, a text as it is."""
+    if isinstance(value, list):
+        return ", ".join(_said(v) for v in value) or "(none)"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {_said(v)}" for k, v in value.items())
+    return str(value)
+
+
 def tools_table(registry: ToolRegistry) -> Table:
-    """The registry as a table: name, risk, scopes, parameters."""
-    table = Table(title=f"{len(registry)} tools")
-    for column in ("name", "description", "risk", "scopes", "parameters"):
-        table.add_column(column, overflow="fold")
+    """The registry as a table that reads at 80 columns: name, parameters, what it does.
+
+    The description's first sentence; risk and scopes after it when the tool has them.
+    """
+    table = Table(title=f"{len(registry)} tools", title_justify="left")
+    table.add_column("tool", no_wrap=True)
+    table.add_column("parameters", overflow="fold", max_width=28)
+    table.add_column("what it does", overflow="fold", ratio=1)
     for item in registry:
         schema = item.parameters_schema()
         required = set(schema.get("required", []))
@@ -103,11 +171,10 @@ def tools_table(registry: ToolRegistry) -> Table:
             f"{name}{'' if name in required else '?'}: {spec.get('type', 'any')}"
             for name, spec in schema.get("properties", {}).items()
         )
-        table.add_row(
-            item.name,
-            escape(item.description),
-            item.risk,
-            ", ".join(sorted(item.scopes)) or "-",
-            parameters,
-        )
+        about = item.description.split("\n", 1)[0]
+        notes = [f"risk {item.risk}"] if item.risk != "low" else []
+        notes += [f"scopes {', '.join(sorted(item.scopes))}"] if item.scopes else []
+        notes += ["side effects"] if item.side_effects else []
+        shown = escape(about) + (f" [dim]({escape('; '.join(notes))})[/]" if notes else "")
+        table.add_row(item.name, parameters or "-", shown)
     return table

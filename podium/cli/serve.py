@@ -5,12 +5,15 @@ Nothing heavy is imported until the command runs.
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from podium.cli.common import build_agent, principal_for, stderr
+from podium.cli.worker import DatabaseOption, use_database
 from podium.errors import ConfigError
 
 
@@ -36,15 +39,22 @@ def serve_command(
         Path | None,
         typer.Option(help="A directory of eval reports (HTML) for the web page to show."),
     ] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
-    """Serve the web page, invoke, stream, approvals, AG-UI and A2A over HTTP; run triggers."""
+    """Serve the web page, invoke, stream, approvals, AG-UI and A2A over HTTP; run triggers.
+
+    With a database URL (PODIUM_DATABASE_URL or --database-url), runs go to the job queue
+    in Postgres and `podium worker` processes carry them out; without one, they run here.
+    """
     import uvicorn
 
     from podium.server.app import check_exposure, create_app, read_tokens
     from podium.server.triggers import Triggers
 
+    use_database(database_url)
     bearer = read_tokens(tokens) if tokens else None
     check_exposure(host, bearer)
+    listening = listen(host, port)  # a busy port is said before anything is built
     agent = build_agent(memory, policy, mcp)
     loaded = Triggers.load(agent, triggers) if triggers else None
     if reports is not None and not reports.is_dir():
@@ -52,8 +62,39 @@ def serve_command(
     app = create_app(agent, loaded, bearer, principal_for(agent, who), reports=reports)
     scheduled = len(loaded.schedules) if loaded else 0
     events = len(loaded.events) if loaded else 0
+    queue = app.state.service.queue
+    where = f"runs to the job queue in {agent.storage!r}" if queue else "runs here"
     stderr().print(
-        f"[dim]serving on http://{host}:{port} · {scheduled} schedules · {events} event "
-        f"triggers · {'tokens' if bearer else 'no tokens (loopback only)'}[/]"
+        f"[dim]serving on http://{host}:{port} · {plural(scheduled, 'schedule')} · "
+        f"{plural(events, 'event trigger')} · "
+        f"{'tokens' if bearer else 'no tokens (loopback only)'} · {where}[/]"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
+
+
+def plural(count: int, thing: str) -> str:
+    """'1 schedule', '2 schedules'."""
+    return f"{count} {thing}{'' if count == 1 else 's'}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``; a port in use is one clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host.strip("[]"), port))
+        listening.listen(2048)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use",
+                f"stop what listens there, or pass another port (--port {port + 1})",
+            ) from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}",
+            "pass an address of this machine (--host) and a free port (--port)",
+        ) from None
+    listening.set_inheritable(True)
+    return listening

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -34,13 +35,20 @@ def verified_runs() -> list[Run]:
 @handles_errors
 def trace_list(
     limit: Annotated[int, typer.Option(help="Show the newest N runs.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON lines.")] = False,
 ) -> None:
     """List recorded runs, newest last."""
     from rich.console import Console
 
-    from podium.tracing.views import runs_table
+    from podium.tracing.views import run_row, runs_table
 
-    Console().print(runs_table(verified_runs()[-limit:]))
+    runs = verified_runs()[-limit:]
+    if as_json:
+        for run in runs:
+            print(json.dumps(run_row(run)))
+        return
+    console = Console()
+    console.print(runs_table(runs, wide=console.width >= 120))
 
 
 @app.command("show")
@@ -101,11 +109,21 @@ def trace_verify(
     raise typer.Exit(0 if result.intact else 1)
 
 
-def stats() -> None:
-    """Runs, success rate, latency, tokens and cost by model and tool, guard decisions."""
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+) -> None:
+    """Runs, success rate, latency, tokens and cost by model and tool, guard decisions.
+
+    The success rate counts runs that did what was asked: answered, with a result from a
+    call if they made any (a run whose calls all failed or were denied is no success).
+    """
     from rich.console import Console
 
-    from podium.tracing.views import stats_tables
+    from podium.tracing.views import stats_data, stats_tables
+
+    if as_json:
+        print(json.dumps(stats_data(verified_runs()), indent=2))
+        return
 
     console = Console()
     for table in stats_tables(verified_runs()):

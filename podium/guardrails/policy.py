@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from podium.errors import ConfigError
-from podium.guardrails.policy_file import PolicyFile, read_policy, suggest
+from podium.guardrails.policy_file import PolicyFile, read_policy
 from podium.identity import Principal as Principal  # re-exported: the policy's own type
-from podium.located import Located
+from podium.located import Located, suggest
 from podium.tools.registry import Tool
 
 if TYPE_CHECKING:

@@ -139,11 +139,3 @@ def _known_fields(key: tuple[str | int, ...]) -> list[str]:
         if len(key) >= 4 and key[2] == "budget":
             model = Budget
     return list(model.model_fields)
-
-
-def suggest(name: str, known: set[str]) -> str:
-    """'did you mean X?' for a near name, or the list of known names."""
-    hint = difflib.get_close_matches(name, sorted(known), n=1)
-    if hint:
-        return f"did you mean {hint[0]!r}?"
-    return f"known: {', '.join(sorted(known)) or 'none'}"

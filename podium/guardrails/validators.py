@@ -123,8 +123,15 @@ class PromptInjection(Validator):
         )
         if found.clean:
             return PassResult()
+        message = found.message("possible prompt injection")
+        text = str(value)
+        if _SYSTEM_FILE.search(text) and not scan(_SYSTEM_FILE.sub(" ", text), self.kinds):
+            message = (
+                "names a system file (credentials, hosts), outside the sandbox: podium's "
+                "file tools do not read it (no instruction was found)"
+            )
         return FailResult(
-            error_message=found.message("possible prompt injection"),
+            error_message=message,
             fix_value=found.text,
             metadata={"evidence": found.evidence},
         )
@@ -174,6 +181,12 @@ class InjectionClassifier(Validator):
             fix_value=found.text,
             metadata={"evidence": found.evidence},
         )
+
+
+# What the command rule finds in a request that only names a system file: no instruction.
+_SYSTEM_FILE = re.compile(
+    r"/etc/(?:passwd|shadow|sudoers|hosts)\b|\.ssh/(?:id_\w+|authorized_keys)\b"
+)
 
 
 @register_validator(name="podium/pii", data_type="string")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,6 +109,9 @@ class MemoryStore:
                 )
                 self._client.heartbeat()
             else:
+                from podium.memory.heap import scrub_allocations
+
+                scrub_allocations()  # before chroma allocates its index
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(
                     path=str(self.path), settings=chroma_settings()
@@ -152,6 +157,46 @@ class MemoryStore:
         self._collections[namespace] = collection
         return collection
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the memory directory's lock: processes sharing one home write one at a time.
+
+        chromadb's embedded store is one process's; podium runs started at once (three
+        first runs in a fresh home) otherwise create it and write to it together.
+        """
+        if self.url:  # a chroma server orders its writers itself
+            yield
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / "podium.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _near(
+        self, collection: Collection, vectors: list[list[float]]
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The memory at least DUPLICATE_SIMILARITY close to ``vectors``, if there is one.
+
+        A process that opened the namespace before another wrote its first memory cannot
+        search it until its index reaches the disk: then nothing counts as a duplicate.
+        """
+        try:
+            near = collection.query(
+                query_embeddings=vectors,  # type: ignore[arg-type]
+                n_results=1,
+                include=["metadatas", "distances"],
+            )
+        except Exception:  # chromadb raises its own internal errors here
+            return None
+        if near["ids"][0] and 1 - float((near["distances"] or [[1.0]])[0][0]) >= (
+            DUPLICATE_SIMILARITY
+        ):
+            return near["ids"][0][0], dict((near["metadatas"] or [[{}]])[0][0] or {})
+        return None
+
     def _holds_memories(self, namespace: str, collection: Collection) -> bool:
         if namespace not in self._nonempty and collection.count():
             self._nonempty.add(namespace)
@@ -181,32 +226,28 @@ class MemoryStore:
         meta.update({f"tag:{tag}": True for tag in tags})
         pieces = chunks(text)
         vectors = self.embedder.embed(pieces)
-        collection = self._collection(namespace)
-        if len(pieces) == 1 and self._holds_memories(namespace, collection):
-            near = collection.query(
-                query_embeddings=vectors,  # type: ignore[arg-type]
-                n_results=1,
-                include=["metadatas", "distances"],
-            )
-            if near["ids"][0] and 1 - float((near["distances"] or [[1.0]])[0][0]) >= (
-                DUPLICATE_SIMILARITY
-            ):
-                existing = dict((near["metadatas"] or [[{}]])[0][0] or {})
+        with self._writing():
+            collection = self._collection(namespace)
+            near = None
+            if len(pieces) == 1 and self._holds_memories(namespace, collection):
+                near = self._near(collection, vectors)
+            if near is not None:
+                piece, existing = near
                 times = existing.get("merged", 0)
                 merged = {
                     **existing,
                     **meta,
                     "merged": (times if isinstance(times, int) else 0) + 1,
                 }
-                collection.update(ids=[near["ids"][0][0]], metadatas=[merged])
-                return str(existing.get("doc", near["ids"][0][0]))
-        doc = uuid.uuid4().hex
-        collection.add(
-            ids=[f"{doc}:{i}" for i in range(len(pieces))],
-            documents=pieces,
-            embeddings=vectors,  # type: ignore[arg-type]
-            metadatas=[{**meta, "doc": doc, "chunk": i} for i in range(len(pieces))],
-        )
+                collection.update(ids=[piece], metadatas=[merged])
+                return str(existing.get("doc", piece))
+            doc = uuid.uuid4().hex
+            collection.add(
+                ids=[f"{doc}:{i}" for i in range(len(pieces))],
+                documents=pieces,
+                embeddings=vectors,  # type: ignore[arg-type]
+                metadatas=[{**meta, "doc": doc, "chunk": i} for i in range(len(pieces))],
+            )
         self._nonempty.add(namespace)
         return doc
 
@@ -242,9 +283,25 @@ class MemoryStore:
                 memories[doc] = Memory(doc, text or "", similarity, metadata)
         return list(memories.values())[:limit]
 
-    def forget(self, memory_id: str, namespace: str = "default") -> None:
-        """Remove one memory (all its chunks)."""
-        self._collection(namespace).delete(where={"doc": memory_id})
+    def forget(self, memory_id: str, namespace: str = "default") -> int:
+        """Remove one memory (all its chunks); how many pieces went (0: no such memory)."""
+        with self._writing():
+            collection = self._collection(namespace)
+            ids = collection.get(where={"doc": memory_id}, include=[])["ids"]
+            if ids:
+                collection.delete(ids=ids)
+        return len(ids)
+
+    def listed(self, namespace: str = "default", limit: int = 50) -> list[Memory]:
+        """The namespace's memories, newest first (``similarity`` is 0: no query ranked them)."""
+        collection = self._collection(namespace)
+        found = collection.get(where={"chunk": 0}, include=["documents", "metadatas"])
+        memories = [
+            Memory(str((meta or {}).get("doc", "")), text or "", 0.0, dict(meta or {}))
+            for text, meta in zip(found["documents"] or [], found["metadatas"] or [], strict=True)
+        ]
+        memories.sort(key=lambda m: float(m.metadata.get("time", 0.0)), reverse=True)
+        return memories[:limit]
 
     def forget_where(
         self, namespace: str = "default", *, thread: str | None = None, tag: str | None = None
@@ -259,19 +316,21 @@ class MemoryStore:
             raise InvalidRequest(
                 "forget_where needs a thread or a tag", "use forget(memory_id) for one memory"
             )
-        collection = self._collection(namespace)
-        ids = collection.get(where=where, include=[])["ids"]
-        if ids:
-            collection.delete(ids=ids)
+        with self._writing():
+            collection = self._collection(namespace)
+            ids = collection.get(where=where, include=[])["ids"]
+            if ids:
+                collection.delete(ids=ids)
         return len(ids)
 
     def purge_expired(self, namespace: str = "default") -> int:
         """Delete the memories whose TTL has passed; return how many pieces went."""
-        collection = self._collection(namespace)
         expired: Any = {"expires_at": {"$lte": self.clock()}}
-        ids = collection.get(where=expired, include=[])["ids"]
-        if ids:
-            collection.delete(ids=ids)
+        with self._writing():
+            collection = self._collection(namespace)
+            ids = collection.get(where=expired, include=[])["ids"]
+            if ids:
+                collection.delete(ids=ids)
         return len(ids)
 
     def stats(self) -> dict[str, int]:

@@ -136,7 +136,9 @@ class Handoffs:
         self.agents, self.start, self.routes = agents, start, routes
         self.context, self.max_handoffs = context, max_handoffs
         first = next(iter(agents.values()))
-        self._store = store or SqliteStorage(Path(home or first.settings.home_dir)).desk()
+        if store is None:  # the first agent's backend (Postgres when it has a database URL)
+            store = SqliteStorage(Path(home)).desk() if home else first.storage.desk()
+        self._store = store
 
     def owner(self, thread_id: str) -> str:
         """The agent that holds the thread (the start agent for a new one)."""

@@ -62,6 +62,9 @@ class RunContext:
     model_retries: int = 2
     model_retry_wait: float = 0.5
     memory: MemoryStore | None = None
+    # Remember runs that established nothing (no call succeeded): their answer is the
+    # model's own text, unverified. Off: memory keeps what tool results showed.
+    remember_answers: bool = False
     prices: dict[str, Price] = field(default_factory=dict)
     tool_timeout: float = 30.0
     breaker: CircuitBreaker | None = None

@@ -134,8 +134,16 @@ def episode(state: RunState) -> tuple[str, str]:
 
 
 async def remember_run(ctx: RunContext, state: RunState) -> None:
-    """Store what an answered run learned, unless the memory screen flags any of it."""
+    """Store what an answered run established, unless the memory screen flags any of it.
+
+    A run no call succeeded in established nothing ("No tool fits", a denied or failed
+    call, the model's own text): it is remembered only with ``remember_answers``.
+    """
     if ctx.memory is None:
+        return
+    if not ctx.remember_answers and not any(
+        o["status"] == "ok" for o in state.get("outcomes", [])
+    ):
         return
     text, parts = episode(state)
     verdict = screen(ctx, "remember", text)

@@ -21,6 +21,7 @@ from podium.redaction import redact_secrets
 from podium.tools.outcomes import CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing.events import (
+    SUCCEEDED,
     CallShown,
     ModelCalled,
     RunStopped,
@@ -206,6 +207,13 @@ def _unless_repeated(
     return PendingCall(**{**call, "denial": repeat_note(previous), "repeat": True})
 
 
+def failure(outcome: CallOutcome) -> str:
+    """Why a call did not succeed, as the trace keeps it (its error class and message)."""
+    if outcome["status"] in SUCCEEDED:
+        return ""
+    return outcome["output"].removeprefix("error: ")[:500]
+
+
 async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Authorize the planned calls, then run those allowed: one node, one checkpoint."""
     decided = await authorize(state, runtime)
@@ -274,6 +282,7 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 arguments_digest=digest(outcome["arguments"]),
                 status=outcome["status"],
                 duration_ms=outcome["duration_ms"],
+                error=failure(outcome),
             )
         )
         ctx.tracer.show(

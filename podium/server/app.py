@@ -36,8 +36,10 @@ from podium.errors import (
     NotFound,
     PermissionDenied,
     PodiumError,
+    SchemaOutdated,
     StorageBusy,
     StorageDamaged,
+    StorageUnavailable,
 )
 from podium.identity import Principal
 from podium.server.agui import agui_routes
@@ -68,6 +70,8 @@ STATUS: dict[type[PodiumError], int] = {
     Conflict: 409,
     StorageBusy: 503,
     StorageDamaged: 503,
+    StorageUnavailable: 503,
+    SchemaOutdated: 503,
 }
 RETRY_AFTER = "2"
 
@@ -89,15 +93,21 @@ def create_app(
     gate = Gate(agent.policy, tokens, principal)
     gate.check()  # a token naming an unknown principal fails at start
     service = Service(agent, gate, triggers)
+    queued = _queued(service)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         loop = None
         async with agent.storage.hold():
-            if triggers is not None and triggers.schedules:
+            if service.feed is not None:
+                service.feed.start()
+            # With a queue the workers run the schedules (once across all of them).
+            if triggers is not None and triggers.schedules and not queued:
                 loop = asyncio.create_task(triggers.run_schedules(stop))
             yield
+            if service.feed is not None:
+                await service.feed.stop()
             stop.set()
             if loop is not None:
                 await loop
@@ -124,6 +134,22 @@ def create_app(
     return app
 
 
+def _queued(service: Service) -> bool:
+    """With a Postgres backend, runs go to the job queue; say whether they do."""
+    from podium.storage.postgres import PostgresStorage
+
+    storage = service.agent.storage
+    if not isinstance(storage, PostgresStorage):
+        return False
+    from podium.server.feed import RunFeed
+    from podium.server.queue import RunQueue
+
+    storage.prepare()
+    service.queue = RunQueue(storage)
+    service.feed = RunFeed(service.queue)
+    return True
+
+
 def _a2a(app: FastAPI, service: Service) -> None:
     """The A2A card and endpoint, when the a2a-sdk package is installed (podium[a2a])."""
     try:
@@ -138,7 +164,8 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(PodiumError)
     async def podium_error(_: Request, error: PodiumError) -> JSONResponse:
         status = next((s for kind, s in STATUS.items() if isinstance(error, kind)), 400)
-        headers = {"Retry-After": RETRY_AFTER} if isinstance(error, StorageBusy) else None
+        busy = isinstance(error, StorageBusy | StorageUnavailable)
+        headers = {"Retry-After": RETRY_AFTER} if busy else None
         if isinstance(error, Unauthenticated):
             headers = {"WWW-Authenticate": "Bearer"}
         return JSONResponse(error_body(error.problem, error.fix), status, headers=headers)

@@ -20,7 +20,10 @@ def event_routes(app: FastAPI, service: Service) -> None:
         """Fire ``event``; the caller needs ``events:<event>`` (and ``act_as:<p>``, see fire)."""
         if service.triggers is None:
             raise NotFound("no triggers configured", "start the service with --triggers FILE")
-        fired = await service.triggers.fire(event, payload or {}, sender=who)
+        if service.queue is not None:  # each run a job: a crash of this process loses none
+            fired = await service.triggers.fire_queued(event, payload or {}, service.queue, who)
+        else:
+            fired = await service.triggers.fire(event, payload or {}, sender=who)
         return [f.model_dump(mode="json") for f in fired]
 
     @app.get("/triggers")

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
 from podium.identity import PRINCIPAL_ID, Principal, namespaced
 from podium.planner.approvals import Approval
+from podium.server.queue import Strategy
 from podium.server.service import DONE, Caller, Service, error_body
 
 if TYPE_CHECKING:
@@ -36,6 +37,12 @@ class InvokeBody(BaseModel):
     request: str = Field(min_length=1)
     thread_id: str | None = Field(None, pattern=THREAD_ID)
     events: bool = Field(False, description="Include the run's events in the answer.")
+    multitask_strategy: Strategy = Field(
+        "enqueue",
+        description="When the thread is busy: reject (409), enqueue after its runs, "
+        "interrupt them (keeping what they did) or rollback (undoing it); the last two need "
+        "a database (the job queue).",
+    )
 
 
 class ResumeBody(BaseModel):
@@ -57,11 +64,23 @@ def run_routes(app: FastAPI, service: Service) -> None:
     """The routes that start, show and continue runs."""
     agent, locks = service.agent, service.locks
     approval_routes(app, service)
+    if service.queue is not None:
+        from podium.server.queued import queued_routes
+
+        queued_routes(app, service)
 
     @app.post("/invoke")
     async def invoke(body: InvokeBody, who: Caller) -> dict[str, Any]:
         named = body.thread_id or uuid.uuid4().hex
         thread = namespaced(who.id, named)
+        if service.feed is not None:
+            from podium.server import queued
+
+            run_id = await queued.submit(
+                service, thread, body.request, who, body.multitask_strategy
+            )
+            return queued.outcome(await service.feed.result(run_id), named)
+        _inline(service, thread, body.multitask_strategy)
         async with locks(thread):
             result = await agent.ainvoke(body.request, thread_id=thread, principal=who)
         return _answer(result, named, body.events)
@@ -70,6 +89,16 @@ def run_routes(app: FastAPI, service: Service) -> None:
     async def stream(body: InvokeBody, who: Caller) -> StreamingResponse:
         named = body.thread_id or uuid.uuid4().hex
         thread = namespaced(who.id, named)
+        if service.feed is not None:
+            from podium.server import queued
+
+            run_id = await queued.submit(
+                service, thread, body.request, who, body.multitask_strategy
+            )
+            return StreamingResponse(
+                queued.lines(service.feed, run_id, named), media_type="application/x-ndjson"
+            )
+        _inline(service, thread, body.multitask_strategy)
         view = await agent.athread(thread)
         if view.unfinished:
             waiting = "waits for approval" if view.waiting else "did not finish"
@@ -135,10 +164,32 @@ def approval_routes(app: FastAPI, service: Service) -> None:
             view = await _visible(service, thread_id, who, owner)
             if owner != who.id and body.decisions is None:
                 raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
+            if service.feed is not None:
+                from podium.server import queued
+
+                run_id = await queued.submit_resume(
+                    service, key, body.decisions, _owner(service, owner, view), who
+                )
+                return queued.outcome(await service.feed.result(run_id), thread_id)
             result = await agent.aresume(
                 key, body.decisions, principal=_owner(service, owner, view), decider=who
             )
         return _answer(result, thread_id)
+
+
+def _inline(service: Service, thread: str, strategy: Strategy) -> None:
+    """Double-texting without a queue: reject a busy thread, or wait for it (enqueue)."""
+    if strategy == "reject" and service.locks(thread).locked():
+        raise Conflict(
+            f"thread {thread.partition(':')[2]} is busy: a run of it is going on",
+            "wait for it to end, or send multitask_strategy enqueue",
+        )
+    if strategy in ("interrupt", "rollback"):
+        raise InvalidRequest(
+            f"multitask_strategy {strategy} needs the job queue, and this service has no "
+            "database",
+            "start podium serve with --database-url (and workers), or send reject or enqueue",
+        )
 
 
 async def _lines(items: asyncio.Queue[Any], named: str) -> AsyncIterator[str]:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     from podium.agent import Agent
     from podium.results import RunResult
+    from podium.server.feed import RunFeed
+    from podium.server.queue import RunQueue
     from podium.server.triggers import Triggers
     from podium.tracing.events import Sink
 
@@ -47,6 +49,10 @@ class Service:
     triggers: Triggers | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     locks: ThreadLocks = field(default_factory=ThreadLocks)  # one run at a time per thread
+    # With a database: runs go to the job queue (workers carry them out) and are followed
+    # through the feed; without one they run here, in this process.
+    queue: RunQueue | None = None
+    feed: RunFeed | None = None
 
     def keep(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
         """Hold a background run until it ends (a client leaving does not stop it)."""

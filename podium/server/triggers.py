@@ -27,6 +27,7 @@ from podium.patterns.templates import fill
 if TYPE_CHECKING:
     from podium.agent import Agent
     from podium.results import RunResult
+    from podium.server.queue import RunQueue
 
 HISTORY = 200
 
@@ -121,8 +122,7 @@ class Triggers:
     @classmethod
     def load(cls, agent: Agent, path: Path, clock: Callable[[], float] = time.time) -> Triggers:
         """Triggers from a YAML file; a problem is named with its line."""
-        from podium.guardrails.policy_file import suggest
-        from podium.located import Located, read_yaml
+        from podium.located import Located, read_yaml, suggest
 
         if not path.is_file():
             raise ConfigError(f"triggers file {path} does not exist", "check the path")
@@ -214,12 +214,7 @@ class Triggers:
         start runs that act as another principal ``p``; ``sender=None`` is the program
         itself. Nothing starts unless every rule's run may.
         """
-        rules = [r for r in self.events if r.event == event]
-        if not rules:
-            known = ", ".join(sorted({r.event for r in self.events})) or "none"
-            raise InvalidRequest(f"no trigger listens for event {event!r}", f"known: {known}")
-        if sender is not None:
-            self._allowed(event, rules, sender)
+        rules = self._rules(event, sender)
         starts = [
             self._start(
                 event,
@@ -232,6 +227,88 @@ class Triggers:
             for rule in rules
         ]
         return list(await asyncio.gather(*starts))
+
+    def schedule_thread(self, schedule: Schedule) -> str:
+        """The thread a schedule continues (its own ``thread``), in its principal's namespace."""
+        who = self._principal(schedule.principal) or Principal.local()
+        return namespaced(who.id, schedule.thread or schedule.name)
+
+    async def fire_schedule(self, name: str, slot: int, queue: RunQueue) -> Firing:
+        """Queue the run of schedule ``name`` for the slot ``slot`` (epoch seconds), once.
+
+        The run's id comes from the slot, so a periodic job retried after its worker died
+        finds the run it queued instead of queueing a second one.
+        """
+        import uuid
+
+        from podium.server.queue import RunJob
+
+        schedule = next(s for s in self.schedules if s.name == name)
+        who = self._principal(schedule.principal) or Principal.local()
+        run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"podium-schedule:{name}:{slot}").hex
+        thread = (
+            self.schedule_thread(schedule)
+            if schedule.thread
+            else namespaced(who.id, f"{name}-{slot}")
+        )
+        firing = Firing(
+            trigger=name,
+            kind="schedule",
+            at=float(slot),
+            principal=who.id,
+            thread_id=thread,
+            trace_id=run_id,
+        )
+        if await asyncio.to_thread(queue.thread_of, run_id) is None:
+            job = RunJob(
+                run_id=run_id,
+                thread=thread,
+                request=schedule.request,
+                principal=who.model_dump_json(),
+            )
+            await asyncio.to_thread(queue.submit, job)
+            await asyncio.to_thread(queue.storage.firings().add, firing.model_dump(mode="json"))
+        return firing
+
+    async def fire_queued(
+        self, event: str, payload: dict[str, Any], queue: RunQueue, sender: Principal | None
+    ) -> list[Firing]:
+        """As ``fire``, but each run goes to the job queue (a worker takes it); none is lost."""
+        from podium.server.queue import RunJob, new_run_id
+
+        rules = self._rules(event, sender)
+        firings = []
+        for rule in rules:
+            who = self._principal(rule.principal, sender) or Principal.local()
+            request = fill(rule.request, payload, f"event {event!r}")
+            named = fill(rule.thread, payload, f"event {event!r}") if rule.thread else None
+            run_id = new_run_id()
+            thread = namespaced(who.id, named or run_id)
+            job = RunJob(
+                run_id=run_id, thread=thread, request=request, principal=who.model_dump_json()
+            )
+            await asyncio.to_thread(queue.submit, job)
+            firing = Firing(
+                trigger=event,
+                kind="event",
+                at=self.clock(),
+                principal=who.id,
+                sender=sender.id if sender else None,
+                thread_id=thread,
+                trace_id=run_id,
+            )
+            await asyncio.to_thread(queue.storage.firings().add, firing.model_dump(mode="json"))
+            firings.append(firing)
+        return firings
+
+    def _rules(self, event: str, sender: Principal | None) -> list[EventRule]:
+        rules = [r for r in self.events if r.event == event]
+        if not rules:
+            known = ", ".join(sorted({r.event for r in self.events})) or "none"
+            raise InvalidRequest(f"no trigger listens for event {event!r}", f"known: {known}")
+        if sender is not None:
+            self._allowed(event, rules, sender)
+        return rules
 
     def next_runs(self) -> dict[str, float]:
         """When each schedule fires next."""

@@ -89,6 +89,10 @@ class RunIndex(Protocol):
         """The last runs of the threads whose id starts with ``namespace``, newest first."""
         ...
 
+    def delete(self, thread_id: str) -> bool:
+        """Forget the thread's last run; whether the index had it."""
+        ...
+
 
 class Storage(Protocol):
     """One backend: thread checkpoints, the side-effect ledger, handoff desks, approvals."""

@@ -252,6 +252,11 @@ class SqliteRuns:
             )
             return [_indexed(row) for row in rows.fetchall()]
 
+    def delete(self, thread_id: str) -> bool:
+        """Forget the thread's last run; whether the index had it."""
+        with closing(self._connect()) as db, db:
+            return db.execute("DELETE FROM runs WHERE thread = ?", (thread_id,)).rowcount > 0
+
 
 _SELECT_RUNS = "SELECT thread, run, owner, request, principal, state, calls, since FROM runs"
 

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from podium.tools.arithmetic import evaluate
+from podium.tools.plain_math import symbolic
 from podium.tools.registry import Tool, ToolContext, tool
 from podium.tools.sandbox import OutsideSandbox, open_inside
+from podium.tools.zones import zone_named
 
 
 @tool
 def calculator(expression: str) -> str:
-    """Calculate the value of an arithmetic expression (+ - * / // % **, sqrt, log, pi...).
+    """Calculate arithmetic: + - * / // % **, sqrt, log, pi, or words ("15% of 80", "7 times 6").
 
     Args:
-        expression: The arithmetic expression to evaluate, e.g. "17 * (3 + 4)".
+        expression: The arithmetic to evaluate, e.g. "17 * (3 + 4)" or "15% of 80".
     """
-    value = evaluate(expression)
+    value = evaluate(symbolic(expression) or expression)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         value = int(value)
     return str(value)
@@ -30,13 +31,20 @@ def current_time(timezone: str = "UTC") -> str:
     """Get the current date and time now, in ISO 8601 format.
 
     Args:
-        timezone: An IANA time zone name such as "Europe/Paris"; UTC by default.
+        timezone: An IANA time zone name such as "Europe/Paris", or a city; UTC by default.
     """
-    try:
-        zone = UTC if timezone.upper() == "UTC" else ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown time zone {timezone!r}; use an IANA name") from error
-    return datetime.now(zone).isoformat(timespec="seconds")
+    zone = zone_named(timezone)
+    if zone is None:
+        raise ValueError(
+            f"unknown time zone or city {timezone!r}; use an IANA name such as "
+            '"America/New_York" or a large city'
+        )
+    now = datetime.now(zone)
+    return f"{now.isoformat(timespec='seconds')} ({now.tzname()}, {_zone_name(zone)})"
+
+
+def _zone_name(zone: tzinfo) -> str:
+    return str(getattr(zone, "key", "UTC"))
 
 
 MAX_READ_CHARS = 1_000_000

@@ -253,3 +253,12 @@ def audit_log(directory: Path, key: str | None = None) -> AuditLog:
         if index not in _logs:
             _logs[index] = AuditLog(index[0], index[1])
         return _logs[index]
+
+
+def flush_all(timeout: float) -> bool:
+    """Write what every open audit log has accepted, within ``timeout`` seconds in all."""
+    deadline = time.monotonic() + timeout
+    with _logs_lock:
+        logs = list(_logs.values())
+    flushed = [log.flush(max(deadline - time.monotonic(), 0.0)) for log in logs]  # each one
+    return all(flushed)

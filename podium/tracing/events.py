@@ -16,6 +16,15 @@ from podium.redaction import redact
 logger = logging.getLogger(__name__)
 
 
+# The statuses of calls that gave the planner a result (run now, or earlier in the run).
+SUCCEEDED = frozenset({"ok", "replayed", "repeated"})
+
+
+def succeeded(stop_reason: str, statuses: list[str]) -> bool:
+    """Whether a run ended as asked: answered, and with a result from a call if it made any."""
+    return stop_reason == "answered" and (not statuses or any(s in SUCCEEDED for s in statuses))
+
+
 class Event(BaseModel):
     """Base of every run event: which trace, when."""
 
@@ -63,6 +72,9 @@ class ToolCalled(Event):
     arguments_digest: str
     status: str
     duration_ms: float
+    # Why a call did not succeed: the error's class and message, as the planner read it
+    # (redacted like every free text). Empty for a call that succeeded.
+    error: str = ""
 
 
 class CallShown(Event):

@@ -28,9 +28,11 @@ from podium.tracing.events import (
     RunStarted,
     ToolCalled,
     describe,
+    succeeded,
 )
 from podium.tracing.verify import Verification, verify
 
+ROUTER_NAME = "router"  # the offline router model's name (planner/router/model.py)
 _EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 
@@ -87,26 +89,51 @@ def _when(seconds: float) -> str:
     return datetime.fromtimestamp(seconds).strftime("%m-%d %H:%M:%S")
 
 
-def runs_table(runs: list[Run]) -> Table:
-    """One row per run: when, id, model, outcome, steps, time, tokens, cost, request."""
-    table = Table(title=f"{len(runs)} runs")
-    for column in ("started", "trace", "model", "stop", "steps", "ms", "tokens", "usd"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("request", overflow="fold")
+def runs_table(runs: list[Run], wide: bool = True) -> Table:
+    """One row per run: when, id, outcome, time, tokens, and the model and cost when ``wide``.
+
+    The id column is never cut (``trace show`` takes its first characters); the request
+    gives way instead, so the table reads at 80 columns.
+    """
+    table = Table(title=f"{len(runs)} runs", title_justify="left")
+    columns = ["started", "trace", "stop", "ms", "tokens"]
+    columns += ["model", "steps", "usd"] if wide else []
+    for column in columns:
+        table.add_column(column, no_wrap=True, min_width=12 if column == "trace" else None)
+    table.add_column("request", no_wrap=True, overflow="ellipsis", ratio=1)
     for run in runs:
         started, finished = run.started, run.finished
-        table.add_row(
+        row = [
             _when(run.events[0].time),
             run.trace_id[:12],
-            started.model if started else "?",
             finished.stop_reason if finished else "unfinished",
-            str(finished.steps) if finished else "-",
             f"{finished.duration_ms:.0f}" if finished else "-",
             f"{finished.input_tokens}+{finished.output_tokens}" if finished else "-",
-            money(finished.cost_usd, finished.cost_known) if finished else "-",
-            escape(started.request[:60]) if started else "",
-        )
+        ]
+        if wide:
+            row += [
+                started.model if started else "?",
+                str(finished.steps) if finished else "-",
+                money(finished.cost_usd, finished.cost_known) if finished else "-",
+            ]
+        request = " ".join(started.request.split())[:200] if started else ""
+        table.add_row(*row, escape(request))
     return table
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    """A run as ``trace list --json`` prints it: one JSON object a line."""
+    started, finished = run.started, run.finished
+    return {
+        **summary(run),
+        "thread_id": started.thread_id if started else None,
+        "model": started.model if started else None,
+        "steps": finished.steps if finished else None,
+        "duration_ms": finished.duration_ms if finished else None,
+        "input_tokens": finished.input_tokens if finished else None,
+        "output_tokens": finished.output_tokens if finished else None,
+        "cost_usd": finished.cost_usd if finished else None,
+    }
 
 
 def money(cost: float, known: bool) -> str:
@@ -125,7 +152,8 @@ def _leaf(event: Event) -> str | None:
             f"{money(event.cost_usd, event.priced)}[/]"
         )
     if isinstance(event, ToolCalled):
-        return f"tool {escape(event.name)} {event.status} [dim]{event.duration_ms:.1f} ms[/]"
+        why = f": {escape(event.error)}" if event.error else ""
+        return f"tool {escape(event.name)} {event.status} [dim]{event.duration_ms:.1f} ms[/]{why}"
     line = describe(event)
     if line is None:
         return None
@@ -171,7 +199,7 @@ def _label(event: Event) -> str | None:
         plan = ", ".join(event.tool_calls) or "answer"
         return f"model {event.model} → {plan}"
     if isinstance(event, ToolCalled):
-        return f"tool {event.name} {event.status}"
+        return f"tool {event.name} {event.status}" + (f": {event.error}" if event.error else "")
     return describe(event)
 
 
@@ -231,6 +259,21 @@ def _percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1]
 
 
+def fulfilled(run: Run) -> bool:
+    """Whether the run did what was asked, as RunResult.fulfilled says.
+
+    Answered, with a result from a call if it made any; the offline router's answer
+    without a call is not.
+    """
+    finished, started = run.finished, run.started
+    if finished is None:
+        return False
+    statuses = [e.status for e in run.events if isinstance(e, ToolCalled)]
+    if started is not None and started.model == ROUTER_NAME and not statuses:
+        return False
+    return succeeded(finished.stop_reason, statuses)
+
+
 def stats_tables(runs: list[Run]) -> list[Table]:
     """Runs and outcomes; tokens and cost by model; calls by tool; guard and policy counts."""
     finished = [f for r in runs if (f := r.finished)]
@@ -239,10 +282,11 @@ def stats_tables(runs: list[Run]) -> list[Table]:
         overview.add_column(column)
     latencies = sorted(f.duration_ms for f in finished)
     answered = sum(f.stop_reason == "answered" for f in finished)
+    succeeded = sum(fulfilled(r) for r in runs)
     overview.add_row(
         str(len(runs)),
         str(answered),
-        f"{answered / len(finished):.1%}" if finished else "-",
+        f"{succeeded / len(finished):.1%}" if finished else "-",
         f"{_percentile(latencies, 0.5):.0f}" if latencies else "-",
         f"{_percentile(latencies, 0.95):.0f}" if latencies else "-",
         str(sum(f.input_tokens + f.output_tokens for f in finished)),
@@ -291,3 +335,37 @@ def stats_tables(runs: list[Run]) -> list[Table]:
     for name, count in sorted(decisions.items()):
         guards.add_row(name, str(count))
     return [overview, models, tools, guards]
+
+
+def stats_data(runs: list[Run]) -> dict[str, Any]:
+    """What ``stats`` shows, as ``stats --json`` prints it."""
+    finished = [f for r in runs if (f := r.finished)]
+    latencies = sorted(f.duration_ms for f in finished)
+    tools: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "ok": 0})
+    models: dict[str, dict[str, float]] = defaultdict(
+        lambda: {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+    )
+    for run in runs:
+        for event in run.events:
+            if isinstance(event, ToolCalled):
+                tools[event.name]["calls"] += 1
+                tools[event.name]["ok"] += event.status == "ok"
+            elif isinstance(event, ModelCalled):
+                model = models[event.model]
+                model["calls"] += 1
+                model["input_tokens"] += event.input_tokens
+                model["output_tokens"] += event.output_tokens
+                model["cost_usd"] += event.cost_usd
+    done = sum(fulfilled(r) for r in runs)
+    return {
+        "runs": len(runs),
+        "answered": sum(f.stop_reason == "answered" for f in finished),
+        "succeeded": done,
+        "success_rate": done / len(finished) if finished else None,
+        "p50_ms": _percentile(latencies, 0.5) if latencies else None,
+        "p95_ms": _percentile(latencies, 0.95) if latencies else None,
+        "tokens": sum(f.input_tokens + f.output_tokens for f in finished),
+        "cost_usd": sum(f.cost_usd for f in finished),
+        "by_model": dict(models),
+        "by_tool": dict(tools),
+    }

@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_run_answers_with_the_router_and_says_so() -> None:
     result = runner.invoke(app, ["run", "--no-memory", "what is 6 * 7"])
     assert result.exit_code == 0, result.output
-    assert 'calculator(expression="6 * 7") → 42' in result.stdout
+    assert "calculator, 6 * 7: 42" in result.stdout  # said in words, not as code
     assert ROUTER_NOTICE in result.stderr
 
 
@@ -104,7 +104,7 @@ def test_chat_keeps_one_thread_and_understands_commands() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "current_time" in result.stdout  # /tools
-    assert "→ 5" in result.stdout
+    assert "calculator, 2 + 3: 5" in result.stdout
     assert result.stdout.count("thread ") == 2  # the first thread, then /new
 
 

@@ -258,6 +258,7 @@ def test_a_chroma_server_shares_memory_and_its_absence_is_survivable(tmp_path: P
     import subprocess
     import sys
     import time
+    import urllib.request
 
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
@@ -280,12 +281,14 @@ def test_a_chroma_server_shares_memory_and_its_absence_is_survivable(tmp_path: P
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        # Ready when its API answers, not when its port accepts (a busy machine takes a while).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         writer, reader = MemoryStore(tmp_path / "a", url=url), MemoryStore(tmp_path / "b", url=url)
         writer.remember("The on-call rotation changes on Tuesdays.", "ops")
         found = reader.recall("when does on-call change", "ops")
@@ -308,6 +311,7 @@ def test_memory_commands() -> None:
     from podium.cli.main import app
 
     runner = CliRunner(env={"COLUMNS": "200"})
+    assert runner.invoke(app, ["memory", "stats"]).stdout.strip() == "no memories yet"
     added = runner.invoke(
         app, ["memory", "add", "Standup is at 9:30.", "--tenant", "team", "--tag", "schedule"]
     )
@@ -315,7 +319,16 @@ def test_memory_commands() -> None:
     memory_id = added.stdout.strip()
     found = runner.invoke(app, ["memory", "search", "when is standup", "--tenant", "team"])
     assert memory_id in found.stdout and "Standup is at 9:30." in found.stdout
-    assert runner.invoke(app, ["memory", "stats"]).stdout.strip() == "team\t1"
+    assert runner.invoke(app, ["memory", "stats"]).stdout.strip() == "team  1 piece"
+    listed = runner.invoke(app, ["memory", "list", "--tenant", "team"])
+    assert memory_id in listed.stdout and "Standup is at 9:30." in listed.stdout
+    unknown = runner.invoke(app, ["memory", "forget", "nope", "--tenant", "team"])
+    assert unknown.exit_code == 1 and "there is no memory 'nope' for tenant 'team'" in (
+        unknown.stderr
+    )
+    bare = runner.invoke(app, ["memory", "forget"])
+    assert bare.exit_code == 2 and "forget needs what to forget" in bare.stderr
+    assert "forget_where" not in bare.output  # the command's words, not the Python API's
     assert (
         "1 pieces removed"
         in runner.invoke(app, ["memory", "forget", "--tenant", "team", "--tag", "schedule"]).stdout

@@ -123,7 +123,8 @@ def test_memory_writes_run_the_checks_that_withhold_a_tools_output(tmp_path: Pat
     )
     assert result.tool_calls[0]["status"] == "error"
     assert "names a rival" in result.tool_calls[0]["output"]
-    assert memory.stats().get("shop", 0) == 1  # the episode only, without the note
+    # Neither the note nor the episode: a run whose only call failed established nothing.
+    assert memory.stats().get("shop", 0) == 0
     assert "RivalCorp" not in json.dumps(memory._collection("shop").get()["documents"])
 
 

@@ -153,8 +153,11 @@ def test_memory_is_not_shared_between_principals(service: Service) -> None:
     with service.client("ann") as ann, service.client("bob") as bob:
         saved = ann.post("/invoke", json={"request": "Remember that the vault code is 90210"})
         assert saved.json()["stop_reason"] == "answered"
-        assert "90210" in ann.post("/invoke", json={"request": "What is the vault code?"}).text
-        asked = bob.post("/invoke", json={"request": "What is the vault code?", "events": True})
+        # The offline router answers from memory through memory_search (recall alone is
+        # never an answer).
+        asking = "search memory for the vault code"
+        assert "90210" in ann.post("/invoke", json={"request": asking}).text
+        asked = bob.post("/invoke", json={"request": asking, "events": True})
     assert "90210" not in asked.text
 
 

@@ -1,8 +1,9 @@
-"""What every backend must do, run against each one (today the embedded SQLite one)."""
+"""What every backend must do, run against each one: embedded SQLite and a real Postgres."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,12 +12,34 @@ import pytest
 from podium.storage.base import Storage
 from podium.storage.sqlite import SqliteStorage
 
-BACKENDS: dict[str, Callable[[Path], Storage]] = {"sqlite": SqliteStorage}
+
+def _postgres(request: pytest.FixtureRequest) -> Callable[[Path], Storage]:
+    """A PostgresStorage per directory: the same directory, the same database."""
+    from podium.storage.postgres import PostgresStorage
+
+    server = request.getfixturevalue("postgres_server")
+
+    def make(path: Path) -> Storage:
+        name = "c_" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
+        return PostgresStorage(server.create_database(name))
+
+    return make
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Callable[[Path], Storage]]] = {
+    "sqlite": lambda request: SqliteStorage,
+    "postgres": _postgres,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
-    return BACKENDS[request.param](tmp_path)
+def backend(request: pytest.FixtureRequest) -> Callable[[Path], Storage]:
+    return BACKENDS[request.param](request)
+
+
+@pytest.fixture
+def storage(backend: Callable[[Path], Storage], tmp_path: Path) -> Storage:
+    return backend(tmp_path)
 
 
 def test_the_ledger_keeps_what_completed_by_key(storage: Storage) -> None:
@@ -29,10 +52,11 @@ def test_the_ledger_keeps_what_completed_by_key(storage: Storage) -> None:
     assert (ledger.get("t:1:c1"), ledger.get("t:1:c2")) == ("compensated", "charged 8")
 
 
-def test_the_ledger_is_shared_by_everyone_on_the_same_storage(tmp_path: Path) -> None:
-    for make in BACKENDS.values():
-        make(tmp_path).ledger().put("k", "tool", "done")
-        assert make(tmp_path).ledger().get("k") == "done"
+def test_the_ledger_is_shared_by_everyone_on_the_same_storage(
+    backend: Callable[[Path], Storage], tmp_path: Path
+) -> None:
+    backend(tmp_path).ledger().put("k", "tool", "done")
+    assert backend(tmp_path).ledger().get("k") == "done"
 
 
 def test_a_desk_remembers_owners_and_the_last_turns(storage: Storage) -> None:
@@ -86,6 +110,9 @@ def test_the_run_index_keeps_each_threads_last_run(storage: Storage) -> None:
     index.end("t", "r3", [])
     assert [r.thread_id for r in index.in_state("done")] == ["t"]
     assert index.in_state("waiting") == []
+    assert index.delete("t") and index.get("t") is None
+    assert not index.delete("t")  # already gone
+    assert [r.thread_id for r in index.in_state("running")] == ["u"]
 
 
 def test_the_run_index_lists_a_namespaces_threads_newest_first(storage: Storage) -> None:
@@ -122,7 +149,57 @@ def test_no_backend_stores_a_secret(storage: Storage, tmp_path: Path) -> None:
             await saver.aput_writes(stored, [("answer", leak)], "task-1")
 
     asyncio.run(write())
-    for file in tmp_path.rglob("*"):
-        if file.is_file():
-            data = file.read_bytes()
-            assert b"hunter2" not in data and b"abc123def456ghi" not in data, file
+    for name, data in _everything_stored(storage, tmp_path):
+        assert b"hunter2" not in data and b"abc123def456ghi" not in data, name
+
+
+def _everything_stored(storage: Storage, tmp_path: Path) -> list[tuple[str, bytes]]:
+    """Each file under the directory, and each table of a database, as bytes."""
+    from podium.storage.postgres import PostgresStorage
+
+    stored = [(str(f), f.read_bytes()) for f in tmp_path.rglob("*") if f.is_file()]
+    if isinstance(storage, PostgresStorage):
+        with storage.connection() as db:
+            tables = db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+            for (table,) in tables:
+                rows = db.execute(f"SELECT t::text FROM {table} t").fetchall()
+                stored.append((table, "\n".join(r[0] for r in rows).encode()))
+            assert any(name == "checkpoint_writes" for name, _ in stored)
+    return stored
+
+
+def test_pruning_keeps_a_threads_newest_checkpoints_readable(storage: Storage) -> None:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint
+
+    from podium.storage.pruning import prune_checkpoints
+
+    async def write_prune_read() -> tuple[int, int, list[str], list[str]]:
+        config: RunnableConfig = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+        async with storage.checkpointer() as saver:
+            checkpoint = empty_checkpoint()
+            for step in range(10):
+                checkpoint = create_checkpoint(checkpoint, None, step)
+                checkpoint["channel_values"] = {"notes": [f"note {n}" for n in range(step + 1)]}
+                version = f"{step + 1:032}"
+                checkpoint["channel_versions"] = {"notes": version}
+                config = await saver.aput(
+                    config, checkpoint, {"source": "loop", "step": step}, {"notes": version}
+                )
+            other: RunnableConfig = {"configurable": {"thread_id": "u", "checkpoint_ns": ""}}
+            await saver.aput(other, empty_checkpoint(), {"source": "input", "step": 0}, {})
+        dropped = await prune_checkpoints(storage, "t", 3)
+        async with storage.checkpointer() as saver:
+            kept = [c async for c in saver.alist({"configurable": {"thread_id": "t"}})]
+            found = await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+            untouched = [c async for c in saver.alist({"configurable": {"thread_id": "u"}})]
+        assert found is not None
+        notes = list(found.checkpoint["channel_values"]["notes"])
+        return dropped, len(kept), notes, [c.config["configurable"]["thread_id"] for c in untouched]
+
+    dropped, kept, notes, untouched = asyncio.run(write_prune_read())
+    assert (dropped, kept) == (7, 3)
+    assert notes == [f"note {n}" for n in range(10)]  # the newest is whole, blobs and all
+    assert untouched == ["u"]  # another thread is left as it was

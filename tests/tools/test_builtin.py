@@ -46,9 +46,51 @@ def test_calculator_refuses_anything_but_arithmetic(expression: str) -> None:
 
 
 def test_current_time_knows_time_zones() -> None:
-    assert current_time.function("Europe/Paris")[-6:] in ("+01:00", "+02:00")
-    with pytest.raises(ValueError, match="unknown time zone"):
+    paris = current_time.function("Europe/Paris")
+    assert paris.split(" ")[0][-6:] in ("+01:00", "+02:00") and "Europe/Paris" in paris
+    with pytest.raises(ValueError, match="unknown time zone or city 'Mars/Olympus'"):
         current_time.function("Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("place", "zone"),
+    [
+        ("Tokyo", "Asia/Tokyo"),
+        ("New York", "America/New_York"),
+        ("america/new_york", "America/New_York"),
+        ("Mumbai", "Asia/Kolkata"),
+        ("San Francisco", "America/Los_Angeles"),
+        ("utc", "UTC"),
+    ],
+)
+def test_current_time_takes_a_city(place: str, zone: str) -> None:
+    assert current_time.function(place).endswith(f", {zone})")
+
+
+def test_current_time_does_not_guess_a_place_it_does_not_know() -> None:
+    with pytest.raises(ValueError, match="unknown time zone or city 'Springfield'"):
+        current_time.function("Springfield")
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("square root of 144", "12"),
+        ("15% of 80", "12"),
+        ("seven times six", "42"),
+        ("add 3 and 5", "8"),
+        ("3 to the power of 4", "81"),
+        ("What is 1,234 + 5,678?", "6912"),
+        ("subtract 4 from ten", "6"),
+    ],
+)
+def test_calculator_reads_arithmetic_said_in_words(said: str, value: str) -> None:
+    assert calculator.function(said) == value
+
+
+def test_words_it_does_not_know_are_not_arithmetic() -> None:
+    with pytest.raises(ValueError):
+        calculator.function("seven times the number of moons")
 
 
 def context(sandbox: Path) -> ToolContext:

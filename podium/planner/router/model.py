@@ -21,7 +21,6 @@ from langchain_core.messages import (
     AIMessage,
     BaseMessage,
     HumanMessage,
-    SystemMessage,
     ToolMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -31,11 +30,12 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
 from podium.planner.output import FINAL_ANSWER
-from podium.planner.prompts import memories_in, unspotlight
+from podium.planner.prompts import unspotlight
 from podium.planner.router.args import Filled, fill_arguments
 from podium.planner.router.output import fill_output
 from podium.planner.router.spread import consistent, settled, variants
 from podium.planner.router.text import ToolProfile, idf, score, words
+from podium.tools.plain_math import symbolic
 
 ROUTER_NAME = "router"
 NOTICE = "offline router model: no LLM configured"
@@ -105,17 +105,15 @@ class RouterChatModel(BaseChatModel):
         if results:
             message = self.follow_up(request, tools, results) or _answer(final, results)
         else:
-            message = self.plan(request, tools, _memories(messages))
+            message = self.plan(request, tools)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def plan(
-        self, request: str, tools: list[dict[str, Any]], memories: list[str] | None = None
-    ) -> AIMessage:
+    def plan(self, request: str, tools: list[dict[str, Any]]) -> AIMessage:
         """The calls for ``request``: one per clause that matches a tool, or a direct answer."""
         catalog = ToolCatalog.of(tools)
         tool_calls: list[dict[str, Any]] = []
         unfilled: list[str] = []
-        clauses = _clauses(request)
+        clauses = [self.read(clause, catalog) for clause in _clauses(request)]
         matched = [self._matches(clause, catalog) for clause in clauses]
         complete = [all(m is not None and not m[1].missing for _, m in ms) for ms in matched]
         for index, parts in enumerate(matched):
@@ -147,7 +145,7 @@ class RouterChatModel(BaseChatModel):
                 ]
         if tool_calls:
             return AIMessage(content="", tool_calls=tool_calls)
-        return AIMessage(content=_no_tool_answer(request, unfilled, memories or []))
+        return AIMessage(content=_no_tool_answer(request, unfilled))
 
     def follow_up(
         self,
@@ -165,7 +163,7 @@ class RouterChatModel(BaseChatModel):
         evidence = " ".join(output for _, _, output in results)
         made = {(name, _key(args)) for name, args, _ in results}
         tool_calls: list[dict[str, Any]] = []
-        for clause in _clauses(request):
+        for clause in (self.read(c, catalog) for c in _clauses(request)):
             for _, match in self._matches(clause, catalog):
                 if match is None or not match[1].missing:
                     continue
@@ -179,6 +177,24 @@ class RouterChatModel(BaseChatModel):
                     {"name": name, "args": filled.arguments, "id": _new_id(), "type": "tool_call"}
                 )
         return AIMessage(content="", tool_calls=tool_calls) if tool_calls else None
+
+    def read(self, clause: str, catalog: ToolCatalog) -> str:
+        """The clause, or its arithmetic when it is arithmetic said in words and that fits.
+
+        "What is 1,234 + 5,678?" is read as 1234 + 5678 (not the 234 + 5 a span of it
+        holds), "square root of 144" as 144 ** 0.5: the call shows how it was read. A tool
+        its words name ("Multiply 12 and 7" for a multiply tool) keeps the words.
+        """
+        said = symbolic(clause)
+        if said is None or said == clause:
+            return clause
+        read = self._match(said, catalog)
+        if read is None or read[1].missing:
+            return clause
+        original = self._match(clause, catalog)
+        if original is None or original[1].missing or original[0] == read[0]:
+            return said
+        return clause
 
     def choose(self, text: str, catalog: ToolCatalog) -> ToolProfile | None:
         """The tool that best matches ``text``, if it scores above the threshold.
@@ -355,15 +371,6 @@ def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, A
     return request, results
 
 
-def _memories(messages: list[BaseMessage]) -> list[str]:
-    return [
-        snippet
-        for m in messages
-        if isinstance(m, SystemMessage)
-        for snippet in memories_in(str(m.content))
-    ]
-
-
 def _answer(
     final: dict[str, Any] | None, results: list[tuple[str, dict[str, Any], str]]
 ) -> AIMessage:
@@ -386,14 +393,17 @@ def _compose(results: list[tuple[str, dict[str, Any], str]]) -> str:
     return "Results:\n" + "\n".join(f"- {line}" for line in lines)
 
 
-def _no_tool_answer(request: str, unfilled: list[str], memories: list[str]) -> str:
+def _no_tool_answer(request: str, unfilled: list[str]) -> str:
+    """What the router says when it makes no call: what it could not fill, or that it cannot.
+
+    Recalled memories are not an answer: a memory near the request may be about another
+    thing ("what is 2+2" recalled for "square root of 144"), and the router cannot tell.
+    """
     if unfilled:
         return (
             f"I could not find every value this needs ({'; '.join(unfilled)}). "
             "Please say them explicitly."
         )
-    if memories:
-        return "From memory:\n" + "\n".join(f"- {m}" for m in memories)
     if not request.strip():
         return "There is no request to answer."
     return (

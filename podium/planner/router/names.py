@@ -19,7 +19,7 @@ from podium.planner.router.text import STOP_WORDS, name_parts, stem, words
 # Parameters whose values are names, by the words of the parameter's name.
 PLACE_WORDS = frozenset(
     """city location place country state region area address loc town destination
-    origin venue where""".split()
+    origin venue where timezone zone""".split()
 )
 PERSON_WORDS = frozenset(
     """artist author creator composer director inventor discoverer painter sculptor writer

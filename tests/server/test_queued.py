@@ -1,0 +1,102 @@
+"""`podium serve` with a database: runs go to the job queue and real workers carry them out."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from podium.server.app import create_app
+from tests.server.cluster import Cluster, cluster_agent
+from tests.server.test_app import running
+
+
+@pytest.mark.slow
+def test_serve_queues_runs_that_workers_carry_out_and_streams_them(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUSTER_ROUNDS", "3")
+    cluster = Cluster(database_url, tmp_path, latency=0.3, concurrency=2)
+    cluster.start(2)
+    try:
+        with running(create_app(cluster_agent(database_url))) as client:
+            answer = client.post("/invoke", json={"request": "hello", "thread_id": "q1"})
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["answer"] == "done: hello"
+            # a worker ran it: its effects are in the database, its result in the queue's table
+            assert cluster.rows("SELECT count(*) FROM effects WHERE tag LIKE 'hello#%%'") == [(3,)]
+
+            body = {"request": "streamed", "thread_id": "q2"}
+            with client.stream("POST", "/stream", json=body) as lines:
+                reader = lines.iter_lines()
+                run_id = json.loads(next(reader))["run"]["run_id"]
+                first = json.loads(next(reader))
+                assert "event" in first
+            # the client left after one event: the run goes on, and can be attached to again
+            busy = client.post(
+                "/invoke",
+                json={"request": "too soon", "thread_id": "q2", "multitask_strategy": "reject"},
+            )
+            assert busy.status_code == 409 and "is busy" in busy.text
+            with client.stream("GET", f"/runs/{run_id}/stream?after={first['seq']}") as again:
+                items = [json.loads(line) for line in again.iter_lines() if line]
+            seqs = [item["seq"] for item in items if "event" in item]
+            assert seqs and seqs[0] > first["seq"] and seqs == sorted(seqs)
+            assert items[-1]["result"]["answer"] == "done: streamed"
+            deadline = time.monotonic() + 30
+            while (ended := client.get(f"/runs/{run_id}").json())["status"] == "pending":
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert ended["answer"] == "done: streamed"
+            assert client.get("/runs/nope").status_code == 404
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.slow
+def test_an_event_posted_to_serve_becomes_a_job_a_worker_runs(
+    database_url: str, tmp_path: Path
+) -> None:
+    from podium.server.triggers import Triggers
+
+    rules = tmp_path / "triggers.yaml"
+    rules.write_text("events:\n  - {event: ticket.created, request: 'ticket {id}'}\n")
+    agent = cluster_agent(database_url)
+    cluster = Cluster(database_url, tmp_path)
+    with running(create_app(agent, Triggers.load(agent, rules))) as client:
+        fired = client.post("/events/ticket.created", json={"id": 7})  # no worker is up yet
+        assert fired.status_code == 200, fired.text
+        run_id = fired.json()[0]["trace_id"]
+    cluster.start(1)  # the server is gone; the job is still there, and a worker takes it
+    try:
+        done = cluster.results([run_id], 90)
+    finally:
+        cluster.stop()
+    assert done[run_id]["result"]["answer"] == "done: ticket 7"
+
+
+@pytest.mark.slow
+def test_an_approval_outlives_the_worker_that_ran_into_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    cluster = Cluster(database_url, tmp_path)
+    cluster.start(1)
+    try:
+        with running(create_app(cluster_agent(database_url))) as client:
+            body = {"request": "release 2.1", "thread_id": "ap"}
+            waiting = client.post("/invoke", json=body).json()
+            assert waiting["stop_reason"] == "awaiting_approval", waiting
+            cluster.kill(0)  # the worker that ran it is gone; another one starts
+            [pending] = client.get("/threads/ap/approvals").json()
+            assert pending["tool"] == "release"
+            assert cluster.rows("SELECT count(*) FROM effects") == [(0,)]
+            decisions = {"decisions": {pending["call_id"]: True}}
+            done = client.post("/threads/ap/resume", json=decisions)
+            assert done.status_code == 200, done.text
+            assert done.json()["answer"] == "done: release 2.1"
+            assert client.get("/threads/ap/approvals").json() == []
+    finally:
+        cluster.stop()
+    assert cluster.rows("SELECT tag FROM effects") == [("release 2.1",)]
