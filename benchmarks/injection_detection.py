@@ -1,83 +1,115 @@
-"""Prompt-injection detection: recall on promptshield attacks, false positives on benign text.
+"""Prompt-injection detection by split: the rules, the learned detector, and the two together.
 
-Data nobody on the project wrote, read from ../shared/data: promptshield's validation split
-(MIT; 1,271 prompts, 106 attacks) and the user questions of BFCL (Apache-2.0; benign tool
-requests), screened as user input (every kind of rule). Also, as tool output would be (the
-data kinds: no "command" rules), the paragraphs of the README and METADATA files of the
-packages installed in .venv: real documents, many about LLMs, nobody here wrote.
+Data nobody on the project wrote (../shared/data, see its README), split once by
+podium.evals.injection_data into train (the classifier is fitted on it), tune (its threshold
+is chosen on it; promptshield's validation file) and test (held out before any rule was
+written or any model trained; only counted here, never read row by row). Benign text of
+other kinds: the paragraphs of the installed packages' README and METADATA files screened
+as tool output, split by package like the rest; BFCL's questions (never trained or tuned
+on) screened as user input. Per-call cost of each
+validator on short texts (BFCL questions) and long ones (20,000-character documents).
 
-    .venv/bin/python benchmarks/injection_detection.py [--misses 10]
+    PYTHONPATH=. .venv/bin/python benchmarks/injection_detection.py
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import re
 import sys
 import time
-from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+from podium.evals.injection_data import SPLITS, load_examples, package_docs
 from podium.guardrails.injection import DATA_KINDS
-from podium.guardrails.validators import PromptInjection
+from podium.guardrails.validators import InjectionClassifier, PromptInjection
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+LABEL = {"train": "trained on", "tune": "tuned on (threshold)", "test": "never seen"}
+
+
+def flags(check: Callable[[str], bool], texts: list[str]) -> list[bool]:
+    return [check(text) for text in texts]
+
+
+def per_call_ms(check: Callable[[str], bool], texts: list[str]) -> float:
+    started = time.perf_counter()
+    for text in texts:
+        check(text)
+    return (time.perf_counter() - started) * 1000 / len(texts)
+
+
+def rate(found: list[bool]) -> str:
+    return f"{sum(found) / len(found):.3f} ({sum(found)}/{len(found)})" if found else "-"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--misses", type=int, default=0, help="show this many missed attacks")
-    options = parser.parse_args()
-    validator = PromptInjection()
-    rows = [json.loads(line) for line in (DATA / "injection" / "promptshield_val.jsonl").open()]
-    benign_bfcl = [
+    site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    docs = package_docs(site / "site-packages")
+    examples = load_examples(DATA / "injection") + docs
+    rules_input, rules_data = PromptInjection(), PromptInjection(kinds=DATA_KINDS)
+    learned = InjectionClassifier()
+
+    def by_rules(kinds: PromptInjection) -> Callable[[str], bool]:
+        return lambda text: kinds.validate(text, {}).outcome == "fail"
+
+    def by_model(text: str) -> bool:
+        return bool(learned.validate(text, {}).outcome == "fail")
+
+    print(
+        "| set | split | n attacks / benign | rules recall | learned recall | either recall |"
+        " rules FP | learned FP | either FP |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for source in ("promptshield", "bipia", "package-docs"):
+        # promptshield rows are prompts a person sends (every rule kind); BIPIA's and the
+        # docs are tool output (the data kinds)
+        rules = by_rules(rules_input if source == "promptshield" else rules_data)
+        for split in SPLITS:
+            rows = [e for e in examples if e.source.startswith(source) and e.split == split]
+            attacks = [e.text for e in rows if e.label == 1]
+            benign = [e.text for e in rows if e.label == 0]
+            ra, rb = flags(rules, attacks), flags(rules, benign)
+            la, lb = flags(by_model, attacks), flags(by_model, benign)
+            ea = [a or b for a, b in zip(ra, la, strict=True)]
+            eb = [a or b for a, b in zip(rb, lb, strict=True)]
+            print(
+                f"| {source} | {split}: {LABEL[split]} | {len(attacks)} / {len(benign)} | "
+                f"{rate(ra)} | {rate(la)} | {rate(ea)} | {rate(rb)} | {rate(lb)} | {rate(eb)} |"
+            )
+    questions = [
         json.loads(line)["question"][0][-1]["content"]
         for path in sorted((DATA / "bfcl").glob("BFCL_v4_*.json"))
         for line in path.open()
     ]
-    started = time.perf_counter()
-    flagged = [validator.validate(r["prompt"], {}).outcome == "fail" for r in rows]
-    attacks = [f for f, r in zip(flagged, rows, strict=True) if r["label"] == 1]
-    benign = [f for f, r in zip(flagged, rows, strict=True) if r["label"] == 0]
-    bfcl = [validator.validate(q, {}).outcome == "fail" for q in benign_bfcl]
-    per_call_ms = (time.perf_counter() - started) * 1000 / (len(rows) + len(benign_bfcl))
-    site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    files = sorted(site.glob("site-packages/*.dist-info/METADATA"))
-    files += sorted(site.glob("site-packages/**/*.md"))
-    paragraphs = [
-        p
-        for f in files
-        for p in re.split(r"\n\s*\n", f.read_text(errors="ignore"))
-        if len(p.strip()) > 40
-    ]
-    data = PromptInjection(kinds=DATA_KINDS)
-    docs = [data.validate(p, {}).outcome == "fail" for p in paragraphs]
-    print("| set | n | flagged | rate |\n|---|---:|---:|---:|")
+    print("\n| benign set (never seen) | n | rules FP | learned FP | either FP |")
+    print("|---|---:|---:|---:|---:|")
+    r, m = flags(by_rules(rules_input), questions), flags(by_model, questions)
     print(
-        f"| promptshield attacks (recall) | {len(attacks)} | {sum(attacks)} | "
-        f"{sum(attacks) / len(attacks):.3f} |"
+        f"| BFCL questions, as user input | {len(questions)} | {rate(r)} | {rate(m)} | "
+        f"{rate([a or b for a, b in zip(r, m, strict=True)])} |"
     )
-    print(
-        f"| promptshield benign (false positives) | {len(benign)} | {sum(benign)} | "
-        f"{sum(benign) / len(benign):.3f} |"
-    )
-    print(
-        f"| BFCL questions (false positives) | {len(bfcl)} | {sum(bfcl)} | "
-        f"{sum(bfcl) / len(bfcl):.3f} |"
-    )
-    print(
-        f"| package docs as tool output (false positives) | {len(docs)} | {sum(docs)} | "
-        f"{sum(docs) / len(docs):.3f} |"
-    )
-    print(f"\nvalidator time per text: {per_call_ms:.3f} ms")
-    missed = Counter(
-        r["attack_type"] for f, r in zip(flagged, rows, strict=True) if r["label"] == 1 and not f
-    )
-    print("missed attacks by type:", dict(missed.most_common()))
-    shown = [r["prompt"] for f, r in zip(flagged, rows, strict=True) if r["label"] == 1 and not f]
-    for prompt in shown[: options.misses]:
-        print("  missed:", prompt[:140].replace("\n", " "))
+    paragraphs = [e.text for e in docs if e.split == "test"]
+    long_texts, chunk = [], ""
+    for paragraph in paragraphs:
+        chunk += paragraph + "\n\n"
+        if len(chunk) >= 20_000:
+            long_texts.append(chunk[:20_000])
+            chunk = ""
+    fresh = InjectionClassifier()  # its own cache, so that no text is scored twice
+    fresh.scorer = type(learned.scorer)(learned.scorer.weights, learned.scorer.embedder)
+
+    def cold(text: str) -> bool:
+        return bool(fresh.validate(text, {}).outcome == "fail")
+
+    print("\n| validator | short texts: ms per call | 20,000-char texts: ms per call |")
+    print("|---|---:|---:|")
+    for name, check in (("rules (PromptInjection)", by_rules(rules_data)), ("learned", cold)):
+        print(
+            f"| {name} | {per_call_ms(check, questions[:600]):.3f} (n=600, mean "
+            f"{sum(map(len, questions[:600])) // 600} chars) | "
+            f"{per_call_ms(check, long_texts[:30]):.1f} (n={len(long_texts[:30])}) |"
+        )
 
 
 if __name__ == "__main__":

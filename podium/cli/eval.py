@@ -93,10 +93,26 @@ def eval_command(
         tuple[Path, Path] | None,
         typer.Option("--compare", help="Show two saved reports side by side."),
     ] = None,
+    agentdojo: Annotated[
+        bool,
+        typer.Option(
+            "--agentdojo",
+            help="Run AgentDojo's suites (SOURCE: workspace, travel, banking or slack; all "
+            "when omitted) per defense layer: none, detector, provenance, both.",
+        ),
+    ] = False,
+    layer: Annotated[
+        list[str] | None, typer.Option(help="With --agentdojo: only this layer (repeatable).")
+    ] = None,
 ) -> None:
     """Run an eval suite and report per category; exit 1 when below the threshold."""
     if compare_with is not None:
         compare(*compare_with)
+        return
+    if agentdojo:
+        from podium.cli.agentdojo import agentdojo_command
+
+        agentdojo_command(source, layer, limit)
         return
     if source is None:
         raise typer.BadParameter("give a suite file or bfcl:CATEGORY (or --compare A B)")

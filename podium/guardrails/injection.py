@@ -3,19 +3,27 @@
 Rules follow the shapes attacks take, by kind, not particular strings of any data set:
 overriding instructions, switching safety off, extracting the prompt, replacing the persona,
 forged role markers, exfiltrating data, hidden text, encoded payloads, and commands or code
-to execute. Text is also scanned de-obfuscated: leetspeak undone, vertical or spaced-out
-letters joined, and base64, hex, character codes and binary decoded.
+to execute. Text is also scanned as a model would read it (podium.guardrails.encodings):
+escapes read, invisible characters dropped, lookalike letters folded, leetspeak undone,
+vertical or spaced-out letters joined, ROT13 and reversed text turned back, and base64,
+base32, hex, braille, morse, character codes and binary decoded.
 
 Plain regular expressions, importable without guardrails-ai.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from podium.guardrails.encodings import (
+    decoded,
+    fold,
+    has_escapes,
+    rewritten,
+    tag_text,
+    unescape,
+)
 
 KINDS = (
     "override",
@@ -42,8 +50,11 @@ _GOVERNANCE = (
     r"(?:instructions?|rules|guidelines|directives|prompts?|safety|security|restrictions?|"
     r"guardrails?|filters?|policies|constraints|programming|system\s+message|the\s+user)"
 )
-# Words are \w+ and separators \W+: disjoint, so the rules cannot backtrack exponentially.
-_WORDS = r"(?:\W+\w+){0,4}?\W+"
+# Words are \w+ and separators non-words: disjoint, so the rules cannot backtrack
+# exponentially. A separator never holds a sentence's end: "you can safely ignore this email.
+# Your security code is ..." is two sentences, not an order to ignore security.
+_GAP = r"[^\w.!?\n]+"
+_WORDS = rf"(?:{_GAP}\w+){{0,4}}?{_GAP}"
 _SAFEGUARDS = (
     r"(?:safety|protections?|safeguards?|filters?|filtering|guardrails?|restrictions|"
     r"content\s+polic(?:y|ies)|censorship|moderation|alignment)"
@@ -134,7 +145,8 @@ _RULES: dict[str, re.Pattern[str]] = {
     ),
     "exfiltration": re.compile(
         r"\b(?:send|forward|email|e-mail|post|upload|transfer|leak|exfiltrate|share|copy)\b"
-        rf"(?:\W+\w+){{0,6}}?\W+{_SECRETS}\b[^.\n]{{0,60}}"
+        # the secret word standing on its own, not a part of an address ("it-password@host")
+        rf"(?:\W+\w+){{0,6}}?\W+(?<![-.+@/]){_SECRETS}\b(?![\w.+-]*@)[^.\n]{{0,60}}"
         r"(?:\bto\b|@|https?://)"
         r"|\b(?:send|forward|post)\w*\s*\([^)]{0,80}\b(?:evil|attacker|hacker)\b",
         re.IGNORECASE,
@@ -160,7 +172,7 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"\b(?:os|subprocess|commands|pty|platform\.os)\.(?:system|popen\d?|spawn\w*|exec\w*|"
         r"startfile|fork|kill|run|call|check_output)\b"
         r"|\bchild_process\b|\bexecSync\b|\bRuntime\.getRuntime\(\)"
-        r"|\b(?:eval|exec)\s*\(|__(?:import|builtins|globals|subclasses|dict|main|code)__"
+        r"|\b(?:eval|exec)\s*\(|__(?:import|builtins|globals|subclasses|dict|code)__"
         r"|\b(?:ctypes|pickle|marshal|cPickle)\.(?:cdll|CDLL|loads?)\b"
         r"|\b(?:sh|bash|zsh|dash|ksh|cmd(?:\.exe)?|powershell)\s+(?:-\w+\s+)*-c\b"
         r"|\|\s*(?:ba|z|da)?sh\b|\brm\s+-\w*[rf]\w*\s+(?:/|~|\*|--no-preserve-root)"
@@ -176,9 +188,6 @@ _RULES: dict[str, re.Pattern[str]] = {
     ),
 }
 
-_INVISIBLE = re.compile(
-    r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
-)
 _HIDDEN_MARKUP = re.compile(
     r"<!--.*?(?:-->|$)|^\s*\[(?://|comment)\]:\s*#[^\n]*"
     r"|<(\w+)[^>]{0,200}\bstyle\s*=\s*\"[^\"]*(?:display\s*:\s*none|visibility\s*:\s*hidden|"
@@ -186,24 +195,8 @@ _HIDDEN_MARKUP = re.compile(
     r"|<(\w+)[^>]{0,100}\bhidden\b[^>]*>.*?(?:</\2>|$)",
     re.IGNORECASE | re.DOTALL | re.MULTILINE,
 )
-_TAG_CHARS = re.compile(r"[\U000e0020-\U000e007e]+")
-
-_BASE64 = re.compile(r"(?<![\w/+=])[A-Za-z0-9+/]{16,}={0,2}(?![\w/+=])")
-_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){8,}\b")
-_CODES = re.compile(r"\b\d{2,3}(?:\s*,\s*\d{2,3}){3,}\b")
-_BINARY = re.compile(r"\b[01]{8}\b(?:\W{1,4}\b[01]{8}\b){2,}")
-_MORSE = re.compile(r"(?<![\w.-])[.-]{1,6}(?:\s+/?\s*[.-]{1,6}){4,}(?![\w.-])")
 _RUN_VERB = re.compile(
     r"\b(?:run|execute|eval|exec|decode\s+and\s+(?:run|execute|follow|obey|do))\b", re.IGNORECASE
-)
-_MORSE_CODE = dict(
-    zip(
-        ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- "
-        "...- .-- -..- -.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. "
-        "-..-.".split(),
-        "abcdefghijklmnopqrstuvwxyz0123456789/",
-        strict=True,
-    )
 )
 _LEET = str.maketrans("013457@$!|", "oieastasil")
 _TOKEN = re.compile(r"[\w@$!|]+")
@@ -224,44 +217,6 @@ class Finding:
         return f"{self.kind.replace('_', ' ')}: {self.excerpt[:60]!r}"
 
 
-def _printable(raw: bytes) -> str | None:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    letters = sum(char.isprintable() or char in "\n\t" for char in text)
-    return text if text and letters / len(text) > 0.9 else None
-
-
-def _decoded(text: str) -> list[str]:
-    """The plain text behind base64, hex, character-code, binary and morse runs in ``text``."""
-    found: list[str] = []
-    for match in _BASE64.finditer(text):
-        blob = match.group()
-        if len(blob.rstrip("=")) % 4 == 1 or blob.isalpha() or blob.isdigit():
-            continue
-        try:
-            plain = _printable(base64.b64decode(blob + "=" * (-len(blob) % 4)))
-        except (binascii.Error, ValueError):
-            continue
-        if plain and re.search(r"[A-Za-z]{3}", plain):
-            found.append(plain)
-    for match in _HEX.finditer(text):
-        plain = _printable(bytes.fromhex(match.group()))
-        if plain:
-            found.append(plain)
-    for match in _CODES.finditer(text):
-        codes = [int(code) for code in re.findall(r"\d+", match.group())]
-        if all(32 <= code < 127 or code in (9, 10) for code in codes):
-            found.append("".join(map(chr, codes)))
-    for match in _BINARY.finditer(text):
-        found.append("".join(chr(int(bits, 2)) for bits in re.findall(r"[01]{8}", match.group())))
-    for match in _MORSE.finditer(text):
-        words = re.split(r"\s*/\s*", match.group().strip())
-        found.append(" ".join("".join(_MORSE_CODE.get(c, "") for c in w.split()) for w in words))
-    return found
-
-
 def _unleet(match: re.Match[str]) -> str:
     """A word mixing letters with digits or symbols, read as leetspeak ("1gn0r3": "ignore")."""
     word = match.group()
@@ -273,6 +228,8 @@ def _unleet(match: re.Match[str]) -> str:
 def _variants(text: str) -> list[str]:
     """De-obfuscated forms of ``text`` that the rules should also see."""
     variants = [text.replace("_", " ")] if "_" in text else []
+    if has_escapes(text):
+        variants.append(unescape(text))
     words = _TOKEN.sub(_unleet, text)
     if words != text:
         variants.append(words)
@@ -282,18 +239,14 @@ def _variants(text: str) -> list[str]:
     vertical = _VERTICAL.sub(lambda m: re.sub(r"\s", "", m.group()), text)
     if vertical != text:
         variants.append(vertical)
-    return variants
+    return variants + rewritten(text)
 
 
 def _hidden_parts(text: str) -> list[str]:
     """What a reader of ``text`` would not see: comments, invisible styles, tag characters."""
     parts = [match.group() for match in _HIDDEN_MARKUP.finditer(text)]
-    parts += ["".join(chr(ord(c) - 0xE0000) for c in m.group()) for m in _TAG_CHARS.finditer(text)]
-    return parts
-
-
-def _clean(text: str) -> str:
-    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+    tags = tag_text(text)
+    return [*parts, tags] if tags else parts
 
 
 def _match(text: str, kinds: tuple[str, ...]) -> Finding | None:
@@ -316,7 +269,7 @@ def scan(text: str, kinds: tuple[str, ...] = KINDS, depth: int = 2) -> list[Find
             if inner:
                 findings.append(Finding("hidden", f"hidden text says {inner[0].describe()}"))
                 break
-    clean = _clean(text)
+    clean = fold(text)
     candidates = [clean, *_variants(clean)]
     rules = tuple(kind for kind in kinds if kind in _RULES)
     for candidate in candidates:
@@ -324,7 +277,7 @@ def scan(text: str, kinds: tuple[str, ...] = KINDS, depth: int = 2) -> list[Find
             findings.append(found)
             rules = tuple(kind for kind in rules if kind != found.kind)
     if depth > 0 and "encoded" in kinds:
-        for plain in _decoded(clean):
+        for plain in decoded(clean):
             inner = scan(plain, tuple(k for k in kinds if k != "hidden"), depth - 1)
             if inner or _RUN_VERB.search(clean):
                 reason = inner[0].describe() if inner else plain

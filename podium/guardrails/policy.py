@@ -79,6 +79,21 @@ class Policy:
                 scopes |= set(self.rules.roles[role].scopes)
         return frozenset(scopes)
 
+    def argument_sources(self, tool: Tool) -> dict[str, frozenset[str]]:
+        """Per argument, the sources it accepts: the tool's, overridden by the policy file's."""
+        rule = self.rules.tools.get(tool.name)
+        return {
+            **tool.sources,
+            **{k: frozenset(v) for k, v in ((rule and rule.sources) or {}).items()},
+        }
+
+    def trusts_output(self, tool: Tool) -> bool:
+        """Whether ``tool``'s output is a trusted source (the policy file over the tool)."""
+        rule = self.rules.tools.get(tool.name)
+        if rule is not None and rule.trusted_output is not None:
+            return rule.trusted_output
+        return tool.trusted_output
+
     def authorize(self, principal: Principal, tool: Tool, call_id: str) -> PolicyDecision:
         """Decide one call: unknown principal, tenant, scopes, approval, in that order."""
 

@@ -56,6 +56,12 @@ class ToolRule(_Strict):
     scopes: list[str] | None = None
     needs_approval: bool | None = None
     risk: Risk | None = None
+    # Per argument, the sources its values may come from (podium.guardrails.provenance).
+    sources: (
+        dict[str, list[Literal["user", "trusted_tool", "untrusted_tool", "memory", "subagent"]]]
+        | None
+    ) = None
+    trusted_output: bool | None = None
 
 
 class TenantRule(_Strict):

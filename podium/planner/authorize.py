@@ -11,6 +11,7 @@ import json
 from langgraph.runtime import Runtime
 
 from podium.guardrails.policy import PolicyDecision
+from podium.guardrails.provenance import Seen, Source, concerns
 from podium.planner.approvals import ApprovalRequest, wait_for_decisions
 from podium.planner.context import RunContext
 from podium.planner.state import PendingCall, RunState, Update
@@ -56,6 +57,9 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 outcome, reason = decision.outcome, decision.reason
                 if escalation is not None and call["denial"] is None:
                     outcome, reason = "approve", escalation
+                concern = _provenance(ctx, state, tool, call) if call["denial"] is None else None
+                if concern is not None:
+                    outcome, reason = "approve", concern if outcome != "approve" else reason
                 if outcome == "approve" and call["denial"] is None:
                     waiting.append(
                         ApprovalRequest(
@@ -72,6 +76,49 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
     if waiting:
         decided = wait_for_decisions(ctx, decided, waiting)
     return {"pending": decided}
+
+
+def seen_texts(ctx: RunContext, state: RunState) -> list[Seen]:
+    """What the planner was given this run, each text with its source."""
+    seen = [Seen("user", "the request", state.get("request") or "")]
+    seen += [
+        Seen("user", "an earlier request", str(m.content))
+        for m in state.get("messages", [])
+        if m.type == "human"
+    ]
+    seen += [Seen("memory", "a recalled memory", m["text"]) for m in state.get("memories", [])]
+    for outcome in state.get("outcomes", []):
+        name, where = outcome["name"], f"the output of {outcome['name']!r} ({outcome['call_id']})"
+        tool = ctx.registry.get(name)
+        if ctx.is_subagent(name):
+            source: Source = "subagent"
+        elif tool is not None and ctx.policy.trusts_output(tool):
+            source = "trusted_tool"
+        else:
+            source = "untrusted_tool"
+        seen.append(Seen(source, where, outcome["output"]))
+    return seen
+
+
+def _provenance(ctx: RunContext, state: RunState, tool: Tool, call: PendingCall) -> str | None:
+    """Why a person must approve the call: an argument from no source it accepts (traced)."""
+    accepted = ctx.policy.argument_sources(tool)
+    if not accepted:
+        return None
+    found = concerns(call["arguments"], accepted, seen_texts(ctx, state))  # type: ignore[arg-type]
+    if not found:
+        return None
+    reason = "; ".join(concern.describe(tool.name) for concern in found)
+    ctx.tracer.emit(
+        PolicyDecided(
+            trace_id=ctx.tracer.trace_id,
+            tool=tool.name,
+            call_id=call["id"],
+            outcome="approve",
+            reason=reason,
+        )
+    )
+    return reason
 
 
 def _decide(ctx: RunContext, tool: Tool, call_id: str) -> PolicyDecision:

@@ -9,7 +9,7 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
@@ -88,6 +88,10 @@ class Tool:
     # The parameters as their author described them (an MCP server's inputSchema): shown to
     # the model as they are; ``arguments`` still validates what the model sends.
     json_schema: dict[str, Any] | None = None
+    # Per argument, the sources its values may come from (podium.guardrails.provenance);
+    # an argument not named accepts any. Whether this tool's output is a trusted source.
+    sources: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    trusted_output: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -149,6 +153,8 @@ class ToolOptions(TypedDict, total=False):
     retry_on: tuple[type[BaseException], ...]
     fallback: str
     compensate: Callable[..., Any]
+    sources: Mapping[str, Iterable[str]]
+    trusted_output: bool
 
 
 def make_tool(function: Callable[..., Any], **options: Unpack[ToolOptions]) -> Tool:
@@ -197,6 +203,20 @@ def make_tool(function: Callable[..., Any], **options: Unpack[ToolOptions]) -> T
     if options.get("retries", 0) < 0:
         raise ToolDefinitionError(f"tool {tool_name!r} has negative retries", "use 0 or more")
     metadata: dict[str, Any] = dict(options)
+    if "sources" in metadata:
+        from podium.guardrails.provenance import accepted_sources
+
+        fields = set(arguments.model_fields)
+        try:
+            metadata["sources"] = accepted_sources(tool_name, metadata["sources"])
+        except ValueError as error:
+            raise ToolDefinitionError(str(error), "fix the tool's sources=") from error
+        unknown = sorted(set(metadata["sources"]) - fields)
+        if unknown:
+            raise ToolDefinitionError(
+                f"tool {tool_name!r}: sources= names arguments it does not have: {unknown}",
+                f"use some of: {', '.join(sorted(fields))}",
+            )
     for key in ("scopes", "tags"):
         if key in metadata:
             metadata[key] = frozenset(metadata[key])

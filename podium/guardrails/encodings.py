@@ -1,0 +1,206 @@
+"""Text as a capable model would also read it: Unicode tricks undone, encoded payloads decoded.
+
+A model reads past zero-width characters and lookalike letters, decodes base64, hex,
+base32, ROT13, reversed text, braille, morse, character codes and binary when asked (or
+unasked), so a screen must too. Plain functions over strings; linear-time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+import unicodedata
+
+INVISIBLE = re.compile(
+    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
+TAG_CHARS = re.compile(r"[\U000e0020-\U000e007e]+")
+# Latin letters' lookalikes in Cyrillic, Greek and other scripts (Unicode's confusables for
+# the letters attacks spell with); NFKC already folds full-width and mathematical letters.
+_HOMOGLYPHS = str.maketrans(
+    "аеорсухіјѕԁһӏԛԝвкмнтАВЕКМНОРСТХІЈЅοαυνρτικεηΑΒΕΖΗΙΚΜΝΟΡΤΥΧɑɡɩɪʟꞮᴀᴄᴅᴇᴋᴍᴏᴘᴛᴜᴠᴡᴢ",
+    "aeopcyxijsdhlqwbkmhtABEKMHOPCTXIJSoauvptikenABEZHIKMNOPTYXagiilIacdekmoptuvwz",
+)
+_MIXED_SCRIPT = re.compile(
+    r"[A-Za-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][A-Za-z]"
+)
+
+
+def tag_text(text: str) -> str:
+    """What Unicode tag characters in ``text`` spell (they are invisible to a reader)."""
+    return "".join(
+        "".join(chr(ord(c) - 0xE0000) for c in match.group()) for match in TAG_CHARS.finditer(text)
+    )
+
+
+def fold(text: str) -> str:
+    """``text`` in NFKC without invisible characters, lookalike letters read as Latin.
+
+    Lookalikes are folded only where a word mixes scripts ("Іgnоre" with Cyrillic І and о):
+    text wholly in Cyrillic or Greek stays as it is.
+    """
+    clean = unicodedata.normalize("NFKC", INVISIBLE.sub("", text))
+    if _MIXED_SCRIPT.search(clean):
+        clean = clean.translate(_HOMOGLYPHS)
+    return clean
+
+
+# -- escapes --------------------------------------------------------------------------------
+
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[nrtbf\"'/\\])")
+_SIMPLE = {"n": "\n", "r": "\n", "t": "\t", "b": "", "f": "", '"': '"', "'": "'", "/": "/"}
+
+
+def unescape(text: str) -> str:
+    r"""``text`` with JSON and Python string escapes read ("Hi,\\nIgnore" has a line break)."""
+
+    def one(match: re.Match[str]) -> str:
+        body = match.group()[1:]
+        if body[0] in "ux":
+            return chr(int(body[1:], 16))
+        return _SIMPLE.get(body, "\\")
+
+    return _ESCAPE.sub(one, text)
+
+
+def has_escapes(text: str) -> bool:
+    """Whether ``text`` holds escape sequences a model would read as characters."""
+    return _ESCAPE.search(text) is not None
+
+
+# -- encodings ------------------------------------------------------------------------------
+
+_BASE64 = re.compile(r"(?<![\w/+=])[A-Za-z0-9+/]{16,}={0,2}(?![\w/+=])")
+_BASE32 = re.compile(r"(?<![\w=])[A-Z2-7]{16,}={0,6}(?![\w=])")
+_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){8,}\b")
+_CODES = re.compile(r"\b\d{2,3}(?:\s*,\s*\d{2,3}){3,}\b")
+_BINARY = re.compile(r"\b[01]{8}\b(?:\W{1,4}\b[01]{8}\b){2,}")
+_MORSE = re.compile(r"(?<![\w.-])[.-]{1,6}(?:\s+/?\s*[.-]{1,6}){4,}(?![\w.-])")
+_BRAILLE = re.compile(r"[\u2800-\u28ff]{4,}(?:\s+[\u2800-\u28ff]+)*")
+_MORSE_CODE = dict(
+    zip(
+        ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- "
+        "...- .-- -..- -.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. "
+        "-..-.".split(),
+        "abcdefghijklmnopqrstuvwxyz0123456789/",
+        strict=True,
+    )
+)
+# Grade-1 braille: the dot patterns of a-z (U+2800 + dots as bits), and space.
+_BRAILLE_LETTERS = dict(
+    zip(
+        "⠁⠃⠉⠙⠑⠋⠛⠓⠊⠚⠅⠇⠍⠝⠕⠏⠟⠗⠎⠞⠥⠧⠺⠭⠽⠵⠀⠂⠲⠖⠦⠄",
+        "abcdefghijklmnopqrstuvwxyz ,.!?'",
+        strict=True,
+    )
+)
+_DIGITS = dict(zip("abcdefghij", "1234567890", strict=True))
+# Common short English words: a text whose ROT13 or reversal has many more of them than the
+# text itself was written that way.
+_ENGLISH = frozenset(
+    "the and to of a in is you your that it for on with this be are all as do not or at by "
+    "from we an if me my i now what will can have so any no".split()
+)
+_WORD = re.compile(r"[A-Za-z']+")
+
+
+def _printable(raw: bytes) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    letters = sum(char.isprintable() or char in "\n\t" for char in text)
+    return text if text and letters / len(text) > 0.9 else None
+
+
+def _base64(text: str) -> list[str]:
+    found = []
+    for match in _BASE64.finditer(text):
+        blob = match.group()
+        if len(blob.rstrip("=")) % 4 == 1 or blob.isalpha() or blob.isdigit():
+            continue
+        try:
+            plain = _printable(base64.b64decode(blob + "=" * (-len(blob) % 4)))
+        except (binascii.Error, ValueError):
+            continue
+        if plain and re.search(r"[A-Za-z]{3}", plain):
+            found.append(plain)
+    return found
+
+
+def _base32(text: str) -> list[str]:
+    found = []
+    for match in _BASE32.finditer(text):
+        blob = match.group().rstrip("=")
+        if blob.isalpha() and not re.search(r"[2-7]", blob) and len(blob) < 24:
+            continue  # a long capitalised word, most likely
+        try:
+            plain = _printable(base64.b32decode(blob + "=" * (-len(blob) % 8)))
+        except (binascii.Error, ValueError):
+            continue
+        if plain and re.search(r"[A-Za-z]{3}", plain):
+            found.append(plain)
+    return found
+
+
+def _braille(text: str) -> list[str]:
+    found = []
+    for match in _BRAILLE.finditer(text):
+        out, number = [], False
+        for char in match.group():
+            if char == "⠼":
+                number = True
+                continue
+            letter = _BRAILLE_LETTERS.get(char, " " if char.isspace() else "")
+            if number and letter in _DIGITS:
+                letter = _DIGITS[letter]
+            else:
+                number = False
+            out.append(letter)
+        found.append("".join(out))
+    return found
+
+
+def decoded(text: str) -> list[str]:
+    """The plain text behind every encoded run in ``text`` (base64, base32, hex, codes, ...)."""
+    found = _base64(text) + _base32(text)
+    for match in _HEX.finditer(text):
+        plain = _printable(bytes.fromhex(match.group()))
+        if plain:
+            found.append(plain)
+    for match in _CODES.finditer(text):
+        codes = [int(code) for code in re.findall(r"\d+", match.group())]
+        if all(32 <= code < 127 or code in (9, 10) for code in codes):
+            found.append("".join(map(chr, codes)))
+    for match in _BINARY.finditer(text):
+        found.append("".join(chr(int(bits, 2)) for bits in re.findall(r"[01]{8}", match.group())))
+    for match in _MORSE.finditer(text):
+        words = re.split(r"\s*/\s*", match.group().strip())
+        found.append(" ".join("".join(_MORSE_CODE.get(c, "") for c in w.split()) for w in words))
+    return found + _braille(text)
+
+
+def _english(text: str) -> float:
+    words = _WORD.findall(text.lower())
+    return sum(word in _ENGLISH for word in words) / len(words) if words else 0.0
+
+
+def rewritten(text: str) -> list[str]:
+    """``text`` read as ROT13 or backwards, where that reads far more like English than it does.
+
+    Each reading is kept when at least a fifth of its words are common English words and it
+    has twice the share the text has: ordinary text stays as it is.
+    """
+    if len(_WORD.findall(text)) < 3:
+        return []
+    own = _english(text)
+    found = []
+    reversed_words = " ".join(word[::-1] for word in text.split())
+    for candidate in (codecs.decode(text, "rot13"), text[::-1], reversed_words):
+        score = _english(candidate)
+        if score >= 0.2 and score >= 2 * own + 0.1:
+            found.append(candidate)
+    return found

@@ -1,0 +1,187 @@
+r"""A text as the model reads it: a serialization decoded into its values, each with its path.
+
+Tool output is often JSON, a Python repr or YAML. Screened as one string, its escapes glue
+words together ("Hi,\\nIgnore" reads "nIgnore") and one value's instructions hide among the
+others. Decoded, each string value is screened on its own and named by its path
+(``$.emails[2].body``), and a flagged value can be withheld while the rest stays.
+
+Bounded: texts over ``MAX_PARSE_CHARS``, and data holding more than ``MAX_VALUES`` strings,
+are read as plain text (screened whole, escapes read; never a value left out unscreened);
+nesting of any depth is walked without recursion, and a parser that gives up on it (Python's
+JSON and literal parsers stop near a thousand levels) leaves plain text.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Form = Literal["text", "json", "python", "yaml"]
+MAX_PARSE_CHARS = 1_000_000
+MAX_VALUES = 5_000
+# A value that is itself a serialization (JSON inside a JSON string) is decoded again, this
+# many times at most.
+MAX_NESTED = 2
+
+_YAML_SHAPE = re.compile(r"^(?:- |[\w\"'][\w \"'.-]{0,60}:(?: |$))", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Value:
+    """One string of a decoded text and where it sits (``$`` for the whole of a plain text)."""
+
+    path: str
+    text: str
+    # Decoded from inside the string at ``path`` (JSON in a JSON string): withholding any of
+    # it withholds that whole string.
+    inner: bool = False
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A text decoded: its form, its parsed data and its string values in order."""
+
+    form: Form
+    values: tuple[Value, ...]
+    data: Any = None
+
+    def rebuild(self, replaced: dict[str, str]) -> str:
+        """The text again, in its own form, with the values at ``replaced``'s paths replaced."""
+        if self.form == "text":
+            return replaced.get("$", self.values[0].text if self.values else "")
+        data = _replace(self.data, replaced)
+        if self.form == "json":
+            return json.dumps(data, ensure_ascii=False, indent=2)
+        if self.form == "python":
+            return repr(data)
+        import yaml
+
+        dumped: str = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        return dumped
+
+
+def _parse(text: str) -> tuple[Form, Any] | None:
+    stripped = text.strip()
+    if not stripped or len(stripped) > MAX_PARSE_CHARS:
+        return None
+    try:
+        if stripped[0] in '[{"':
+            try:
+                return "json", json.loads(stripped)
+            except ValueError:
+                pass
+        if stripped[0] in "[{(\"'":
+            try:
+                with warnings.catch_warnings():  # text that is not Python ("1st") warns
+                    warnings.simplefilter("ignore", SyntaxWarning)
+                    return "python", ast.literal_eval(stripped)
+            except (ValueError, SyntaxError, TypeError, MemoryError):
+                pass
+        if len(_YAML_SHAPE.findall(stripped)) >= 2:
+            return _yaml(stripped)
+    except RecursionError:  # nested past what the parser takes: read as plain text
+        return None
+    return None
+
+
+def _yaml(text: str) -> tuple[Form, Any] | None:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError:
+        return None
+    return ("yaml", data) if isinstance(data, dict | list) else None
+
+
+def _walk(data: Any) -> list[Value]:
+    """Every string in ``data`` with its path, depth first, without recursion."""
+    found: list[Value] = []
+    stack: list[tuple[str, Any]] = [("$", data)]
+    while stack:
+        if len(found) > MAX_VALUES:
+            raise _TooMany
+        path, item = stack.pop()
+        if isinstance(item, str):
+            found.append(Value(path, item))
+        elif isinstance(item, dict):
+            children = []
+            for key, value in item.items():
+                if isinstance(key, str) and len(key) > 40:  # a long key is text too
+                    found.append(Value(f"{path}~key", key))
+                children.append((f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]", value))
+            stack.extend(reversed(children))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed([(f"{path}[{i}]", v) for i, v in enumerate(item)]))
+    return found
+
+
+class _TooMany(Exception):
+    """More strings than ``MAX_VALUES``: the text is read as plain text instead."""
+
+
+def _plain_key(key: object) -> bool:
+    return isinstance(key, str) and key.isidentifier()
+
+
+def _replace(data: Any, replaced: dict[str, str]) -> Any:
+    """A copy of ``data`` with the strings at the given paths replaced."""
+
+    def copy(path: str, item: Any) -> Any:
+        if isinstance(item, str):
+            return replaced.get(path, item)
+        if isinstance(item, dict):
+            if f"{path}~key" in replaced:  # a flagged key: the mapping goes as its note
+                return replaced[f"{path}~key"]
+            return {
+                key: copy(f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]", value)
+                for key, value in item.items()
+            }
+        if isinstance(item, list | tuple):
+            items = [copy(f"{path}[{i}]", v) for i, v in enumerate(item)]
+            return items if isinstance(item, list) else tuple(items)
+        return item
+
+    try:
+        return copy("$", data)
+    except RecursionError:  # deeper than a copy can go: nothing of it is shown
+        return "[withheld by a guard: nested too deeply to rebuild]"
+
+
+@functools.lru_cache(maxsize=16)
+def read(text: str) -> Reading:
+    """``text`` decoded into its string values, or one value when it is plain text.
+
+    Cached: the injection checks of one boundary read the same text.
+    """
+    parsed = _parse(text)
+    if parsed is None:
+        return Reading("text", (Value("$", text),))
+    form, data = parsed
+    if isinstance(data, str):
+        return Reading("text", (Value("$", data),))
+    try:
+        nested: list[Value] = []
+        for value in _walk(data):
+            nested += _nested(value, MAX_NESTED)
+    except _TooMany:
+        return Reading("text", (Value("$", text),))
+    return Reading(form, tuple(nested), data)
+
+
+def _nested(value: Value, depth: int) -> list[Value]:
+    """A value, or the values inside it when it is a serialization itself."""
+    if depth <= 0 or len(value.text) < 8:
+        return [value]
+    parsed = _parse(value.text)
+    if parsed is None or not isinstance(parsed[1], dict | list):
+        return [value]
+    # (a string holding more than MAX_VALUES strings raises _TooMany: plain text, all of it)
+    # Nested values keep the outer path: withholding one withholds the string holding it.
+    return [Value(value.path, inner.text, inner=True) for inner in _walk(parsed[1])]

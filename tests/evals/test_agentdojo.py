@@ -1,0 +1,59 @@
+"""AgentDojo's own suites, attacks and checks with podium's agent (issue 17, item 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from podium.cli.main import app
+from podium.evals.agentdojo import run_suite
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODIUM_HOME", str(tmp_path))
+
+
+def test_the_obedient_model_is_hijacked_undefended_and_not_with_provenance() -> None:
+    # banking's user_task_1 reads its data from the account's transactions, where the
+    # attack sits; AgentDojo's own checks judge utility and the injection's success.
+    scores = run_suite("banking", ("none", "both"), limit=2)
+    none, both = scores["none"], scores["both"]
+    assert none.benign_n == 2 and none.benign == 2 and none.attacked == 18
+    assert none.succeeded >= 9  # the obedient model obeys what it reads
+    assert both.attacked == 18 and both.succeeded == 0
+
+
+def test_the_command_names_an_unknown_suite_or_layer() -> None:
+    runner = CliRunner()
+    wrong = runner.invoke(app, ["eval", "--agentdojo", "casino"])
+    assert wrong.exit_code == 2 and "unknown AgentDojo suite 'casino'" in wrong.output
+    layer = runner.invoke(app, ["eval", "--agentdojo", "banking", "--layer", "moat"])
+    assert layer.exit_code == 2 and "unknown layers ['moat']" in layer.output
+
+
+def test_the_command_prints_a_table_per_layer() -> None:
+    done = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--agentdojo",
+            "slack",
+            "--layer",
+            "none",
+            "--layer",
+            "provenance",
+            "--limit",
+            "1",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "ScriptedObedientModel (offline)" in done.output
+    rows = [
+        line
+        for line in done.output.splitlines()
+        if line.startswith("| none") or line.startswith("| provenance")
+    ]
+    assert len(rows) == 2
