@@ -18,14 +18,25 @@ ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PODIUM_CONFIG")
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test gets its own PODIUM_HOME and no model configuration from the machine."""
+    """Each test gets its own PODIUM_HOME and no model configuration from the machine.
+
+    What a test sets in the environment goes with it, however it was set: a command run in
+    the test's process (``--database-url`` sets PODIUM_DATABASE_URL) would otherwise reach
+    every later test, and the servers later fixtures start (a leaked database URL made a
+    served process queue its runs for workers that never came).
+    """
     import os
 
+    before = dict(os.environ)
     for name in [*ENVIRONMENT, *(k for k in os.environ if k.startswith("PODIUM_"))]:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "podium-home"
     monkeypatch.setenv("PODIUM_HOME", str(home))
     yield home
+    monkeypatch.undo()
+    for name in set(os.environ) - set(before):
+        del os.environ[name]
+    os.environ.update(before)
 
 
 @pytest.fixture
