@@ -122,7 +122,7 @@ async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> 
         if last is not None and last.run_id == job.run_id:
             if last.state == "running":  # its worker died mid-run: go on from the checkpoint
                 return await agent.aresume(job.thread, watchers=watchers)
-            return await stored_result(agent, job.thread)  # it ended; its record was lost
+            return await ended(agent, queue, job, watch)  # it ended; its record was lost
         who = Principal.model_validate_json(job.principal) if job.principal else None
         return await agent.ainvoke(
             job.request, job.thread, who, watchers=watchers, run_id=job.run_id
@@ -130,7 +130,7 @@ async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> 
     if last is not None and last.state == "running":  # a resume cut short: go on with it
         return await agent.aresume(job.thread, watchers=watchers)
     if last is not None and last.state == "done":
-        return await stored_result(agent, job.thread)
+        return await ended(agent, queue, job, watch)
     from podium.planner.approvals import Approval
 
     decisions: dict[str, bool | Approval] = {
@@ -142,6 +142,28 @@ async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> 
     return await agent.aresume(
         job.thread, decisions or None, principal=owner, decider=decider, watchers=watchers
     )
+
+
+async def ended(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> RunResult:
+    """The result of a run that ended on a worker killed before it recorded it.
+
+    That worker may also have died before its last events were written: the run's stream
+    then gets its end (run_finished) from the checkpoints, so no follower waits for it.
+    """
+    from podium.tracing.events import RunFinished
+
+    result = await stored_result(agent, job.thread)
+    if not await asyncio.to_thread(queue.has_finished_event, job.run_id):
+        watch.watch(
+            RunFinished(
+                trace_id=result.trace_id,
+                stop_reason=result.stop_reason,
+                steps=result.usage.steps,
+                answer=result.answer,
+                model=result.model,
+            )
+        )
+    return result
 
 
 async def stored_result(agent: Agent, thread: str) -> RunResult:

@@ -150,6 +150,16 @@ class RunQueue:
             ).fetchall()
         return [(int(s), e) for s, e in rows]
 
+    def has_finished_event(self, run_id: str) -> bool:
+        """Whether the run's events already hold its end (run_finished)."""
+        with self.storage.connection() as db:
+            row = db.execute(
+                "SELECT 1 FROM podium_run_events WHERE run = %s "
+                "AND event->>'kind' = 'run_finished' LIMIT 1",
+                (run_id,),
+            ).fetchone()
+        return row is not None
+
     def thread_of(self, run_id: str) -> str | None:
         """The thread a queued, running or ended run belongs to."""
         with self.storage.connection() as db:

@@ -1,0 +1,42 @@
+"""A queued run carried out by a worker (podium/server/jobs.py), against a real Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from podium.config import Settings
+from podium.results import RunResult
+from podium.server.jobs import RunLog, perform
+from podium.server.queue import RunJob, RunQueue
+
+
+def test_a_run_that_ended_unrecorded_still_ends_its_stream(
+    database_url: str, isolated: Path
+) -> None:
+    # Its worker was killed after the run's last checkpoint, before its events and result
+    # were written: the worker that takes the job again gives the stream its end, once.
+    from podium.agent import Agent
+    from podium.storage.postgres import PostgresStorage
+
+    agent = Agent(builtins=True, settings=Settings.load(database_url=database_url, audit=False))
+    assert agent.invoke("what is 2 + 3", thread_id="t").stop_reason == "answered"
+    last = agent.storage.runs().get("t")
+    assert last is not None and last.state == "done"
+    assert isinstance(agent.storage, PostgresStorage)
+    queue = RunQueue(agent.storage)
+    job = RunJob(run_id=last.run_id, thread="t", request="what is 2 + 3")
+
+    async def take_again() -> RunResult:
+        assert isinstance(agent.storage, PostgresStorage)
+        watch = RunLog(agent.storage, job.run_id)
+        result = await perform(agent, queue, job, watch)
+        await watch.close()
+        return result
+
+    result = asyncio.run(take_again())
+    assert result.stop_reason == "answered" and result.answer.endswith("5")
+    kinds = [event["kind"] for _, event in queue.events_after(job.run_id, 0)]
+    assert kinds == ["run_finished"]
+    asyncio.run(take_again())  # taken a third time: the end is there already
+    assert len(queue.events_after(job.run_id, 0)) == 1
