@@ -21,37 +21,19 @@ address it wants mail sent to must come from somewhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 from podium.guardrails.encodings import fold
+from podium.tools.sources import Source
 
-Source = Literal["user", "trusted_tool", "untrusted_tool", "memory", "subagent"]
-SOURCES: tuple[Source, ...] = get_args(Source)
 _SPACE = re.compile(r"\s+")
 
 
 def normalized(text: str) -> str:
     """``text`` as provenance compares it: folded, casefolded, white space made one space."""
     return _SPACE.sub(" ", fold(text)).casefold().strip()
-
-
-def accepted_sources(
-    tool: str, sources: Mapping[str, Iterable[str]]
-) -> dict[str, frozenset[Source]]:
-    """``sources`` checked: known source names only (ValueError naming the tool otherwise)."""
-    checked: dict[str, frozenset[Source]] = {}
-    for argument, names in sources.items():
-        names = list(names)
-        unknown = sorted(set(names) - set(SOURCES))
-        if unknown or not names:
-            raise ValueError(
-                f"tool {tool!r}: argument {argument!r} accepts unknown sources {unknown or names}; "
-                f"use some of: {', '.join(SOURCES)}"
-            )
-        checked[argument] = frozenset(names)  # type: ignore[arg-type]
-    return checked
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ import json
 from langgraph.runtime import Runtime
 
 from podium.guardrails.policy import PolicyDecision
-from podium.guardrails.provenance import Seen, Source, concerns
+from podium.guardrails.provenance import Seen, concerns
 from podium.planner.approvals import ApprovalRequest, wait_for_decisions
 from podium.planner.context import RunContext
 from podium.planner.state import PendingCall, RunState, Update
 from podium.tools.registry import Tool
+from podium.tools.sources import Source
 from podium.tracing.events import PolicyDecided
 
 

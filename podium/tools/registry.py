@@ -204,7 +204,7 @@ def make_tool(function: Callable[..., Any], **options: Unpack[ToolOptions]) -> T
         raise ToolDefinitionError(f"tool {tool_name!r} has negative retries", "use 0 or more")
     metadata: dict[str, Any] = dict(options)
     if "sources" in metadata:
-        from podium.guardrails.provenance import accepted_sources
+        from podium.tools.sources import accepted_sources
 
         fields = set(arguments.model_fields)
         try:
