@@ -121,14 +121,14 @@ async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> 
     if job.kind == "invoke":
         if last is not None and last.run_id == job.run_id:
             if last.state == "running":  # its worker died mid-run: go on from the checkpoint
-                return await agent.aresume(job.thread, watchers=watchers)
+                return await _go_on(agent, queue, job, watch, last.run_id)
             return await ended(agent, queue, job, watch)  # it ended; its record was lost
         who = Principal.model_validate_json(job.principal) if job.principal else None
         return await agent.ainvoke(
             job.request, job.thread, who, watchers=watchers, run_id=job.run_id
         )
     if last is not None and last.state == "running":  # a resume cut short: go on with it
-        return await agent.aresume(job.thread, watchers=watchers)
+        return await _go_on(agent, queue, job, watch, last.run_id)
     if last is not None and last.state == "done":
         return await ended(agent, queue, job, watch)
     from podium.planner.approvals import Approval
@@ -142,6 +142,22 @@ async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> 
     return await agent.aresume(
         job.thread, decisions or None, principal=owner, decider=decider, watchers=watchers
     )
+
+
+async def _go_on(
+    agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog, indexed_run: str
+) -> RunResult:
+    """Resume a run its worker left, unless the run had reached its end in the checkpoints.
+
+    A worker killed after the run's last checkpoint, before the run index heard, leaves the
+    index saying "running" over a finished run: there is nothing to resume, only the end
+    to record.
+    """
+    view = await agent.athread(job.thread)
+    if not view.unfinished and view.stop_reason is not None:
+        await asyncio.to_thread(agent.storage.runs().end, job.thread, indexed_run, [])
+        return await ended(agent, queue, job, watch)
+    return await agent.aresume(job.thread, watchers=[watch.watch])
 
 
 async def ended(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> RunResult:

@@ -40,3 +40,36 @@ def test_a_run_that_ended_unrecorded_still_ends_its_stream(
     assert kinds == ["run_finished"]
     asyncio.run(take_again())  # taken a third time: the end is there already
     assert len(queue.events_after(job.run_id, 0)) == 1
+
+
+def test_a_run_that_ended_before_its_index_heard_is_not_resumed(
+    database_url: str, isolated: Path
+) -> None:
+    # Killed after the run's last checkpoint, before the run index heard: the index says
+    # "running" over a finished run, and the job comes back.
+    import dataclasses
+
+    from podium.agent import Agent
+    from podium.storage.postgres import PostgresStorage
+
+    agent = Agent(builtins=True, settings=Settings.load(database_url=database_url, audit=False))
+    assert agent.invoke("what is 2 + 3", thread_id="t").stop_reason == "answered"
+    last = agent.storage.runs().get("t")
+    assert last is not None
+    agent.storage.runs().begin(dataclasses.replace(last, state="running"))
+    assert isinstance(agent.storage, PostgresStorage)
+    queue = RunQueue(agent.storage)
+    job = RunJob(run_id=last.run_id, thread="t", request="what is 2 + 3")
+
+    async def take_again() -> RunResult:
+        assert isinstance(agent.storage, PostgresStorage)
+        watch = RunLog(agent.storage, job.run_id)
+        result = await perform(agent, queue, job, watch)
+        await watch.close()
+        return result
+
+    result = asyncio.run(take_again())
+    assert result.stop_reason == "answered" and result.answer.endswith("5")
+    index = agent.storage.runs().get("t")
+    assert index is not None and index.state == "done"
+    assert [e["kind"] for _, e in queue.events_after(job.run_id, 0)] == ["run_finished"]

@@ -42,7 +42,9 @@ def test_killed_workers_lose_no_run_and_repeat_no_effect(
     assert kills >= KILLS
     assert len(results) == len(runs), f"{len(runs) - len(results)} runs never ended"
     for run_id, (thread, turn) in runs.items():  # every run completed, with its own answer
-        assert results[run_id]["result"]["answer"] == f"done: t{thread} turn {turn}", run_id
+        ended = results[run_id]
+        assert "result" in ended, f"run {run_id} ended without a result: {ended}"
+        assert ended["result"]["answer"] == f"done: t{thread} turn {turn}", run_id
     effects = cluster.rows("SELECT tag FROM effects ORDER BY id")
     per_tag = Counter(tag for (tag,) in effects)
     assert len(per_tag) == len(runs) and set(per_tag.values()) == {1}  # 0 duplicate effects
