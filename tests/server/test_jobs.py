@@ -5,10 +5,21 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from podium.agent import Agent
 from podium.config import Settings
 from podium.results import RunResult
 from podium.server.jobs import RunLog, perform
 from podium.server.queue import RunJob, RunQueue
+from podium.storage.postgres import PostgresStorage
+
+
+async def take_again(agent: Agent, queue: RunQueue, job: RunJob) -> RunResult:
+    """What a worker does with the job it takes: carry it out, write its events."""
+    assert isinstance(agent.storage, PostgresStorage)
+    watch = RunLog(agent.storage, job.run_id)
+    result = await perform(agent, queue, job, watch)
+    await watch.close()
+    return result
 
 
 def test_a_run_that_ended_unrecorded_still_ends_its_stream(
@@ -16,9 +27,6 @@ def test_a_run_that_ended_unrecorded_still_ends_its_stream(
 ) -> None:
     # Its worker was killed after the run's last checkpoint, before its events and result
     # were written: the worker that takes the job again gives the stream its end, once.
-    from podium.agent import Agent
-    from podium.storage.postgres import PostgresStorage
-
     agent = Agent(builtins=True, settings=Settings.load(database_url=database_url, audit=False))
     assert agent.invoke("what is 2 + 3", thread_id="t").stop_reason == "answered"
     last = agent.storage.runs().get("t")
@@ -27,18 +35,11 @@ def test_a_run_that_ended_unrecorded_still_ends_its_stream(
     queue = RunQueue(agent.storage)
     job = RunJob(run_id=last.run_id, thread="t", request="what is 2 + 3")
 
-    async def take_again() -> RunResult:
-        assert isinstance(agent.storage, PostgresStorage)
-        watch = RunLog(agent.storage, job.run_id)
-        result = await perform(agent, queue, job, watch)
-        await watch.close()
-        return result
-
-    result = asyncio.run(take_again())
+    result = asyncio.run(take_again(agent, queue, job))
     assert result.stop_reason == "answered" and result.answer.endswith("5")
     kinds = [event["kind"] for _, event in queue.events_after(job.run_id, 0)]
     assert kinds == ["run_finished"]
-    asyncio.run(take_again())  # taken a third time: the end is there already
+    asyncio.run(take_again(agent, queue, job))  # taken a third time: the end is there already
     assert len(queue.events_after(job.run_id, 0)) == 1
 
 
@@ -49,9 +50,6 @@ def test_a_run_that_ended_before_its_index_heard_is_not_resumed(
     # "running" over a finished run, and the job comes back.
     import dataclasses
 
-    from podium.agent import Agent
-    from podium.storage.postgres import PostgresStorage
-
     agent = Agent(builtins=True, settings=Settings.load(database_url=database_url, audit=False))
     assert agent.invoke("what is 2 + 3", thread_id="t").stop_reason == "answered"
     last = agent.storage.runs().get("t")
@@ -61,14 +59,7 @@ def test_a_run_that_ended_before_its_index_heard_is_not_resumed(
     queue = RunQueue(agent.storage)
     job = RunJob(run_id=last.run_id, thread="t", request="what is 2 + 3")
 
-    async def take_again() -> RunResult:
-        assert isinstance(agent.storage, PostgresStorage)
-        watch = RunLog(agent.storage, job.run_id)
-        result = await perform(agent, queue, job, watch)
-        await watch.close()
-        return result
-
-    result = asyncio.run(take_again())
+    result = asyncio.run(take_again(agent, queue, job))
     assert result.stop_reason == "answered" and result.answer.endswith("5")
     index = agent.storage.runs().get("t")
     assert index is not None and index.state == "done"
