@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -59,6 +60,24 @@ class IndexedRun:
     state: RunState
     calls: tuple[tuple[str, str], ...]  # (call id, tool) it waits on
     since: float
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...], calls: Iterable[Iterable[Any]]) -> IndexedRun:
+        """The run of a (thread, run, owner, request, principal, state, calls, since) row.
+
+        ``calls`` is the row's calls as its backend decoded them (SQLite keeps JSON text).
+        """
+        thread, run, owner, request, principal, state, _, since = row
+        return cls(
+            thread_id=thread,
+            run_id=run,
+            owner=owner,
+            request=request,
+            principal=principal,
+            state=state,
+            calls=tuple((str(c), str(t)) for c, t in calls),
+            since=since,
+        )
 
 
 class RunIndex(Protocol):

@@ -32,17 +32,7 @@ _SELECT_RUNS = "SELECT thread, run, owner, request, principal, state, calls, sin
 
 
 def _indexed(row: tuple[Any, ...]) -> IndexedRun:
-    thread, run, owner, request, principal, state, calls, since = row
-    return IndexedRun(
-        thread_id=thread,
-        run_id=run,
-        owner=owner,
-        request=request,
-        principal=principal,
-        state=state,
-        calls=tuple((str(c), str(t)) for c, t in calls),
-        since=since,
-    )
+    return IndexedRun.from_row(row, row[6])
 
 
 class PostgresRuns:
