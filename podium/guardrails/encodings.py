@@ -12,6 +12,7 @@ import binascii
 import codecs
 import re
 import unicodedata
+from collections.abc import Callable
 
 INVISIBLE = re.compile(
     r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
@@ -116,17 +117,22 @@ def _printable(raw: bytes) -> str | None:
     return text if text and letters / len(text) > 0.9 else None
 
 
+def _wordy(decode: Callable[[str], bytes], blob: str) -> str | None:
+    """``blob`` decoded, when it decodes to printable text holding a word of 3 letters."""
+    try:
+        plain = _printable(decode(blob))
+    except (binascii.Error, ValueError):
+        return None
+    return plain if plain and re.search(r"[A-Za-z]{3}", plain) else None
+
+
 def _base64(text: str) -> list[str]:
     found = []
     for match in _BASE64.finditer(text):
         blob = match.group()
         if len(blob.rstrip("=")) % 4 == 1 or blob.isalpha() or blob.isdigit():
             continue
-        try:
-            plain = _printable(base64.b64decode(blob + "=" * (-len(blob) % 4)))
-        except (binascii.Error, ValueError):
-            continue
-        if plain and re.search(r"[A-Za-z]{3}", plain):
+        if (plain := _wordy(base64.b64decode, blob + "=" * (-len(blob) % 4))) is not None:
             found.append(plain)
     return found
 
@@ -137,11 +143,7 @@ def _base32(text: str) -> list[str]:
         blob = match.group().rstrip("=")
         if blob.isalpha() and not re.search(r"[2-7]", blob) and len(blob) < 24:
             continue  # a long capitalised word, most likely
-        try:
-            plain = _printable(base64.b32decode(blob + "=" * (-len(blob) % 8)))
-        except (binascii.Error, ValueError):
-            continue
-        if plain and re.search(r"[A-Za-z]{3}", plain):
+        if (plain := _wordy(base64.b32decode, blob + "=" * (-len(blob) % 8))) is not None:
             found.append(plain)
     return found
 
