@@ -84,6 +84,7 @@ class MemoryStore:
         self.embedder: Embedder = embedder or default_embedder()
         self._client: ClientAPI | None = None
         self._collections: dict[str, Collection] = {}
+        self._generation = ""  # the last write to the directory this client has seen
         # Namespaces seen holding memories: no count() before each recall once one has.
         self._nonempty: set[str] = set()
         self.clock: Callable[[], float] = time.time  # what "now" is, for TTLs
@@ -113,6 +114,7 @@ class MemoryStore:
 
                 scrub_allocations()  # before chroma allocates its index
                 self.path.mkdir(parents=True, exist_ok=True)
+                self._generation = self._last_write()
                 self._client = chromadb.PersistentClient(
                     path=str(self.path), settings=chroma_settings()
                 )
@@ -168,12 +170,31 @@ class MemoryStore:
             yield
             return
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / "podium.lock", "w") as lock:
+        with open(self.path / "podium.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                lock.seek(0)
+                if self._client is not None and lock.read() != self._generation:
+                    # Another process wrote since this client opened: chromadb's embedded
+                    # client keeps the state it opened with, and writing from it loses
+                    # that write (two of three parallel first runs kept). Open afresh.
+                    self._client.close()  # type: ignore[attr-defined]
+                    self._client = None
+                    self._collections.clear()
                 yield
+                self._generation = uuid.uuid4().hex
+                lock.seek(0)
+                lock.truncate()
+                lock.write(self._generation)
+                lock.flush()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _last_write(self) -> str:
+        try:
+            return (self.path / "podium.lock").read_text()
+        except OSError:
+            return ""
 
     def _near(
         self, collection: Collection, vectors: list[list[float]]
