@@ -147,7 +147,6 @@ class Session:
             "stop_reason": "error",
             "answer": answer,
             "pending": [],
-            "route": None,
         }
         await self.graph.aupdate_state(config, update, as_node="finish")
         return {**snapshot.values, **update}
@@ -215,7 +214,7 @@ def _result(
         RunFinished(
             trace_id=tracer.trace_id,
             stop_reason=stop_reason,
-            steps=state.get("step", 0),
+            steps=usage.get("steps", 0),
             answer=answer,
             model=model,
             duration_ms=latency_ms,
@@ -235,7 +234,7 @@ def _result(
             cost_usd=round(usage.get("cost_usd", 0.0), 8),
             cost_known=not usage.get("unpriced", False),
             model_calls=usage.get("model_calls", 0),
-            steps=state.get("step", 0),
+            steps=usage.get("steps", 0),
             latency_ms=latency_ms,
         ),
         trace_id=tracer.trace_id,
@@ -304,7 +303,6 @@ def first_input(run: IndexedRun, principal: Principal | None = None) -> RunState
         "run_id": run.run_id,
         "request": run.request,
         "principal": who.model_dump(mode="json"),
-        "step": 0,
         "memories": [],
         "pending": [],
         "outcomes": None,  # type: ignore[typeddict-item]  # the reducer's reset signal

@@ -99,7 +99,6 @@ async def cancel(agent: Agent, thread_id: str) -> bool:
                 "stop_reason": CANCELLED,
                 "answer": "The run was cancelled before it finished.",
                 "pending": [],
-                "route": None,
             }
             await runs.graph.aupdate_state(config, update, as_node="finish")
     if last is not None:

@@ -32,7 +32,6 @@ async def end_interrupted(agent: Agent, thread: str, run_id: str) -> None:
                 "stop_reason": "interrupted",
                 "answer": "Interrupted by a newer request on this thread.",
                 "pending": [],
-                "route": None,
             }
             await runs.graph.aupdate_state(config, update, as_node="finish")
     await asyncio.to_thread(storage.runs().end, thread, run_id, [])

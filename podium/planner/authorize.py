@@ -14,7 +14,7 @@ from podium.guardrails.policy import PolicyDecision
 from podium.guardrails.provenance import Seen, concerns
 from podium.planner.approvals import ApprovalRequest, wait_for_decisions
 from podium.planner.context import RunContext
-from podium.planner.state import PendingCall, RunState, Update
+from podium.planner.state import PendingCall, RunState, Update, planned_calls
 from podium.tools.registry import Tool
 from podium.tools.sources import Source
 from podium.tracing.events import PolicyDecided
@@ -31,7 +31,7 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
     room = None
     if ctx.limits.max_tool_calls is not None:
         room = ctx.limits.max_tool_calls - len(state.get("outcomes", []))
-    for call in state["pending"]:
+    for call in planned_calls(state):
         tool = ctx.registry.get(call["name"])
         if tool is not None and call["parse_error"] is None:
             decision = _decide(ctx, tool, call["id"])

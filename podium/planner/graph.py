@@ -12,16 +12,29 @@ from langgraph.graph import END, START, StateGraph
 
 from podium.planner import memories, nodes
 from podium.planner.context import RunContext
-from podium.planner.state import RunState
+from podium.planner.state import RunState, planned_reply
 
 
-def _route(state: RunState) -> str:
-    return state.get("route") or "screen_output"
+# Edges read where a run stands from what the nodes wrote anyway (a stop reason, the last
+# message), not from a channel of their own: every channel a node writes is one more row
+# and blob at each checkpoint.
+
+
+def _after_input(state: RunState) -> str:
+    """To recall, or to the answer checks when a guard blocked the request."""
+    return "screen_output" if state.get("stop_reason") else "recall"
+
+
+def _after_plan(state: RunState) -> str:
+    """To act when the reply asks for calls, back to plan after a retry note, else on."""
+    if state.get("stop_reason"):
+        return "screen_output"
+    return "act" if planned_reply(state) is not None else "plan"
 
 
 def _after_screen(state: RunState) -> str:
     """Back to the planner when an answer check asked for another answer."""
-    return "plan" if state.get("route") == "plan" else "finish"
+    return "plan" if state.get("stop_reason") is None else "finish"
 
 
 @functools.cache
@@ -34,7 +47,7 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     does; a run interrupted for approval, or killed, starts act again from its authorization,
     which decides the same way, and the ledger keeps completed side effects from repeating.
 
-    The planner's decision (``route``) picks the edge out of plan: more calls, or the answer.
+    The planner's reply picks the edge out of plan: more calls, or the answer (a stop reason).
     A blocked request goes from screen_input straight to screen_output; an answer a check
     rejects (reask) goes back to plan. The graph holds no
     configuration (that comes with each run's RunContext), so one build serves every agent.
@@ -47,9 +60,9 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     graph.add_node("screen_output", nodes.screen_output)
     graph.add_node("finish", nodes.finish)
     graph.add_edge(START, "screen_input")
-    graph.add_conditional_edges("screen_input", _route, ["recall", "screen_output"])
+    graph.add_conditional_edges("screen_input", _after_input, ["recall", "screen_output"])
     graph.add_edge("recall", "plan")
-    graph.add_conditional_edges("plan", _route, ["act", "screen_output", "plan"])
+    graph.add_conditional_edges("plan", _after_plan, ["act", "screen_output", "plan"])
     graph.add_edge("act", "plan")
     graph.add_conditional_edges("screen_output", _after_screen, ["plan", "finish"])
     graph.add_edge("finish", END)

@@ -15,7 +15,7 @@ from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
 from podium.planner.memories import note_guard, recall_guard, remember_run
 from podium.planner.output import FINAL_ANSWER, OUTPUT_RETRIES, checked, retry_note
-from podium.planner.state import PendingCall, RunState, Update, Usage
+from podium.planner.state import PendingCall, RunState, Update, Usage, steps_taken
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.redaction import redact_secrets
 from podium.tools.outcomes import CallOutcome, ToolCall
@@ -40,13 +40,10 @@ def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
         lines += [f"- {o['name']}: {o['output'][:300]}" for o in done]
     answer = redact_secrets("\n".join(lines))  # a model error may quote the key it was sent
     ctx.tracer.emit(RunStopped(trace_id=ctx.tracer.trace_id, reason=reason, detail=why))
-    return {
-        "messages": [AIMessage(content=answer)],
-        "answer": answer,
-        "stop_reason": reason,
-        "pending": [],
-        "route": "screen_output",
-    }
+    stop: Update = {"messages": [AIMessage(content=answer)], "answer": answer, "stop_reason": reason}
+    if state.get("pending"):
+        stop["pending"] = []
+    return stop
 
 
 def typed_answer(
@@ -73,8 +70,6 @@ def typed_answer(
             "answer": answer,
             "output": data,
             "stop_reason": "answered",
-            "pending": [],
-            "route": "screen_output",
         }
     ctx.reasks["(output)"] += 1
     if ctx.reasks["(output)"] > OUTPUT_RETRIES:
@@ -83,8 +78,8 @@ def typed_answer(
     note = retry_note(ctx.output_type, problems, ctx.output_native)
     if final is not None:  # the call comes back refused, with the errors, like a bad call
         refused = PendingCall(**{**final, "denial": note, "refused_as": "invalid_arguments"})
-        return {"pending": [refused if c is final else c for c in calls], "route": "act"}
-    return {"messages": [reply, HumanMessage(content=note, name="guard")], "route": "plan"}
+        return {"pending": [refused if c is final else c for c in calls]}  # on to act
+    return {"messages": [reply, HumanMessage(content=note, name="guard")]}  # back to plan
 
 
 def _cut_off(ctx: RunContext, state: RunState, reply: AIMessage) -> Update:
@@ -108,7 +103,7 @@ async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Run the input checks on the user's request; a blocked request ends the run."""
     ctx = runtime.context
     if ctx.screens is None:
-        return {"route": "recall"}
+        return {}
     verdict = await ctx.ascreen("input", "request", state["request"])
     if verdict["action"] == "block":
         return _stop(
@@ -120,14 +115,14 @@ async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
     if verdict["action"] == "fix":
         last = state["messages"][-1]
         fixed = last.model_copy(update={"content": verdict["text"]})
-        return {"messages": [fixed], "request": verdict["text"], "route": "recall"}
-    return {"route": "recall"}
+        return {"messages": [fixed], "request": verdict["text"]}
+    return {}
 
 
 async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Ask the model for the next calls or the answer, within the run's budgets."""
     ctx = runtime.context
-    step = state.get("step", 0)
+    step = steps_taken(state)
     elapsed = time.time() - ctx.started_at
     usage = state["usage"]
     spent = ctx.limits.exceeded(
@@ -181,7 +176,7 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
             tool_calls=[c["name"] for c in calls],
         )
     )
-    update: Update = {"messages": [reply], "step": step + 1, "usage": usage, "pending": calls}
+    update: Update = {"messages": [reply], "usage": usage}  # act reads the calls from the reply
     if ctx.output_type is not None:
         typed = typed_answer(ctx, state, reply, calls)
         if typed is not None:
@@ -189,9 +184,9 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
     if reply.response_metadata.get("finish_reason") == "length":  # cut off mid-reply
         return {**update, **_cut_off(ctx, {**state, "usage": usage}, reply)}
     if calls:
-        return {**update, "route": "act"}
+        return update
     answer = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
-    return {**update, "answer": answer, "stop_reason": "answered", "route": "screen_output"}
+    return {**update, "answer": answer, "stop_reason": "answered"}
 
 
 def _unless_repeated(
@@ -218,13 +213,15 @@ async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Authorize the planned calls, then run those allowed: one node, one checkpoint."""
     decided = await authorize(state, runtime)
     done = await execute(RunState(**{**state, **decided}), runtime)  # type: ignore[typeddict-item]
-    return {**decided, **done}
+    if state.get("pending"):  # calls the planner changed were kept for this round only
+        done["pending"] = []
+    return done
 
 
 async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Run the allowed calls of this round concurrently; answer every call id in order."""
     ctx = runtime.context
-    step = state["step"]
+    step = steps_taken(state)
     pending = [_unless_repeated(ctx, c, state.get("outcomes", [])) for c in state["pending"]]
     allowed = [
         ToolCall(c["id"], c["name"], c["arguments"], c["parse_error"])
@@ -304,15 +301,18 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 status="success" if outcome["status"] == "ok" else "error",
             )
         )
-    update: Update = {"messages": messages, "outcomes": outcomes, "pending": []}
+    update: Update = {"messages": messages, "outcomes": outcomes}
     delegated = [o["delegated"] for o in outcomes if "delegated" in o]
     if delegated:  # sub-agents' consumption is the run's too, for its budgets and report
         usage = state["usage"]
         update["usage"] = Usage(
-            input_tokens=usage["input_tokens"] + sum(d.input_tokens for d in delegated),
-            output_tokens=usage["output_tokens"] + sum(d.output_tokens for d in delegated),
-            cost_usd=usage["cost_usd"] + sum(d.cost_usd for d in delegated),
-            model_calls=usage["model_calls"] + sum(d.model_calls for d in delegated),
+            **{
+                **usage,  # the step count and whether every call had a price
+                "input_tokens": usage["input_tokens"] + sum(d.input_tokens for d in delegated),
+                "output_tokens": usage["output_tokens"] + sum(d.output_tokens for d in delegated),
+                "cost_usd": usage["cost_usd"] + sum(d.cost_usd for d in delegated),
+                "model_calls": usage["model_calls"] + sum(d.model_calls for d in delegated),
+            }
         )
     return update
 
@@ -334,7 +334,7 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
                 content=f"A guard rejected that answer ({reasons}). Answer again without that.",
                 name="guard",
             )
-            return {"messages": [note], "answer": None, "stop_reason": None, "route": "plan"}
+            return {"messages": [note], "answer": None, "stop_reason": None}  # back to plan
     if verdict["action"] == "fix":
         text = verdict["text"]
     else:
@@ -343,7 +343,7 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
         ctx.live(
             TokensDiscarded(
                 trace_id=ctx.tracer.trace_id,
-                step=state.get("step", 0),
+                step=steps_taken(state),
                 reason=f"a guard on the answer {verdict['action']}ed it: {reasons}",
                 replacement=text,
             )

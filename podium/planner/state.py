@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NotRequired
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AIMessage, AnyMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
@@ -19,6 +19,7 @@ class Usage(TypedDict):
     cost_usd: float
     model_calls: int
     unpriced: NotRequired[bool]  # some call had no known price: the cost is a lower bound
+    steps: NotRequired[int]  # the planner's turns this run (sub-agents' not counted)
 
 
 class PendingCall(TypedDict):
@@ -57,22 +58,70 @@ def extend_or_reset(old: list[CallOutcome], new: list[CallOutcome] | None) -> li
 
 def zero_usage() -> Usage:
     """Usage at the start of a run."""
-    return Usage(input_tokens=0, output_tokens=0, cost_usd=0.0, model_calls=0)
+    return Usage(input_tokens=0, output_tokens=0, cost_usd=0.0, model_calls=0, steps=0)
+
+
+def steps_taken(state: RunState) -> int:
+    """How many turns the planner has taken in this run."""
+    return state.get("usage", {}).get("steps", 0)
+
+
+def planned_reply(state: RunState) -> AIMessage | None:
+    """The last message when it is a reply asking for calls (the round act runs), else None."""
+    messages = state.get("messages") or []
+    last = messages[-1] if messages else None
+    if isinstance(last, AIMessage) and (last.tool_calls or last.invalid_tool_calls):
+        return last
+    return None
+
+
+def calls_of(reply: AIMessage) -> list[PendingCall]:
+    """The calls a reply asks for, in order, those with unparseable arguments last."""
+    calls = [
+        PendingCall(
+            id=c["id"] or "", name=c["name"], arguments=c["args"], parse_error=None, denial=None
+        )
+        for c in reply.tool_calls
+    ]
+    calls += [
+        PendingCall(
+            id=c["id"] or "",
+            name=c.get("name") or "",
+            arguments={},
+            parse_error=c.get("error") or "unparseable arguments",
+            denial=None,
+        )
+        for c in reply.invalid_tool_calls
+    ]
+    return calls
+
+
+def planned_calls(state: RunState) -> list[PendingCall]:
+    """The calls of this round: those the planner changed before they run, or its reply's."""
+    if state.get("pending"):
+        return state["pending"]
+    reply = planned_reply(state)
+    return calls_of(reply) if reply is not None else []
 
 
 class RunState(TypedDict, total=False):
-    """The state of one thread; the per-run fields are reset when a run starts."""
+    """The state of one thread; the per-run fields are reset when a run starts.
+
+    Each channel a node returns is one more pending write and blob at every checkpoint, so
+    what can be read from another channel is not kept twice: the calls a round runs are
+    the last reply's (``pending`` only holds calls changed before they run, a refused typed
+    answer), the step count is in ``usage``, and the edges read where a run stands from
+    ``stop_reason`` and the last message.
+    """
 
     messages: Annotated[list[AnyMessage], add_messages]
     run_id: str
     request: str
     principal: dict[str, Any]
-    step: int
     memories: list[RecalledMemory]
     pending: list[PendingCall]
     outcomes: Annotated[list[CallOutcome], extend_or_reset]
     usage: Usage
-    route: str
     stop_reason: str | None
     output: NotRequired[dict[str, Any] | None]  # the typed output, validated, as JSON data
     answer: str | None

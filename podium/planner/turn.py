@@ -21,7 +21,7 @@ from podium.planner.budget import cost_usd, trim_history
 from podium.planner.context import RunContext
 from podium.planner.failures import ModelOutputError, describe_model_error, is_transient
 from podium.planner.prompts import memory_block, spotlight
-from podium.planner.state import PendingCall, RunState, Usage
+from podium.planner.state import PendingCall, RunState, Usage, calls_of, steps_taken
 from podium.retries import backoff
 from podium.tools.outcomes import UNUSABLE
 from podium.tracing.events import FallbackUsed, Retried
@@ -74,23 +74,7 @@ def pending_calls(reply: AIMessage) -> list[PendingCall]:
         item["id"] = unique
         taken.add(unique)
     _refuse_unstorable(reply)
-    calls = [
-        PendingCall(
-            id=c["id"] or "", name=c["name"], arguments=c["args"], parse_error=None, denial=None
-        )
-        for c in reply.tool_calls
-    ]
-    calls += [
-        PendingCall(
-            id=c["id"] or "",
-            name=c.get("name") or "",
-            arguments={},
-            parse_error=c.get("error") or "unparseable arguments",
-            denial=None,
-        )
-        for c in reply.invalid_tool_calls
-    ]
-    return calls
+    return calls_of(reply)
 
 
 MAX_INTEGER = 2**63 - 1  # what a checkpoint stores; a larger one is no real argument
@@ -146,7 +130,10 @@ def _refuse_unstorable(reply: AIMessage) -> None:
 def count_usage(
     ctx: RunContext, state: RunState, prompt: list[BaseMessage], reply: AIMessage, model: str
 ) -> Usage:
-    """The run's usage after this turn: reported tokens, or counted ones when none are."""
+    """The run's usage after this turn: reported tokens, or counted ones when none are.
+
+    The turn is counted too (``steps``): the step count travels in the same channel.
+    """
     reported = reply.usage_metadata
     if reported and reported.get("total_tokens"):
         spent_in, spent_out = reported["input_tokens"], reported["output_tokens"]
@@ -161,6 +148,7 @@ def count_usage(
         cost_usd=before["cost_usd"] + (cost or 0.0),
         model_calls=before["model_calls"] + 1,
         unpriced=before.get("unpriced", False) or cost is None,
+        steps=steps_taken(state) + 1,
     )
 
 

@@ -1,0 +1,70 @@
+"""What a run's state holds and what each tool step writes to the checkpoints."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+from langchain_core.messages import AIMessage
+
+from podium.agent import Agent
+from podium.config import Limits
+from podium.planner.models.scripted import ScriptedChatModel, call, calls
+from podium.planner.state import RunState, calls_of, planned_calls, planned_reply
+from podium.tools.registry import tool
+
+
+@tool
+def echo(x: int) -> int:
+    """Return x."""
+    return x
+
+
+def written_channels(home: Path) -> Counter[str]:
+    with sqlite3.connect(home / "threads.sqlite") as database:
+        return Counter(row[0] for row in database.execute("SELECT channel FROM writes"))
+
+
+def run(steps: int) -> None:
+    turns: list[object] = [calls(call("echo", f"c{i}", x=i)) for i in range(steps)]
+    model = ScriptedChatModel(turns=[*turns, AIMessage(content="done")])
+    result = Agent([echo], model=model, limits=Limits(max_steps=10)).invoke("go")
+    assert result.ok and len(result.tool_calls) == steps
+    assert result.usage.steps == steps + 1 and result.usage.model_calls == steps + 1
+
+
+def test_a_tool_step_writes_the_reply_the_results_and_the_usage_only(isolated: Path) -> None:
+    run(2)
+    short = written_channels(isolated)
+    run(5)
+    longer = written_channels(isolated) - short  # the second run's writes
+    extra = longer - short  # what its three more tool steps wrote
+    # plan writes its reply and the usage (the step count in it) and its edge; act the tool
+    # messages, the outcomes and its edge. No channel repeats what another holds (the calls,
+    # the step count, the route).
+    assert {"route", "step"}.isdisjoint(longer)
+    assert short["pending"] == 1  # the run's input resets it; no node writes it
+    assert extra == Counter(
+        {"messages": 6, "usage": 3, "outcomes": 3, "branch:to:act": 3, "branch:to:plan": 3}
+    )
+
+
+def test_the_calls_of_a_round_are_read_from_the_reply_unless_the_planner_changed_them() -> None:
+    reply = AIMessage(
+        content="",
+        tool_calls=[{"name": "echo", "args": {"x": 1}, "id": "a"}],
+        invalid_tool_calls=[
+            {"type": "invalid_tool_call", "name": "echo", "args": "{x", "id": "b", "error": "bad"}
+        ],
+    )
+    state = RunState(messages=[reply], pending=[])
+    assert planned_reply(state) is reply
+    assert [(c["id"], c["parse_error"]) for c in planned_calls(state)] == [
+        ("a", None),
+        ("b", "bad"),
+    ]
+    refused = [{**calls_of(reply)[0], "denial": "no"}]
+    assert planned_calls(RunState(messages=[reply], pending=refused)) == refused  # type: ignore[typeddict-item]
+    assert planned_reply(RunState(messages=[AIMessage(content="the answer")])) is None
+    assert planned_calls(RunState(messages=[AIMessage(content="the answer")])) == []
