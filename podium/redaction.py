@@ -19,7 +19,7 @@ import math
 import re
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
@@ -318,6 +318,22 @@ def find(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> list[tuple[str,
 
 def redact(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> tuple[str, list[str]]:
     """``text`` with each of ``kinds`` replaced by [KIND]; the kinds found, once per match."""
+    if len(text) <= _SHORT:  # the same short texts come back at every step (policy reasons)
+        redacted, found = _redacted_short(text, kinds, known_secrets.version())
+        return redacted, list(found)
+    return _redact(text, kinds)
+
+
+_SHORT = 2_000  # longer texts are not kept in the cache below: it would hold them all
+
+
+@functools.lru_cache(maxsize=4_096)
+def _redacted_short(text: str, kinds: tuple[str, ...], version: int) -> tuple[str, tuple[str, ...]]:
+    redacted, found = _redact(text, kinds)
+    return redacted, tuple(found)
+
+
+def _redact(text: str, kinds: tuple[str, ...]) -> tuple[str, list[str]]:
     spans = find(text, kinds)
     for kind, start, end in reversed(spans):
         text = f"{text[:start]}[{kind.upper()}]{text[end:]}"
@@ -327,48 +343,50 @@ def redact(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> tuple[str, li
 def redact_secrets(text: str) -> str:
     """``text`` with every secret, by its shape or a registered value, replaced by [SECRET]."""
     redacted = _redacted(text, known_secrets.version())
-    return text if redacted == text else redacted
+    return text if redacted is None else redacted
 
 
 # Checkpoints hold every message of a thread and are written after every node: a text is
-# scanned once per process (per set of registered secrets), not once per checkpoint.
+# scanned once per process (per set of registered secrets), not once per checkpoint. None
+# for a text without secrets, so that the caller keeps its own object (an equal text seen
+# before is another object: the walk below tells a change by identity).
 @functools.lru_cache(maxsize=16_384)
-def _redacted(text: str, version: int) -> str:
-    return redact(text, SECRETS)[0]
+def _redacted(text: str, version: int) -> str | None:
+    redacted = _redact(text, SECRETS)[0]
+    return None if redacted == text else redacted
 
 
 # Models already found to hold no secret, by identity: a thread's history is serialized at
 # every checkpoint, and its messages would otherwise be walked again each time. An entry
-# holds a fingerprint of the model's fields (their identities and sizes) and the number of
-# registered secrets: a field replaced or grown, or a secret registered since, and the
-# model is walked again. It goes when the model does.
-_CLEAN: dict[int, tuple[weakref.ref[BaseModel], tuple[tuple[int, int], ...], int]] = {}
+# holds a fingerprint of the model's fields (their identities, and the sizes of those that
+# can grow in place) and the number of registered secrets: a field replaced or grown, or a
+# secret registered since, and the model is walked again. It goes when the model does.
+_CLEAN: dict[int, tuple[weakref.ref[BaseModel], tuple[int, ...], int]] = {}
+_GROWS = (list, dict)
 
 
-def _fingerprint(model: BaseModel) -> tuple[tuple[int, int], ...]:
-    return tuple(
-        (id(field), len(field) if isinstance(field, Sized) else -1)
-        for field in vars(model).values()
-    )
+def _fingerprint(model: BaseModel) -> tuple[int, ...]:
+    fields = vars(model).values()
+    return (*map(id, fields), *[len(field) for field in fields if type(field) in _GROWS])
 
 
-def _known_clean(model: BaseModel) -> bool:
+def _known_clean(model: BaseModel, version: int) -> bool:
     entry = _CLEAN.get(id(model))
     return (
         entry is not None
+        and entry[2] == version
         and entry[0]() is model
-        and entry[2] == known_secrets.version()
         and entry[1] == _fingerprint(model)
     )
 
 
-def _note_clean(model: BaseModel) -> None:
+def _note_clean(model: BaseModel, version: int) -> None:
     key = id(model)
     try:
         ref = weakref.ref(model, lambda _: _CLEAN.pop(key, None))
     except TypeError:  # a model that takes no weak reference is simply walked each time
         return
-    _CLEAN[key] = (ref, _fingerprint(model), known_secrets.version())
+    _CLEAN[key] = (ref, _fingerprint(model), version)
 
 
 def without_secrets(value: T) -> T:
@@ -378,25 +396,42 @@ def without_secrets(value: T) -> T:
     dataclasses; anything else is kept as it is. What holds no secret comes back as the same
     object, so nothing is copied for nothing.
     """
-    return cast("T", _scrubbed(value))
+    return cast("T", _scrubbed(value, known_secrets.version()))
 
 
-def _scrubbed(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_secrets(value)
-    if isinstance(value, dict):
-        items = {key: _scrubbed(item) for key, item in value.items()}
-        same = all(items[key] is item for key, item in value.items())
-        return value if same else items
-    if isinstance(value, list | tuple):
-        cleaned = [_scrubbed(item) for item in value]
+# Values with no text inside, returned as they are without a look (most leaves of a state).
+_ATOMS = frozenset({int, float, bool, type(None), bytes})
+
+
+def _scrubbed(value: Any, version: int) -> Any:
+    kind = type(value)
+    if kind is str:
+        redacted = _redacted(value, version)
+        return value if redacted is None else redacted
+    if kind in _ATOMS:
+        return value
+    if kind is dict or isinstance(value, dict):
+        items = {key: _scrubbed(item, version) for key, item in value.items()}
+        for key, item in value.items():
+            if items[key] is not item:
+                return items
+        return value
+    if kind is list or isinstance(value, list | tuple):
+        cleaned = [_scrubbed(item, version) for item in value]
         if all(new is old for new, old in zip(cleaned, value, strict=True)):
             return value
         if isinstance(value, list):
             return cleaned
         return type(value)(*cleaned) if hasattr(value, "_fields") else type(value)(cleaned)
+    if isinstance(value, str):  # a str subclass (an enum's value, say)
+        return redact_secrets(value)
+    return _scrubbed_fields(value, version)
+
+
+def _scrubbed_fields(value: Any, version: int) -> Any:
+    """A pydantic model or dataclass with its fields scrubbed; anything else as it is."""
     if isinstance(value, BaseModel):
-        if _known_clean(value):
+        if _known_clean(value, version):
             return value
         names: Iterable[str] = type(value).model_fields
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -406,12 +441,12 @@ def _scrubbed(value: Any) -> Any:
     changed = {}
     for name in names:
         old = getattr(value, name, None)
-        new = _scrubbed(old)
+        new = _scrubbed(old, version)
         if new is not old:
             changed[name] = new
     if not changed:
         if isinstance(value, BaseModel):
-            _note_clean(value)
+            _note_clean(value, version)
         return value
     if isinstance(value, BaseModel):
         return value.model_copy(update=changed)

@@ -194,3 +194,14 @@ def test_a_model_found_clean_is_walked_again_once_it_changes_or_a_secret_is_adde
     assert without_secrets(quiet) is quiet
     known_secrets.add(["zq81-custom-server-key"])
     assert "zq81" not in str(without_secrets(quiet).content)
+
+
+def test_clean_values_come_back_as_the_same_objects_when_an_equal_text_was_seen_before() -> None:
+    # The walk tells a change by identity: an equal text seen earlier (another object) must
+    # not count as one, or no message would ever be remembered as clean.
+    first, second = "".join(["no", "op"]), "".join(["no", "op"])
+    assert first is not second
+    assert without_secrets(first) is first
+    state = {"messages": [AIMessage(content=second)], "name": second}
+    assert without_secrets(state) is state
+    assert without_secrets(second) is second

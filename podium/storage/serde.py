@@ -24,4 +24,16 @@ class RedactingSerializer(JsonPlusSerializer):
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         """Serialize ``obj`` with every secret inside it replaced by [SECRET]."""
+        if isinstance(obj, dict) and _BOOKKEEPING.issubset(obj):
+            # A checkpoint: its ids, timestamps and channel versions are LangGraph's own and
+            # change at every step (each a text never seen before); what the run put in it
+            # is in channel_values and pending_sends.
+            kept = {key: obj[key] for key in _CARRIED if key in obj}
+            cleaned = without_secrets(kept)
+            return super().dumps_typed(obj if cleaned is kept else {**obj, **cleaned})
         return super().dumps_typed(without_secrets(obj))
+
+
+# The keys of a LangGraph checkpoint, and those among them that carry the run's data.
+_BOOKKEEPING = frozenset({"v", "id", "ts", "channel_values", "channel_versions", "versions_seen"})
+_CARRIED = ("channel_values", "pending_sends")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -254,10 +255,16 @@ def digest(arguments: dict[str, Any]) -> str:
 FREE_TEXT = ("request", "answer", "reasons", "evidence", "detail", "reason", "error")
 
 
+@functools.cache
+def _free_text(kind: type[BaseModel]) -> tuple[str, ...]:
+    """The free-text fields an event class has."""
+    return tuple(name for name in FREE_TEXT if name in kind.model_fields)
+
+
 def redacted(event: Event) -> Event:
     """The event with secrets and personal data in its free-text fields replaced by [KIND]."""
     changes: dict[str, Any] = {}
-    for name in FREE_TEXT:
+    for name in _free_text(type(event)):
         value = getattr(event, name, None)
         if isinstance(value, str) and value:
             text, found = redact(value)

@@ -52,3 +52,22 @@ def test_the_msgpack_allow_list_keeps_the_redaction() -> None:
     )
     assert isinstance(derived, RedactingSerializer)
     assert b"hunter2" not in derived.dumps_typed({"answer": "password: hunter2"})[1]
+
+
+def test_a_checkpoint_is_redacted_in_what_the_run_put_there_and_kept_in_its_bookkeeping() -> None:
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {"answer": f"the key is {KEY}"}
+    checkpoint["channel_versions"] = {"answer": "00000000000000000000000000000002.0.5"}
+    checkpoint["versions_seen"] = {"plan": {"answer": "00000000000000000000000000000001.0.4"}}
+    known_secrets.add([KEY])
+    serializer = RedactingSerializer()
+    stored = serializer.loads_typed(serializer.dumps_typed(checkpoint))
+    assert stored["channel_values"] == {"answer": "the key is [SECRET]"}
+    assert {k: stored[k] for k in ("id", "ts", "channel_versions", "versions_seen")} == {
+        k: checkpoint[k] for k in ("id", "ts", "channel_versions", "versions_seen")
+    }
+    clean = empty_checkpoint()
+    clean["channel_values"] = {"answer": "nothing to hide"}
+    assert serializer.dumps_typed(clean) == JsonPlusSerializer().dumps_typed(clean)
