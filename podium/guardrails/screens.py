@@ -230,8 +230,9 @@ class Screens:
         """``run`` for the event loop: waiting on the checks does not block other calls."""
         started = time.perf_counter()
         checks, metadata, futures = self._start(boundary, subject, text, metadata)
-        if futures:
-            await asyncio.wait([asyncio.wrap_future(f) for f in futures], timeout=self.timeout)
+        waiting = [f for f in futures if not f.done()]  # inline checks are done already
+        if waiting:
+            await asyncio.wait([asyncio.wrap_future(f) for f in waiting], timeout=self.timeout)
         return self._decide(boundary, subject, text, checks, futures, metadata, started)
 
     def _decide(

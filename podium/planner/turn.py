@@ -234,7 +234,8 @@ async def ask(
             async for attempt in retrying:
                 with attempt:
                     timeout = max(deadline - time.monotonic(), 0.001)
-                    reply = await asyncio.wait_for(_reply(ctx, model, prompt, step), timeout)
+                    async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
+                        reply = await _reply(ctx, model, prompt, step)
             return reply, name
         except TimeoutError:
             raise

@@ -89,6 +89,8 @@ class Executor:
         step: int,
     ) -> list[CallOutcome]:
         """Run ``calls`` concurrently; outcomes come back in call order with their call ids."""
+        if len(calls) == 1:  # nothing to run beside it: no task to gather
+            return [await self._run_one(calls[0], context(calls[0]), time_left, step)]
         return list(
             await asyncio.gather(*(self._run_one(c, context(c), time_left, step) for c in calls))
         )
@@ -256,7 +258,8 @@ class Executor:
                         tool.timeout or self.default_timeout,
                         max(deadline - time.monotonic(), 0.001),
                     )
-                    value = await asyncio.wait_for(self._invoke(tool, arguments, context), timeout)
+                    async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
+                        value = await self._invoke(tool, arguments, context)
         except AbortRun as error:  # the tool ends the run; nothing retries or falls back
             failure = ("aborted", f"aborted by '{tool.name}': {error}")
         except TimeoutError:
