@@ -122,6 +122,7 @@ class Agent:
         self.breaker = CircuitBreaker()
         self.compensate_on_failure = compensate_on_failure
         self._storage: Storage | None = storage
+        self._home_proven: Path | None = None  # the home found writable (probed once)
         self.standard_sinks = StandardSinks(self.settings)
         self.registry = ToolRegistry()
         if builtins:
@@ -426,7 +427,10 @@ class Agent:
 
     def _prepare(self) -> Storage:
         storage = self.storage
-        self.settings.ensure_home()
+        # A file written and removed to prove the home writable: once per agent and home, not
+        # at every run (its stores report a home that goes away later).
+        if self._home_proven != self.settings.home_dir:
+            self._home_proven = self.settings.ensure_home()
         self.sandbox.mkdir(parents=True, exist_ok=True)
         return storage
 

@@ -242,24 +242,31 @@ class Executor:
                 )
             )
 
-        retrying = backoff(
-            tool.retries + 1,
-            deadline,
-            self.retry_wait,
-            5.0,
-            retry_if_exception_type(tool.retry_on),
-            announce,
-        )
         timeout = 0.0
+
+        async def attempt_once() -> Any:
+            nonlocal timeout
+            timeout = min(
+                tool.timeout or self.default_timeout, max(deadline - time.monotonic(), 0.001)
+            )
+            async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
+                return await self._invoke(tool, arguments, context)
+
         try:
-            async for attempt in retrying:
-                with attempt:
-                    timeout = min(
-                        tool.timeout or self.default_timeout,
-                        max(deadline - time.monotonic(), 0.001),
-                    )
-                    async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
-                        value = await self._invoke(tool, arguments, context)
+            if tool.retries == 0:  # one try: no retry loop to build (most tools)
+                value = await attempt_once()
+            else:
+                retrying = backoff(
+                    tool.retries + 1,
+                    deadline,
+                    self.retry_wait,
+                    5.0,
+                    retry_if_exception_type(tool.retry_on),
+                    announce,
+                )
+                async for attempt in retrying:
+                    with attempt:
+                        value = await attempt_once()
         except AbortRun as error:  # the tool ends the run; nothing retries or falls back
             failure = ("aborted", f"aborted by '{tool.name}': {error}")
         except TimeoutError:
