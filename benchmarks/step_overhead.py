@@ -5,10 +5,12 @@ tool STEPS times per run, then answering; the time per step is the framework's o
 The peer is ``langchain.agents.create_agent`` (LangChain 1.x; the prebuilt agent moved
 there from the deprecated ``langgraph.prebuilt.create_react_agent``), bare and with the
 same SQLite checkpointer podium uses. The configurations run in turn, one run of each per
-round, ROUNDS rounds: machine noise falls on all alike. Medians per configuration.
+round, ROUNDS rounds: machine noise falls on all alike. Medians per configuration, of wall
+time and of the process's CPU time (the steadier of the two on a shared machine).
 
-A second table profiles podium's full pipeline and says where its time goes per step, by
-layer (screens, policy, audit log, loop detection, checkpoint writes, the rest).
+A second table counts the checkpoints and pending writes one run leaves in SQLite, podium's
+and the peer's; a third profiles podium's full pipeline and says where its time goes per
+step, by layer (screens, policy, audit log, loop detection, checkpoint writes, the rest).
 
     .venv/bin/python benchmarks/step_overhead.py [--steps 20] [--rounds 30]
 """
@@ -60,10 +62,8 @@ def peer_runner(checkpointer_path: Path | None, durability: str = "async") -> Ru
         async with AsyncSqliteSaver.from_conn_string(str(checkpointer_path)) as saver:
             graph = create_agent(model, [noop], checkpointer=saver)
             config = {"configurable": {"thread_id": os.urandom(8).hex()}, "recursion_limit": 500}
-            await graph.ainvoke(
-                {"messages": [HumanMessage("go")]},
-                config,  # type: ignore[arg-type]
-                durability=durability,  # type: ignore[arg-type]
+            await graph.ainvoke(  # type: ignore[call-overload]
+                {"messages": [HumanMessage("go")]}, config, durability=durability
             )
 
     return run
@@ -96,18 +96,50 @@ def podium_runner(guards: bool, steps: int, durability: str = "sync", audit: boo
     return run
 
 
-async def measure(configurations: dict[str, Runner], steps: int, rounds: int) -> dict[str, float]:
-    """Median milliseconds per tool step of each configuration, run in turn, round by round."""
+async def measure(
+    configurations: dict[str, Runner], steps: int, rounds: int
+) -> dict[str, tuple[float, float]]:
+    """Median milliseconds per tool step of each configuration, run in turn, round by round.
+
+    Two clocks: wall time, and the process's CPU time (all its threads), which a machine
+    shared with other work disturbs less (a CPU-bound run waits for the CPU on a loaded one;
+    waiting is wall time, not CPU time).
+    """
     for runner in configurations.values():
         await runner(script(steps))  # warm-up: imports, first compile, store setup
-    samples: dict[str, list[float]] = {name: [] for name in configurations}
+    wall: dict[str, list[float]] = {name: [] for name in configurations}
+    cpu: dict[str, list[float]] = {name: [] for name in configurations}
     for _ in range(rounds):
         for name, runner in configurations.items():
             model = script(steps)
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             await runner(model)
-            samples[name].append((time.perf_counter() - started) * 1000 / steps)
-    return {name: statistics.median(values) for name, values in samples.items()}
+            wall[name].append((time.perf_counter() - started) * 1000 / steps)
+            cpu[name].append((time.process_time() - used) * 1000 / steps)
+    return {
+        name: (statistics.median(wall[name]), statistics.median(cpu[name]))
+        for name in configurations
+    }
+
+
+async def stored_per_run(steps: int, home: Path) -> dict[str, tuple[int, int]]:
+    """Checkpoints and pending writes one run leaves in SQLite: podium's and the peer's."""
+    import sqlite3
+
+    def count(path: Path) -> tuple[int, int]:
+        with sqlite3.connect(path) as database:
+            checkpoints = database.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
+            writes = database.execute("SELECT count(*) FROM writes").fetchone()[0]
+        return int(checkpoints), int(writes)
+
+    peer = home / "peer-counted.sqlite"
+    await peer_runner(peer, "sync")(script(steps))
+    os.environ["PODIUM_HOME"] = str(home / "counted")
+    try:
+        await podium_runner(True, steps)(script(steps))
+    finally:
+        os.environ["PODIUM_HOME"] = str(home)
+    return {"create_agent": count(peer), "podium": count(home / "counted" / "threads.sqlite")}
 
 
 # Where a profiled run spends its time, by the podium (or library) code each function is in.
@@ -150,7 +182,7 @@ def layers(steps: int, runs: int) -> dict[str, float]:
     return per_step
 
 
-async def main_async(steps: int, rounds: int, home: str) -> dict[str, float]:
+async def main_async(steps: int, rounds: int, home: str) -> dict[str, tuple[float, float]]:
     saved = Path(home) / "peer.sqlite"
     configurations = {
         "create_agent, no checkpointer": peer_runner(None),
@@ -174,17 +206,31 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         os.environ["PODIUM_HOME"] = home
+        load = os.getloadavg()[0]
         results = asyncio.run(main_async(options.steps, options.rounds, home))
+        stored = asyncio.run(stored_per_run(options.steps, Path(home)))
         profiled = layers(options.steps, max(3, options.rounds // 5))
-    bare = results["create_agent, no checkpointer"]
-    same = results["create_agent, SQLite checkpointer, durability=sync"]
-    print(f"steps per run: {options.steps}, rounds: {options.rounds}, medians\n")
+        load = max(load, os.getloadavg()[0])
+    bare_wall, bare_cpu = results["create_agent, no checkpointer"]
+    same_wall, same_cpu = results["create_agent, SQLite checkpointer, durability=sync"]
     print(
-        "| configuration | ms per step | vs create_agent bare | vs create_agent + SQLite (sync) |"
+        f"steps per run: {options.steps}, rounds: {options.rounds}, medians; "
+        f"load average (1 min) up to {load:.1f}\n"
     )
-    print("|---|---:|---:|---:|")
-    for name, value in results.items():
-        print(f"| {name} | {value:.2f} | {value / bare:.2f}x | {value / same:.2f}x |")
+    print(
+        "| configuration | ms per step (wall) | vs bare | vs + SQLite (sync) "
+        "| CPU ms per step | vs bare | vs + SQLite (sync) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, (wall, cpu) in results.items():
+        print(
+            f"| {name} | {wall:.2f} | {wall / bare_wall:.2f}x | {wall / same_wall:.2f}x "
+            f"| {cpu:.2f} | {cpu / bare_cpu:.2f}x | {cpu / same_cpu:.2f}x |"
+        )
+    print("\n| one run, SQLite, durability=sync | checkpoints | pending writes |")
+    print("|---|---:|---:|")
+    for name, (checkpoints, writes) in stored.items():
+        print(f"| {name} | {checkpoints} | {writes} |")
     print("\n| layer of the full pipeline (sync, profiled) | ms per step |")
     print("|---|---:|")
     for layer, value in profiled.items():
