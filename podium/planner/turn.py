@@ -222,20 +222,30 @@ async def ask(
                 )
             )
 
-        retrying = backoff(
-            ctx.model_retries + 1,
-            deadline,
-            ctx.model_retry_wait,
-            10.0,
-            retry_if_exception(is_transient),
-            announce,
-        )
+        async def attempt_once(model: Runnable[Any, BaseMessage] = model) -> BaseMessage:
+            timeout = max(deadline - time.monotonic(), 0.001)
+            async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
+                return await _reply(ctx, model, prompt, step)
+
         try:
+            try:  # most calls succeed at once: the retry loop is built only after a failure
+                return await attempt_once(), name
+            except Exception as error:
+                first: Exception | None = error
+            retrying = backoff(
+                ctx.model_retries + 1,
+                deadline,
+                ctx.model_retry_wait,
+                10.0,
+                retry_if_exception(is_transient),
+                announce,
+            )
             async for attempt in retrying:
                 with attempt:
-                    timeout = max(deadline - time.monotonic(), 0.001)
-                    async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
-                        reply = await _reply(ctx, model, prompt, step)
+                    if first is not None:  # the first try's failure, decided like any other
+                        failed, first = first, None
+                        raise failed
+                    reply = await attempt_once()
             return reply, name
         except TimeoutError:
             raise
