@@ -186,6 +186,7 @@ def test_markup_in_user_text_is_shown_as_text_not_interpreted(isolated: Path) ->
         (["run", "--as", "maria", "what is 2 + 2"], "no policy file is given"),
         (["run", "--policy", "{good}", "--as", "marai", "what is 2 + 2"], "'maria'"),
         (["chat", "--as", "maria"], "no policy file is given"),
+        (["serve", "--policy", "{bad}", "--port", "0"], "not valid YAML"),
     ],
 )
 def test_bad_input_is_refused_before_anything_heavy_loads(
