@@ -14,7 +14,6 @@ from podium.planner import memories, nodes
 from podium.planner.context import RunContext
 from podium.planner.state import RunState, planned_reply
 
-
 # Edges read where a run stands from what the nodes wrote anyway (a stop reason, the last
 # message), not from a channel of their own: every channel a node writes is one more row
 # and blob at each checkpoint.

@@ -40,7 +40,11 @@ def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
         lines += [f"- {o['name']}: {o['output'][:300]}" for o in done]
     answer = redact_secrets("\n".join(lines))  # a model error may quote the key it was sent
     ctx.tracer.emit(RunStopped(trace_id=ctx.tracer.trace_id, reason=reason, detail=why))
-    stop: Update = {"messages": [AIMessage(content=answer)], "answer": answer, "stop_reason": reason}
+    stop: Update = {
+        "messages": [AIMessage(content=answer)],
+        "answer": answer,
+        "stop_reason": reason,
+    }
     if state.get("pending"):
         stop["pending"] = []
     return stop
