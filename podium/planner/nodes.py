@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
 
+from podium.guardrails.screens import INLINE_CHARS
 from podium.planner.authorize import authorize
 from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
@@ -29,6 +31,7 @@ from podium.tracing.events import (
     digest,
 )
 from podium.tracing.live import TokensDiscarded
+from podium.workers import POOL
 
 
 def _stop(ctx: RunContext, state: RunState, reason: str, why: str) -> Update:
@@ -272,7 +275,7 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
     # No secret enters the state (the model, checkpoints, the answer, memory), guards or not:
     # an error quoting a key is as much a tool's output as its result.
     for outcome in outcomes:
-        outcome["output"] = redact_secrets(outcome["output"])
+        outcome["output"] = await _without_secrets(outcome["output"])
     messages = []
     for outcome in outcomes:
         ctx.tracer.emit(
@@ -319,6 +322,23 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
             }
         )
     return update
+
+
+async def _without_secrets(text: str) -> str:
+    """``redact_secrets`` of a tool's output; a long one is scanned off the event loop.
+
+    The scan is remembered per text, so the checkpoints' serializer finds it done: the
+    redacted text is scanned there too (the text the state keeps).
+    """
+    if len(text) <= INLINE_CHARS:
+        return redact_secrets(text)
+
+    def scanned() -> str:
+        redacted = redact_secrets(text)
+        redact_secrets(redacted)
+        return redacted
+
+    return await asyncio.wrap_future(POOL.submit(scanned))
 
 
 async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update:

@@ -304,3 +304,33 @@ def test_old_turns_are_trimmed_to_fit_the_context_window() -> None:
     agent(model, settings=settings).invoke(second, thread_id="t")
     sent = [m.content for m in model.calls[0].messages if m.type != "system"]
     assert sent == [second]
+
+
+def test_a_long_tool_output_is_scanned_for_secrets_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from podium import known_secrets
+
+    key = "graph-test-key-7Hq2"
+    known_secrets.add([key])
+    scanned_on: list[str] = []
+    spans = known_secrets.spans
+
+    def watched(text: str) -> list[tuple[int, int]]:
+        if key in text:
+            scanned_on.append(threading.current_thread().name)
+        return spans(text)
+
+    monkeypatch.setattr(known_secrets, "spans", watched)
+
+    @tool
+    def dump() -> str:
+        """Return a long log."""
+        return "line of log\n" * 1_000 + f"key={key}\n"
+
+    model = ScriptedChatModel(turns=[calls(call("dump", "c1")), "done"])
+    result = agent(model, dump).invoke("show the log")
+    assert key not in result.tool_calls[0]["output"]
+    assert scanned_on and "podium-loop" not in scanned_on and "MainThread" not in scanned_on
