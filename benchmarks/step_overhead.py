@@ -147,7 +147,10 @@ LAYERS = {
     "screens (guards)": ("podium/guardrails/", "guardrails/"),
     "policy": ("podium/guardrails/policy.py",),
     "audit log and tracing": ("podium/tracing/",),
-    "secret redaction (checkpoints, events, results)": ("podium/redaction.py",),
+    "secret redaction (checkpoints, events, results)": (
+        "podium/redaction.py",
+        "podium/text_patterns.py",
+    ),
     "loop detection": ("podium/planner/loops.py",),
     "checkpoint writes": ("langgraph/checkpoint/", "aiosqlite/", "podium/storage/"),
 }
