@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import os
 import pstats
 import statistics
@@ -112,6 +113,7 @@ async def measure(
     for _ in range(rounds):
         for name, runner in configurations.items():
             model = script(steps)
+            gc.collect()  # the garbage of the run before is not collected in this one's time
             started, used = time.perf_counter(), time.process_time()
             await runner(model)
             wall[name].append((time.perf_counter() - started) * 1000 / steps)
