@@ -168,6 +168,8 @@ async def plan(state: RunState, runtime: Runtime[RunContext]) -> Update:
         return _stop(ctx, state, "model_error", describe_model_error(error))
     if not isinstance(reply, AIMessage):
         reply = AIMessage(content=str(reply.content))
+    if isinstance(reply.content, str) and len(reply.content) > INLINE_CHARS:
+        await _without_secrets(reply.content)  # the checkpoint's serializer finds it scanned
     usage = count_usage(ctx, state, prompt, reply, used)
     calls = pending_calls(reply)
     ctx.tracer.emit(
@@ -325,7 +327,7 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
 
 
 async def _without_secrets(text: str) -> str:
-    """``redact_secrets`` of a tool's output; a long one is scanned off the event loop.
+    """``redact_secrets`` of a tool's output or a reply; a long one is scanned off the loop.
 
     The scan is remembered per text, so the checkpoints' serializer finds it done: the
     redacted text is scanned there too (the text the state keeps).
