@@ -11,6 +11,10 @@ job for the same slot). Beside it this worker runs:
   pick it up (BENCHMARKS.md measures it);
 - a listener for stop requests (double-texting's interrupt and rollback).
 
+Given a durable event bus (``bus``), it also delivers the bus's events: the jobs of the
+task ``podium.bus`` on the queue ``events`` (server/bus_jobs.py), retried on another worker
+like runs when their worker is killed.
+
 SIGTERM (or SIGINT) stops taking jobs and lets the runs in hand finish for ``grace``
 seconds; those still going then are cancelled, keeping what they did, and go back to the
 queue for another worker to resume.
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
     import procrastinate
 
     from podium.agent import Agent
+    from podium.patterns.bus import EventBus
     from podium.server.triggers import Triggers
 
 log = logging.getLogger(__name__)
@@ -86,9 +91,11 @@ class Worker:
         stalled_after: float = 5.0,
         grace: float = 30.0,
         name: str | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self.agent = agent
         self.storage = queue_storage(agent)
+        self.bus = _durable(bus)
         self.queue = RunQueue(self.storage)
         self.concurrency, self.triggers = concurrency, triggers
         self.heartbeat, self.stalled_after, self.grace = heartbeat, stalled_after, grace
@@ -111,6 +118,12 @@ class Worker:
 
         app = queue_app(self.storage.url)
         app.task(name=RUN_TASK, queue=RUN_QUEUE, pass_context=True, retry=Retry())(self._run)
+        if self.bus is not None:
+            from podium.patterns.bus_store import BUS_QUEUE, BUS_TASK
+
+            app.task(name=BUS_TASK, queue=BUS_QUEUE, pass_context=True, retry=Retry())(
+                self._deliver
+            )
         if self.triggers is not None:
             schedule = app.task(name=SCHEDULE_TASK, queue=RUN_QUEUE, pass_context=True)(
                 self._scheduled
@@ -136,6 +149,20 @@ class Worker:
             raise UnreadableJob(str(error)) from None
         async with lease(self.storage.url, job.thread):
             await self._carry_out(job)
+
+    async def _deliver(
+        self, context: Any, /, event: Any = None, subscriber: Any = None, **unknown: Any
+    ) -> None:
+        """The task ``podium.bus``: one subscriber's delivery of one event."""
+        from podium.server.bus_jobs import deliver
+
+        assert self.bus is not None
+        if not isinstance(event, str) or not isinstance(subscriber, str) or unknown:
+            error = ValueError("a bus job needs the text fields event and subscriber only")
+            payload = {"event": event, "subscriber": subscriber}
+            await asyncio.to_thread(self._move_aside, context.job, payload, unknown, error)
+            raise UnreadableJob(str(error))
+        await deliver(self.bus, event, subscriber)
 
     async def _carry_out(self, job: RunJob) -> None:
         if await asyncio.to_thread(self.queue.result, job.run_id) is not None:
@@ -292,7 +319,7 @@ class Worker:
                 async with self.app.open_async():
                     self._current = QueueWorker(
                         self.app,
-                        queues=[RUN_QUEUE],
+                        queues=self.queues(),
                         concurrency=self.concurrency,
                         name=self.name,
                         fetch_job_polling_interval=1.0,
@@ -308,8 +335,29 @@ class Worker:
             if not self._signalled:
                 await asyncio.sleep(1.0)
 
+    def queues(self) -> list[str]:
+        """The queues this worker takes jobs from."""
+        from podium.patterns.bus_store import BUS_QUEUE
+
+        return [RUN_QUEUE] if self.bus is None else [RUN_QUEUE, BUS_QUEUE]
+
     def stop(self) -> None:
         """Stop taking jobs; the runs in hand get ``grace`` seconds, then go back to the queue."""
         self._signalled = True
         if self._current is not None:
             self._current.stop()
+
+
+def _durable(bus: EventBus | None) -> EventBus | None:
+    """The bus a worker delivers for: durable, its subscribers on Postgres, its policy met."""
+    if bus is None:
+        return None
+    if bus.storage is None:
+        raise ConfigError(
+            "a worker delivers the events of a durable bus, and this bus has no database URL",
+            "create it with EventBus(policy, database_url=...) or set PODIUM_DATABASE_URL",
+        )
+    for subscription in bus.subscriptions:
+        queue_storage(subscription.agent)  # a subscriber on SQLite is refused with the reason
+    bus.check()
+    return bus

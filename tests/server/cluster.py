@@ -5,7 +5,7 @@ scripted model (its plan depends only on the conversation, so any worker continu
 and one side-effecting tool, ``record``, that writes to the table ``effects`` under its
 idempotency key (as a payment API keyed by it would) and counts every execution in
 ``attempts`` (with the worker's pid). ``Cluster`` starts, kills and restarts such workers
-and submits runs.
+and submits runs. With ``--bus`` a worker also delivers the events of ``cluster_bus``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
@@ -26,6 +26,9 @@ from podium.config import Settings
 from podium.identity import Principal
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import ToolContext, tool
+
+if TYPE_CHECKING:
+    from podium.patterns.bus import EventBus
 
 ROOT = Path(__file__).resolve().parents[2]
 EFFECTS = """
@@ -79,6 +82,18 @@ def cluster_agent(url: str, latency: float = 0.0) -> Agent:
     settings = Settings.load(database_url=url, audit=False, durability="sync")
     model = ScriptedChatModel(turns=[plan], repeat_last=True, latency=latency)
     return Agent([record, release], model=model, guards=None, settings=settings)
+
+
+def cluster_bus(url: str, latency: float = 0.0) -> EventBus:
+    """A durable bus: ``order`` wakes ``recorder``, whose answer (on ``recorded``) wakes
+    ``auditor``; both run the cluster's agent, so their tool calls land in ``effects``."""
+    from podium.guardrails.policy import Policy
+    from podium.patterns.bus import EventBus
+
+    bus = EventBus(Policy(), database_url=url)
+    bus.subscribe("recorder", cluster_agent(url, latency), "order", "order {n}", "recorded")
+    bus.subscribe("auditor", cluster_agent(url, latency), "recorded", "audit {n}")
+    return bus
 
 
 def prepare(url: str) -> None:
@@ -178,7 +193,7 @@ class Cluster:
 
 
 def main() -> None:
-    """One worker: ``python -m tests.server.cluster URL CONCURRENCY [--triggers FILE]``."""
+    """One worker: ``python -m tests.server.cluster URL CONCURRENCY [--triggers FILE] [--bus]``."""
     import logging
 
     from podium.server.triggers import Triggers
@@ -190,7 +205,9 @@ def main() -> None:
     triggers = None
     if "--triggers" in sys.argv:
         triggers = Triggers.load(agent, Path(sys.argv[sys.argv.index("--triggers") + 1]))
-    asyncio.run(Worker(agent, concurrency, triggers, grace=5.0).run())
+    latency = float(os.environ.get("CLUSTER_LATENCY", "0"))
+    bus = cluster_bus(url, latency) if "--bus" in sys.argv else None
+    asyncio.run(Worker(agent, concurrency, triggers, grace=5.0, bus=bus).run())
 
 
 if __name__ == "__main__":

@@ -86,15 +86,17 @@ def test_an_older_schema_is_refused_with_the_command_then_migrated(database_url:
     PostgresStorage(database_url).prepare()
     with psycopg.connect(database_url, autocommit=True) as db:  # as podium 1 left it
         db.execute(
-            "DROP TABLE podium_run_events, podium_run_results, podium_dead_jobs, podium_run_stops"
+            "DROP TABLE podium_run_events, podium_run_results, podium_dead_jobs, "
+            "podium_run_stops, podium_bus_events, podium_bus_deliveries"
         )
         db.execute("DELETE FROM podium_schema WHERE version > 1")
     postgres_schema._READY.clear()  # as a new process would find it
     with pytest.raises(SchemaOutdated) as raised:
         PostgresStorage(database_url).prepare()
-    assert "schema version 1, this podium needs version 2" in raised.value.problem
+    latest = postgres_schema.LATEST
+    assert f"schema version 1, this podium needs version {latest}" in raised.value.problem
     assert "podium db migrate" in raised.value.fix
-    assert postgres_schema.migrate(database_url) == (1, 2)
+    assert postgres_schema.migrate(database_url) == (1, latest)
     PostgresStorage(database_url).ledger().put("k", "tool", "done")
 
 
@@ -116,10 +118,22 @@ def test_without_a_postgres_server_its_tests_fail_and_say_why(tmp_path: Path) ->
     root = Path(__file__).resolve().parents[2]
     environment = {**os.environ, "POSTGRES_BIN": str(tmp_path / "nowhere")}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
-         str(tmp_path / "run"), "tests/storage/test_contract.py::test_the_ledger_keeps_"
-         "what_completed_by_key"],
-        cwd=root, env=environment, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(tmp_path / "run"),
+            "tests/storage/test_contract.py::test_the_ledger_keeps_what_completed_by_key",
+        ],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode != 0, done.stdout
     assert "1 passed, 1 error" in done.stdout and "skipped" not in done.stdout, done.stdout
