@@ -38,7 +38,7 @@ async def deliver(bus: EventBus, key: str, name: str) -> None:
     follow_up = None
     if delivery is None:
         thread = bus_store.delivery_thread(key, name)
-        async with lease(storage.url, thread):
+        async with lease(storage, thread):
             if await asyncio.to_thread(bus_store.delivered, storage, key, name):
                 return
             delivery, follow_up = await _run(bus, subscription, event, key)

@@ -11,6 +11,7 @@ exactly once, its steps happen at least once, and a side effect once per idempot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -79,27 +80,21 @@ class RunLog:
 
 
 @asynccontextmanager
-async def lease(url: str, thread: str, wait: float = 30.0) -> AsyncIterator[None]:
+async def lease(storage: PostgresStorage, thread: str, wait: float = 30.0) -> AsyncIterator[None]:
     """Hold the thread for this worker: a Postgres advisory lock on a connection of its own.
 
     A worker that dies loses its connection and with it the lock, at once; one that is
     alive but was thought dead (its heartbeat late) still holds it, so a second worker
-    given the same run waits instead of running it beside the first.
+    given the same run waits instead of running it beside the first. The connection comes
+    from the worker's pool (``storage.session()``) and goes back to it unlocked.
     """
-    import psycopg
-
-    try:
-        connection = await psycopg.AsyncConnection.connect(url, autocommit=True)
-    except psycopg.OperationalError as error:
-        from podium.storage.postgres_schema import unreachable
-
-        raise unreachable(url, error) from None
-    async with connection:
+    async with storage.session() as connection:
         deadline = time.monotonic() + wait
+        key = thread_lock(thread)
         while True:
             row = await (
                 await connection.execute(
-                    "SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (thread_lock(thread),)
+                    "SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (key,)
                 )
             ).fetchone()
             if row and row[0]:
@@ -110,7 +105,13 @@ async def lease(url: str, thread: str, wait: float = 30.0) -> AsyncIterator[None
                     "the job is retried; a worker that hangs holding it should be restarted",
                 )
             await asyncio.sleep(0.2)
-        yield
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection holds nothing anyway
+                await connection.execute(
+                    "SELECT pg_advisory_unlock(hashtextextended(%s, 1))", (key,)
+                )
 
 
 async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> RunResult:

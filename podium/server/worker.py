@@ -147,7 +147,7 @@ class Worker:
         except (ValidationError, ValueError) as error:
             await asyncio.to_thread(self._move_aside, context.job, payload, unknown, error)
             raise UnreadableJob(str(error)) from None
-        async with lease(self.storage.url, job.thread):
+        async with lease(self.storage, job.thread):
             await self._carry_out(job)
 
     async def _deliver(
@@ -165,9 +165,9 @@ class Worker:
         await deliver(self.bus, event, subscriber)
 
     async def _carry_out(self, job: RunJob) -> None:
-        if await asyncio.to_thread(self.queue.result, job.run_id) is not None:
+        ended, stop = await asyncio.to_thread(self._standing, job.run_id)
+        if ended:
             return  # a worker finished it, and died before the queue heard
-        stop = await asyncio.to_thread(self._stop_of, job.run_id)
         if stop is not None:
             await self._stopped(job, stop)
             return
@@ -213,6 +213,17 @@ class Worker:
             "remaining": remaining,
         }
         await asyncio.to_thread(record, self.queue, job, outcome)
+
+    def _standing(self, run_id: str) -> tuple[bool, str | None]:
+        """Whether the run has its result, and the stop asked of it (one round trip)."""
+        with self.storage.connection() as db:
+            row = db.execute(
+                "SELECT EXISTS (SELECT 1 FROM podium_run_results WHERE run = %s), "
+                "(SELECT mode FROM podium_run_stops WHERE run = %s)",
+                (run_id, run_id),
+            ).fetchone()
+        assert row is not None
+        return bool(row[0]), None if row[1] is None else str(row[1])
 
     def _stop_of(self, run_id: str) -> str | None:
         with self.storage.connection() as db:
@@ -323,7 +334,9 @@ class Worker:
                         concurrency=self.concurrency,
                         name=self.name,
                         fetch_job_polling_interval=1.0,
-                        abort_job_polling_interval=1.0,
+                        # stops come by LISTEN (podium_stop), not procrastinate's aborts:
+                        # its poll for them is only a fallback
+                        abort_job_polling_interval=10.0,
                         update_heartbeat_interval=self.heartbeat,
                         stalled_worker_timeout=self.stalled_after,
                         shutdown_graceful_timeout=self.grace,
