@@ -16,10 +16,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.outputs import ChatGenerationChunk
 
 from podium.agent import Agent
 from podium.config import Settings
@@ -66,6 +74,41 @@ def effect(url: str, tag: str, key: str) -> str:
     return f"recorded {tag}"
 
 
+class ScriptedStreamingChatModel(ScriptedChatModel):
+    """The scripted model, streaming its answers a word at a time (``latency`` between words).
+
+    A reply with tool calls comes as one piece, as a provider sends a call's arguments.
+    """
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        import json
+
+        latency, self.latency = self.latency, 0.0
+        try:
+            reply = (await self._agenerate(messages, stop, **kwargs)).generations[0].message
+        finally:
+            self.latency = latency
+        assert isinstance(reply, AIMessage)
+        if reply.tool_calls:
+            chunks = [
+                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
+                for i, c in enumerate(reply.tool_calls)
+            ]
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+            return
+        words = str(reply.content).split(" ")
+        for index, word in enumerate(words):
+            await asyncio.sleep(latency)
+            text = word if index == len(words) - 1 else word + " "
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+
 def cluster_agent(url: str, latency: float = 0.0) -> Agent:
     """The agent every worker of the cluster runs."""
 
@@ -80,7 +123,9 @@ def cluster_agent(url: str, latency: float = 0.0) -> Agent:
         return effect(url, tag, context.idempotency_key)
 
     settings = Settings.load(database_url=url, audit=False, durability="sync")
-    model = ScriptedChatModel(turns=[plan], repeat_last=True, latency=latency)
+    streams = os.environ.get("CLUSTER_STREAM") == "1"
+    kind = ScriptedStreamingChatModel if streams else ScriptedChatModel
+    model = kind(turns=[plan], repeat_last=True, latency=latency)
     return Agent([record, release], model=model, guards=None, settings=settings)
 
 
