@@ -45,6 +45,7 @@ class RunLog:
         self._pending: list[str] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writing = asyncio.Lock()  # one write at a time: the rows keep the run's order
+        self._now = asyncio.Event()  # set when the run ended: write without waiting
 
     def watch(self, event: Event) -> None:
         """The run's watcher: keep the event for the next write."""
@@ -53,7 +54,8 @@ class RunLog:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._now.wait(), FLUSH_SECONDS)
         await self.flush()
 
     async def flush(self) -> None:
@@ -64,16 +66,19 @@ class RunLog:
                 await asyncio.to_thread(self._write, batch)
 
     def _write(self, batch: list[str]) -> None:
+        # One statement, one round trip: the rows in their order, then the wake-up (the
+        # notification is sent when the statement commits, with the rows).
         with self.storage.connection() as db:
-            with db.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO podium_run_events (run, event) VALUES (%s, %s::jsonb)",
-                    [(self.run_id, event) for event in batch],
-                )
-            db.execute("SELECT pg_notify(%s, %s)", (FEED_CHANNEL, self.run_id))
+            db.execute(
+                "WITH written AS (INSERT INTO podium_run_events (run, event) "
+                "SELECT %s, e FROM unnest(%s::jsonb[]) WITH ORDINALITY AS t(e, n) ORDER BY n "
+                "RETURNING 1) SELECT pg_notify(%s, %s) FROM (SELECT count(*) FROM written) c",
+                (self.run_id, batch, FEED_CHANNEL, self.run_id),
+            )
 
     async def close(self) -> None:
-        """Write the rest, after the flush under way."""
+        """Write the rest now, after the write under way."""
+        self._now.set()
         if self._flusher is not None and not self._flusher.done():
             await self._flusher
         await self.flush()

@@ -262,15 +262,18 @@ class Worker:
     async def _reap(self) -> None:
         """Put back in the queue the jobs of workers whose heartbeat stopped."""
         manager = self.app.job_manager
+        beats = 0
         while True:
             await asyncio.sleep(1.0)
+            beats += 1
             try:
                 stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after)
                 for job in stalled:
                     with contextlib.suppress(Exception):  # another reaper was first
                         await manager.retry_job(job)
                         log.warning("job %s of a stalled worker is back in the queue", job.id)
-                await manager.prune_stalled_workers(self.stalled_after * 4)
+                if beats % 10 == 0:  # the rows of dead workers can wait; their jobs cannot
+                    await manager.prune_stalled_workers(self.stalled_after * 4)
             except Exception as error:  # the database is away: try again next second
                 log.warning("reaper: %s", error)
 
