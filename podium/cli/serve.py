@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from podium.cli.common import build_agent, principal_for, stderr
+from podium.cli.common import build_agent, checked_policy, principal_for, stderr
 from podium.cli.worker import DatabaseOption, use_database
 from podium.errors import ConfigError
 
@@ -40,22 +40,26 @@ def serve_command(
         typer.Option(help="A directory of eval reports (HTML) for the web page to show."),
     ] = None,
     database_url: DatabaseOption = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="A line per HTTP request.")
+    ] = True,
 ) -> None:
     """Serve the web page, invoke, stream, approvals, AG-UI and A2A over HTTP; run triggers.
 
     With a database URL (PODIUM_DATABASE_URL or --database-url), runs go to the job queue
     in Postgres and `podium worker` processes carry them out; without one, they run here.
     """
+    use_database(database_url)
+    checked = checked_policy(policy, who)  # a bad file or --as is said before the server loads
     import uvicorn
 
     from podium.server.app import check_exposure, create_app, read_tokens
     from podium.server.triggers import Triggers
 
-    use_database(database_url)
     bearer = read_tokens(tokens) if tokens else None
     check_exposure(host, bearer)
     listening = listen(host, port)  # a busy port is said before anything is built
-    agent = build_agent(memory, policy, mcp)
+    agent = build_agent(memory, checked, mcp)
     loaded = Triggers.load(agent, triggers) if triggers else None
     if reports is not None and not reports.is_dir():
         raise ConfigError(f"reports directory {reports} does not exist", "check the path")
@@ -69,7 +73,26 @@ def serve_command(
         f"{plural(events, 'event trigger')} · "
         f"{'tokens' if bearer else 'no tokens (loopback only)'} · {where}[/]"
     )
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
+    config = uvicorn.Config(app, log_level="warning")
+    show_log(access_log)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def show_log(access_log: bool) -> None:
+    """One line per request (uvicorn's access log) and per trigger firing, on standard error.
+
+    uvicorn's own start-up chatter stays at warnings: the "serving on" line says it all.
+    """
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+    for name, on in (("uvicorn.access", access_log), ("podium.server.triggers", True)):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO if on else logging.WARNING)
+        if name == "podium.server.triggers":
+            logger.addHandler(handler)
+            logger.propagate = False
 
 
 def plural(count: int, thing: str) -> str:

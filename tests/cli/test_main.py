@@ -108,20 +108,28 @@ def test_chat_keeps_one_thread_and_understands_commands() -> None:
     assert result.stdout.count("thread ") == 2  # the first thread, then /new
 
 
-def test_help_imports_nothing_heavy() -> None:
+HEAVY = ["langgraph", "langchain_core", "chromadb", "guardrails", "torch", "openai", "tiktoken"]
+
+
+def cli_in_fresh_process(argv: list[str]) -> tuple[int, list[str], str]:
+    """Exit code, the heavy modules imported, and the output of the CLI run in a new process."""
     probe = (
-        "import sys\n"
+        "import json, sys\n"
         "from typer.testing import CliRunner\n"
         "from podium.cli.main import app\n"
-        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
-        "heavy = ['langgraph', 'langchain_core', 'chromadb', 'guardrails', 'torch', 'openai',"
-        " 'tiktoken']\n"
-        "print([m for m in heavy if m in sys.modules])\n"
+        f"result = CliRunner().invoke(app, {argv!r})\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(json.dumps([result.exit_code, heavy, result.output]))\n"
     )
     output = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     ).stdout
-    assert output.strip() == "[]"
+    code, heavy, shown = json.loads(output.splitlines()[-1])
+    return code, heavy, shown
+
+
+def test_help_imports_nothing_heavy() -> None:
+    assert cli_in_fresh_process(["--help"])[:2] == (0, [])
 
 
 @pytest.mark.parametrize(
@@ -175,3 +183,28 @@ def test_markup_in_user_text_is_shown_as_text_not_interpreted(isolated: Path) ->
     )["trace_id"]
     shown = runner.invoke(app, ["trace", "show", trace_id[:12]], env={"COLUMNS": "200"})
     assert shown.exit_code == 0 and "[/]" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["run", ""], "the request is empty"),
+        (["run", "--policy", "{bad}", "what is 2 + 2"], "not valid YAML"),
+        (["run", "--policy", "{missing}", "what is 2 + 2"], "does not exist"),
+        (["run", "--as", "maria", "what is 2 + 2"], "no policy file is given"),
+        (["run", "--policy", "{good}", "--as", "marai", "what is 2 + 2"], "'maria'"),
+        (["chat", "--as", "maria"], "no policy file is given"),
+        (["serve", "--policy", "{bad}", "--port", "0"], "not valid YAML"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_heavy_loads(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_text("allow: [\n", encoding="utf-8")
+    good.write_text("principals:\n  maria:\n    scopes: [files]\n", encoding="utf-8")
+    places = {"bad": bad, "good": good, "missing": tmp_path / "nope.yaml"}
+    argv = [a.format(**places) for a in arguments]
+    code, heavy, output = cli_in_fresh_process(argv)
+    assert (code, heavy) == (2, []), output
+    assert message in output
