@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 
 def free_port() -> int:
@@ -17,7 +18,7 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, seconds: float = 30) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[Any] | None, seconds: float = 30) -> None:
     """Return once something accepts connections on ``port``; fail if the process ends first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
