@@ -162,7 +162,13 @@ class Worker:
             payload = {"event": event, "subscriber": subscriber}
             await asyncio.to_thread(self._move_aside, context.job, payload, unknown, error)
             raise UnreadableJob(str(error))
-        await deliver(self.bus, event, subscriber)
+        try:
+            await deliver(self.bus, event, subscriber)
+        except (LookupError, ConfigError) as error:  # no such event, or no such subscriber
+            payload = {"event": event, "subscriber": subscriber}
+            why = "the event cannot be delivered"
+            await asyncio.to_thread(self._move_aside, context.job, payload, {}, error, why)
+            raise UnreadableJob(str(error)) from None
 
     async def _carry_out(self, job: RunJob) -> None:
         ended, stop = await asyncio.to_thread(self._standing, job.run_id)
@@ -232,12 +238,17 @@ class Worker:
         return None if found is None else str(found[0])
 
     def _move_aside(
-        self, job: Any, payload: Any, unknown: dict[str, Any], error: Exception
+        self,
+        job: Any,
+        payload: Any,
+        unknown: dict[str, Any],
+        error: Exception,
+        why: str = "the payload does not parse",
     ) -> None:
         import json
         import time
 
-        reason = f"the payload does not parse: {error}".replace("\n", " ")[:2000]
+        reason = f"{why}: {error}".replace("\n", " ")[:2000]
         log.error("job %s moved aside: %s", job.id, reason)
         data = {"payload": payload, **unknown}
         with self.storage.connection() as db:

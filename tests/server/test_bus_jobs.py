@@ -66,3 +66,25 @@ def test_bus_events_are_delivered_once_each_across_workers_killed_mid_handler(
             key,
         )
         assert starts[0][0] >= 2, (tag, starts)
+
+
+async def test_a_bus_job_for_no_known_subscriber_is_moved_aside_with_the_reason(
+    database_url: str,
+) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from podium.server.worker import UnreadableJob, Worker
+    from tests.server.cluster import cluster_agent, prepare
+
+    await asyncio.to_thread(prepare, database_url)
+    bus = cluster_bus(database_url)
+    key = await asyncio.to_thread(bus.publish, "order", {"n": "1"})
+    worker = Worker(cluster_agent(database_url), bus=bus)
+    job = SimpleNamespace(id=9, task_name="podium.bus")
+    with pytest.raises(UnreadableJob):  # a subscriber another version of the bus had
+        await worker._deliver(SimpleNamespace(job=job), event=key, subscriber="gone")
+    with worker.storage.connection() as db:
+        moved = db.execute("SELECT job_id, reason FROM podium_dead_jobs").fetchall()
+    assert moved[0][0] == 9 and "cannot be delivered" in moved[0][1]
+    assert "no subscriber named 'gone'" in moved[0][1] and "recorder" in moved[0][1]
