@@ -118,22 +118,10 @@ def test_without_a_postgres_server_its_tests_fail_and_say_why(tmp_path: Path) ->
     root = Path(__file__).resolve().parents[2]
     environment = {**os.environ, "POSTGRES_BIN": str(tmp_path / "nowhere")}
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--basetemp",
-            str(tmp_path / "run"),
-            "tests/storage/test_contract.py::test_the_ledger_keeps_what_completed_by_key",
-        ],
-        cwd=root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+         str(tmp_path / "run"), "tests/storage/test_contract.py::test_the_ledger_keeps_"
+         "what_completed_by_key"],
+        cwd=root, env=environment, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode != 0, done.stdout
     assert "1 passed, 1 error" in done.stdout and "skipped" not in done.stdout, done.stdout
