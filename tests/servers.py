@@ -7,7 +7,6 @@ import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 
 def free_port() -> int:
@@ -18,7 +17,9 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, process: subprocess.Popen[Any] | None, seconds: float = 30) -> None:
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes] | subprocess.Popen[str] | None, seconds: float = 30
+) -> None:
     """Return once something accepts connections on ``port``; fail if the process ends first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
