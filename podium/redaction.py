@@ -87,7 +87,7 @@ def find(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> list[tuple[str,
 def redact(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> tuple[str, list[str]]:
     """``text`` with each of ``kinds`` replaced by [KIND]; the kinds found, once per match."""
     if len(text) <= _SHORT:  # the same short texts come back at every step (policy reasons)
-        redacted, found = _redacted_short(text, kinds, known_secrets.version())
+        redacted, found = _redacted_short(text, tuple(kinds), known_secrets.version())
         return redacted, list(found)
     return _redact(text, kinds)
 
