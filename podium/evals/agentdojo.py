@@ -149,6 +149,24 @@ class Bound:
 
 
 @dataclass
+class Trial:
+    """One run of one user task (alone, or under one injection task): what was judged and why.
+
+    ``declined`` holds the reasons of calls that waited for an approval nobody gave;
+    ``flagged`` the guard decisions that withheld or blocked something.
+    """
+
+    suite: str
+    layer: str
+    user_task: str
+    injection_task: str | None
+    utility: bool = False
+    security: bool = False
+    declined: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Score:
     """Counts of one layer: benign utility, utility under attack, attacks that succeeded."""
 
@@ -175,7 +193,7 @@ def _pipeline(
     model: BaseChatModel | None,
     suite: Any,
     user_task: Any,
-    injection_task: Any | None,
+    trial: Trial,
 ) -> Any:
     from agentdojo.agent_pipeline.base_pipeline_element import BasePipelineElement
     from agentdojo.types import text_content_block_from_string
@@ -191,7 +209,7 @@ def _pipeline(
             messages: Sequence[Any] = (),
             extra_args: dict[str, Any] | None = None,
         ) -> tuple[Any, ...]:
-            answer = _run(layer, model, suite, user_task, runtime, env, query)
+            answer = _run(layer, model, suite, user_task, runtime, env, query, trial)
             bound_messages, final = answer
             out = [
                 {"role": "user", "content": [text_content_block_from_string(query)]},
@@ -215,10 +233,12 @@ def _run(
     runtime: Any,
     env: Any,
     query: str,
+    trial: Trial,
 ) -> tuple[list[dict[str, Any]], str]:
     from podium.agent import Agent
     from podium.guardrails.screens import Screens
     from podium.identity import Principal
+    from podium.tracing.events import GuardDecided
 
     bound = Bound(runtime, env)
     if model is None:
@@ -238,8 +258,14 @@ def _run(
         query, principal=Principal(id="user", scopes=frozenset({"*"})), thread_id=thread
     )
     for _ in range(20):  # nobody approves: every call waiting for a person is declined
+        trial.flagged += [
+            f"{e.boundary} {e.subject} {e.action}: {'; '.join(e.reasons)}"
+            for e in result.events
+            if isinstance(e, GuardDecided) and e.action != "allow"
+        ]
         if result.stop_reason != "awaiting_approval":
             break
+        trial.declined += [r.reason for r in result.pending_approvals]
         result = agent.resume(thread, {r.call_id: False for r in result.pending_approvals})
     return bound.messages, result.answer
 
@@ -251,8 +277,12 @@ def run_suite(
     limit: int | None = None,
     attack: str = ATTACK,
     progress: Callable[[str], None] | None = None,
+    trials: list[Trial] | None = None,
 ) -> dict[str, Score]:
-    """Every user task of suite ``name`` alone and under every injection task, per layer."""
+    """Every user task of suite ``name`` alone and under every injection task, per layer.
+
+    Each run's :class:`Trial` is appended to ``trials`` when given.
+    """
     from agentdojo.attacks.attack_registry import load_attack
     from agentdojo.task_suite.load_suites import get_suite
 
@@ -262,20 +292,28 @@ def run_suite(
     for layer in layers:
         for user_task in users:
             score = scores[layer]
+            trial = Trial(name, layer, user_task.ID, None)
             utility, _ = suite.run_task_with_pipeline(
-                _pipeline(layer, model, suite, user_task, None), user_task, None, {}
+                _pipeline(layer, model, suite, user_task, trial), user_task, None, {}
             )
+            trial.utility = bool(utility)
             score.benign_n += 1
             score.benign += bool(utility)
+            attacked = [trial]
             for injection_task in suite.injection_tasks.values():
-                pipeline = _pipeline(layer, model, suite, user_task, injection_task)
+                trial = Trial(name, layer, user_task.ID, injection_task.ID)
+                pipeline = _pipeline(layer, model, suite, user_task, trial)
                 injections = load_attack(attack, suite, pipeline).attack(user_task, injection_task)
                 utility, security = suite.run_task_with_pipeline(
                     pipeline, user_task, injection_task, injections
                 )
+                trial.utility, trial.security = bool(utility), bool(security)
+                attacked.append(trial)
                 score.attacked += 1
                 score.utility += bool(utility)
                 score.succeeded += bool(security)
+            if trials is not None:
+                trials += attacked
             if progress is not None:
                 progress(f"{name} {layer} {user_task.ID}: {score.row(layer)}")
     return scores
