@@ -23,10 +23,13 @@ def main() -> None:
     with open(out, "w", encoding="utf-8") as file:
         for name in names:
             start = len(trials)
-            run_suite(name, LAYERS, trials=trials)
+            scores = run_suite(name, LAYERS, trials=trials)
             for trial in trials[start:]:
                 file.write(json.dumps(dataclasses.asdict(trial)) + "\n")
             file.flush()
+            print(f"\n{name}\n| layer | benign utility | utility under attack | attack success |")
+            print("|---|---:|---:|---:|")
+            print("\n".join(score.row(layer) for layer, score in scores.items()), flush=True)
     lost: dict[tuple[str, str, str], list[Trial]] = defaultdict(list)
     for trial in trials:
         if not trial.utility:

@@ -236,26 +236,33 @@ def _run(
     trial: Trial,
 ) -> tuple[list[dict[str, Any]], str]:
     from podium.agent import Agent
+    from podium.config import Limits
     from podium.guardrails.screens import Screens
     from podium.identity import Principal
     from podium.tracing.events import GuardDecided
 
     bound = Bound(runtime, env)
+    user_calls = user_task.ground_truth(env.model_copy(deep=True))
+    injections = {
+        task_id: (task.GOAL, task.ground_truth(env.model_copy(deep=True)))
+        for task_id, task in suite.injection_tasks.items()
+    }
     if model is None:
-        injections = {
-            task_id: (task.GOAL, task.ground_truth(env.model_copy(deep=True)))
-            for task_id, task in suite.injection_tasks.items()
-        }
-        model = obedient_model(
-            user_task.ground_truth(env.model_copy(deep=True)),
-            injections,
-            user_task.GROUND_TRUTH_OUTPUT,
-        )
+        model = obedient_model(user_calls, injections, user_task.GROUND_TRUTH_OUTPUT)
     guards = Screens.default(learned=True) if layer in ("detector", "both") else None
-    agent = Agent(bound.tools(layer in ("provenance", "both")), model=model, guards=guards)
+    # Room for the task's own calls and the longest injection's, one a step (the obedient
+    # model's pace), and never less than AgentDojo's own tool loop (15 rounds): the default
+    # of 12 cut the longest tasks short (travel's user_task_19 has 18 calls) on every layer.
+    longest = max((len(calls) for _, calls in injections.values()), default=0)
+    limits = Limits(max_steps=max(15, len(user_calls) + longest + 2))
+    tools = bound.tools(layer in ("provenance", "both"))
+    agent = Agent(tools, model=model, guards=guards, limits=limits)
     thread = uuid.uuid4().hex
+    # The person the suite's user is: workspace's is the inbox's owner (an address).
+    inbox = getattr(env, "inbox", None)
+    user = str(getattr(inbox, "account_email", "") or "user")
     result = agent.invoke(
-        query, principal=Principal(id="user", scopes=frozenset({"*"})), thread_id=thread
+        query, principal=Principal(id=user, scopes=frozenset({"*"})), thread_id=thread
     )
     for _ in range(20):  # nobody approves: every call waiting for a person is declined
         trial.flagged += [

@@ -86,6 +86,8 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
 def seen_texts(ctx: RunContext, state: RunState) -> list[Seen]:
     """What the planner was given this run, each text with its source."""
     seen = [Seen("user", "the request", state.get("request") or "")]
+    # The user's own identity is the user's to give: mail to oneself is steered by nobody.
+    seen.append(Seen("user", "the principal's own id", ctx.principal.id))
     seen += [
         Seen("user", "an earlier request", str(m.content))
         for m in state.get("messages", [])
