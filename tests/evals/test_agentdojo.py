@@ -26,6 +26,21 @@ def test_the_obedient_model_is_hijacked_undefended_and_not_with_provenance() -> 
     assert both.attacked == 18 and both.succeeded == 0
 
 
+def test_the_longest_task_has_room_for_its_calls() -> None:
+    # travel's user_task_19 needs 18 calls, one a step: the default 12 steps cut it short.
+    from agentdojo.task_suite.load_suites import get_suite
+
+    from podium.evals.agentdojo import VERSION, Trial, _pipeline
+
+    suite = get_suite(VERSION, "travel")
+    task = suite.user_tasks["user_task_19"]
+    trial = Trial("travel", "none", task.ID, None)
+    utility, _ = suite.run_task_with_pipeline(
+        _pipeline("none", None, suite, task, trial), task, None, {}
+    )
+    assert utility
+
+
 def test_the_command_names_an_unknown_suite_or_layer() -> None:
     runner = CliRunner()
     wrong = runner.invoke(app, ["eval", "--agentdojo", "casino"])

@@ -138,3 +138,19 @@ def test_a_policy_file_can_block_instead_of_asking(tmp_path: Path) -> None:
     assert told.startswith("blocked: provenance: argument 'iban' of 'pay'"), told
     assert Policy.load(path).provenance_action(pay) == "block"
     assert Policy().provenance_action(pay) == "approve"
+
+
+def test_the_principals_own_address_counts_as_the_users() -> None:
+    sent.clear()
+    model = ScriptedChatModel(
+        turns=[calls(call("send_email", "c1", to="ana@shop.example", body="note")), "done"]
+    )
+    agent = Agent([send_email], model=model, guards=None)
+    result = agent.invoke("send me a note", principal=Principal(id="ana@shop.example"))
+    assert result.pending_approvals == [] and sent == ["ana@shop.example"]
+    other = ScriptedChatModel(
+        turns=[calls(call("send_email", "c1", to="bo@shop.example", body="note")), "done"]
+    )
+    agent = Agent([send_email], model=other, guards=None)
+    held = agent.invoke("send me a note", principal=Principal(id="ana@shop.example"))
+    assert [r.call_id for r in held.pending_approvals] == ["c1"]
