@@ -23,8 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PEER = [sys.executable, "-c", "import typer, rich.console"]
 PODIUM = [sys.executable, "-m", "podium.cli.main"]
-COMMANDS = {
+COMMANDS = {  # in order of size: the RSS column is the largest child so far
     "podium tools": [*PODIUM, "tools"],
+    'podium run --policy missing.yaml "..." (refused)': [
+        *PODIUM,
+        "run",
+        "--policy",
+        "missing.yaml",
+        "what is 2 + 2",
+    ],
     'podium run --no-memory "what is 2 + 2"': [*PODIUM, "run", "--no-memory", "what is 2 + 2"],
     'podium run "what is 2 + 2" (memory on)': [*PODIUM, "run", "what is 2 + 2"],
 }

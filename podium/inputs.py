@@ -62,8 +62,8 @@ def tool_choice_for(choice: str, tools: Iterable[str]) -> str:
     )
 
 
-def request_given(request: object, counter: TokenCounter, window: int) -> str:
-    """The request, checked: text, not empty, valid Unicode, within half the context window."""
+def request_text(request: object) -> str:
+    """The request, checked: text, not empty, valid Unicode (no model or counter needed)."""
     if not isinstance(request, str):
         raise InvalidRequest(
             f"the request must be text, not {type(request).__name__}",
@@ -72,6 +72,12 @@ def request_given(request: object, counter: TokenCounter, window: int) -> str:
     if not request.strip():
         raise InvalidRequest("the request is empty", "say what you want done")
     check_text(request, "the request")
+    return request
+
+
+def request_given(request: object, counter: TokenCounter, window: int) -> str:
+    """The request, checked: text, not empty, valid Unicode, within half the context window."""
+    request = request_text(request)
     tokens = counter.count(request)
     if tokens > window // 2:
         raise InvalidRequest(

@@ -23,6 +23,11 @@ def quiet_environment() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    # Not telemetry, but also settled before chromadb or guardrails-ai loads: jsonschema,
+    # which both import, checks the "iri" string format with rfc3987_syntax when that is
+    # installed, and that package compiles dozens of grammars at import (2 s, on every run).
+    # podium checks no IRI with jsonschema: the import fails as if it were not installed.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def chroma_settings() -> ChromaSettings:
@@ -41,11 +46,6 @@ def quiet_guardrails() -> None:
     loaded setting in memory; the user's rc file is left untouched.
     """
     quiet_environment()
-    # Not telemetry, but also settled before guardrails-ai loads: jsonschema, which it
-    # imports, checks the "iri" string format with rfc3987_syntax when that is installed,
-    # and that package compiles dozens of grammars at import (seconds, on every run).
-    # podium checks no IRI with jsonschema: the import fails as if it were not installed.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     from guardrails.settings import settings
 
     settings.rc.enable_metrics = False

@@ -21,6 +21,7 @@ from podium.cli.common import (
     MemoryOption,
     PolicyOption,
     build_agent,
+    checked_policy,
     principal_for,
 )
 from podium.cli.run import VerboseOption, run_one
@@ -135,7 +136,7 @@ def chat(
     from podium.errors import InvalidRequest
 
     console = Console()
-    agent = build_agent(memory, policy, mcp)
+    agent = build_agent(memory, checked_policy(policy, who), mcp)
     principal = principal_for(agent, who)
     thread_id = thread or uuid.uuid4().hex
     reader = LineReader(console, agent.settings.home_dir / HISTORY_FILE)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from podium.agent import Agent
     from podium.config import Settings
+    from podium.guardrails.policy import Policy
     from podium.identity import Principal
     from podium.memory.store import MemoryStore
     from podium.tools.registry import ToolRegistry
@@ -96,8 +97,32 @@ def warn(text: str) -> None:
     stderr().print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
+def checked_policy(policy: Path | None, who: str | None) -> Policy | None:
+    """The policy file read and ``--as`` checked against it, before anything heavy loads.
+
+    A bad policy file or an unknown principal is then reported in a fraction of a second,
+    not after the model, guards and memory are built. ``build_agent`` takes the result.
+    """
+    from podium.config import Settings
+    from podium.guardrails.policy import Policy
+
+    settings = Settings.load()
+    path = policy or settings.policy
+    loaded = Policy.load(Path(path).expanduser()) if path is not None else None
+    name = who or settings.principal
+    given = "--as" if who else "PODIUM_PRINCIPAL"
+    if name and loaded is None:
+        raise _no_policy_file(name, given)
+    if name and loaded is not None:
+        loaded.principal(name)  # an unknown name: the error names the file and a near name
+    return loaded
+
+
 def build_agent(
-    memory: bool, policy: Path | None = None, mcp: list[str] | None = None, notice: bool = True
+    memory: bool,
+    policy: Path | Policy | None = None,
+    mcp: list[str] | None = None,
+    notice: bool = True,
 ) -> Agent:
     """The agent the commands run: settings, memory, MCP tools, built-ins and plugins.
 
@@ -150,22 +175,25 @@ def tool_registry(memory: bool, mcp: list[str] | None = None) -> ToolRegistry:
     return registry
 
 
+def _no_policy_file(name: str, given: str) -> Exception:
+    from podium.errors import ConfigError
+
+    return ConfigError(
+        f"{given} {name} names a principal of a policy file, and no policy file is given",
+        f"pass --policy FILE (or set PODIUM_POLICY) with {name} under principals, or drop {given}",
+    )
+
+
 def principal_for(agent: Agent, who: str | None) -> Principal | None:
     """The principal named by --as (or PODIUM_PRINCIPAL), as the policy file describes it.
 
     A name needs a policy file to describe it; a policy with no name given acts as
     ``local``, which is denied everything unless the file lists it: both are said at once.
     """
-    from podium.errors import ConfigError
-
     name = who or agent.settings.principal
     given = "--as" if who else "PODIUM_PRINCIPAL"
     if name and agent.policy.source is None:
-        raise ConfigError(
-            f"{given} {name} names a principal of a policy file, and no policy file is given",
-            f"pass --policy FILE (or set PODIUM_POLICY) with {name} under principals, or drop "
-            f"{given}",
-        )
+        raise _no_policy_file(name, given)
     if name:
         return agent.policy.principal(name)
     known = sorted(agent.policy.rules.principals)

@@ -16,6 +16,7 @@ from podium.cli.common import (
     MemoryOption,
     PolicyOption,
     build_agent,
+    checked_policy,
     principal_for,
     stderr,
 )
@@ -57,7 +58,7 @@ def mcp_command(
     host, port = _address(http) if http else ("", 0)
     if http:
         check_exposure(host, bearer)
-    agent = build_agent(memory, policy, mcp)
+    agent = build_agent(memory, checked_policy(policy, who), mcp)
     gate = Gate(agent.policy, bearer, principal_for(agent, who))
     gate.check()
     server = mcp_server(agent, gate, tools=tools)

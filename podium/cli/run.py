@@ -21,6 +21,7 @@ from podium.cli.common import (
     MemoryOption,
     PolicyOption,
     build_agent,
+    checked_policy,
     fail,
     principal_for,
     stderr,
@@ -239,8 +240,11 @@ def run(
     """Run one request to its end and print the answer."""
     from rich.console import Console
 
+    from podium.inputs import request_text
+
     text = read_request(request, file)
-    agent = build_agent(memory, policy, mcp)
+    request_text(text)  # an empty request is refused before anything heavy loads
+    agent = build_agent(memory, checked_policy(policy, who), mcp)
     principal = principal_for(agent, who)
     thread = thread or uuid.uuid4().hex  # named here, so that Ctrl-C can name it
     try:
@@ -269,7 +273,7 @@ def resume(
     from podium.errors import InvalidRequest
     from podium.loop import run_sync
 
-    agent = build_agent(memory, policy, mcp)
+    agent = build_agent(memory, checked_policy(policy, who), mcp)
     principal = principal_for(agent, who)
     view = run_sync(agent.athread(thread))
     if not view.exists:

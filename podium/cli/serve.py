@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from podium.cli.common import build_agent, principal_for, stderr
+from podium.cli.common import build_agent, checked_policy, principal_for, stderr
 from podium.cli.worker import DatabaseOption, use_database
 from podium.errors import ConfigError
 
@@ -46,16 +46,17 @@ def serve_command(
     With a database URL (PODIUM_DATABASE_URL or --database-url), runs go to the job queue
     in Postgres and `podium worker` processes carry them out; without one, they run here.
     """
+    use_database(database_url)
+    checked = checked_policy(policy, who)  # a bad file or --as is said before the server loads
     import uvicorn
 
     from podium.server.app import check_exposure, create_app, read_tokens
     from podium.server.triggers import Triggers
 
-    use_database(database_url)
     bearer = read_tokens(tokens) if tokens else None
     check_exposure(host, bearer)
     listening = listen(host, port)  # a busy port is said before anything is built
-    agent = build_agent(memory, policy, mcp)
+    agent = build_agent(memory, checked, mcp)
     loaded = Triggers.load(agent, triggers) if triggers else None
     if reports is not None and not reports.is_dir():
         raise ConfigError(f"reports directory {reports} does not exist", "check the path")

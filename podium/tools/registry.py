@@ -159,7 +159,7 @@ class ToolOptions(TypedDict, total=False):
 
 def make_tool(function: Callable[..., Any], **options: Unpack[ToolOptions]) -> Tool:
     """Turn a typed function into a Tool; the schema comes from its type hints and docstring."""
-    from langchain_core.tools import create_schema_from_function
+    from podium.tools.schema import arguments_model
 
     name, description = options.pop("name", None), options.pop("description", None)
     tool_name = name or function.__name__
@@ -189,13 +189,12 @@ def make_tool(function: Callable[..., Any], **options: Unpack[ToolOptions]) -> T
             "annotate every parameter so its schema can be derived",
         )
     context_parameter = next((p for p, h in hints.items() if h is ToolContext), None)
-    arguments = create_schema_from_function(
-        tool_name,
-        function,
-        filter_args=[context_parameter] if context_parameter else [],
-        parse_docstring=True,
-        error_on_invalid_docstring=False,
-    )
+    try:
+        arguments = arguments_model(tool_name, function, [context_parameter or ""])
+    except ValueError as error:
+        raise ToolDefinitionError(
+            f"tool {tool_name!r}: {error}", "describe only the function's own parameters"
+        ) from error
     if not issubclass(arguments, BaseModel):  # a pydantic v1 model cannot validate here
         raise ToolDefinitionError(
             f"tool {tool_name!r} uses pydantic v1 types", "use pydantic v2 models"

@@ -175,3 +175,39 @@ def test_markup_in_user_text_is_shown_as_text_not_interpreted(isolated: Path) ->
     )["trace_id"]
     shown = runner.invoke(app, ["trace", "show", trace_id[:12]], env={"COLUMNS": "200"})
     assert shown.exit_code == 0 and "[/]" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["run", ""], "the request is empty"),
+        (["run", "--policy", "{bad}", "what is 2 + 2"], "not valid YAML"),
+        (["run", "--policy", "{missing}", "what is 2 + 2"], "does not exist"),
+        (["run", "--as", "maria", "what is 2 + 2"], "no policy file is given"),
+        (["run", "--policy", "{good}", "--as", "marai", "what is 2 + 2"], "'maria'"),
+        (["chat", "--as", "maria"], "no policy file is given"),
+        (["serve", "--policy", "{bad}", "--port", "0"], "not valid YAML"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_heavy_loads(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    bad, good = tmp_path / "bad.yaml", tmp_path / "good.yaml"
+    bad.write_text("allow: [\n", encoding="utf-8")
+    good.write_text("principals:\n  maria:\n    scopes: [files]\n", encoding="utf-8")
+    places = {"bad": bad, "good": good, "missing": tmp_path / "nope.yaml"}
+    argv = [a.format(**places) for a in arguments]
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from podium.cli.main import app\n"
+        f"result = CliRunner().invoke(app, {argv!r})\n"
+        "heavy = ['langgraph', 'langchain_core', 'chromadb', 'guardrails', 'torch', 'tiktoken']\n"
+        "print(result.exit_code, [m for m in heavy if m in sys.modules])\n"
+        "print(result.output)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert output.splitlines()[0] == "2 []", output
+    assert message in output

@@ -60,9 +60,19 @@ def _string_value(name: str, spec: dict[str, Any], found: Extraction) -> str | N
     """A string parameter's value, by the first rule that finds one.
 
     The rules: a value shaped like the description's example, a typed pattern (email,
-    URL, path, version), a unit, an identifier, a year, a quote, an expression, a name.
+    URL, path, version), a folder, a unit, an identifier, a year, a quote, an expression, a name.
     """
-    rules = (_by_example, _by_pattern, _unit, _identifier, _year, _quote, _expression, _name)
+    rules = (
+        _by_example,
+        _by_pattern,
+        _folder,
+        _unit,
+        _identifier,
+        _year,
+        _quote,
+        _expression,
+        _name,
+    )
     for rule in rules:
         value = rule(name, spec, found)
         if value is not None:
@@ -102,6 +112,39 @@ def _by_pattern(name: str, spec: dict[str, Any], found: Extraction) -> str | Non
         if any(k in kind for k in keys) and (match := pattern.search(found.text)):
             found.strong += 1
             return match.group()
+    return None
+
+
+_FOLDER_WORDS = frozenset({"directory", "dir", "folder"})
+# "in docs", "under the docs folder", "inside directory 'src'": the word a place-word names.
+_IN_FOLDER = re.compile(
+    r"\b(?:in|inside|under|within|from)\s+(?:the\s+)?(?:(?:folder|directory|dir)\s+)?"
+    r"[\"'`]?([A-Za-z_][\w.-]*)/?[\"'`]?",
+    re.IGNORECASE,
+)
+_NOT_A_FOLDER = frozenset(
+    "the this that my our your a an it here there current sandbox folder directory dir "
+    "root top".split()
+)
+
+
+def _folder(name: str, spec: dict[str, Any], found: Extraction) -> str | None:
+    """A directory parameter: a path in the text, else the folder named after "in"/"under".
+
+    "list the files in docs" names ``docs``; "in the sandbox" or "in this folder" names no
+    folder, and the parameter keeps its default.
+    """
+    if not _FOLDER_WORDS & set(name_parts(name)):
+        return None
+    path = PATH.search(found.text)
+    if path and path.group() not in found.taken:
+        found.strong += 1
+        return path.group().rstrip("/")
+    for match in _IN_FOLDER.finditer(found.text):
+        word = match.group(1)
+        if word.lower() not in _NOT_A_FOLDER and word.lower() not in found.tool_words:
+            found.strong += 1
+            return word
     return None
 
 

@@ -32,6 +32,7 @@ from pydantic import Field, PrivateAttr
 from podium.planner.output import FINAL_ANSWER
 from podium.planner.prompts import unspotlight
 from podium.planner.router.args import Filled, fill_arguments
+from podium.planner.router.earlier import unresolved_answer, with_previous_result
 from podium.planner.router.output import fill_output
 from podium.planner.router.spread import consistent, settled, variants
 from podium.planner.router.text import ToolProfile, idf, score, words
@@ -102,7 +103,15 @@ class RouterChatModel(BaseChatModel):
         tools = [t for t in bound if t.get("function", {}).get("name") != FINAL_ANSWER]
         final = next((t for t in bound if t not in tools), None)
         request, results = _tail(messages)
-        if results:
+        pointer = None
+        if not results:
+            latest = max(
+                (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0
+            )
+            request, pointer = with_previous_result(request, messages, latest)
+        if pointer is not None:
+            message = AIMessage(content=unresolved_answer(pointer))
+        elif results:
             message = self.follow_up(request, tools, results) or _answer(final, results)
         else:
             message = self.plan(request, tools)

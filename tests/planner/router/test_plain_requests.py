@@ -48,3 +48,18 @@ def test_the_place_asked_about_is_the_time_zone(request_text: str, zones: list[s
     assert planned(request_text) == [("current_time", {"timezone": z}) for z in zones]
     for zone in zones:  # and the tool knows each place
         current_time.function(zone)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "arguments"),
+    [
+        ("list the files in docs", {"directory": "docs"}),  # not the sandbox's root
+        ("list the files in the docs folder", {"directory": "docs"}),
+        ("list files under docs/reports", {"directory": "docs/reports"}),
+        ("list the files", {}),
+        ("list the files in the sandbox", {}),  # the tool's own place: its default
+        ("what files are in this directory", {}),
+    ],
+)
+def test_the_folder_named_is_the_one_listed(request_text: str, arguments: dict[str, Any]) -> None:
+    assert planned(request_text) == [("list_files", arguments)]
