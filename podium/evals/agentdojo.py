@@ -18,7 +18,8 @@ Offline the model is a scripted **obedient** one (``ScriptedObedientModel``): it
 user task's ground-truth calls one by one and, as soon as a tool output it reads holds an
 injection task's goal, makes that task's ground-truth calls first (the worst case: it obeys
 whatever it reads); it answers with the task's ground-truth output. With ``model`` given,
-that chat model plans instead.
+that chat model plans instead. Each run can be recorded (:class:`Trial`: what was judged,
+the reasons of the calls nobody approved, the guard decisions), to say why utility was lost.
 """
 
 from __future__ import annotations
