@@ -11,6 +11,9 @@ other runs. Takeover: seconds from a SIGKILL of the worker running a run to anot
 worker starting it again. Starts its own Postgres (tests/postgres.py).
 
     python benchmarks/workers.py [--runs-per-worker 12] [--counts 1,2,4,8] [--kills 5]
+
+Columns: runs/s; of linear (against the 1-worker row of the same run); of ideal (against
+N x 1.67 runs/s, a run that only waits); pickup p50 and p95.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 LATENCY, ROUNDS, PICKUPS = 0.2, 2, 20
+IDEAL = 1 / ((ROUNDS + 1) * LATENCY)  # runs a second one run at a time can reach: all waiting
 
 
 def cluster_rate(
@@ -148,13 +152,16 @@ def main() -> None:
             p95 = pickup[int(len(pickup) * 0.95) - 1] if pickup else float("nan")
             rows.append(
                 f"| {count} workers | {rate:.2f} | {rate / (base * count):.2f} | "
+                f"{rate / (IDEAL * count):.2f} | "
                 f"{statistics.median(pickup) * 1000:.0f} ms | {p95 * 1000:.0f} ms |"
             )
             print(rows[-1], flush=True)
         rate, _ = cluster_rate(server, 1, args.runs_per_worker * 8, at_once=8)
-        print(f"| 1 worker, 8 runs at once | {rate:.2f} | | | |", flush=True)
+        print(f"| 1 worker, 8 runs at once | {rate:.2f} | | {rate / (IDEAL * 8):.2f} | | |")
         sqlite = sqlite_rate(args.runs_per_worker * 8)
-        print(f"| one process, SQLite, 8 at once | {sqlite:.2f} | | | |", flush=True)
+        print(
+            f"| one process, SQLite, 8 at once | {sqlite:.2f} | | {sqlite / (IDEAL * 8):.2f} | | |"
+        )
         taken = sorted(takeover(server, args.kills))
         print(
             f"takeover after SIGKILL ({len(taken)} kills): median {statistics.median(taken):.1f} s,"

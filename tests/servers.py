@@ -17,7 +17,9 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, seconds: float = 30) -> None:
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes] | subprocess.Popen[str] | None, seconds: float = 30
+) -> None:
     """Return once something accepts connections on ``port``; fail if the process ends first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -40,6 +40,9 @@ def serve_command(
         typer.Option(help="A directory of eval reports (HTML) for the web page to show."),
     ] = None,
     database_url: DatabaseOption = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="A line per HTTP request.")
+    ] = True,
 ) -> None:
     """Serve the web page, invoke, stream, approvals, AG-UI and A2A over HTTP; run triggers.
 
@@ -70,7 +73,26 @@ def serve_command(
         f"{plural(events, 'event trigger')} · "
         f"{'tokens' if bearer else 'no tokens (loopback only)'} · {where}[/]"
     )
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
+    config = uvicorn.Config(app, log_level="warning")
+    show_log(access_log)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def show_log(access_log: bool) -> None:
+    """One line per request (uvicorn's access log) and per trigger firing, on standard error.
+
+    uvicorn's own start-up chatter stays at warnings: the "serving on" line says it all.
+    """
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+    for name, on in (("uvicorn.access", access_log), ("podium.server.triggers", True)):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO if on else logging.WARNING)
+        if name == "podium.server.triggers":
+            logger.addHandler(handler)
+            logger.propagate = False
 
 
 def plural(count: int, thing: str) -> str:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from podium.cli.common import build_agent, handles_errors, stderr
+
+if TYPE_CHECKING:
+    from podium.patterns.bus import EventBus
 
 DatabaseOption = Annotated[
     str | None,
@@ -42,6 +45,10 @@ def worker_command(
         float, typer.Option(help="Seconds runs in hand get to finish on SIGTERM.")
     ] = 30.0,
     name: Annotated[str | None, typer.Option(help="This worker's name in logs.")] = None,
+    bus: Annotated[
+        str | None,
+        typer.Option(help="module:function returning a durable EventBus whose events to deliver."),
+    ] = None,
 ) -> None:
     """Take runs from the Postgres job queue (what `podium serve` enqueues) and carry them out."""
     import asyncio
@@ -54,13 +61,39 @@ def worker_command(
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     agent = build_agent(memory, policy)
     loaded = Triggers.load(agent, triggers) if triggers else None
-    worker = Worker(agent, concurrency, loaded, grace=grace, name=name)
+    worker = Worker(agent, concurrency, loaded, grace=grace, name=name, bus=load_bus(bus))
     worker.storage.prepare()
     stderr().print(
         f"[dim]worker {worker.name} on {worker.storage!r} · {concurrency} at once · "
         f"{len(loaded.schedules) if loaded else 0} schedules[/]"
     )
     asyncio.run(worker.run())
+
+
+def load_bus(target: str | None) -> EventBus | None:
+    """The bus ``module:function`` builds (the same in every process of the bus)."""
+    import importlib
+
+    from podium.errors import ConfigError
+    from podium.patterns.bus import EventBus
+
+    if target is None:
+        return None
+    module, _, function = target.partition(":")
+    try:
+        built = getattr(importlib.import_module(module), function)()
+    except (ImportError, AttributeError, ValueError, TypeError) as error:
+        raise ConfigError(
+            f"--bus {target}: {error}",
+            "give it as module:function, a function of an importable module that returns "
+            "the EventBus (e.g. myapp.events:build_bus)",
+        ) from None
+    if not isinstance(built, EventBus):
+        raise ConfigError(
+            f"--bus {target} returned a {type(built).__name__}, not an EventBus",
+            "make the function return the EventBus its subscribers are on",
+        )
+    return built
 
 
 @db_app.command("migrate")

@@ -5,6 +5,13 @@ payload) and may publish its answer as a new event. One policy governs every age
 bus, and every run acts as its subscription's principal. Events carry the chain of agents
 that caused them: an agent is never woken again by an event it caused (a cycle), chains stop
 at ``max_depth``, and one ``drain`` handles at most ``max_events`` events.
+
+With a database URL (``database_url``, default ``PODIUM_DATABASE_URL``) the bus is durable
+and cluster-wide: ``publish`` keeps the event in Postgres and queues a job for each
+subscriber (bus_store.py), and `podium worker` processes given the same bus deliver them
+(server/bus_jobs.py): each subscriber's run for an event happens once across the workers,
+resumed from its checkpoint on another worker if its own is killed. Without one, events
+wait in this process's memory until ``drain``, as before.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ if TYPE_CHECKING:
     from podium.agent import Agent
     from podium.guardrails.policy import Policy
     from podium.identity import Principal
+    from podium.results import RunResult
+    from podium.storage.postgres import PostgresStorage
 
 
 class BusEvent(BaseModel):
@@ -43,6 +52,7 @@ class Delivery(BaseModel):
     answer: str = ""
     published: str | None = None
     trace_id: str | None = None
+    event: str | None = None  # the event's key, on a durable bus
 
 
 @dataclass
@@ -59,15 +69,52 @@ class Subscription:
 
 @dataclass
 class EventBus:
-    """An in-process event bus whose subscribers are agents under one ``policy``."""
+    """An event bus whose subscribers are agents under one ``policy``.
+
+    ``database_url`` (default: the setting ``PODIUM_DATABASE_URL``; ``""`` for none) makes
+    it durable: events are jobs in Postgres that workers deliver.
+    """
 
     policy: Policy
     max_events: int = 100
     max_depth: int = 5
     subscriptions: list[Subscription] = field(default_factory=list)
     log: list[Delivery] = field(default_factory=list)
+    database_url: str | None = None
     _queue: deque[BusEvent] = field(default_factory=deque)
     _checked: bool = False
+    _storage: PostgresStorage | None = None
+
+    def __post_init__(self) -> None:
+        if self.database_url is None:
+            from podium.config import Settings
+
+            found = Settings.load().database_url
+            self.database_url = found.get_secret_value() if found else ""
+        if self.database_url:
+            from podium.storage.postgres import PostgresStorage
+
+            self._storage = PostgresStorage(self.database_url)
+
+    @property
+    def storage(self) -> PostgresStorage | None:
+        """Where a durable bus keeps its events (None: in this process's memory)."""
+        return self._storage
+
+    def subscribers(self, topic: str) -> list[Subscription]:
+        """The subscriptions to ``topic``, in the order they were made."""
+        return [s for s in self.subscriptions if s.topic == topic]
+
+    def subscription(self, name: str) -> Subscription:
+        """The subscription named ``name``."""
+        for subscription in self.subscriptions:
+            if subscription.name == name:
+                return subscription
+        known = ", ".join(s.name for s in self.subscriptions) or "none"
+        raise ConfigError(
+            f"no subscriber named {name!r} on this bus (known: {known})",
+            "give every process of the bus the same subscriptions",
+        )
 
     def check(self) -> None:
         """Check the policy against every subscriber's tools together (names, scopes)."""
@@ -101,43 +148,80 @@ class EventBus:
         who = self.policy.principal(principal) if principal else None
         self.subscriptions.append(Subscription(name, agent, topic, request, publishes, who))
 
-    def publish(self, topic: str, payload: dict[str, Any] | None = None) -> None:
-        """Queue an event; ``drain`` delivers it."""
-        self._queue.append(BusEvent(topic=topic, payload=payload or {}))
+    def publish(
+        self, topic: str, payload: dict[str, Any] | None = None, key: str | None = None
+    ) -> str | None:
+        """Queue an event; ``drain`` delivers it (on a durable bus: a worker, once per key).
 
-    async def _deliver(self, subscription: Subscription, event: BusEvent) -> Delivery:
+        On a durable bus the event is kept under ``key`` (default: a new one), returned; a
+        second publish under the same key queues nothing.
+        """
+        event = BusEvent(topic=topic, payload=payload or {})
+        if self._storage is None:
+            self._queue.append(event)
+            return None
+        from podium.patterns import bus_store
+
+        names = [s.name for s in self.subscribers(topic)]
+        return bus_store.publish(self._storage, event, key, names)
+
+    def skipped(self, subscription: Subscription, event: BusEvent) -> Delivery | None:
+        """The delivery of an event a subscriber is not woken by (a cycle, a long chain)."""
         delivery = Delivery(
-            agent=subscription.name, topic=event.topic, chain=event.chain, status="failed"
+            agent=subscription.name, topic=event.topic, chain=event.chain, status="skipped"
         )
         if subscription.name in event.chain:
-            delivery.status = "skipped"
             delivery.answer = f"cycle: {' -> '.join([*event.chain, subscription.name])}"
             return delivery
         if len(event.chain) >= self.max_depth:
-            delivery.status = "skipped"
             delivery.answer = f"chain longer than {self.max_depth}"
             return delivery
+        return None
+
+    def answered(
+        self, subscription: Subscription, event: BusEvent, result: RunResult
+    ) -> tuple[Delivery, BusEvent | None]:
+        """A run's delivery, and the event its answer publishes (if any)."""
+        delivery = Delivery(
+            agent=subscription.name,
+            topic=event.topic,
+            chain=event.chain,
+            status="answered" if result.ok else "stopped",
+            answer=result.answer,
+            trace_id=result.trace_id,
+        )
+        if not (result.ok and subscription.publishes):
+            return delivery, None
+        delivery.published = subscription.publishes
+        return delivery, BusEvent(
+            topic=subscription.publishes,
+            payload={**event.payload, "answer": result.answer},
+            chain=[*event.chain, subscription.name],
+        )
+
+    async def _deliver(self, subscription: Subscription, event: BusEvent) -> Delivery:
+        skipped = self.skipped(subscription, event)
+        if skipped is not None:
+            return skipped
         try:
             request = fill(subscription.request, event.payload, f"topic {event.topic!r}")
             result = await subscription.agent.ainvoke(request, principal=subscription.principal)
         except Exception as error:  # one agent failing stops no other
-            delivery.answer = f"{type(error).__name__}: {error}"
-            return delivery
-        delivery.status = "answered" if result.ok else "stopped"
-        delivery.answer, delivery.trace_id = result.answer, result.trace_id
-        if result.ok and subscription.publishes:
-            self._queue.append(
-                BusEvent(
-                    topic=subscription.publishes,
-                    payload={**event.payload, "answer": result.answer},
-                    chain=[*event.chain, subscription.name],
-                )
-            )
-            delivery.published = subscription.publishes
+            return failed(subscription, event, error)
+        delivery, follow_up = self.answered(subscription, event, result)
+        if follow_up is not None:
+            self._queue.append(follow_up)
         return delivery
 
     async def drain(self) -> list[Delivery]:
         """Deliver queued events (and those they cause) until none are left or the cap."""
+        if self._storage is not None:
+            raise ConfigError(
+                "this bus is durable (a database URL is set): `podium worker` processes "
+                "deliver its events, not drain()",
+                "start workers with this bus (Worker(agent, bus=bus)) and read what they did "
+                "with bus.deliveries(); pass database_url='' for an in-process bus",
+            )
         if not self._checked:
             self.check()
         handled, deliveries = 0, list[Delivery]()
@@ -152,7 +236,7 @@ class EventBus:
                 )
             event = self._queue.popleft()
             handled += 1
-            listeners = [s for s in self.subscriptions if s.topic == event.topic]
+            listeners = self.subscribers(event.topic)
             done = await asyncio.gather(*(self._deliver(s, event) for s in listeners))
             deliveries.extend(done)
             self.log.extend(done)
@@ -164,3 +248,22 @@ class EventBus:
         from podium.loop import run_sync
 
         return run_sync(self.drain())
+
+    def deliveries(self, keys: list[str] | None = None) -> list[Delivery]:
+        """What workers delivered on a durable bus (of the events ``keys``, or all)."""
+        if self._storage is None:
+            return list(self.log)
+        from podium.patterns import bus_store
+
+        return bus_store.deliveries(self._storage, keys)
+
+
+def failed(subscription: Subscription, event: BusEvent, error: BaseException) -> Delivery:
+    """The delivery of an event whose run failed (the error named)."""
+    return Delivery(
+        agent=subscription.name,
+        topic=event.topic,
+        chain=event.chain,
+        status="failed",
+        answer=f"{type(error).__name__}: {error}",
+    )

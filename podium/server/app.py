@@ -171,7 +171,20 @@ def _errors(app: FastAPI) -> None:
         return JSONResponse(error_body(error.problem, error.fix), status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        kind = request.headers.get("content-type", "")
+        about_body = any(e["loc"][:1] == ("body",) for e in error.errors())
+        if about_body and "json" not in kind.lower():
+            # curl -d sends a form unless told otherwise: the body is then not read as JSON.
+            sent = f"as {kind.split(';')[0]}" if kind else "without a Content-Type header"
+            return JSONResponse(
+                error_body(
+                    f"invalid request: the body was sent {sent}, not as JSON",
+                    "send the header Content-Type: application/json "
+                    "(curl: -H 'Content-Type: application/json')",
+                ),
+                415,
+            )
         # The input is never echoed back: it may hold NaN or lone surrogates no JSON holds.
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"

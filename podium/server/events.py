@@ -8,6 +8,7 @@ from fastapi import Body, FastAPI
 
 from podium.errors import NotFound
 from podium.server.service import Caller, Service
+from podium.server.triggers import iso, shown
 
 
 def event_routes(app: FastAPI, service: Service) -> None:
@@ -24,7 +25,7 @@ def event_routes(app: FastAPI, service: Service) -> None:
             fired = await service.triggers.fire_queued(event, payload or {}, service.queue, who)
         else:
             fired = await service.triggers.fire(event, payload or {}, sender=who)
-        return [f.model_dump(mode="json") for f in fired]
+        return [shown(f) for f in fired]
 
     @app.get("/triggers")
     async def listing(who: Caller) -> dict[str, Any]:
@@ -35,12 +36,12 @@ def event_routes(app: FastAPI, service: Service) -> None:
         upcoming = triggers.next_runs()
         return {
             "schedules": [
-                {"name": s.name, "cron": s.cron, "next": upcoming[s.name]}
+                {"name": s.name, "cron": s.cron, "next": iso(upcoming[s.name])}
                 for s in triggers.schedules
             ],
             "events": sorted({r.event for r in triggers.events}),
             "history": [
-                f.model_dump(mode="json")
+                shown(f)
                 for f in triggers.history
                 if who.id in (f.principal, f.sender)
             ],

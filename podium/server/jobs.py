@@ -11,6 +11,7 @@ exactly once, its steps happen at least once, and a side effect once per idempot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -44,6 +45,7 @@ class RunLog:
         self._pending: list[str] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writing = asyncio.Lock()  # one write at a time: the rows keep the run's order
+        self._now = asyncio.Event()  # set when the run ended: write without waiting
 
     def watch(self, event: Event) -> None:
         """The run's watcher: keep the event for the next write."""
@@ -52,7 +54,8 @@ class RunLog:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._now.wait(), FLUSH_SECONDS)
         await self.flush()
 
     async def flush(self) -> None:
@@ -63,43 +66,40 @@ class RunLog:
                 await asyncio.to_thread(self._write, batch)
 
     def _write(self, batch: list[str]) -> None:
+        # One statement, one round trip: the rows in their order, then the wake-up (the
+        # notification is sent when the statement commits, with the rows).
         with self.storage.connection() as db:
-            with db.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO podium_run_events (run, event) VALUES (%s, %s::jsonb)",
-                    [(self.run_id, event) for event in batch],
-                )
-            db.execute("SELECT pg_notify(%s, %s)", (FEED_CHANNEL, self.run_id))
+            db.execute(
+                "WITH written AS (INSERT INTO podium_run_events (run, event) "
+                "SELECT %s, e FROM unnest(%s::jsonb[]) WITH ORDINALITY AS t(e, n) ORDER BY n "
+                "RETURNING 1) SELECT pg_notify(%s, %s) FROM (SELECT count(*) FROM written) c",
+                (self.run_id, batch, FEED_CHANNEL, self.run_id),
+            )
 
     async def close(self) -> None:
-        """Write the rest, after the flush under way."""
+        """Write the rest now, after the write under way."""
+        self._now.set()
         if self._flusher is not None and not self._flusher.done():
             await self._flusher
         await self.flush()
 
 
 @asynccontextmanager
-async def lease(url: str, thread: str, wait: float = 30.0) -> AsyncIterator[None]:
+async def lease(storage: PostgresStorage, thread: str, wait: float = 30.0) -> AsyncIterator[None]:
     """Hold the thread for this worker: a Postgres advisory lock on a connection of its own.
 
     A worker that dies loses its connection and with it the lock, at once; one that is
     alive but was thought dead (its heartbeat late) still holds it, so a second worker
-    given the same run waits instead of running it beside the first.
+    given the same run waits instead of running it beside the first. The connection comes
+    from the worker's pool (``storage.session()``) and goes back to it unlocked.
     """
-    import psycopg
-
-    try:
-        connection = await psycopg.AsyncConnection.connect(url, autocommit=True)
-    except psycopg.OperationalError as error:
-        from podium.storage.postgres_schema import unreachable
-
-        raise unreachable(url, error) from None
-    async with connection:
+    async with storage.session() as connection:
         deadline = time.monotonic() + wait
+        key = thread_lock(thread)
         while True:
             row = await (
                 await connection.execute(
-                    "SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (thread_lock(thread),)
+                    "SELECT pg_try_advisory_lock(hashtextextended(%s, 1))", (key,)
                 )
             ).fetchone()
             if row and row[0]:
@@ -110,7 +110,13 @@ async def lease(url: str, thread: str, wait: float = 30.0) -> AsyncIterator[None
                     "the job is retried; a worker that hangs holding it should be restarted",
                 )
             await asyncio.sleep(0.2)
-        yield
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection holds nothing anyway
+                await connection.execute(
+                    "SELECT pg_advisory_unlock(hashtextextended(%s, 1))", (key,)
+                )
 
 
 async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> RunResult:

@@ -12,6 +12,7 @@ Event payloads are untrusted: they fill a request template by plain field names 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from podium.errors import ConfigError, InvalidRequest, PermissionDenied
 from podium.identity import Principal, namespaced
 from podium.patterns.templates import fill
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from podium.agent import Agent
@@ -94,6 +97,27 @@ class Firing(BaseModel):
     trace_id: str | None = None
     stop_reason: str | None = None
     error: str | None = None
+
+
+def iso(moment: float) -> str:
+    """A time as the API shows it: ISO 8601 in UTC, to the second."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+
+
+def fired_line(firing: Firing) -> str:
+    """One line for the service's log: what fired, as whom, and how it went."""
+    outcome = firing.error or firing.stop_reason or "queued"
+    return (
+        f"{firing.kind} {firing.trigger} fired at {iso(firing.at)} as {firing.principal}: "
+        f"thread {firing.thread_id}, {outcome}"
+    )
+
+
+def shown(firing: Firing) -> dict[str, Any]:
+    """A firing as the API shows it (its time in ISO 8601)."""
+    return {**firing.model_dump(mode="json"), "at": iso(firing.at)}
 
 
 class Triggers:
@@ -182,6 +206,7 @@ class Triggers:
         finally:
             self._busy.discard(thread or "")
         self.history.append(firing)
+        log.info("%s", fired_line(firing))
         return firing
 
     def _principal(self, name: str | None, default: Principal | None = None) -> Principal | None:
@@ -268,6 +293,7 @@ class Triggers:
             )
             await asyncio.to_thread(queue.submit, job)
             await asyncio.to_thread(queue.storage.firings().add, firing.model_dump(mode="json"))
+            log.info("%s", fired_line(firing))
         return firing
 
     async def fire_queued(
@@ -298,6 +324,7 @@ class Triggers:
                 trace_id=run_id,
             )
             await asyncio.to_thread(queue.storage.firings().add, firing.model_dump(mode="json"))
+            log.info("%s", fired_line(firing))
             firings.append(firing)
         return firings
 

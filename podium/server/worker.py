@@ -11,6 +11,10 @@ job for the same slot). Beside it this worker runs:
   pick it up (BENCHMARKS.md measures it);
 - a listener for stop requests (double-texting's interrupt and rollback).
 
+Given a durable event bus (``bus``), it also delivers the bus's events: the jobs of the
+task ``podium.bus`` on the queue ``events`` (server/bus_jobs.py), retried on another worker
+like runs when their worker is killed.
+
 SIGTERM (or SIGINT) stops taking jobs and lets the runs in hand finish for ``grace``
 seconds; those still going then are cancelled, keeping what they did, and go back to the
 queue for another worker to resume.
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
     import procrastinate
 
     from podium.agent import Agent
+    from podium.patterns.bus import EventBus
     from podium.server.triggers import Triggers
 
 log = logging.getLogger(__name__)
@@ -86,9 +91,11 @@ class Worker:
         stalled_after: float = 5.0,
         grace: float = 30.0,
         name: str | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self.agent = agent
         self.storage = queue_storage(agent)
+        self.bus = _durable(bus)
         self.queue = RunQueue(self.storage)
         self.concurrency, self.triggers = concurrency, triggers
         self.heartbeat, self.stalled_after, self.grace = heartbeat, stalled_after, grace
@@ -111,6 +118,12 @@ class Worker:
 
         app = queue_app(self.storage.url)
         app.task(name=RUN_TASK, queue=RUN_QUEUE, pass_context=True, retry=Retry())(self._run)
+        if self.bus is not None:
+            from podium.patterns.bus_store import BUS_QUEUE, BUS_TASK
+
+            app.task(name=BUS_TASK, queue=BUS_QUEUE, pass_context=True, retry=Retry())(
+                self._deliver
+            )
         if self.triggers is not None:
             schedule = app.task(name=SCHEDULE_TASK, queue=RUN_QUEUE, pass_context=True)(
                 self._scheduled
@@ -134,13 +147,33 @@ class Worker:
         except (ValidationError, ValueError) as error:
             await asyncio.to_thread(self._move_aside, context.job, payload, unknown, error)
             raise UnreadableJob(str(error)) from None
-        async with lease(self.storage.url, job.thread):
+        async with lease(self.storage, job.thread):
             await self._carry_out(job)
 
+    async def _deliver(
+        self, context: Any, /, event: Any = None, subscriber: Any = None, **unknown: Any
+    ) -> None:
+        """The task ``podium.bus``: one subscriber's delivery of one event."""
+        from podium.server.bus_jobs import deliver
+
+        assert self.bus is not None
+        if not isinstance(event, str) or not isinstance(subscriber, str) or unknown:
+            error = ValueError("a bus job needs the text fields event and subscriber only")
+            payload = {"event": event, "subscriber": subscriber}
+            await asyncio.to_thread(self._move_aside, context.job, payload, unknown, error)
+            raise UnreadableJob(str(error))
+        try:
+            await deliver(self.bus, event, subscriber)
+        except (LookupError, ConfigError) as error:  # no such event, or no such subscriber
+            payload = {"event": event, "subscriber": subscriber}
+            why = "the event cannot be delivered"
+            await asyncio.to_thread(self._move_aside, context.job, payload, {}, error, why)
+            raise UnreadableJob(str(error)) from None
+
     async def _carry_out(self, job: RunJob) -> None:
-        if await asyncio.to_thread(self.queue.result, job.run_id) is not None:
+        ended, stop = await asyncio.to_thread(self._standing, job.run_id)
+        if ended:
             return  # a worker finished it, and died before the queue heard
-        stop = await asyncio.to_thread(self._stop_of, job.run_id)
         if stop is not None:
             await self._stopped(job, stop)
             return
@@ -187,6 +220,17 @@ class Worker:
         }
         await asyncio.to_thread(record, self.queue, job, outcome)
 
+    def _standing(self, run_id: str) -> tuple[bool, str | None]:
+        """Whether the run has its result, and the stop asked of it (one round trip)."""
+        with self.storage.connection() as db:
+            row = db.execute(
+                "SELECT EXISTS (SELECT 1 FROM podium_run_results WHERE run = %s), "
+                "(SELECT mode FROM podium_run_stops WHERE run = %s)",
+                (run_id, run_id),
+            ).fetchone()
+        assert row is not None
+        return bool(row[0]), None if row[1] is None else str(row[1])
+
     def _stop_of(self, run_id: str) -> str | None:
         with self.storage.connection() as db:
             row = db.execute("SELECT mode FROM podium_run_stops WHERE run = %s", (run_id,))
@@ -194,12 +238,17 @@ class Worker:
         return None if found is None else str(found[0])
 
     def _move_aside(
-        self, job: Any, payload: Any, unknown: dict[str, Any], error: Exception
+        self,
+        job: Any,
+        payload: Any,
+        unknown: dict[str, Any],
+        error: Exception,
+        why: str = "the payload does not parse",
     ) -> None:
         import json
         import time
 
-        reason = f"the payload does not parse: {error}".replace("\n", " ")[:2000]
+        reason = f"{why}: {error}".replace("\n", " ")[:2000]
         log.error("job %s moved aside: %s", job.id, reason)
         data = {"payload": payload, **unknown}
         with self.storage.connection() as db:
@@ -224,15 +273,18 @@ class Worker:
     async def _reap(self) -> None:
         """Put back in the queue the jobs of workers whose heartbeat stopped."""
         manager = self.app.job_manager
+        beats = 0
         while True:
             await asyncio.sleep(1.0)
+            beats += 1
             try:
                 stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after)
                 for job in stalled:
                     with contextlib.suppress(Exception):  # another reaper was first
                         await manager.retry_job(job)
                         log.warning("job %s of a stalled worker is back in the queue", job.id)
-                await manager.prune_stalled_workers(self.stalled_after * 4)
+                if beats % 10 == 0:  # the rows of dead workers can wait; their jobs cannot
+                    await manager.prune_stalled_workers(self.stalled_after * 4)
             except Exception as error:  # the database is away: try again next second
                 log.warning("reaper: %s", error)
 
@@ -292,11 +344,13 @@ class Worker:
                 async with self.app.open_async():
                     self._current = QueueWorker(
                         self.app,
-                        queues=[RUN_QUEUE],
+                        queues=self.queues(),
                         concurrency=self.concurrency,
                         name=self.name,
                         fetch_job_polling_interval=1.0,
-                        abort_job_polling_interval=1.0,
+                        # stops come by LISTEN (podium_stop), not procrastinate's aborts:
+                        # its poll for them is only a fallback
+                        abort_job_polling_interval=10.0,
                         update_heartbeat_interval=self.heartbeat,
                         stalled_worker_timeout=self.stalled_after,
                         shutdown_graceful_timeout=self.grace,
@@ -308,8 +362,29 @@ class Worker:
             if not self._signalled:
                 await asyncio.sleep(1.0)
 
+    def queues(self) -> list[str]:
+        """The queues this worker takes jobs from."""
+        from podium.patterns.bus_store import BUS_QUEUE
+
+        return [RUN_QUEUE] if self.bus is None else [RUN_QUEUE, BUS_QUEUE]
+
     def stop(self) -> None:
         """Stop taking jobs; the runs in hand get ``grace`` seconds, then go back to the queue."""
         self._signalled = True
         if self._current is not None:
             self._current.stop()
+
+
+def _durable(bus: EventBus | None) -> EventBus | None:
+    """The bus a worker delivers for: durable, its subscribers on Postgres, its policy met."""
+    if bus is None:
+        return None
+    if bus.storage is None:
+        raise ConfigError(
+            "a worker delivers the events of a durable bus, and this bus has no database URL",
+            "create it with EventBus(policy, database_url=...) or set PODIUM_DATABASE_URL",
+        )
+    for subscription in bus.subscriptions:
+        queue_storage(subscription.agent)  # a subscriber on SQLite is refused with the reason
+    bus.check()
+    return bus

@@ -12,6 +12,8 @@ import asyncio
 import atexit
 import os
 import threading
+import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,11 +30,48 @@ from podium.storage.postgres_tables import (
 if TYPE_CHECKING:
     import psycopg
     from langgraph.checkpoint.base import BaseCheckpointSaver
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 
 _POOLS: dict[tuple[str, int], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
+# A loop's pools while ``hold()`` is open, shared by every PostgresStorage of the same URL
+# (a bus's subscribers each have their own): the checkpointer, and connections for leases.
+_HELD: dict[tuple[str, asyncio.AbstractEventLoop], tuple[Any, AsyncConnectionPool[Any]]] = {}
+# A pooled connection is checked (one round trip) before use only when it sat idle this
+# long: a connection just used is known to work, and each run takes dozens of them. One
+# that broke in between fails its first statement, as any statement can, and the run's
+# job is retried (StorageUnavailable).
+IDLE_CHECK_SECONDS = 2.0
+_RETURNED: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def _returned(connection: psycopg.Connection[Any]) -> None:
+    _RETURNED[connection] = time.monotonic()
+
+
+def _check(connection: psycopg.Connection[Any]) -> None:
+    from psycopg_pool import ConnectionPool
+
+    if time.monotonic() - _RETURNED.get(connection, 0.0) > IDLE_CHECK_SECONDS:
+        ConnectionPool.check_connection(connection)
+
+
+async def _returned_async(connection: psycopg.AsyncConnection[Any]) -> None:
+    _RETURNED[connection] = time.monotonic()
+
+
+async def _check_async(connection: psycopg.AsyncConnection[Any]) -> None:
+    from psycopg_pool import AsyncConnectionPool
+
+    if time.monotonic() - _RETURNED.get(connection, 0.0) > IDLE_CHECK_SECONDS:
+        await AsyncConnectionPool.check_connection(connection)
+
+
+async def _unlock_all(connection: psycopg.AsyncConnection[Any]) -> None:
+    """A lease connection goes back to the pool holding no advisory lock."""
+    await connection.execute("SELECT pg_advisory_unlock_all()")
+    _RETURNED[connection] = time.monotonic()
 
 
 def _shared_pool(url: str, size: int) -> ConnectionPool:
@@ -50,8 +89,11 @@ def _shared_pool(url: str, size: int) -> ConnectionPool:
                 min_size=1,
                 max_size=size,
                 timeout=15,
-                kwargs={"connect_timeout": 10},
-                check=ConnectionPool.check_connection,
+                # autocommit: a statement on its own is one round trip, not three (BEGIN,
+                # it, COMMIT); statements that commit together say so (db.transaction())
+                kwargs={"connect_timeout": 10, "autocommit": True},
+                check=_check,
+                reset=_returned,
                 open=True,
                 name="podium",
             )
@@ -79,7 +121,6 @@ class PostgresStorage:
             )
         self.url = url
         self.pool_size = pool_size
-        self._held: dict[asyncio.AbstractEventLoop, BaseCheckpointSaver[Any]] = {}
 
     def __repr__(self) -> str:
         return f"PostgresStorage({schema.where(self.url)!r})"
@@ -90,7 +131,10 @@ class PostgresStorage:
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection for one transaction, committed when the block ends."""
+        """A pooled connection in autocommit: each statement commits by itself.
+
+        Statements that must commit together go in ``db.transaction()``.
+        """
         import psycopg
 
         pool = self._sync_pool()
@@ -116,9 +160,9 @@ class PostgresStorage:
     @asynccontextmanager
     async def checkpointer(self) -> AsyncIterator[BaseCheckpointSaver[Any]]:
         """LangGraph's Postgres checkpointer for one call (inside ``hold()``: the loop's pool)."""
-        held = self._held.get(asyncio.get_running_loop())
+        held = _HELD.get((self.url, asyncio.get_running_loop()))
         if held is not None:
-            yield held
+            yield held[0]
             return
         import psycopg
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -141,8 +185,31 @@ class PostgresStorage:
             yield AsyncPostgresSaver(connection, serde=RedactingSerializer())
 
     @asynccontextmanager
+    async def session(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection of its own for session state (advisory locks), autocommit.
+
+        Inside ``hold()`` it comes from the loop's pool and goes back holding no lock;
+        outside, it is a new connection, closed at the end.
+        """
+        import psycopg
+
+        held = _HELD.get((self.url, asyncio.get_running_loop()))
+        try:
+            if held is not None:
+                async with held[1].connection() as connection:
+                    yield connection
+                return
+            connection = await psycopg.AsyncConnection.connect(
+                self.url, autocommit=True, connect_timeout=10
+            )
+        except psycopg.OperationalError as error:
+            raise schema.unreachable(self.url, error) from None
+        async with connection:
+            yield connection
+
+    @asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:
-        """Share a pool of connections among this loop's calls until the block ends."""
+        """Share pools of connections among this loop's calls until the block ends."""
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
@@ -157,16 +224,31 @@ class PostgresStorage:
             max_size=self.pool_size,
             timeout=15,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-            check=AsyncConnectionPool.check_connection,
+            check=_check_async,
+            reset=_returned_async,
             open=False,
             name="podium-checkpoints",
         )
+        leases: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=256,  # one a run in hand: as many as the worker's concurrency
+            timeout=15,
+            kwargs={"autocommit": True, "connect_timeout": 10},
+            check=_check_async,
+            reset=_unlock_all,
+            open=False,
+            name="podium-leases",
+        )
         await pool.open()
+        await leases.open()
+        key = (self.url, loop)
         try:
-            self._held[loop] = AsyncPostgresSaver(pool, serde=RedactingSerializer())
+            _HELD[key] = (AsyncPostgresSaver(pool, serde=RedactingSerializer()), leases)
             yield
         finally:
-            self._held.pop(loop, None)
+            _HELD.pop(key, None)
+            await leases.close()
             await pool.close()
 
     def failure(self, error: BaseException) -> PodiumError | None:

@@ -51,6 +51,16 @@ MIGRATIONS: list[str] = [
     CREATE TABLE podium_run_stops (
         run text PRIMARY KEY, mode text NOT NULL, at double precision NOT NULL);
     """,
+    # 3: the event bus when it is durable: each event once (its key), and each
+    # subscriber's delivery of it once
+    """
+    CREATE TABLE podium_bus_events (
+        id text PRIMARY KEY, topic text NOT NULL, payload jsonb NOT NULL,
+        chain jsonb NOT NULL, at double precision NOT NULL);
+    CREATE TABLE podium_bus_deliveries (
+        event text NOT NULL, agent text NOT NULL, delivery jsonb NOT NULL,
+        at double precision NOT NULL, PRIMARY KEY (event, agent));
+    """,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -50,7 +50,7 @@ DELETE FROM writes WHERE thread_id = :thread AND NOT EXISTS (
 
 
 def _postgres(storage: PostgresStorage, thread: str, keep: int) -> int:
-    with storage.connection() as db:
+    with storage.connection() as db, db.transaction():
         dropped = db.execute(_PG_KEEP, {"thread": thread, "keep": keep}).rowcount
         if dropped:
             db.execute(_PG_WRITES, {"thread": thread})

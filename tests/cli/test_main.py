@@ -108,20 +108,28 @@ def test_chat_keeps_one_thread_and_understands_commands() -> None:
     assert result.stdout.count("thread ") == 2  # the first thread, then /new
 
 
-def test_help_imports_nothing_heavy() -> None:
+HEAVY = ["langgraph", "langchain_core", "chromadb", "guardrails", "torch", "openai", "tiktoken"]
+
+
+def cli_in_fresh_process(argv: list[str]) -> tuple[int, list[str], str]:
+    """Exit code, the heavy modules imported, and the output of the CLI run in a new process."""
     probe = (
-        "import sys\n"
+        "import json, sys\n"
         "from typer.testing import CliRunner\n"
         "from podium.cli.main import app\n"
-        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
-        "heavy = ['langgraph', 'langchain_core', 'chromadb', 'guardrails', 'torch', 'openai',"
-        " 'tiktoken']\n"
-        "print([m for m in heavy if m in sys.modules])\n"
+        f"result = CliRunner().invoke(app, {argv!r})\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(json.dumps([result.exit_code, heavy, result.output]))\n"
     )
     output = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     ).stdout
-    assert output.strip() == "[]"
+    code, heavy, shown = json.loads(output.splitlines()[-1])
+    return code, heavy, shown
+
+
+def test_help_imports_nothing_heavy() -> None:
+    assert cli_in_fresh_process(["--help"])[:2] == (0, [])
 
 
 @pytest.mark.parametrize(
@@ -197,17 +205,6 @@ def test_bad_input_is_refused_before_anything_heavy_loads(
     good.write_text("principals:\n  maria:\n    scopes: [files]\n", encoding="utf-8")
     places = {"bad": bad, "good": good, "missing": tmp_path / "nope.yaml"}
     argv = [a.format(**places) for a in arguments]
-    probe = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from podium.cli.main import app\n"
-        f"result = CliRunner().invoke(app, {argv!r})\n"
-        "heavy = ['langgraph', 'langchain_core', 'chromadb', 'guardrails', 'torch', 'tiktoken']\n"
-        "print(result.exit_code, [m for m in heavy if m in sys.modules])\n"
-        "print(result.output)\n"
-    )
-    output = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    assert output.splitlines()[0] == "2 []", output
+    code, heavy, output = cli_in_fresh_process(argv)
+    assert (code, heavy) == (2, []), output
     assert message in output

@@ -63,3 +63,15 @@ def test_prune_deletes_threads_idle_past_their_time_to_live(isolated: Path) -> N
     assert [r.thread_id for r in agent.storage.runs().in_state("done")] == ["new"]
     old, new = (asyncio.run(agent.athread(t)) for t in ("old", "new"))
     assert old.stop_reason is None and new.stop_reason == "answered"  # its checkpoints went too
+
+
+def test_a_bus_option_that_names_no_bus_says_why_in_one_line(database_url: str) -> None:
+    missing = runner.invoke(
+        app, ["worker", "--no-memory", "--database-url", database_url, "--bus", "no_such:build"]
+    )
+    assert missing.exit_code != 0 and "--bus no_such:build" in missing.output
+    assert "module:function" in missing.output and "Traceback" not in missing.output
+    wrong = runner.invoke(
+        app, ["worker", "--no-memory", "--database-url", database_url, "--bus", "os:getcwd"]
+    )
+    assert wrong.exit_code != 0 and "not an EventBus" in wrong.output

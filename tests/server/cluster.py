@@ -5,7 +5,7 @@ scripted model (its plan depends only on the conversation, so any worker continu
 and one side-effecting tool, ``record``, that writes to the table ``effects`` under its
 idempotency key (as a payment API keyed by it would) and counts every execution in
 ``attempts`` (with the worker's pid). ``Cluster`` starts, kills and restarts such workers
-and submits runs.
+and submits runs. With ``--bus`` a worker also delivers the events of ``cluster_bus``.
 """
 
 from __future__ import annotations
@@ -16,16 +16,27 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.outputs import ChatGenerationChunk
 
 from podium.agent import Agent
 from podium.config import Settings
 from podium.identity import Principal
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import ToolContext, tool
+
+if TYPE_CHECKING:
+    from podium.patterns.bus import EventBus
 
 ROOT = Path(__file__).resolve().parents[2]
 EFFECTS = """
@@ -63,6 +74,41 @@ def effect(url: str, tag: str, key: str) -> str:
     return f"recorded {tag}"
 
 
+class ScriptedStreamingChatModel(ScriptedChatModel):
+    """The scripted model, streaming its answers a word at a time (``latency`` between words).
+
+    A reply with tool calls comes as one piece, as a provider sends a call's arguments.
+    """
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        import json
+
+        latency, self.latency = self.latency, 0.0
+        try:
+            reply = (await self._agenerate(messages, stop, **kwargs)).generations[0].message
+        finally:
+            self.latency = latency
+        assert isinstance(reply, AIMessage)
+        if reply.tool_calls:
+            chunks = [
+                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
+                for i, c in enumerate(reply.tool_calls)
+            ]
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+            return
+        words = str(reply.content).split(" ")
+        for index, word in enumerate(words):
+            await asyncio.sleep(latency)
+            text = word if index == len(words) - 1 else word + " "
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+
 def cluster_agent(url: str, latency: float = 0.0) -> Agent:
     """The agent every worker of the cluster runs."""
 
@@ -77,8 +123,22 @@ def cluster_agent(url: str, latency: float = 0.0) -> Agent:
         return effect(url, tag, context.idempotency_key)
 
     settings = Settings.load(database_url=url, audit=False, durability="sync")
-    model = ScriptedChatModel(turns=[plan], repeat_last=True, latency=latency)
+    streams = os.environ.get("CLUSTER_STREAM") == "1"
+    kind = ScriptedStreamingChatModel if streams else ScriptedChatModel
+    model = kind(turns=[plan], repeat_last=True, latency=latency)
     return Agent([record, release], model=model, guards=None, settings=settings)
+
+
+def cluster_bus(url: str, latency: float = 0.0) -> EventBus:
+    """A durable bus: ``order`` wakes ``recorder``, whose answer (on ``recorded``) wakes
+    ``auditor``; both run the cluster's agent, so their tool calls land in ``effects``."""
+    from podium.guardrails.policy import Policy
+    from podium.patterns.bus import EventBus
+
+    bus = EventBus(Policy(), database_url=url)
+    bus.subscribe("recorder", cluster_agent(url, latency), "order", "order {n}", "recorded")
+    bus.subscribe("auditor", cluster_agent(url, latency), "recorded", "audit {n}")
+    return bus
 
 
 def prepare(url: str) -> None:
@@ -178,7 +238,7 @@ class Cluster:
 
 
 def main() -> None:
-    """One worker: ``python -m tests.server.cluster URL CONCURRENCY [--triggers FILE]``."""
+    """One worker: ``python -m tests.server.cluster URL CONCURRENCY [--triggers FILE] [--bus]``."""
     import logging
 
     from podium.server.triggers import Triggers
@@ -190,7 +250,9 @@ def main() -> None:
     triggers = None
     if "--triggers" in sys.argv:
         triggers = Triggers.load(agent, Path(sys.argv[sys.argv.index("--triggers") + 1]))
-    asyncio.run(Worker(agent, concurrency, triggers, grace=5.0).run())
+    latency = float(os.environ.get("CLUSTER_LATENCY", "0"))
+    bus = cluster_bus(url, latency) if "--bus" in sys.argv else None
+    asyncio.run(Worker(agent, concurrency, triggers, grace=5.0, bus=bus).run())
 
 
 if __name__ == "__main__":

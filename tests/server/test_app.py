@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -86,6 +87,17 @@ def test_bad_requests_get_a_clear_error() -> None:
         assert "no thread 'never-ran'" in nothing.json()["error"] and nothing.json()["fix"]
         no_triggers = client.post("/events/x", json={})
         assert no_triggers.status_code == 404
+        body = b'{"request": "status of order A-1?"}'
+        form = client.post(  # what curl -d sends without -H 'Content-Type: ...'
+            "/invoke",
+            content=body,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert form.status_code == 415
+        assert "sent as application/x-www-form-urlencoded" in form.json()["error"]
+        assert "Content-Type: application/json" in form.json()["fix"]
+        bare = client.post("/invoke", content=body)
+        assert bare.status_code == 415 and "without a Content-Type" in bare.json()["error"]
 
 
 def test_a_call_waiting_for_approval_is_listed_and_resumed_over_http() -> None:
@@ -133,6 +145,8 @@ def test_events_and_schedules_start_runs_inside_the_service() -> None:
     scheduled = [f for f in listing["history"] if f["trigger"] == "every-second"]
     assert scheduled and scheduled[0]["stop_reason"] == "answered"
     assert listing["events"] == ["order.paid"]
+    for moment in [scheduled[0]["at"], listing["schedules"][0]["next"]]:  # ISO 8601, in UTC
+        assert datetime.fromisoformat(moment).utcoffset() == timedelta(0)
 
 
 def test_tokens_name_the_principal_and_keep_threads_apart(tmp_path: Path) -> None:
@@ -180,7 +194,11 @@ def test_the_serve_command_answers_over_http(tmp_path: Path, isolated: Path) -> 
     triggers.write_text("events:\n  - event: ping\n    request: what is 2 + 3\n")
     command = [sys.executable, "-m", "podium.cli", "serve", "--no-memory", "--port", str(port)]
     process = subprocess.Popen(
-        [*command, "--triggers", str(triggers)], stderr=subprocess.PIPE, env=_env(isolated)
+        [*command, "--triggers", str(triggers)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(isolated),
     )
     try:
         wait_for_port(port, process)
@@ -189,9 +207,12 @@ def test_the_serve_command_answers_over_http(tmp_path: Path, isolated: Path) -> 
             fired = c.post("/events/ping", json={}).json()
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        log, _ = process.communicate(timeout=10)
     assert "42" in answer["answer"] and answer["model"] == "router"
     assert fired[0]["stop_reason"] == "answered"
+    assert "1 event trigger ·" in log  # not "1 event triggers"
+    assert '"POST /invoke HTTP/1.1" 200' in log  # the access log
+    assert "event ping fired at " in log and ": thread " in log and "answered" in log
     refused = subprocess.run(
         [*command, "--host", "0.0.0.0"], capture_output=True, text=True, env=_env(isolated)
     )

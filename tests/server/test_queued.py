@@ -100,3 +100,35 @@ def test_an_approval_outlives_the_worker_that_ran_into_it(
     finally:
         cluster.stop()
     assert cluster.rows("SELECT tag FROM effects") == [("release 2.1",)]
+
+
+@pytest.mark.slow
+def test_a_client_of_serve_gets_the_tokens_live_from_the_worker_that_streams_them(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUSTER_STREAM", "1")  # the workers' model streams word by word
+    monkeypatch.setenv("CLUSTER_ROUNDS", "1")
+    cluster = Cluster(database_url, tmp_path, latency=0.3, concurrency=2)
+    cluster.start(1)
+    try:
+        with running(create_app(cluster_agent(database_url))) as client:
+            body = {"request": "say it in words", "thread_id": "tok"}
+            tokens, ended_at_first_token = [], None
+            with client.stream("POST", "/stream", json=body) as lines:
+                reader = (json.loads(line) for line in lines.iter_lines() if line)
+                run_id = next(reader)["run"]["run_id"]
+                items = []
+                for item in reader:
+                    items.append(item)
+                    if item.get("event", {}).get("kind") == "token":
+                        if ended_at_first_token is None:  # is the run still going?
+                            ended_at_first_token = cluster.rows(
+                                "SELECT count(*) FROM podium_run_results WHERE run = %s", run_id
+                            )[0][0]
+                        tokens.append(item["event"]["text"])
+    finally:
+        cluster.stop()
+    answer = items[-1]["result"]["answer"]
+    assert answer == "done: say it in words"
+    assert len(tokens) == 5 and "".join(tokens) == answer  # word by word, in order
+    assert ended_at_first_token == 0  # the first word came while the run went on

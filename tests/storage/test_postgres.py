@@ -86,15 +86,17 @@ def test_an_older_schema_is_refused_with_the_command_then_migrated(database_url:
     PostgresStorage(database_url).prepare()
     with psycopg.connect(database_url, autocommit=True) as db:  # as podium 1 left it
         db.execute(
-            "DROP TABLE podium_run_events, podium_run_results, podium_dead_jobs, podium_run_stops"
+            "DROP TABLE podium_run_events, podium_run_results, podium_dead_jobs, "
+            "podium_run_stops, podium_bus_events, podium_bus_deliveries"
         )
         db.execute("DELETE FROM podium_schema WHERE version > 1")
     postgres_schema._READY.clear()  # as a new process would find it
     with pytest.raises(SchemaOutdated) as raised:
         PostgresStorage(database_url).prepare()
-    assert "schema version 1, this podium needs version 2" in raised.value.problem
+    latest = postgres_schema.LATEST
+    assert f"schema version 1, this podium needs version {latest}" in raised.value.problem
     assert "podium db migrate" in raised.value.fix
-    assert postgres_schema.migrate(database_url) == (1, 2)
+    assert postgres_schema.migrate(database_url) == (1, latest)
     PostgresStorage(database_url).ledger().put("k", "tool", "done")
 
 

@@ -1,0 +1,62 @@
+"""The durable event bus's tables in a real Postgres: each event once per key, jobs queued."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from podium.errors import ConfigError
+from podium.guardrails.policy import Policy
+from podium.patterns.bus import EventBus
+from tests.server.cluster import cluster_agent
+
+
+def _bus(url: str) -> EventBus:
+    bus = EventBus(Policy(), database_url=url)
+    bus.subscribe("a", cluster_agent(url), "order", "order {n}")
+    bus.subscribe("b", cluster_agent(url), "order", "order {n}")
+    bus.subscribe("c", cluster_agent(url), "other", "other {n}")
+    return bus
+
+
+def test_a_publish_keeps_the_event_and_queues_a_job_per_subscriber_once_per_key(
+    database_url: str,
+) -> None:
+    bus = _bus(database_url)
+    key = bus.publish("order", {"n": "1"}, key="order-1")
+    assert key == "order-1"
+    assert bus.publish("order", {"n": "1"}, key="order-1") == "order-1"  # sent twice
+    fresh = bus.publish("order", {"n": "2"})
+    assert fresh is not None and fresh != key
+    with psycopg.connect(database_url) as db:
+        jobs = db.execute(
+            "SELECT args->>'event', args->>'subscriber', queue_name FROM procrastinate_jobs "
+            "ORDER BY id"
+        ).fetchall()
+        events = db.execute("SELECT id, payload FROM podium_bus_events ORDER BY at").fetchall()
+    assert jobs == [
+        ("order-1", "a", "events"),
+        ("order-1", "b", "events"),
+        (fresh, "a", "events"),
+        (fresh, "b", "events"),
+    ]
+    assert events == [("order-1", {"n": "1"}), (fresh, {"n": "2"})]
+
+
+def test_a_durable_bus_is_not_drained_in_process(database_url: str) -> None:
+    bus = _bus(database_url)
+    with pytest.raises(ConfigError, match="podium worker"):
+        bus.run("order", {"n": "1"})
+
+
+def test_no_database_url_keeps_the_bus_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PODIUM_DATABASE_URL", raising=False)
+    bus = EventBus(Policy())
+    assert bus.storage is None and bus.publish("order", {"n": "1"}) is None
+
+
+def test_a_worker_refuses_a_bus_without_a_database(database_url: str) -> None:
+    from podium.server.worker import Worker
+
+    with pytest.raises(ConfigError, match="durable bus"):
+        Worker(cluster_agent(database_url), bus=EventBus(Policy(), database_url=""))
