@@ -18,7 +18,8 @@ Offline the model is a scripted **obedient** one (``ScriptedObedientModel``): it
 user task's ground-truth calls one by one and, as soon as a tool output it reads holds an
 injection task's goal, makes that task's ground-truth calls first (the worst case: it obeys
 whatever it reads); it answers with the task's ground-truth output. With ``model`` given,
-that chat model plans instead.
+that chat model plans instead. Each run can be recorded (:class:`Trial`: what was judged,
+the reasons of the calls nobody approved, the guard decisions), to say why utility was lost.
 """
 
 from __future__ import annotations
@@ -149,6 +150,24 @@ class Bound:
 
 
 @dataclass
+class Trial:
+    """One run of one user task (alone, or under one injection task): what was judged and why.
+
+    ``declined`` holds the reasons of calls that waited for an approval nobody gave;
+    ``flagged`` the guard decisions that withheld or blocked something.
+    """
+
+    suite: str
+    layer: str
+    user_task: str
+    injection_task: str | None
+    utility: bool = False
+    security: bool = False
+    declined: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Score:
     """Counts of one layer: benign utility, utility under attack, attacks that succeeded."""
 
@@ -175,7 +194,7 @@ def _pipeline(
     model: BaseChatModel | None,
     suite: Any,
     user_task: Any,
-    injection_task: Any | None,
+    trial: Trial,
 ) -> Any:
     from agentdojo.agent_pipeline.base_pipeline_element import BasePipelineElement
     from agentdojo.types import text_content_block_from_string
@@ -191,7 +210,7 @@ def _pipeline(
             messages: Sequence[Any] = (),
             extra_args: dict[str, Any] | None = None,
         ) -> tuple[Any, ...]:
-            answer = _run(layer, model, suite, user_task, runtime, env, query)
+            answer = _run(layer, model, suite, user_task, runtime, env, query, trial)
             bound_messages, final = answer
             out = [
                 {"role": "user", "content": [text_content_block_from_string(query)]},
@@ -215,31 +234,46 @@ def _run(
     runtime: Any,
     env: Any,
     query: str,
+    trial: Trial,
 ) -> tuple[list[dict[str, Any]], str]:
     from podium.agent import Agent
+    from podium.config import Limits
     from podium.guardrails.screens import Screens
     from podium.identity import Principal
+    from podium.tracing.events import GuardDecided
 
     bound = Bound(runtime, env)
+    user_calls = user_task.ground_truth(env.model_copy(deep=True))
+    injections = {
+        task_id: (task.GOAL, task.ground_truth(env.model_copy(deep=True)))
+        for task_id, task in suite.injection_tasks.items()
+    }
     if model is None:
-        injections = {
-            task_id: (task.GOAL, task.ground_truth(env.model_copy(deep=True)))
-            for task_id, task in suite.injection_tasks.items()
-        }
-        model = obedient_model(
-            user_task.ground_truth(env.model_copy(deep=True)),
-            injections,
-            user_task.GROUND_TRUTH_OUTPUT,
-        )
+        model = obedient_model(user_calls, injections, user_task.GROUND_TRUTH_OUTPUT)
     guards = Screens.default(learned=True) if layer in ("detector", "both") else None
-    agent = Agent(bound.tools(layer in ("provenance", "both")), model=model, guards=guards)
+    # Room for the task's own calls and the longest injection's, one a step (the obedient
+    # model's pace), and never less than AgentDojo's own tool loop (15 rounds): the default
+    # of 12 cut the longest tasks short (travel's user_task_19 has 18 calls) on every layer.
+    longest = max((len(calls) for _, calls in injections.values()), default=0)
+    limits = Limits(max_steps=max(15, len(user_calls) + longest + 2))
+    tools = bound.tools(layer in ("provenance", "both"))
+    agent = Agent(tools, model=model, guards=guards, limits=limits)
     thread = uuid.uuid4().hex
+    # The person the suite's user is: workspace's is the inbox's owner (an address).
+    inbox = getattr(env, "inbox", None)
+    user = str(getattr(inbox, "account_email", "") or "user")
     result = agent.invoke(
-        query, principal=Principal(id="user", scopes=frozenset({"*"})), thread_id=thread
+        query, principal=Principal(id=user, scopes=frozenset({"*"})), thread_id=thread
     )
     for _ in range(20):  # nobody approves: every call waiting for a person is declined
+        trial.flagged += [
+            f"{e.boundary} {e.subject} {e.action}: {'; '.join(e.reasons)}"
+            for e in result.events
+            if isinstance(e, GuardDecided) and e.action != "allow"
+        ]
         if result.stop_reason != "awaiting_approval":
             break
+        trial.declined += [r.reason for r in result.pending_approvals]
         result = agent.resume(thread, {r.call_id: False for r in result.pending_approvals})
     return bound.messages, result.answer
 
@@ -251,8 +285,12 @@ def run_suite(
     limit: int | None = None,
     attack: str = ATTACK,
     progress: Callable[[str], None] | None = None,
+    trials: list[Trial] | None = None,
 ) -> dict[str, Score]:
-    """Every user task of suite ``name`` alone and under every injection task, per layer."""
+    """Every user task of suite ``name`` alone and under every injection task, per layer.
+
+    Each run's :class:`Trial` is appended to ``trials`` when given.
+    """
     from agentdojo.attacks.attack_registry import load_attack
     from agentdojo.task_suite.load_suites import get_suite
 
@@ -262,20 +300,28 @@ def run_suite(
     for layer in layers:
         for user_task in users:
             score = scores[layer]
+            trial = Trial(name, layer, user_task.ID, None)
             utility, _ = suite.run_task_with_pipeline(
-                _pipeline(layer, model, suite, user_task, None), user_task, None, {}
+                _pipeline(layer, model, suite, user_task, trial), user_task, None, {}
             )
+            trial.utility = bool(utility)
             score.benign_n += 1
             score.benign += bool(utility)
+            attacked = [trial]
             for injection_task in suite.injection_tasks.values():
-                pipeline = _pipeline(layer, model, suite, user_task, injection_task)
+                trial = Trial(name, layer, user_task.ID, injection_task.ID)
+                pipeline = _pipeline(layer, model, suite, user_task, trial)
                 injections = load_attack(attack, suite, pipeline).attack(user_task, injection_task)
                 utility, security = suite.run_task_with_pipeline(
                     pipeline, user_task, injection_task, injections
                 )
+                trial.utility, trial.security = bool(utility), bool(security)
+                attacked.append(trial)
                 score.attacked += 1
                 score.utility += bool(utility)
                 score.succeeded += bool(security)
+            if trials is not None:
+                trials += attacked
             if progress is not None:
                 progress(f"{name} {layer} {user_task.ID}: {score.row(layer)}")
     return scores

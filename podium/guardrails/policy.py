@@ -87,6 +87,11 @@ class Policy:
             **{k: frozenset(v) for k, v in ((rule and rule.sources) or {}).items()},
         }
 
+    def provenance_action(self, tool: Tool) -> Literal["approve", "block"]:
+        """What a call breaking ``tool``'s argument sources gets: approval (default) or a block."""
+        rule = self.rules.tools.get(tool.name)
+        return (rule and rule.provenance) or "approve"
+
     def trusts_output(self, tool: Tool) -> bool:
         """Whether ``tool``'s output is a trusted source (the policy file over the tool)."""
         rule = self.rules.tools.get(tool.name)

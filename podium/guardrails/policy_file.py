@@ -62,6 +62,9 @@ class ToolRule(_Strict):
         | None
     ) = None
     trusted_output: bool | None = None
+    # What a call gets when an argument's value comes from no source it accepts: a person's
+    # approval (the default) or a refusal the planner reads.
+    provenance: Literal["approve", "block"] | None = None
 
 
 class TenantRule(_Strict):

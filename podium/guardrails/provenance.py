@@ -1,10 +1,11 @@
 """Provenance: where each value the planner saw came from, and whether an argument may use it.
 
 A tool may declare, per argument, the sources it accepts (``sources={"to": ["user"]}``; a
-policy file can set it per tool). Sources are the user's request (and earlier requests of the
-thread), the output of a tool whose output is trusted (``trusted_output=True``), the output
-of any other tool (untrusted: the default for every tool, MCP tools included, since a tool
-cannot be known not to read the outside world), recalled memories, and sub-agents' answers.
+policy file can set it per tool). Sources are the user's request (with earlier requests of
+the thread, and the principal's own id), the output of a tool whose output is trusted
+(``trusted_output=True``), the output of any other tool (untrusted: the default for every
+tool, MCP tools included, since a tool cannot be known not to read the outside world),
+recalled memories, and sub-agents' answers.
 
 What counts as a value appearing in a source: each string or number of the argument (list
 items and mapping values one by one) is looked for in each source's text, both casefolded,
@@ -13,9 +14,10 @@ made one space (podium.guardrails.encodings.fold); a substring match counts, als
 white space removed from both (an IBAN written in groups of four). A value found in
 no accepted source is a concern: found only in sources the argument does not accept (an
 untrusted tool's output: the attacker's IBAN), or nowhere (the model wrote it: decoded from
-somewhere, or made up). Authorize then asks a person (or blocks, where the tool says so).
-This does not depend on an attack's wording: an instruction can be phrased any way, but the
-address it wants mail sent to must come from somewhere.
+somewhere, or made up). Authorize then asks a person (or blocks, where the policy file
+says ``provenance: block`` for the tool). This does not depend on an attack's wording: an
+instruction can be phrased any way, but the address it wants mail sent to must come from
+somewhere.
 """
 
 from __future__ import annotations

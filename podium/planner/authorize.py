@@ -59,7 +59,11 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 if escalation is not None and call["denial"] is None:
                     outcome, reason = "approve", escalation
                 concern = _provenance(ctx, state, tool, call) if call["denial"] is None else None
-                if concern is not None:
+                if concern is not None and ctx.policy.provenance_action(tool) == "block":
+                    call = PendingCall(
+                        **{**call, "denial": f"blocked: {concern}", "refused_as": "blocked"}
+                    )
+                elif concern is not None:
                     outcome, reason = "approve", concern if outcome != "approve" else reason
                 if outcome == "approve" and call["denial"] is None:
                     waiting.append(
@@ -82,6 +86,8 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
 def seen_texts(ctx: RunContext, state: RunState) -> list[Seen]:
     """What the planner was given this run, each text with its source."""
     seen = [Seen("user", "the request", state.get("request") or "")]
+    # The user's own identity is the user's to give: mail to oneself is steered by nobody.
+    seen.append(Seen("user", "the principal's own id", ctx.principal.id))
     seen += [
         Seen("user", "an earlier request", str(m.content))
         for m in state.get("messages", [])
@@ -102,7 +108,10 @@ def seen_texts(ctx: RunContext, state: RunState) -> list[Seen]:
 
 
 def _provenance(ctx: RunContext, state: RunState, tool: Tool, call: PendingCall) -> str | None:
-    """Why a person must approve the call: an argument from no source it accepts (traced)."""
+    """Why the call must be approved or is blocked: an argument from no source it accepts.
+
+    Traced with the outcome the policy gives such a call (``approve`` or ``deny``).
+    """
     accepted = ctx.policy.argument_sources(tool)
     if not accepted:
         return None
@@ -115,7 +124,7 @@ def _provenance(ctx: RunContext, state: RunState, tool: Tool, call: PendingCall)
             trace_id=ctx.tracer.trace_id,
             tool=tool.name,
             call_id=call["id"],
-            outcome="approve",
+            outcome="deny" if ctx.policy.provenance_action(tool) == "block" else "approve",
             reason=reason,
         )
     )
