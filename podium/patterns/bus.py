@@ -21,9 +21,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from podium.errors import ConfigError, InvalidRequest
+from podium.patterns.bus_events import BusEvent as BusEvent
+from podium.patterns.bus_events import Delivery as Delivery
 from podium.patterns.templates import fill
 
 if TYPE_CHECKING:
@@ -32,27 +32,6 @@ if TYPE_CHECKING:
     from podium.identity import Principal
     from podium.results import RunResult
     from podium.storage.postgres import PostgresStorage
-
-
-class BusEvent(BaseModel):
-    """Something that happened: a topic, its payload, and the agents whose work caused it."""
-
-    topic: str
-    payload: dict[str, Any]
-    chain: list[str] = []
-
-
-class Delivery(BaseModel):
-    """One agent's reaction to one event."""
-
-    agent: str
-    topic: str
-    chain: list[str]
-    status: str  # answered, stopped, failed, skipped
-    answer: str = ""
-    published: str | None = None
-    trace_id: str | None = None
-    event: str | None = None  # the event's key, on a durable bus
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
-    from podium.patterns.bus import BusEvent, Delivery
+    from podium.patterns.bus_events import BusEvent, Delivery
     from podium.storage.postgres import PostgresStorage
 
 BUS_TASK = "podium.bus"
@@ -75,7 +75,7 @@ def _publish(
 
 def event(storage: PostgresStorage, key: str) -> BusEvent | None:
     """The event kept under ``key``."""
-    from podium.patterns.bus import BusEvent
+    from podium.patterns.bus_events import BusEvent
 
     with storage.connection() as db:
         row = db.execute(
@@ -116,7 +116,7 @@ def record(
 
 def deliveries(storage: PostgresStorage, keys: list[str] | None = None) -> list[Delivery]:
     """The deliveries recorded (of the events ``keys``, or all), in the order they ended."""
-    from podium.patterns.bus import Delivery
+    from podium.patterns.bus_events import Delivery
 
     with storage.connection() as db:
         if keys is None:
