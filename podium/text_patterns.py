@@ -95,10 +95,24 @@ _SECRET_CONTEXT = re.compile(
     r"(?:key|token|secret|password|passwd|pwd|credential|auth)\w*\W{0,3}[=:] \S*$", re.IGNORECASE
 )
 _NOT_PHONE_BEFORE = re.compile(
-    r"(?:order|invoice|ticket|ref(?:erence)?|tracking|sku|id|no\.?|number|#|version|v)\W{0,3}$",
+    r"(?:order|invoice|ticket|ref(?:erence)?|tracking|sku|id|no\.?|number|#|version|v|isbn(?:-1[03])?)"
+    r"\W{0,3}$",
     re.IGNORECASE,
 )
 _DATE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+# A date the match starts with ("2024-05-21 18" of "2024-05-21 18:00": a date and an hour).
+_STARTS_WITH_DATE = re.compile(
+    r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4})\b"
+)
+# Two numbers joined by one hyphen: a range ("500-1000 EUR", "1999-2001") or a local phone
+# number ("555-0132"); the words around it decide.
+_TWO_NUMBERS = re.compile(r"^(\d{1,5})-(\d{1,5})$")
+_RANGE_BEFORE = re.compile(r"(?:between|from|range|ages?|aged|[$€£¥])\W{0,2}$", re.IGNORECASE)
+_RANGE_AFTER = re.compile(
+    r"^\s?(?:[A-Z]{3}\b|[%€$£¥]|(?:euros?|dollars?|pounds?|people|guests|persons|years?|days?|"
+    r"nights?|km|kg|miles|meters|words|pages|items|units)\b)",
+    re.IGNORECASE,
+)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -161,7 +175,9 @@ def _ipv6(match: re.Match[str]) -> bool:
 def _phone(match: re.Match[str]) -> bool:
     text = match.group()
     digits = re.sub(r"\D", "", text.split("x")[0].split("ext")[0])
-    if not 7 <= len(digits) <= 15 or _DATE.match(text):
+    if not 7 <= len(digits) <= 15 or _DATE.match(text) or _STARTS_WITH_DATE.match(text):
+        return False
+    if _range(match):
         return False
     if not text.startswith(("+", "00")):
         if _NOT_PHONE_BEFORE.search(_before(match)):
@@ -174,11 +190,23 @@ def _phone(match: re.Match[str]) -> bool:
     return bool(re.search(r"[ ()-]", text)) or text.count(".") != 1
 
 
+def _range(match: re.Match[str]) -> bool:
+    """Whether two hyphenated numbers are a range: rising years, or rising with a unit."""
+    pair = _TWO_NUMBERS.match(match.group())
+    if pair is None or pair.group(2).startswith("0"):  # "555-0132" is a phone number's shape
+        return False
+    low, high = int(pair.group(1)), int(pair.group(2))
+    if high <= low:
+        return False
+    years = all(len(g) == 4 and 1800 <= int(g) <= 2199 for g in pair.groups())
+    after = match.string[match.end() : match.end() + 16]
+    return years or bool(_RANGE_BEFORE.search(_before(match)) or _RANGE_AFTER.match(after))
+
+
 def _secret(match: re.Match[str]) -> bool:
     text = match.group()
-    if (
-        text[:1].isalnum()
-        and not re.match(r"sk-|AKIA|ASIA|gh|github|xox|AIza|[srp]k_|glpat|hf_|npm_|eyJ|-----", text)
+    if text[:1].isalnum() and not re.match(
+        r"sk-|AKIA|ASIA|gh|github|xox|AIza|[srp]k_|glpat|hf_|npm_|eyJ|-----", text
     ):
         before = match.string[max(0, match.start() - 40) : match.start()]
         return bool(_SECRET_CONTEXT.search(before)) and _entropy(text) > 3.5
