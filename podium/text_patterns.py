@@ -107,9 +107,9 @@ _STARTS_WITH_DATE = re.compile(
 # Two numbers joined by one hyphen: a range ("500-1000 EUR", "1999-2001") or a local phone
 # number ("555-0132"); the words around it decide.
 _TWO_NUMBERS = re.compile(r"^(\d{1,5})-(\d{1,5})$")
-_RANGE_BEFORE = re.compile(r"(?:between|from|range|ages?|aged|[$€£¥])\W{0,2}$", re.IGNORECASE)
+_RANGE_BEFORE = re.compile(r"(?:between|range|ages?|aged|[$€£¥])\W{0,2}$", re.IGNORECASE)
 _RANGE_AFTER = re.compile(
-    r"^\s?(?:[A-Z]{3}\b|[%€$£¥]|(?:euros?|dollars?|pounds?|people|guests|persons|years?|days?|"
+    r"^\s?(?:(?-i:[A-Z]{3})\b|[%€$£¥]|(?:euros?|dollars?|pounds?|people|guests|persons|years?|days?|"
     r"nights?|km|kg|miles|meters|words|pages|items|units)\b)",
     re.IGNORECASE,
 )

@@ -38,6 +38,9 @@ def test_not_a_phone_number(text: str) -> None:
         ("ring 555-0132 after six", "ring [PHONE] after six"),
         ("ring 555-1234 after six", "ring [PHONE] after six"),
         ("on 2024-05-21 call 415-555-0132", "on 2024-05-21 call [PHONE]"),
+        ("a text from 555-1234 came in", "a text from [PHONE] came in"),  # not a range
+        ("ring 555-1234 and ask for Ann", "ring [PHONE] and ask for Ann"),  # "and" is no ISO code
+        ("ring 555-1234 now", "ring [PHONE] now"),
     ],
 )
 def test_phone_numbers_are_still_redacted(text: str, shown: str) -> None:
