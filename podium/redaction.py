@@ -50,6 +50,7 @@ __all__ = [
 
 T = TypeVar("T")
 
+
 def find(text: str, kinds: tuple[str, ...] = tuple(PATTERNS)) -> list[tuple[str, int, int]]:
     """Each (kind, start, end) of ``kinds`` found in ``text``, earlier kinds winning overlaps.
 
@@ -130,12 +131,12 @@ def _redacted(text: str, version: int) -> str | None:
 # can grow in place) and the number of registered secrets: a field replaced or grown, or a
 # secret registered since, and the model is walked again. It goes when the model does.
 _CLEAN: dict[int, tuple[weakref.ref[BaseModel], tuple[int, ...], int]] = {}
-_GROWS = (list, dict)
+_GROWS = (list, dict, set, bytearray)  # subclasses too: a field that can grow in place
 
 
 def _fingerprint(model: BaseModel) -> tuple[int, ...]:
     fields = vars(model).values()
-    return (*map(id, fields), *[len(field) for field in fields if type(field) in _GROWS])
+    return (*map(id, fields), *[len(field) for field in fields if isinstance(field, _GROWS)])
 
 
 def _known_clean(model: BaseModel, version: int) -> bool:

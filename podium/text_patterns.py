@@ -24,8 +24,9 @@ IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)")
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 # A run of digits with the separators phone numbers use; checked afterwards (digit count, not
 # a date, not introduced as an order or reference number).
-PHONE = re.compile(
-    r"(?<![\w.+/-])(?:\+|00)?(?:\(\d{1,5}\)[ .-]?)?\d[\d ().-]{5,18}\d"
+PHONE = re.compile(  # never starting at a date: "2024-05-21 415 555 0132" finds the phone
+    r"(?<![\w.+/-])(?!(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4})\b)"
+    r"(?:\+|00)?(?:\(\d{1,5}\)[ .-]?)?\d[\d ().-]{5,18}\d"
     r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w/-]|\.\d)"
 )
 # Published key formats of the major providers, private key blocks and JWTs.
@@ -100,10 +101,6 @@ _NOT_PHONE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
-# A date the match starts with ("2024-05-21 18" of "2024-05-21 18:00": a date and an hour).
-_STARTS_WITH_DATE = re.compile(
-    r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4})\b"
-)
 # Two numbers joined by one hyphen: a range ("500-1000 EUR", "1999-2001") or a local phone
 # number ("555-0132"); the words around it decide.
 _TWO_NUMBERS = re.compile(r"^(\d{1,5})-(\d{1,5})$")
@@ -175,7 +172,7 @@ def _ipv6(match: re.Match[str]) -> bool:
 def _phone(match: re.Match[str]) -> bool:
     text = match.group()
     digits = re.sub(r"\D", "", text.split("x")[0].split("ext")[0])
-    if not 7 <= len(digits) <= 15 or _DATE.match(text) or _STARTS_WITH_DATE.match(text):
+    if not 7 <= len(digits) <= 15 or _DATE.match(text):
         return False
     if _range(match):
         return False

@@ -41,6 +41,7 @@ def test_not_a_phone_number(text: str) -> None:
         ("a text from 555-1234 came in", "a text from [PHONE] came in"),  # not a range
         ("ring 555-1234 and ask for Ann", "ring [PHONE] and ask for Ann"),  # "and" is no ISO code
         ("ring 555-1234 now", "ring [PHONE] now"),
+        ("2024-05-21 415 555 0132 called", "2024-05-21 [PHONE] called"),  # a date, then a phone
     ],
 )
 def test_phone_numbers_are_still_redacted(text: str, shown: str) -> None:
