@@ -131,7 +131,7 @@ def _redacted(text: str, version: int) -> str | None:
 # can grow in place) and the number of registered secrets: a field replaced or grown, or a
 # secret registered since, and the model is walked again. It goes when the model does.
 _CLEAN: dict[int, tuple[weakref.ref[BaseModel], tuple[int, ...], int]] = {}
-_GROWS = (list, dict, set, bytearray)  # subclasses too: a field that can grow in place
+_GROWS = (list, dict)  # and their subclasses: the containers the walk looks into
 
 
 def _fingerprint(model: BaseModel) -> tuple[int, ...]:

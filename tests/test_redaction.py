@@ -205,3 +205,17 @@ def test_clean_values_come_back_as_the_same_objects_when_an_equal_text_was_seen_
     state = {"messages": [AIMessage(content=second)], "name": second}
     assert without_secrets(state) is state
     assert without_secrets(second) is second
+
+
+def test_a_model_found_clean_is_walked_again_once_a_field_grew_in_place() -> None:
+    from collections import OrderedDict
+
+    from pydantic import BaseModel
+
+    class Note(BaseModel):
+        extra: OrderedDict[str, str]
+
+    note = Note(extra=OrderedDict(a="nothing here"))
+    assert without_secrets(note) is note  # clean, and remembered as clean
+    note.extra["b"] = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"  # a dict subclass grew
+    assert "sk-proj-" not in without_secrets(note).extra["b"]
