@@ -141,6 +141,13 @@ class EventBus:
             return None
         from podium.patterns import bus_store
 
+        if not self.subscriptions:  # the jobs name the subscribers this bus knows of
+            raise ConfigError(
+                f"this durable bus has no subscriptions, so an event on {topic!r} would be "
+                "kept and never delivered",
+                "build the publisher's bus with the same subscribe() calls as the workers' "
+                "(the --bus function), then publish",
+            )
         names = [s.name for s in self.subscribers(topic)]
         return bus_store.publish(self._storage, event, key, names)
 

@@ -95,7 +95,7 @@ class Worker:
     ) -> None:
         self.agent = agent
         self.storage = queue_storage(agent)
-        self.bus = _durable(bus)
+        self.bus = _durable(bus, self.storage.url)
         self.queue = RunQueue(self.storage)
         self.concurrency, self.triggers = concurrency, triggers
         self.heartbeat, self.stalled_after, self.grace = heartbeat, stalled_after, grace
@@ -375,14 +375,19 @@ class Worker:
             self._current.stop()
 
 
-def _durable(bus: EventBus | None) -> EventBus | None:
-    """The bus a worker delivers for: durable, its subscribers on Postgres, its policy met."""
+def _durable(bus: EventBus | None, url: str) -> EventBus | None:
+    """The bus a worker delivers for: durable, in its database, subscribers on Postgres."""
     if bus is None:
         return None
     if bus.storage is None:
         raise ConfigError(
             "a worker delivers the events of a durable bus, and this bus has no database URL",
             "create it with EventBus(policy, database_url=...) or set PODIUM_DATABASE_URL",
+        )
+    if bus.storage.url != url:  # its jobs would wait where this worker never looks
+        raise ConfigError(
+            "the bus keeps its events in another database than the worker's job queue",
+            "give the bus and the worker's agent the same database URL",
         )
     for subscription in bus.subscriptions:
         queue_storage(subscription.agent)  # a subscriber on SQLite is refused with the reason

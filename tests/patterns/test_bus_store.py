@@ -60,3 +60,25 @@ def test_a_worker_refuses_a_bus_without_a_database(database_url: str) -> None:
 
     with pytest.raises(ConfigError, match="durable bus"):
         Worker(cluster_agent(database_url), bus=EventBus(Policy(), database_url=""))
+
+
+def test_a_bus_with_no_subscriptions_refuses_to_keep_an_event_nobody_gets(
+    database_url: str,
+) -> None:
+    publisher_only = EventBus(Policy(), database_url=database_url)
+    with pytest.raises(ConfigError, match="no subscriptions"):
+        publisher_only.publish("order", {"n": "1"}, key="order-9")
+    with psycopg.connect(database_url) as db:  # nothing was kept to wait for ever
+        table = db.execute("SELECT to_regclass('podium_bus_events')").fetchone()
+        if table is not None and table[0] is not None:
+            kept = db.execute("SELECT count(*) FROM podium_bus_events WHERE id = 'order-9'")
+            assert kept.fetchone() == (0,)
+
+
+def test_a_worker_refuses_a_bus_in_another_database(database_url: str) -> None:
+    from podium.server.worker import Worker
+
+    other = database_url.rsplit("/", 1)[0] + "/postgres"
+    bus = EventBus(Policy(), database_url=other)
+    with pytest.raises(ConfigError, match="another database"):
+        Worker(cluster_agent(database_url), bus=bus)
