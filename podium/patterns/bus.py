@@ -151,6 +151,14 @@ class EventBus:
         names = [s.name for s in self.subscribers(topic)]
         return bus_store.publish(self._storage, event, key, names)
 
+    async def apublish(
+        self, topic: str, payload: dict[str, Any] | None = None, key: str | None = None
+    ) -> str | None:
+        """``publish`` for async code: a durable publish's database work runs off the loop."""
+        if self._storage is None:
+            return self.publish(topic, payload, key)
+        return await asyncio.to_thread(self.publish, topic, payload, key)
+
     def skipped(self, subscription: Subscription, event: BusEvent) -> Delivery | None:
         """The delivery of an event a subscriber is not woken by (a cycle, a long chain)."""
         delivery = Delivery(

@@ -82,3 +82,21 @@ def test_a_worker_refuses_a_bus_in_another_database(database_url: str) -> None:
     bus = EventBus(Policy(), database_url=other)
     with pytest.raises(ConfigError, match="another database"):
         Worker(cluster_agent(database_url), bus=bus)
+
+
+async def test_an_async_publish_keeps_the_loop_free(database_url: str) -> None:
+    import threading
+    from typing import Any
+
+    bus = _bus(database_url)
+    seen: list[int] = []
+    original = bus.publish
+
+    def publish(topic: str, payload: dict[str, Any] | None = None, key: str | None = None) -> Any:
+        seen.append(threading.get_ident())  # where the database work of the publish runs
+        return original(topic, payload, key)
+
+    bus.publish = publish  # type: ignore[method-assign]
+    key = await bus.apublish("order", {"n": "7"}, key="order-7")
+    assert key == "order-7"
+    assert seen and threading.get_ident() not in seen  # not on the event loop's thread
