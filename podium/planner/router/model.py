@@ -102,13 +102,10 @@ class RouterChatModel(BaseChatModel):
         bound: list[dict[str, Any]] = kwargs.get("tools") or []
         tools = [t for t in bound if t.get("function", {}).get("name") != FINAL_ANSWER]
         final = next((t for t in bound if t not in tools), None)
-        request, results = _tail(messages)
+        request, results, asked_at = _tail(messages)
         pointer = None
         if not results:
-            latest = max(
-                (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0
-            )
-            request, pointer = with_previous_result(request, messages, latest)
+            request, pointer = with_previous_result(request, messages, asked_at)
         if pointer is not None:
             message = AIMessage(content=unresolved_answer(pointer))
         elif results:
@@ -359,8 +356,10 @@ def _topic(clause: str, profile: ToolProfile) -> str | None:
     return " ".join(remaining).strip(" ?.!") or None
 
 
-def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, Any], str]]]:
-    """The latest user request, and the tool results that came after it."""
+def _tail(
+    messages: list[BaseMessage],
+) -> tuple[str, list[tuple[str, dict[str, Any], str]], int]:
+    """The latest user request, the tool results that came after it, and its index."""
     # The latest request from the person; a guard's note (name "guard") asks for a new answer
     # and is not a request.
     last_human = max(
@@ -377,7 +376,7 @@ def _tail(messages: list[BaseMessage]) -> tuple[str, list[tuple[str, dict[str, A
         elif isinstance(message, ToolMessage):
             name, args = asked.get(message.tool_call_id, (message.name or "tool", {}))
             results.append((name, args, unspotlight(str(message.content))))
-    return request, results
+    return request, results, max(last_human, 0)
 
 
 def _answer(
