@@ -27,7 +27,9 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool as langchain_tool
@@ -37,7 +39,7 @@ from podium.config import Limits, Settings
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.tools.registry import tool
 
-Runner = Callable[[ScriptedChatModel], Awaitable[None]]
+Runner = Callable[[], Awaitable[None]]
 
 
 def script(steps: int) -> ScriptedChatModel:
@@ -45,7 +47,10 @@ def script(steps: int) -> ScriptedChatModel:
     return ScriptedChatModel(turns=[*turns, AIMessage(content="done")])
 
 
-def peer_runner(checkpointer_path: Path | None, durability: str = "async") -> Runner:
+async def peer_runner(
+    held: AsyncExitStack, steps: int, checkpointer_path: Path | None, durability: str = "async"
+) -> Runner:
+    """create_agent compiled once, over one SQLite connection held for all its runs."""
     from langchain.agents import create_agent
 
     @langchain_tool
@@ -53,19 +58,24 @@ def peer_runner(checkpointer_path: Path | None, durability: str = "async") -> Ru
         """Return x."""
         return x
 
-    async def run(model: ScriptedChatModel) -> None:
-        if checkpointer_path is None:
-            graph = create_agent(model, [noop])
-            await graph.ainvoke({"messages": [HumanMessage("go")]}, {"recursion_limit": 500})
-            return
+    model = script(steps)
+    if checkpointer_path is None:
+        graph: Any = create_agent(model, [noop])
+    else:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        async with AsyncSqliteSaver.from_conn_string(str(checkpointer_path)) as saver:
-            graph = create_agent(model, [noop], checkpointer=saver)
-            config = {"configurable": {"thread_id": os.urandom(8).hex()}, "recursion_limit": 500}
-            await graph.ainvoke(  # type: ignore[call-overload]
-                {"messages": [HumanMessage("go")]}, config, durability=durability
-            )
+        saver = await held.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(str(checkpointer_path))
+        )
+        graph = create_agent(model, [noop], checkpointer=saver)
+
+    async def run() -> None:
+        model.restart()
+        config = {"configurable": {"thread_id": os.urandom(8).hex()}, "recursion_limit": 500}
+        if checkpointer_path is None:
+            await graph.ainvoke({"messages": [HumanMessage("go")]}, config)
+        else:
+            await graph.ainvoke({"messages": [HumanMessage("go")]}, config, durability=durability)
 
     return run
 
@@ -86,11 +96,17 @@ def podium_agent(guards: bool, steps: int, durability: str, audit: bool) -> Agen
     )
 
 
-def podium_runner(guards: bool, steps: int, durability: str = "sync", audit: bool = True) -> Runner:
+async def podium_runner(
+    held: AsyncExitStack, guards: bool, steps: int, durability: str = "sync", audit: bool = True
+) -> Runner:
+    """One agent for all its runs, holding one connection to its store (as a service does)."""
     agent = podium_agent(guards, steps, durability, audit)
+    model = agent.model
+    assert isinstance(model, ScriptedChatModel)
+    await held.enter_async_context(agent.hold())
 
-    async def run(model: ScriptedChatModel) -> None:
-        agent.model = model
+    async def run() -> None:
+        model.restart()
         result = await agent.ainvoke("go")
         assert result.ok and len(result.tool_calls) == steps, result.stop_reason
 
@@ -107,15 +123,14 @@ async def measure(
     waiting is wall time, not CPU time).
     """
     for runner in configurations.values():
-        await runner(script(steps))  # warm-up: imports, first compile, store setup
+        await runner()  # warm-up: imports, first compile, store setup
     wall: dict[str, list[float]] = {name: [] for name in configurations}
     cpu: dict[str, list[float]] = {name: [] for name in configurations}
     for _ in range(rounds):
         for name, runner in configurations.items():
-            model = script(steps)
             gc.collect()  # the garbage of the run before is not collected in this one's time
             started, used = time.perf_counter(), time.process_time()
-            await runner(model)
+            await runner()
             wall[name].append((time.perf_counter() - started) * 1000 / steps)
             cpu[name].append((time.process_time() - used) * 1000 / steps)
     return {
@@ -135,10 +150,11 @@ async def stored_per_run(steps: int, home: Path) -> dict[str, tuple[int, int]]:
         return int(checkpoints), int(writes)
 
     peer = home / "peer-counted.sqlite"
-    await peer_runner(peer, "sync")(script(steps))
     os.environ["PODIUM_HOME"] = str(home / "counted")
     try:
-        await podium_runner(True, steps)(script(steps))
+        async with AsyncExitStack() as held:
+            await (await peer_runner(held, steps, peer, "sync"))()
+            await (await podium_runner(held, True, steps))()
     finally:
         os.environ["PODIUM_HOME"] = str(home)
     return {"create_agent": count(peer), "podium": count(home / "counted" / "threads.sqlite")}
@@ -160,21 +176,20 @@ LAYERS = {
 
 def layers(steps: int, runs: int) -> dict[str, float]:
     """Milliseconds per step in each layer of the full pipeline (cumulative, by profile)."""
-    agent = podium_agent(True, steps, "sync", True)
     profile = cProfile.Profile()
 
-    async def once() -> float:
-        agent.model = script(steps)
-        started = time.perf_counter()
-        await agent.ainvoke("go")
-        return time.perf_counter() - started
+    async def profiled() -> float:
+        async with AsyncExitStack() as held:
+            run = await podium_runner(held, True, steps)
+            await run()  # warm-up
+            started = time.perf_counter()
+            profile.enable()
+            for _ in range(runs):
+                await run()
+            profile.disable()
+            return time.perf_counter() - started
 
-    asyncio.run(once())  # warm-up
-    total = 0.0
-    profile.enable()
-    for _ in range(runs):
-        total += asyncio.run(once())
-    profile.disable()
+    total = asyncio.run(profiled())
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     spent = dict.fromkeys(LAYERS, 0.0)
     for (path, _, _), (_, _, own, _, _) in stats.items():
@@ -189,19 +204,30 @@ def layers(steps: int, runs: int) -> dict[str, float]:
 
 async def main_async(steps: int, rounds: int, home: str) -> dict[str, tuple[float, float]]:
     saved = Path(home) / "peer.sqlite"
-    configurations = {
-        "create_agent, no checkpointer": peer_runner(None),
-        "create_agent, SQLite checkpointer, durability=sync": peer_runner(saved, "sync"),
-        "create_agent, SQLite checkpointer, durability=async (its default)": peer_runner(saved),
-        "podium, full pipeline, durability=sync (its default)": podium_runner(True, steps),
-        "podium, full pipeline, durability=async": podium_runner(True, steps, "async"),
-        "podium, full pipeline, durability=exit": podium_runner(True, steps, "exit"),
-        "podium, guards off, durability=exit": podium_runner(False, steps, "exit"),
-        "podium, full pipeline, audit log off, durability=exit": podium_runner(
-            True, steps, "exit", audit=False
-        ),
-    }
-    return await measure(configurations, steps, rounds)
+    async with AsyncExitStack() as held:
+        configurations = {
+            "create_agent, no checkpointer": await peer_runner(held, steps, None),
+            "create_agent, SQLite checkpointer, durability=sync": await peer_runner(
+                held, steps, saved, "sync"
+            ),
+            "create_agent, SQLite checkpointer, durability=async (its default)": (
+                await peer_runner(held, steps, saved)
+            ),
+            "podium, full pipeline, durability=sync (its default)": await podium_runner(
+                held, True, steps
+            ),
+            "podium, full pipeline, durability=async": await podium_runner(
+                held, True, steps, "async"
+            ),
+            "podium, full pipeline, durability=exit": await podium_runner(
+                held, True, steps, "exit"
+            ),
+            "podium, guards off, durability=exit": await podium_runner(held, False, steps, "exit"),
+            "podium, full pipeline, audit log off, durability=exit": await podium_runner(
+                held, True, steps, "exit", audit=False
+            ),
+        }
+        return await measure(configurations, steps, rounds)
 
 
 def main() -> None:

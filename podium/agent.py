@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -424,6 +425,16 @@ class Agent:
 
             self._storage = storage_for(self.settings)
         return self._storage
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Keep one connection to the agent's store open for this loop's runs inside the block.
+
+        A service that runs many requests does this (``podium serve`` and the worker do):
+        without it, each run opens its own connection and closes it at the end.
+        """
+        async with self._prepare().hold():
+            yield
 
     def _prepare(self) -> Storage:
         storage = self.storage

@@ -183,9 +183,7 @@ class Screens:
             checks.append(_memory_injection())
         return checks
 
-    def _submit(
-        self, checks: list[Check], text: str, metadata: dict[str, Any]
-    ) -> list[Future[ValidationResult]]:
+    def _submit(self, checks: list[Check], text: str, metadata: dict[str, Any]) -> list[Pending]:
         """Start every check, each with a future of its result.
 
         podium's own text checks (``inline``: linear-time regular expressions, tested on
@@ -193,24 +191,22 @@ class Screens:
         more than they do; on long texts, and for all other checks, they run on daemon
         threads within the timeout, so that a server's event loop never scans a long text.
         """
-        futures: list[Future[ValidationResult]] = []
+        futures: list[Pending] = []
         short = len(text) <= INLINE_CHARS
         for check in checks:
             validator = check.validator
             if short and getattr(validator, "inline", False):
-                done: Future[ValidationResult] = Future()
                 try:
-                    done.set_result(validator.validate(text, dict(metadata)))
+                    futures.append(Settled(validator.validate(text, dict(metadata))))
                 except Exception as error:  # decided like any failing check
-                    done.set_exception(error)
-                futures.append(done)
+                    futures.append(Settled(None, error))
             else:
                 futures.append(POOL.submit(_validate(validator, text, metadata)))
         return futures
 
     def _start(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None
-    ) -> tuple[list[Check], dict[str, Any], list[Future[ValidationResult]]]:
+    ) -> tuple[list[Check], dict[str, Any], list[Pending]]:
         checks = self.checks(boundary, subject)
         metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
         return checks, metadata, self._submit(checks, text, metadata)
@@ -221,7 +217,7 @@ class Screens:
         """Apply the boundary's checks to ``text`` at once and combine what they decide."""
         started = time.perf_counter()
         checks, metadata, futures = self._start(boundary, subject, text, metadata)
-        wait_all(futures, timeout=self.timeout)
+        wait_all([f for f in futures if isinstance(f, Future)], timeout=self.timeout)
         return self._decide(boundary, subject, text, checks, futures, metadata, started)
 
     async def arun(
@@ -230,7 +226,7 @@ class Screens:
         """``run`` for the event loop: waiting on the checks does not block other calls."""
         started = time.perf_counter()
         checks, metadata, futures = self._start(boundary, subject, text, metadata)
-        waiting = [f for f in futures if not f.done()]  # inline checks are done already
+        waiting = [f for f in futures if isinstance(f, Future) and not f.done()]
         if waiting:
             await asyncio.wait([asyncio.wrap_future(f) for f in waiting], timeout=self.timeout)
         return self._decide(boundary, subject, text, checks, futures, metadata, started)
@@ -241,7 +237,7 @@ class Screens:
         subject: str,
         text: str,
         checks: list[Check],
-        futures: list[Future[ValidationResult]],
+        futures: list[Pending],
         metadata: dict[str, Any],
         started: float,
     ) -> tuple[Verdict, GuardDecision]:
@@ -327,7 +323,43 @@ def _validate(
     return lambda: validator.validate(text, dict(metadata))
 
 
-def _broken(check: Check, future: Future[ValidationResult], timeout: float) -> str | None:
+class Settled:
+    """The result of a check run inline, read as a finished future's.
+
+    A concurrent Future builds a lock and a condition, which cost more than podium's own
+    checks on a short text; this holds the result or the error, nothing else.
+    """
+
+    __slots__ = ("_error", "_result")
+
+    def __init__(self, result: ValidationResult | None, error: Exception | None = None) -> None:
+        self._result = result
+        self._error = error
+
+    def done(self) -> bool:
+        """Always: it ran before it was made."""
+        return True
+
+    def cancel(self) -> bool:
+        """Never: there is nothing left to stop."""
+        return False
+
+    def exception(self) -> Exception | None:
+        """What the check raised, if it did."""
+        return self._error
+
+    def result(self) -> ValidationResult:
+        """The check's result (or what it raised, raised again)."""
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+Pending = Future["ValidationResult"] | Settled
+
+
+def _broken(check: Check, future: Pending, timeout: float) -> str | None:
     """Why a check gave no verdict (it hung or raised), or None when it did."""
     if not future.done():
         future.cancel()

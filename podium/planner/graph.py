@@ -1,6 +1,6 @@
 """The planner's StateGraph: nodes and edges only.
 
-What each node does: nodes.py, authorize.py, memories.py.
+What each node does: nodes.py (with authorize.py and memories.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from podium.planner import memories, nodes
+from podium.planner import nodes
 from podium.planner.context import RunContext
 from podium.planner.state import RunState, planned_reply
 
@@ -19,52 +19,51 @@ from podium.planner.state import RunState, planned_reply
 # and blob at each checkpoint.
 
 
-def _after_input(state: RunState) -> str:
-    """To recall, or to the answer checks when a guard blocked the request."""
-    return "screen_output" if state.get("stop_reason") else "recall"
+def _after_begin(state: RunState) -> str:
+    """To plan, or to the answer checks when a guard blocked the request."""
+    return "finish" if state.get("stop_reason") else "plan"
 
 
 def _after_plan(state: RunState) -> str:
     """To act when the reply asks for calls, back to plan after a retry note, else on."""
     if state.get("stop_reason"):
-        return "screen_output"
+        return "finish"
     return "act" if planned_reply(state) is not None else "plan"
 
 
-def _after_screen(state: RunState) -> str:
-    """Back to the planner when an answer check asked for another answer."""
-    return "plan" if state.get("stop_reason") is None else "finish"
+def _after_finish(state: RunState) -> str:
+    """Back to the planner when an answer check asked for another answer, else the end."""
+    return "plan" if state.get("stop_reason") is None else END
 
 
 @functools.cache
 def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
-    """The planner graph: screen_input, recall, plan, act, screen_output, finish.
+    """The planner graph: begin, plan, act, finish.
 
-    plan -> act -> plan repeats until the planner answers or a limit stops it; act authorizes
-    the planned calls (policy, argument screens, approvals) and runs those allowed. One node
-    for both, so each tool step writes two checkpoints (plan, act), as a bare ReAct agent
-    does; a run interrupted for approval, or killed, starts act again from its authorization,
-    which decides the same way, and the ledger keeps completed side effects from repeating.
+    begin checks the request and recalls memories for it. plan -> act -> plan repeats until
+    the planner answers or a limit stops it; act authorizes the planned calls (policy,
+    argument screens, approvals) and runs those allowed. One node for both, so each tool
+    step writes two checkpoints (plan, act), as a bare ReAct agent does; a run interrupted
+    for approval, or killed, starts act again from its authorization, which decides the
+    same way, and the ledger keeps completed side effects from repeating. finish checks the
+    answer, then undoes a failed run's side effects or remembers what the run learned.
 
     The planner's reply picks the edge out of plan: more calls, or the answer (a stop reason).
-    A blocked request goes from screen_input straight to screen_output; an answer a check
-    rejects (reask) goes back to plan. The graph holds no
-    configuration (that comes with each run's RunContext), so one build serves every agent.
+    A blocked request goes from begin straight to finish; an answer a check rejects (reask)
+    goes back to plan. Each node is a checkpoint: a run of one tool step writes six (its
+    input, begin, plan, act, plan, finish). The graph holds no configuration (that comes
+    with each run's RunContext), so one build serves every agent.
     """
     graph = StateGraph(RunState, context_schema=RunContext)
-    graph.add_node("screen_input", nodes.screen_input)
-    graph.add_node("recall", memories.recall)
+    graph.add_node("begin", nodes.begin)
     graph.add_node("plan", nodes.plan)
     graph.add_node("act", nodes.act)
-    graph.add_node("screen_output", nodes.screen_output)
     graph.add_node("finish", nodes.finish)
-    graph.add_edge(START, "screen_input")
-    graph.add_conditional_edges("screen_input", _after_input, ["recall", "screen_output"])
-    graph.add_edge("recall", "plan")
-    graph.add_conditional_edges("plan", _after_plan, ["act", "screen_output", "plan"])
+    graph.add_edge(START, "begin")
+    graph.add_conditional_edges("begin", _after_begin, ["plan", "finish"])
+    graph.add_conditional_edges("plan", _after_plan, ["act", "finish", "plan"])
     graph.add_edge("act", "plan")
-    graph.add_conditional_edges("screen_output", _after_screen, ["plan", "finish"])
-    graph.add_edge("finish", END)
+    graph.add_conditional_edges("finish", _after_finish, ["plan", END])
     return graph
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import cast
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
@@ -15,7 +16,7 @@ from podium.planner.compensation import NOT_FAILURES, compensate
 from podium.planner.context import RunContext
 from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
-from podium.planner.memories import note_guard, recall_guard, remember_run
+from podium.planner.memories import note_guard, recall, recall_guard, remember_run
 from podium.planner.output import FINAL_ANSWER, OUTPUT_RETRIES, checked, retry_note
 from podium.planner.state import PendingCall, RunState, Update, Usage, steps_taken
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
@@ -106,7 +107,20 @@ def _cut_off(ctx: RunContext, state: RunState, reply: AIMessage) -> Update:
     return stop
 
 
-async def screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
+async def begin(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Check the user's request, then recall memories for it; a blocked request ends the run.
+
+    One node for both: recall only reads, so a run killed inside it starts again from the
+    checks, which decide the same way.
+    """
+    checked = await _screen_input(state, runtime)
+    if checked.get("stop_reason"):
+        return checked
+    request = checked.get("request", state["request"])
+    return {**checked, **await recall(cast("RunState", {**state, "request": request}), runtime)}
+
+
+async def _screen_input(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Run the input checks on the user's request; a blocked request ends the run."""
     ctx = runtime.context
     if ctx.screens is None:
@@ -343,7 +357,20 @@ async def _without_secrets(text: str) -> str:
     return await asyncio.wrap_future(POOL.submit(scanned))
 
 
-async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update:
+async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Check the answer; then undo a failed run's side effects, or remember what it learned.
+
+    An answer a check rejects goes back to plan (no stop reason) and nothing else is done.
+    """
+    checked = await _screen_output(state, runtime)
+    if "stop_reason" in checked and checked["stop_reason"] is None:
+        return checked
+    answer = checked.get("answer", state.get("answer"))
+    ended = await _ended(cast("RunState", {**state, "answer": answer}), runtime)
+    return {**checked, **ended}
+
+
+async def _screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Run the answer checks: redact what they fix, withhold what they block."""
     ctx = runtime.context
     answer = state.get("answer") or ""
@@ -378,7 +405,7 @@ async def screen_output(state: RunState, runtime: Runtime[RunContext]) -> Update
     return {"answer": text, "messages": [last.model_copy(update={"content": text})]}
 
 
-async def finish(state: RunState, runtime: Runtime[RunContext]) -> Update:
+async def _ended(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Undo a failed run's side effects; remember what an answered run learned."""
     ctx = runtime.context
     if ctx.compensate_on_failure and state.get("stop_reason") not in NOT_FAILURES:

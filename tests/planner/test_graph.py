@@ -212,13 +212,11 @@ def test_stream_yields_node_events_then_the_result() -> None:
     assert isinstance(items[-1], RunResult) and items[-1].answer == "three"
     nodes = [e.node for e in items if isinstance(e, NodeFinished)]
     assert nodes == [
-        "screen_input",
-        "recall",
+        "begin",  # the request's checks and recall in one node
         "plan",
         "act",  # authorized and run in one node: two checkpoints per tool step
         "plan",
-        "screen_output",
-        "finish",
+        "finish",  # the answer's checks, then remembering or undoing, in one node
     ]
     assert isinstance(items[-2], RunFinished)
 

@@ -196,7 +196,7 @@ def _crash_after(boundary: int, effects: Path) -> None:
     os._exit(0)
 
 
-NODES_IN_A_CHECKOUT = 9  # screen_input, recall, 3x plan, 2x act, screen_output, finish
+NODES_IN_A_CHECKOUT = 7  # begin, 3x plan, 2x act, finish
 
 
 @pytest.mark.slow
@@ -259,7 +259,7 @@ def test_a_run_killed_after_any_write_of_its_store_is_found_and_resumed(
     counting = CrashingStorage(tmp_path / "count", crash_after=None)
     (tmp_path / "count").mkdir()
     checkout_agent(tmp_path / "count.log", storage=counting).invoke("check out", thread_id="t")
-    assert counting.writes > 20
+    assert counting.writes >= 2 * NODES_IN_A_CHECKOUT  # each node: its writes, a checkpoint
     for write in range(1, counting.writes + 1):
         home, effects = tmp_path / f"home-{write}", tmp_path / f"effects-{write}.log"
         home.mkdir()

@@ -44,7 +44,7 @@ def test_a_threads_runs_and_their_trace_tree_are_shown_to_its_owner_only(isolate
     trace = tree.json()
     assert trace["thread_id"] == "ann:t" and trace["finished"]["stop_reason"] == "answered"
     nodes = [n["node"] for n in trace["nodes"]]
-    assert nodes[:4] == ["screen_input", "recall", "plan", "act"]
+    assert nodes[:3] == ["begin", "plan", "act"]
     plan = next(n for n in trace["nodes"] if n["node"] == "plan")
     assert plan["events"][0]["kind"] == "model_call" and plan["events"][0]["input_tokens"] > 0
     assert all(n["duration_ms"] >= 0 for n in trace["nodes"])

@@ -93,7 +93,7 @@ def test_trace_commands(isolated: Path) -> None:
     shown = runner.invoke(app, ["trace", "show", result.trace_id[:8]])
     assert shown.exit_code == 0
     for expected in (
-        "screen_input",
+        "begin",
         "act",
         "tool lookup ok",
         "policy lookup allow",

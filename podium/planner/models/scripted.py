@@ -97,6 +97,14 @@ class ScriptedChatModel(BaseChatModel):
         bound = self.bind(tools=list(tools), tool_choice=tool_choice, **kwargs)
         return cast("Runnable[LanguageModelInput, AIMessage]", bound)
 
+    def restart(self) -> None:
+        """Play the script again from its first turn, forgetting the calls recorded so far.
+
+        One model then serves many runs, as a real one does (a benchmark's rounds).
+        """
+        self._position = 0
+        self._calls.clear()
+
     def assert_complete(self) -> None:
         """Fail if some scripted turns were never used."""
         left = len(self.turns) - self._position
