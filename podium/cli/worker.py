@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podium.cli.common import build_agent, handles_errors, stderr
+from podium.cli.common import build_agent, checked_policy, handles_errors, stderr
 
 if TYPE_CHECKING:
     from podium.patterns.bus import EventBus
@@ -51,15 +51,16 @@ def worker_command(
     ] = None,
 ) -> None:
     """Take runs from the Postgres job queue (what `podium serve` enqueues) and carry them out."""
+    use_database(database_url)
+    checked = checked_policy(policy, None)  # a bad file is said before the worker loads
     import asyncio
     import logging
 
     from podium.server.triggers import Triggers
     from podium.server.worker import Worker
 
-    use_database(database_url)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    agent = build_agent(memory, policy)
+    agent = build_agent(memory, checked)
     loaded = Triggers.load(agent, triggers) if triggers else None
     worker = Worker(agent, concurrency, loaded, grace=grace, name=name, bus=load_bus(bus))
     worker.storage.prepare()

@@ -195,6 +195,12 @@ def test_markup_in_user_text_is_shown_as_text_not_interpreted(isolated: Path) ->
         (["run", "--policy", "{good}", "--as", "marai", "what is 2 + 2"], "'maria'"),
         (["chat", "--as", "maria"], "no policy file is given"),
         (["serve", "--policy", "{bad}", "--port", "0"], "not valid YAML"),
+        (["resume", "--policy", "{bad}", "t1"], "not valid YAML"),
+        (["resume", "--policy", "{missing}", "t1"], "does not exist"),
+        (["resume", "--as", "maria", "t1"], "no policy file is given"),
+        (["resume", "--policy", "{good}", "--as", "marai", "t1"], "'maria'"),
+        (["worker", "--policy", "{bad}"], "not valid YAML"),
+        (["worker", "--policy", "{missing}"], "does not exist"),
     ],
 )
 def test_bad_input_is_refused_before_anything_heavy_loads(
