@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from podium.cli.common import build_agent, checked_policy, handles_errors, stderr
+from podium.errors import NoJobQueue
 
 if TYPE_CHECKING:
     from podium.patterns.bus import EventBus
@@ -52,7 +53,9 @@ def worker_command(
 ) -> None:
     """Take runs from the Postgres job queue (what `podium serve` enqueues) and carry them out."""
     use_database(database_url)
-    checked = checked_policy(policy, None)  # a bad file is said before the worker loads
+    checked = checked_policy(policy, None, acting=False)  # said before the worker loads
+    if checked.settings.database_url is None:
+        raise NoJobQueue()
     import asyncio
     import logging
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from podium.errors import ConfigError, PodiumError
+from podium.errors import ConfigError, NoJobQueue, PodiumError
 from podium.runner import CANCEL_REASON
 from podium.server.jobs import (
     RunLog,
@@ -70,12 +70,7 @@ def queue_storage(agent: Agent) -> PostgresStorage:
     """The agent's Postgres backend; a worker on SQLite is refused with the reason."""
     storage = agent.storage
     if not isinstance(storage, PostgresStorage):
-        raise ConfigError(
-            "podium worker takes runs from a job queue in Postgres, and no database URL is "
-            "set (threads are in SQLite files under the home directory)",
-            "set PODIUM_DATABASE_URL=postgresql://user:password@host:port/database or pass "
-            "--database-url; on one machine no worker is needed: `podium serve` runs them",
-        )
+        raise NoJobQueue()
     return storage
 
 
