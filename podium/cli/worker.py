@@ -48,7 +48,9 @@ def worker_command(
     name: Annotated[str | None, typer.Option(help="This worker's name in logs.")] = None,
     bus: Annotated[
         str | None,
-        typer.Option(help="module:function returning a durable EventBus whose events to deliver."),
+        typer.Option(
+            help="module:function returning the EventBus(policy, durable=True) to deliver for."
+        ),
     ] = None,
 ) -> None:
     """Take runs from the Postgres job queue (what `podium serve` enqueues) and carry them out."""

@@ -376,8 +376,9 @@ def _durable(bus: EventBus | None, url: str) -> EventBus | None:
         return None
     if bus.storage is None:
         raise ConfigError(
-            "a worker delivers the events of a durable bus, and this bus has no database URL",
-            "create it with EventBus(policy, database_url=...) or set PODIUM_DATABASE_URL",
+            "a worker delivers the events of a durable bus, and this bus is in-process",
+            "create it with EventBus(policy, durable=True) (in the database of "
+            "PODIUM_DATABASE_URL, which --database-url sets) or EventBus(policy, database_url=...)",
         )
     if bus.storage.url != url:  # its jobs would wait where this worker never looks
         raise ConfigError(
