@@ -138,8 +138,8 @@ def _acting_as(policy: Policy | None, name: str | None, given: str) -> Principal
         raise _no_policy_file(name, given)
     if name and policy is not None:
         return policy.principal(name)  # an unknown name: the error names the file and a near name
-    known = sorted(policy.rules.principals) if policy is not None else []
-    if policy is not None and policy.lists_principals and "local" not in known:
+    if policy is not None and policy.lists_principals and "local" not in policy.rules.principals:
+        known = sorted(policy.rules.principals)
         warn(
             "no --as given: acting as 'local', which the policy does not list, so every tool "
             f"call will be denied; pass --as NAME ({', '.join(known)}) or set PODIUM_PRINCIPAL"
