@@ -212,7 +212,7 @@ class EventBus:
         """Deliver queued events (and those they cause) until none are left or the cap."""
         if self._storage is not None:
             raise ConfigError(
-                "this bus is durable (a database URL is set): `podium worker` processes "
+                "this bus is durable (its events are in Postgres): `podium worker` processes "
                 "deliver its events, not drain()",
                 "start workers with this bus (Worker(agent, bus=bus)) and read what they did "
                 "with bus.deliveries(); build it without durable=True or database_url= for an "
