@@ -69,3 +69,15 @@ class StorageUnavailable(PodiumError):
 
 class SchemaOutdated(PodiumError):
     """The database was set up by another version of podium: migrate it first."""
+
+
+class NoJobQueue(ConfigError):
+    """``podium worker`` started with no database: its job queue is in Postgres."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "podium worker takes runs from a job queue in Postgres, and no database URL is "
+            "set (threads are in SQLite files under the home directory)",
+            "set PODIUM_DATABASE_URL=postgresql://user:password@host:port/database or pass "
+            "--database-url; on one machine no worker is needed: `podium serve` runs them",
+        )

@@ -17,6 +17,7 @@ from podium.identity import Principal
 from podium.planner.approvals import Approval, ApprovalRequest, normalize
 from podium.planner.compensation import compensate
 from podium.planner.graph import build_graph, recursion_limit
+from podium.planner.state import steps_taken
 from podium.redaction import redact_secrets, without_secrets
 from podium.results import RunResult, RunUsage, ThreadView
 from podium.tracing.events import NodeFinished, RunFinished, RunStopped, Tracer
@@ -214,7 +215,7 @@ def _result(
         RunFinished(
             trace_id=tracer.trace_id,
             stop_reason=stop_reason,
-            steps=usage.get("steps", 0),
+            steps=steps_taken(state),
             answer=answer,
             model=model,
             duration_ms=latency_ms,
@@ -234,7 +235,7 @@ def _result(
             cost_usd=round(usage.get("cost_usd", 0.0), 8),
             cost_known=not usage.get("unpriced", False),
             model_calls=usage.get("model_calls", 0),
-            steps=usage.get("steps", 0),
+            steps=steps_taken(state),
             latency_ms=latency_ms,
         ),
         trace_id=tracer.trace_id,

@@ -22,7 +22,6 @@ from podium.cli.common import (
     PolicyOption,
     build_agent,
     checked_policy,
-    principal_for,
 )
 from podium.cli.run import VerboseOption, run_one
 
@@ -136,8 +135,8 @@ def chat(
     from podium.errors import InvalidRequest
 
     console = Console()
-    agent = build_agent(memory, checked_policy(policy, who), mcp)
-    principal = principal_for(agent, who)
+    checked = checked_policy(policy, who)
+    agent, principal = build_agent(memory, checked, mcp), checked.principal
     thread_id = thread or uuid.uuid4().hex
     reader = LineReader(console, agent.settings.home_dir / HISTORY_FILE)
     console.print(f"[dim]thread {escape(thread_id)} · /help for commands · Ctrl-D to quit[/]")

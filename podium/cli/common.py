@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -97,11 +98,28 @@ def warn(text: str) -> None:
     stderr().print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
-def checked_policy(policy: Path | None, who: str | None) -> Policy | None:
-    """The policy file read and ``--as`` checked against it, before anything heavy loads.
+@dataclass(frozen=True)
+class Checked:
+    """What a command's settings, policy file and ``--as`` came to, checked before it builds.
+
+    ``build_agent`` builds from these ``settings`` and ``policy`` (loaded once per command);
+    the command acts as ``principal``, or as ``local`` when it is None.
+    """
+
+    settings: Settings
+    policy: Policy | None
+    principal: Principal | None
+
+
+def checked_policy(policy: Path | None, who: str | None, acting: bool = True) -> Checked:
+    """The settings, the policy file read and ``--as`` checked, before anything heavy loads.
 
     A bad policy file or an unknown principal is then reported in a fraction of a second,
-    not after the model, guards and memory are built. ``build_agent`` takes the result.
+    not after the model, guards and memory are built. A name (``--as`` or PODIUM_PRINCIPAL)
+    needs a policy file to describe it; a policy with no name given acts as ``local``,
+    which is denied everything unless the file lists it: both are said at once. A command
+    not ``acting`` as anyone (the worker runs each job as the job's principal) looks up no
+    principal.
     """
     from podium.config import Settings
     from podium.guardrails.policy import Policy
@@ -109,30 +127,41 @@ def checked_policy(policy: Path | None, who: str | None) -> Policy | None:
     settings = Settings.load()
     path = policy or settings.policy
     loaded = Policy.load(Path(path).expanduser()) if path is not None else None
-    name = who or settings.principal
+    if not acting:
+        return Checked(settings, loaded, None)
     given = "--as" if who else "PODIUM_PRINCIPAL"
-    if name and loaded is None:
+    return Checked(settings, loaded, _acting_as(loaded, who or settings.principal, given))
+
+
+def _acting_as(policy: Policy | None, name: str | None, given: str) -> Principal | None:
+    if name and policy is None:
         raise _no_policy_file(name, given)
-    if name and loaded is not None:
-        loaded.principal(name)  # an unknown name: the error names the file and a near name
-    return loaded
+    if name and policy is not None:
+        return policy.principal(name)  # an unknown name: the error names the file and a near name
+    if policy is not None and policy.lists_principals and "local" not in policy.rules.principals:
+        known = sorted(policy.rules.principals)
+        warn(
+            "no --as given: acting as 'local', which the policy does not list, so every tool "
+            f"call will be denied; pass --as NAME ({', '.join(known)}) or set PODIUM_PRINCIPAL"
+        )
+    return None
 
 
 def build_agent(
     memory: bool,
-    policy: Path | Policy | None = None,
+    checked: Checked,
     mcp: list[str] | None = None,
     notice: bool = True,
 ) -> Agent:
-    """The agent the commands run: settings, memory, MCP tools, built-ins and plugins.
+    """The agent the commands run: memory, MCP tools, built-ins and plugins.
 
-    With ``notice``, says on standard error when the offline router model answers.
+    It is built from the settings and policy ``checked_policy`` loaded. With ``notice``,
+    says on standard error when the offline router model answers.
     """
     from podium.agent import Agent
-    from podium.config import Settings
     from podium.planner.models import resolve_model
 
-    settings = Settings.load()
+    settings = checked.settings
     store = None
     if memory and settings.memory:
         store = memory_store(settings)
@@ -144,7 +173,9 @@ def build_agent(
         from podium.tools.mcp import mcp_tools
 
         tools = mcp_tools(*settings.mcp_servers, *(mcp or []))
-    agent = Agent(tools, settings=settings, model=model, memory=store, builtins=True, policy=policy)
+    agent = Agent(
+        tools, settings=settings, model=model, memory=store, builtins=True, policy=checked.policy
+    )
     for problem in agent.registry.load_plugins():
         warn(problem)
     if agent.uses_router and notice:
@@ -182,27 +213,6 @@ def _no_policy_file(name: str, given: str) -> Exception:
         f"{given} {name} names a principal of a policy file, and no policy file is given",
         f"pass --policy FILE (or set PODIUM_POLICY) with {name} under principals, or drop {given}",
     )
-
-
-def principal_for(agent: Agent, who: str | None) -> Principal | None:
-    """The principal named by --as (or PODIUM_PRINCIPAL), as the policy file describes it.
-
-    A name needs a policy file to describe it; a policy with no name given acts as
-    ``local``, which is denied everything unless the file lists it: both are said at once.
-    """
-    name = who or agent.settings.principal
-    given = "--as" if who else "PODIUM_PRINCIPAL"
-    if name and agent.policy.source is None:
-        raise _no_policy_file(name, given)
-    if name:
-        return agent.policy.principal(name)
-    known = sorted(agent.policy.rules.principals)
-    if agent.policy.lists_principals and "local" not in known:
-        warn(
-            "no --as given: acting as 'local', which the policy does not list, so every tool "
-            f"call will be denied; pass --as NAME ({', '.join(known)}) or set PODIUM_PRINCIPAL"
-        )
-    return None
 
 
 def memory_store(settings: Settings | None = None) -> MemoryStore:

@@ -17,7 +17,6 @@ from podium.cli.common import (
     PolicyOption,
     build_agent,
     checked_policy,
-    principal_for,
     stderr,
 )
 from podium.errors import ConfigError
@@ -58,8 +57,9 @@ def mcp_command(
     host, port = _address(http) if http else ("", 0)
     if http:
         check_exposure(host, bearer)
-    agent = build_agent(memory, checked_policy(policy, who), mcp)
-    gate = Gate(agent.policy, bearer, principal_for(agent, who))
+    checked = checked_policy(policy, who)
+    agent = build_agent(memory, checked, mcp)
+    gate = Gate(agent.policy, bearer, checked.principal)
     gate.check()
     server = mcp_server(agent, gate, tools=tools)
     if not http:

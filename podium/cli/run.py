@@ -23,7 +23,6 @@ from podium.cli.common import (
     build_agent,
     checked_policy,
     fail,
-    principal_for,
     stderr,
 )
 
@@ -244,8 +243,8 @@ def run(
 
     text = read_request(request, file)
     request_text(text)  # an empty request is refused before anything heavy loads
-    agent = build_agent(memory, checked_policy(policy, who), mcp)
-    principal = principal_for(agent, who)
+    checked = checked_policy(policy, who)
+    agent, principal = build_agent(memory, checked, mcp), checked.principal
     thread = thread or uuid.uuid4().hex  # named here, so that Ctrl-C can name it
     try:
         if as_json:
@@ -273,8 +272,8 @@ def resume(
     from podium.errors import InvalidRequest
     from podium.loop import run_sync
 
-    agent = build_agent(memory, checked_policy(policy, who), mcp)
-    principal = principal_for(agent, who)
+    checked = checked_policy(policy, who)
+    agent, principal = build_agent(memory, checked, mcp), checked.principal
     view = run_sync(agent.athread(thread))
     if not view.exists:
         raise InvalidRequest(f"there is no thread {thread!r}", "see 'podium threads list'")

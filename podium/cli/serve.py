@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from podium.cli.common import build_agent, checked_policy, principal_for, stderr
+from podium.cli.common import build_agent, checked_policy, stderr
 from podium.cli.worker import DatabaseOption, use_database
 from podium.errors import ConfigError
 
@@ -63,7 +63,7 @@ def serve_command(
     loaded = Triggers.load(agent, triggers) if triggers else None
     if reports is not None and not reports.is_dir():
         raise ConfigError(f"reports directory {reports} does not exist", "check the path")
-    app = create_app(agent, loaded, bearer, principal_for(agent, who), reports=reports)
+    app = create_app(agent, loaded, bearer, checked.principal, reports=reports)
     scheduled = len(loaded.schedules) if loaded else 0
     events = len(loaded.events) if loaded else 0
     queue = app.state.service.queue

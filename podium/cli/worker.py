@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podium.cli.common import build_agent, handles_errors, stderr
+from podium.cli.common import build_agent, checked_policy, handles_errors, stderr
+from podium.errors import NoJobQueue
 
 if TYPE_CHECKING:
     from podium.patterns.bus import EventBus
@@ -47,19 +48,24 @@ def worker_command(
     name: Annotated[str | None, typer.Option(help="This worker's name in logs.")] = None,
     bus: Annotated[
         str | None,
-        typer.Option(help="module:function returning a durable EventBus whose events to deliver."),
+        typer.Option(
+            help="module:function returning the EventBus(policy, durable=True) to deliver for."
+        ),
     ] = None,
 ) -> None:
     """Take runs from the Postgres job queue (what `podium serve` enqueues) and carry them out."""
+    use_database(database_url)
+    checked = checked_policy(policy, None, acting=False)  # said before the worker loads
+    if checked.settings.database_url is None:
+        raise NoJobQueue()
     import asyncio
     import logging
 
     from podium.server.triggers import Triggers
     from podium.server.worker import Worker
 
-    use_database(database_url)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    agent = build_agent(memory, policy)
+    agent = build_agent(memory, checked)
     loaded = Triggers.load(agent, triggers) if triggers else None
     worker = Worker(agent, concurrency, loaded, grace=grace, name=name, bus=load_bus(bus))
     worker.storage.prepare()

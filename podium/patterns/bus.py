@@ -6,12 +6,13 @@ bus, and every run acts as its subscription's principal. Events carry the chain 
 that caused them: an agent is never woken again by an event it caused (a cycle), chains stop
 at ``max_depth``, and one ``drain`` handles at most ``max_events`` events.
 
-With a database URL (``database_url``, default ``PODIUM_DATABASE_URL``) the bus is durable
-and cluster-wide: ``publish`` keeps the event in Postgres and queues a job for each
-subscriber (bus_store.py), and `podium worker` processes given the same bus deliver them
+Asked for (``durable=True``, which takes ``PODIUM_DATABASE_URL``, or a ``database_url``) the
+bus is durable and cluster-wide: ``publish`` keeps the event in Postgres and queues a job for
+each subscriber (bus_store.py), and `podium worker` processes given the same bus deliver them
 (server/bus_jobs.py): each subscriber's run for an event happens once across the workers,
-resumed from its checkpoint on another worker if its own is killed. Without one, events
-wait in this process's memory until ``drain``, as before.
+resumed from its checkpoint on another worker if its own is killed. Otherwise events wait in
+this process's memory until ``drain``, whatever the environment says: a host that sets
+``PODIUM_DATABASE_URL`` for its checkpoints still gets the in-process bus it asked for.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ class Subscription:
 class EventBus:
     """An event bus whose subscribers are agents under one ``policy``.
 
-    ``database_url`` (default: the setting ``PODIUM_DATABASE_URL``; ``""`` for none) makes
-    it durable: events are jobs in Postgres that workers deliver.
+    ``durable=True`` (in the database of ``PODIUM_DATABASE_URL``) or a ``database_url``
+    makes it durable: events are jobs in Postgres that workers deliver. Without either it is
+    in-process, ``drain`` delivers its events.
     """
 
     policy: Policy
@@ -59,20 +61,19 @@ class EventBus:
     max_depth: int = 5
     subscriptions: list[Subscription] = field(default_factory=list)
     log: list[Delivery] = field(default_factory=list)
-    database_url: str | None = None
+    database_url: str | None = field(default=None, repr=False)  # it may hold a password
+    durable: bool = False
     _queue: deque[BusEvent] = field(default_factory=deque)
     _checked: bool = False
     _storage: PostgresStorage | None = None
 
     def __post_init__(self) -> None:
-        if self.database_url is None:
-            from podium.config import Settings
-
-            found = Settings.load().database_url
-            self.database_url = found.get_secret_value() if found else ""
+        if self.durable and not self.database_url:
+            self.database_url = _configured_database()
         if self.database_url:
             from podium.storage.postgres import PostgresStorage
 
+            self.durable = True
             self._storage = PostgresStorage(self.database_url)
 
     @property
@@ -211,10 +212,11 @@ class EventBus:
         """Deliver queued events (and those they cause) until none are left or the cap."""
         if self._storage is not None:
             raise ConfigError(
-                "this bus is durable (a database URL is set): `podium worker` processes "
+                "this bus is durable (its events are in Postgres): `podium worker` processes "
                 "deliver its events, not drain()",
                 "start workers with this bus (Worker(agent, bus=bus)) and read what they did "
-                "with bus.deliveries(); pass database_url='' for an in-process bus",
+                "with bus.deliveries(); build it without durable=True or database_url= for an "
+                "in-process bus",
             )
         if not self._checked:
             self.check()
@@ -250,6 +252,22 @@ class EventBus:
         from podium.patterns import bus_store
 
         return bus_store.deliveries(self._storage, keys)
+
+
+def _configured_database() -> str:
+    """The database of ``PODIUM_DATABASE_URL``, which a durable bus without a URL keeps to."""
+    from podium.config import Settings
+
+    found = Settings.load().database_url
+    if found is None:
+        raise ConfigError(
+            "EventBus(durable=True) keeps its events in Postgres, and PODIUM_DATABASE_URL "
+            "is not set",
+            "set PODIUM_DATABASE_URL=postgresql://user:password@host:port/database (podium "
+            "worker --database-url sets it), pass database_url=..., or drop durable=True for "
+            "an in-process bus",
+        )
+    return found.get_secret_value()
 
 
 def failed(subscription: Subscription, event: BusEvent, error: BaseException) -> Delivery:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, NotRequired
 
 from langchain_core.messages import AIMessage, AnyMessage
@@ -61,9 +62,16 @@ def zero_usage() -> Usage:
     return Usage(input_tokens=0, output_tokens=0, cost_usd=0.0, model_calls=0, steps=0)
 
 
-def steps_taken(state: RunState) -> int:
-    """How many turns the planner has taken in this run."""
-    return state.get("usage", {}).get("steps", 0)
+def steps_taken(state: Mapping[str, Any]) -> int:
+    """How many turns the planner has taken in this run.
+
+    A run checkpointed before the count moved into ``usage`` has it in ``step``: resumed,
+    it goes on counting from there instead of getting its whole step budget again.
+    """
+    usage = state.get("usage") or {}
+    if "steps" in usage:
+        return int(usage["steps"])
+    return int(state.get("step", 0))
 
 
 def planned_reply(state: RunState) -> AIMessage | None:
@@ -125,6 +133,10 @@ class RunState(TypedDict, total=False):
     stop_reason: str | None
     output: NotRequired[dict[str, Any] | None]  # the typed output, validated, as JSON data
     answer: str | None
+    # The step count as checkpoints written before it moved into ``usage`` hold it. Declared
+    # so that LangGraph reads it back from them (it restores declared channels only); no
+    # node writes it, so it costs a new checkpoint nothing.
+    step: NotRequired[int]
 
 
 # What a node returns: the fields of RunState it changes.

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from podium.errors import ConfigError, PodiumError
+from podium.errors import ConfigError, NoJobQueue, PodiumError
 from podium.runner import CANCEL_REASON
 from podium.server.jobs import (
     RunLog,
@@ -70,12 +70,7 @@ def queue_storage(agent: Agent) -> PostgresStorage:
     """The agent's Postgres backend; a worker on SQLite is refused with the reason."""
     storage = agent.storage
     if not isinstance(storage, PostgresStorage):
-        raise ConfigError(
-            "podium worker takes runs from a job queue in Postgres, and no database URL is "
-            "set (threads are in SQLite files under the home directory)",
-            "set PODIUM_DATABASE_URL=postgresql://user:password@host:port/database or pass "
-            "--database-url; on one machine no worker is needed: `podium serve` runs them",
-        )
+        raise NoJobQueue()
     return storage
 
 
@@ -381,8 +376,9 @@ def _durable(bus: EventBus | None, url: str) -> EventBus | None:
         return None
     if bus.storage is None:
         raise ConfigError(
-            "a worker delivers the events of a durable bus, and this bus has no database URL",
-            "create it with EventBus(policy, database_url=...) or set PODIUM_DATABASE_URL",
+            "a worker delivers the events of a durable bus, and this bus is in-process",
+            "create it with EventBus(policy, durable=True) (in the database of "
+            "PODIUM_DATABASE_URL, which --database-url sets) or EventBus(policy, database_url=...)",
         )
     if bus.storage.url != url:  # its jobs would wait where this worker never looks
         raise ConfigError(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from podium.cli.common import ROUTER_NOTICE
+from podium.cli.common import ROUTER_NOTICE, Checked
 from podium.cli.main import app
 
 runner = CliRunner()
@@ -153,9 +154,7 @@ def test_run_asks_before_a_call_that_needs_approval(
         """Deploy a version."""
         return f"deployed {version}"
 
-    def scripted_agent(
-        memory: bool, policy: Path | None = None, mcp: list[str] | None = None
-    ) -> Agent:
+    def scripted_agent(memory: bool, checked: Checked, mcp: list[str] | None = None) -> Agent:
         model = ScriptedChatModel(
             turns=[
                 calls(call("deploy", "c1", version="3.1")),
@@ -195,6 +194,14 @@ def test_markup_in_user_text_is_shown_as_text_not_interpreted(isolated: Path) ->
         (["run", "--policy", "{good}", "--as", "marai", "what is 2 + 2"], "'maria'"),
         (["chat", "--as", "maria"], "no policy file is given"),
         (["serve", "--policy", "{bad}", "--port", "0"], "not valid YAML"),
+        (["resume", "--policy", "{bad}", "t1"], "not valid YAML"),
+        (["resume", "--policy", "{missing}", "t1"], "does not exist"),
+        (["resume", "--as", "maria", "t1"], "no policy file is given"),
+        (["resume", "--policy", "{good}", "--as", "marai", "t1"], "'maria'"),
+        (["worker", "--policy", "{bad}"], "not valid YAML"),
+        (["worker", "--policy", "{missing}"], "does not exist"),
+        (["worker"], "job queue in Postgres"),
+        (["mcp", "--policy", "{bad}"], "not valid YAML"),
     ],
 )
 def test_bad_input_is_refused_before_anything_heavy_loads(
@@ -208,3 +215,42 @@ def test_bad_input_is_refused_before_anything_heavy_loads(
     code, heavy, output = cli_in_fresh_process(argv)
     assert (code, heavy) == (2, []), output
     assert message in output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "shown"),
+    [
+        (["run", "--no-memory", "what is 6 * 7"], 0, "42"),  # maria may use the calculator
+        (["resume", "--no-memory", "t1"], 2, "there is no thread 't1'"),
+    ],
+)
+def test_a_command_reads_its_config_file_once(
+    tmp_path: Path, arguments: list[str], code: int, shown: str
+) -> None:
+    # Read twice, the policy checked and the agent built could come from two versions of it.
+    config, policy = tmp_path / "config.toml", tmp_path / "policy.yaml"
+    policy.write_text("principals:\n  maria:\n    scopes: []\n", encoding="utf-8")
+    config.write_text(f"policy = {str(policy)!r}\nprincipal = 'maria'\n", encoding="utf-8")
+    probe = (
+        "import json, sys\n"
+        "reads = []\n"
+        "def count(event, args):\n"
+        f"    if event == 'open' and str(args[0]) == {str(config)!r}:\n"
+        "        reads.append(1)\n"
+        "sys.addaudithook(count)\n"
+        "from typer.testing import CliRunner\n"
+        "from podium.cli.main import app\n"
+        f"result = CliRunner().invoke(app, {arguments!r})\n"
+        "print(json.dumps([result.exit_code, len(reads), result.output]))\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**os.environ, "PODIUM_CONFIG": str(config)},
+    ).stdout
+    exit_code, reads, said = json.loads(output.splitlines()[-1])
+    assert (exit_code, reads) == (code, 1), said
+    assert shown in said

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from podium.cli.main import app
@@ -75,3 +76,20 @@ def test_a_bus_option_that_names_no_bus_says_why_in_one_line(database_url: str) 
         app, ["worker", "--no-memory", "--database-url", database_url, "--bus", "os:getcwd"]
     )
     assert wrong.exit_code != 0 and "not an EventBus" in wrong.output
+
+
+def test_a_bus_option_that_builds_an_in_process_bus_says_to_ask_for_a_durable_one(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plain_bus.py").write_text(
+        "from podium.guardrails.policy import Policy\n"
+        "from podium.patterns.bus import EventBus\n"
+        "def build():\n"
+        "    return EventBus(Policy())\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = ["worker", "--no-memory", "--database-url", database_url, "--bus", "plain_bus:build"]
+    result = runner.invoke(app, argv)  # --database-url sets PODIUM_DATABASE_URL: still plain
+    assert result.exit_code == 2, result.output
+    assert "this bus is in-process" in result.output and "durable=True" in result.output

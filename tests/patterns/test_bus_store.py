@@ -49,17 +49,47 @@ def test_a_durable_bus_is_not_drained_in_process(database_url: str) -> None:
         bus.run("order", {"n": "1"})
 
 
-def test_no_database_url_keeps_the_bus_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PODIUM_DATABASE_URL", raising=False)
+def test_a_plain_bus_stays_in_process_where_a_database_url_is_set(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langchain_core.messages import AIMessage
+
+    from podium.agent import Agent
+    from podium.planner.models.scripted import ScriptedChatModel
+    from podium.storage.postgres import PostgresStorage
+
+    monkeypatch.setenv("PODIUM_DATABASE_URL", database_url)  # set for the checkpoints
+    agent = Agent(model=ScriptedChatModel(turns=[AIMessage(content="noted")], repeat_last=True))
     bus = EventBus(Policy())
+    bus.subscribe("a", agent, "order", "order {n}")
     assert bus.storage is None and bus.publish("order", {"n": "1"}) is None
+    delivered = [(d.agent, d.status, d.answer) for d in bus.run("order", {"n": "2"})]
+    assert delivered == [("a", "answered", "noted")] * 2  # both events, here
+    assert isinstance(agent.storage, PostgresStorage)  # the agent's threads do use the database
+
+
+def test_a_bus_asked_to_be_durable_takes_the_configured_database(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PODIUM_DATABASE_URL", database_url)
+    bus = EventBus(Policy(), durable=True)
+    assert bus.durable and bus.storage is not None and bus.storage.url == database_url
+    explicit = EventBus(Policy(), database_url=database_url)
+    assert explicit.durable and explicit.storage is not None
+    assert database_url not in repr(explicit)  # the URL may hold a password
+
+
+def test_a_bus_asked_to_be_durable_without_a_database_says_what_to_set() -> None:
+    with pytest.raises(ConfigError, match="PODIUM_DATABASE_URL is not set") as raised:
+        EventBus(Policy(), durable=True)
+    assert "drop durable=True" in raised.value.fix
 
 
 def test_a_worker_refuses_a_bus_without_a_database(database_url: str) -> None:
     from podium.server.worker import Worker
 
     with pytest.raises(ConfigError, match="durable bus"):
-        Worker(cluster_agent(database_url), bus=EventBus(Policy(), database_url=""))
+        Worker(cluster_agent(database_url), bus=EventBus(Policy()))
 
 
 def test_a_bus_with_no_subscriptions_refuses_to_keep_an_event_nobody_gets(

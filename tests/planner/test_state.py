@@ -6,6 +6,7 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from langchain_core.messages import AIMessage
 
 from podium.agent import Agent
@@ -68,3 +69,51 @@ def test_the_calls_of_a_round_are_read_from_the_reply_unless_the_planner_changed
     assert planned_calls(RunState(messages=[reply], pending=refused)) == refused  # type: ignore[typeddict-item]
     assert planned_reply(RunState(messages=[AIMessage(content="the answer")])) is None
     assert planned_calls(RunState(messages=[AIMessage(content="the answer")])) == []
+
+
+@tool(needs_approval=True, risk="high")
+def deploy(version: str) -> str:
+    """Deploy a version."""
+    return f"deployed {version}"
+
+
+async def as_written_before_usage_counted_steps(agent: Agent, thread: str) -> int:
+    """Rewrite the thread's newest checkpoint in SQLite as podium wrote it then: the step
+    count in a channel of its own, the usage without it. The count, returned."""
+    async with agent.storage.checkpointer() as saver:
+        saved = await saver.aget_tuple({"configurable": {"thread_id": thread, "checkpoint_ns": ""}})
+        assert saved is not None and saved.parent_config is not None
+        checkpoint = saved.checkpoint
+        values = checkpoint["channel_values"]
+        usage = dict(values["usage"])
+        values["usage"], values["step"] = usage, usage.pop("steps")
+        checkpoint["channel_versions"]["step"] = checkpoint["channel_versions"]["usage"]
+        await saver.aput(saved.parent_config, checkpoint, saved.metadata, {})
+    return int(values["step"])
+
+
+@pytest.mark.parametrize(
+    ("max_steps", "ran"),
+    [(4, ["c0", "c1", "d", "c3"]), (3, ["c0", "c1", "d"])],  # one turn left; none left
+)
+def test_a_thread_checkpointed_with_the_old_step_channel_keeps_its_count_when_resumed(
+    max_steps: int, ran: list[str]
+) -> None:
+    import asyncio
+
+    turns: list[object] = [
+        calls(call("echo", "c0", x=0)),
+        calls(call("echo", "c1", x=1)),
+        calls(call("deploy", "d", version="2.0")),  # waits for approval at step 3
+        *(calls(call("echo", f"c{i}", x=i)) for i in range(3, 8)),
+    ]
+    model = ScriptedChatModel(turns=turns)
+    agent = Agent([echo, deploy], model=model, limits=Limits(max_steps=max_steps))
+    waiting = agent.invoke("go", thread_id="old")
+    assert waiting.stop_reason == "awaiting_approval"
+    assert asyncio.run(as_written_before_usage_counted_steps(agent, "old")) == 3
+    result = agent.resume("old", {"d": True})
+    # The turns left of the budget, not the whole budget again.
+    assert result.stop_reason == "step_limit"
+    assert [c["call_id"] for c in result.tool_calls] == ran
+    assert result.usage.steps == max_steps and result.usage.model_calls == max_steps
