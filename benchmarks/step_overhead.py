@@ -8,8 +8,10 @@ same SQLite checkpointer podium uses. The configurations run in turn, one run of
 round, ROUNDS rounds: machine noise falls on all alike. Medians per configuration, of wall
 time and of the process's CPU time (the steadier of the two on a shared machine).
 
-A second table counts the checkpoints and pending writes one run leaves in SQLite, podium's
-and the peer's; a third profiles podium's full pipeline and says where its time goes per
+A second table counts the checkpoints, pending writes and checkpoint bytes one run leaves in
+SQLite, podium's and the peer's; a third splits a run's CPU time into a fixed part and a part
+per added step (runs of 1 and of 41 steps, durability=exit, against bare create_agent); a
+fourth profiles podium's full pipeline and says where its time goes per
 step, by layer (screens, policy, audit log, loop detection, checkpoint writes, the rest).
 
     .venv/bin/python benchmarks/step_overhead.py [--steps 20] [--rounds 30]
@@ -139,15 +141,17 @@ async def measure(
     }
 
 
-async def stored_per_run(steps: int, home: Path) -> dict[str, tuple[int, int]]:
-    """Checkpoints and pending writes one run leaves in SQLite: podium's and the peer's."""
+async def stored_per_run(steps: int, home: Path) -> dict[str, tuple[int, int, int]]:
+    """Checkpoints, pending writes and checkpoint bytes one run leaves in SQLite, both sides."""
     import sqlite3
 
-    def count(path: Path) -> tuple[int, int]:
+    def count(path: Path) -> tuple[int, int, int]:
         with sqlite3.connect(path) as database:
-            checkpoints = database.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
+            checkpoints, size = database.execute(
+                "SELECT count(*), sum(length(checkpoint)) FROM checkpoints"
+            ).fetchone()
             writes = database.execute("SELECT count(*) FROM writes").fetchone()[0]
-        return int(checkpoints), int(writes)
+        return int(checkpoints), int(writes), int(size)
 
     peer = home / "peer-counted.sqlite"
     os.environ["PODIUM_HOME"] = str(home / "counted")
@@ -158,6 +162,39 @@ async def stored_per_run(steps: int, home: Path) -> dict[str, tuple[int, int]]:
     finally:
         os.environ["PODIUM_HOME"] = str(home)
     return {"create_agent": count(peer), "podium": count(home / "counted" / "threads.sqlite")}
+
+
+async def split(home: Path, rounds: int) -> dict[str, tuple[float, float]]:
+    """Per run and per step: CPU ms of runs of 1 and of 41 steps, durability=exit, in turn.
+
+    The difference of the two, over 40, is what each added step costs; what is left of the
+    short run is the run's fixed cost (its one step counted in).
+    """
+    async with AsyncExitStack() as held:
+        runners = {
+            (side, steps): await (
+                peer_runner(held, steps, None)
+                if side == "create_agent"
+                else podium_runner(held, True, steps, "exit")
+            )
+            for side in ("create_agent", "podium")
+            for steps in (1, 41)
+        }
+        spent: dict[tuple[str, int], list[float]] = {key: [] for key in runners}
+        for runner in runners.values():
+            await runner()
+        for _ in range(rounds):
+            for key, runner in runners.items():
+                gc.collect()
+                used = time.process_time()
+                await runner()
+                spent[key].append((time.process_time() - used) * 1000)
+    figures = {key: statistics.median(values) for key, values in spent.items()}
+    result = {}
+    for side in ("create_agent", "podium"):
+        per_step = (figures[(side, 41)] - figures[(side, 1)]) / 40
+        result[side] = (figures[(side, 1)] - per_step, per_step)
+    return result
 
 
 # Where a profiled run spends its time, by the podium (or library) code each function is in.
@@ -240,6 +277,7 @@ def main() -> None:
         load = os.getloadavg()[0]
         results = asyncio.run(main_async(options.steps, options.rounds, home))
         stored = asyncio.run(stored_per_run(options.steps, Path(home)))
+        parts = asyncio.run(split(Path(home), options.rounds))
         profiled = layers(options.steps, max(3, options.rounds // 5))
         load = max(load, os.getloadavg()[0])
     bare_wall, bare_cpu = results["create_agent, no checkpointer"]
@@ -258,10 +296,21 @@ def main() -> None:
             f"| {name} | {wall:.2f} | {wall / bare_wall:.2f}x | {wall / same_wall:.2f}x "
             f"| {cpu:.2f} | {cpu / bare_cpu:.2f}x | {cpu / same_cpu:.2f}x |"
         )
-    print("\n| one run, SQLite, durability=sync | checkpoints | pending writes |")
+    print(
+        "\n| one run, SQLite, durability=sync | checkpoints | pending writes | checkpoint bytes |"
+    )
+    print("|---|---:|---:|---:|")
+    for name, (checkpoints, writes, size) in stored.items():
+        print(f"| {name} | {checkpoints} | {writes} | {size} |")
+    print("\n| durability=exit, CPU | fixed ms per run | ms per added step |")
     print("|---|---:|---:|")
-    for name, (checkpoints, writes) in stored.items():
-        print(f"| {name} | {checkpoints} | {writes} |")
+    for name, (fixed, per_step) in parts.items():
+        print(f"| {name} | {fixed:.2f} | {per_step:.2f} |")
+    ratio = parts["podium"][1] / parts["create_agent"][1]
+    print(
+        f"| podium / create_agent | +{parts['podium'][0] - parts['create_agent'][0]:.2f} "
+        f"| {ratio:.2f}x |"
+    )
     print("\n| layer of the full pipeline (sync, profiled) | ms per step |")
     print("|---|---:|")
     for layer, value in profiled.items():

@@ -207,6 +207,11 @@ class Agent:
                 else None
             ),
             fallback_name=model_name(self.fallback_model) if self.fallback_model else "",
+            tokenless=frozenset(
+                model_name(m)
+                for m in (self.model, self.fallback_model)
+                if m is not None and not getattr(m, "reads_tokens", True)
+            ),
             model_retries=self.settings.model_retries,
             model_retry_wait=self.settings.model_retry_wait,
             model_name=self.model_name,

@@ -78,6 +78,8 @@ def request_text(request: object) -> str:
 def request_given(request: object, counter: TokenCounter, window: int) -> str:
     """The request, checked: text, not empty, valid Unicode, within half the context window."""
     request = request_text(request)
+    if counter.at_most(request) <= window // 2:  # settled without loading the tokenizer
+        return request
     tokens = counter.count(request)
     if tokens > window // 2:
         raise InvalidRequest(

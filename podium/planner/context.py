@@ -81,10 +81,22 @@ class RunContext:
     started_at: float = field(default_factory=time.time)
     # Token counts by message id, so a long thread is not re-counted every round.
     token_cache: dict[str, int] = field(default_factory=dict)
+    bound_cache: dict[str, int] = field(default_factory=dict)
+    # Models that read no tokens (the offline router): a turn of theirs costs none.
+    tokenless: frozenset[str] = frozenset()
     # Tool messages as the model sees them (labeled as data), by message id: built once.
     labeled: dict[str, BaseMessage] = field(default_factory=dict)
     # Calls refused by a reask check, per tool: bounded by the screens' max_reasks.
     reasks: Counter[str] = field(default_factory=Counter)
+
+    def at_most(self, message: BaseMessage) -> int:
+        """An upper bound of ``tokens(message)`` without the tokenizer, once per message id."""
+        key = message.id
+        if key is None:
+            return self.counter.message_at_most(message)
+        if key not in self.bound_cache:
+            self.bound_cache[key] = self.counter.message_at_most(message)
+        return self.bound_cache[key]
 
     def tokens(self, message: BaseMessage) -> int:
         """Tokens of one message, counted once per message id."""

@@ -40,7 +40,11 @@ def build_prompt(ctx: RunContext, state: RunState) -> list[BaseMessage]:
         SystemMessage(content=system, id=f"system-{ctx.tracer.trace_id}"),
         *(_labeled(ctx, m) for m in state["messages"]),
     ]
-    return trim_history(messages, ctx.tokens, ctx.context_window - ANSWER_RESERVE)
+    budget = ctx.context_window - ANSWER_RESERVE
+    # When even the upper bounds fit, the exact counts do too, and trimming keeps the same
+    # messages: a short thread is never tokenized.
+    fits = sum(ctx.at_most(m) for m in messages) <= budget
+    return trim_history(messages, ctx.at_most if fits else ctx.tokens, budget)
 
 
 def _labeled(ctx: RunContext, message: BaseMessage) -> BaseMessage:
@@ -132,10 +136,15 @@ def count_usage(
 ) -> Usage:
     """The run's usage after this turn: reported tokens, or counted ones when none are.
 
+    A model that reads no tokens (the offline router, which is no language model) spends
+    none, whatever the prompt.
+
     The turn is counted too (``steps``): the step count travels in the same channel.
     """
     reported = reply.usage_metadata
-    if reported and reported.get("total_tokens"):
+    if model in ctx.tokenless:
+        spent_in, spent_out = 0, 0
+    elif reported and reported.get("total_tokens"):
         spent_in, spent_out = reported["input_tokens"], reported["output_tokens"]
     else:  # a model that reports nothing (router, scripted): count what it read and wrote
         spent_in = sum(ctx.tokens(m) for m in prompt)

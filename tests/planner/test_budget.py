@@ -68,3 +68,68 @@ def test_cost_uses_the_table_and_overrides() -> None:
 def test_limits_must_be_positive(steps: int, seconds: float) -> None:
     with pytest.raises(ConfigError, match="must be positive"):
         Limits(steps, seconds)
+
+
+TEXTS = ["hello world", "", "naïve café 東京 🚀", "x" * 5000, "\u200b\u202e tags", "  \n\t  "]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_bound_without_the_tokenizer_is_never_below_the_count(text: str) -> None:
+    counter = TokenCounter()
+    assert counter.at_most(text) >= counter.count(text)
+    message = AIMessage(text, tool_calls=[{"name": "t", "args": {"q": text}, "id": "c"}])
+    assert counter.message_at_most(message) >= counter.count_message(message)
+
+
+def test_a_trivial_router_run_spends_no_tokens_and_never_loads_the_tokenizer(
+    tmp_path: Path,
+) -> None:
+    # A fresh process: the encoding's ranks (about 0.3 s) must not load for a short request
+    # to the offline router, which reads no tokens; a long request is still counted exactly.
+    import subprocess
+    import sys
+
+    code = (
+        "from podium.agent import Agent\n"
+        "from podium.errors import InvalidRequest\n"
+        "from podium.planner import budget\n"
+        "agent = Agent(builtins=True, memory=None)\n"
+        "result = agent.invoke('what is 2 + 2')\n"
+        "assert result.ok, result.answer\n"
+        "assert (result.usage.input_tokens, result.usage.output_tokens) == (0, 0), result.usage\n"
+        "assert budget._encoding.cache_info().currsize == 0, 'the tokenizer was loaded'\n"
+        "try:\n"
+        "    agent.invoke('word ' * 200_000)\n"
+        "except InvalidRequest as error:\n"
+        "    assert 'tokens, more than half' in str(error), error\n"
+        "else:\n"
+        "    raise AssertionError('an over-long request was accepted')\n"
+        "assert budget._encoding.cache_info().currsize == 1\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "PODIUM_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_a_thread_that_fits_by_its_bounds_keeps_what_exact_counts_keep() -> None:
+    # build_prompt trims with the bounds when their sum fits the budget: the same messages
+    # must come out as with exact counts (every one of them, from the first user turn).
+    counter = TokenCounter()
+    thread = [
+        SystemMessage("sys"),
+        AIMessage("a note before any request"),
+        HumanMessage("what is 2 + 2"),
+        AIMessage("", tool_calls=[{"name": "calc", "args": {"e": "2+2"}, "id": "c"}]),
+        ToolMessage("4", tool_call_id="c"),
+        HumanMessage("and 東京 🚀 " * 20),
+    ]
+    budget = sum(counter.message_at_most(m) for m in thread)
+    by_bounds = trim_history(thread, counter.message_at_most, budget)
+    assert by_bounds == trim_history(thread, counter.count_message, budget)
+    assert by_bounds[1:] == thread[2:]  # the note before the first request is not sent

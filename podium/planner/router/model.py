@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -65,6 +65,8 @@ class RouterChatModel(BaseChatModel):
     chosen on BFCL simple_python and irrelevance, checked on BFCL multiple (BENCHMARKS.md).
     """
 
+    # No language model: it reads no tokens, so its turns cost none (and no tokenizer loads).
+    reads_tokens: ClassVar[bool] = False
     threshold: float = 0.25
     evidence_weight: float = 0.3
     embedder: Any = Field(default=None, exclude=True)
