@@ -72,13 +72,19 @@ async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
         )
         return {"memories": []}
     kept: list[RecalledMemory] = []
-    used = 0
+    # Upper bounds (no tokenizer) while they fit the budget, since the counts then fit too;
+    # from the first memory they do not settle, exact counts, of what was kept as well.
+    used, exact = 0, False
     for memory in found:
         verdict = screen(ctx, "recall", memory.text)
         if verdict["action"] == "block":  # instructions planted in memory never reach the plan
             continue
         text = verdict["text"]
-        cost = ctx.counter.count(text)
+        cost = ctx.counter.count(text) if exact else ctx.counter.at_most(text)
+        if not exact and used + cost > ctx.memory_tokens:
+            exact = True
+            used = sum(ctx.counter.count(m.text) for m in kept)
+            cost = ctx.counter.count(text)
         if used + cost > ctx.memory_tokens:
             break
         where = memory.provenance
@@ -141,9 +147,7 @@ async def remember_run(ctx: RunContext, state: RunState) -> None:
     """
     if ctx.memory is None:
         return
-    if not ctx.remember_answers and not any(
-        o["status"] == "ok" for o in state.get("outcomes", [])
-    ):
+    if not ctx.remember_answers and not any(o["status"] == "ok" for o in state.get("outcomes", [])):
         return
     text, parts = episode(state)
     verdict = screen(ctx, "remember", text)

@@ -202,3 +202,23 @@ def test_memory_search_withholds_planted_memories_and_gives_provenance(tmp_path:
     )
     found = json.loads(result.tool_calls[0]["output"])
     assert found == [{"text": FACT, "source": "cli", "thread": "", "run": ""}]
+
+
+def test_recall_fills_its_token_budget_by_exact_counts_when_the_bounds_do_not_settle_it(
+    tmp_path: Path,
+) -> None:
+    # Recall first adds memories by an upper bound of their tokens (their UTF-8 bytes, no
+    # tokenizer). Texts of three-byte characters have bounds far above their counts: each
+    # bound alone exceeds the 800-token budget, while two of the three fit by their counts.
+    from podium.planner.budget import TokenCounter
+
+    counter = TokenCounter()
+    texts = [
+        f"opening hours, {word} note: " + "営業時間" * 70 for word in ("first", "second", "third")
+    ]
+    costs = [counter.count(t) for t in texts]
+    assert all(counter.at_most(t) > 800 for t in texts) and max(costs) * 2 <= 800 < sum(costs)
+    memory = store(tmp_path)
+    for text in texts:
+        memory.remember(text, "shop")
+    assert later_prompt(memory, None).count("<memory ") == 2
