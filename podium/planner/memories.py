@@ -83,7 +83,7 @@ async def recall(state: RunState, runtime: Runtime[RunContext]) -> Update:
         cost = ctx.counter.count(text) if exact else ctx.counter.at_most(text)
         if not exact and used + cost > ctx.memory_tokens:
             exact = True
-            used = sum(ctx.counter.count(m.text) for m in kept)
+            used = sum(ctx.counter.count(m["text"]) for m in kept)
             cost = ctx.counter.count(text)
         if used + cost > ctx.memory_tokens:
             break

@@ -208,17 +208,21 @@ def test_recall_fills_its_token_budget_by_exact_counts_when_the_bounds_do_not_se
     tmp_path: Path,
 ) -> None:
     # Recall first adds memories by an upper bound of their tokens (their UTF-8 bytes, no
-    # tokenizer). Texts of three-byte characters have bounds far above their counts: each
-    # bound alone exceeds the 800-token budget, while two of the three fit by their counts.
+    # tokenizer). The closest memory is short and fits by its bound; the others, of
+    # three-byte characters, have bounds far above their counts: each bound alone exceeds
+    # the 800-token budget, while two of them fit beside the first by their counts.
     from podium.planner.budget import TokenCounter
 
     counter = TokenCounter()
+    first = "What are the opening hours? They are nine to five."
     texts = [
         f"opening hours, {word} note: " + "営業時間" * 70 for word in ("first", "second", "third")
     ]
     costs = [counter.count(t) for t in texts]
-    assert all(counter.at_most(t) > 800 for t in texts) and max(costs) * 2 <= 800 < sum(costs)
+    assert all(counter.at_most(t) > 800 for t in texts)
+    assert counter.count(first) + 2 * max(costs) <= 800 < counter.count(first) + sum(costs)
     memory = store(tmp_path)
-    for text in texts:
+    for text in [first, *texts]:
         memory.remember(text, "shop")
-    assert later_prompt(memory, None).count("<memory ") == 2
+    prompt = later_prompt(memory, None)
+    assert prompt.count("<memory ") == 3 and "nine to five" in prompt
