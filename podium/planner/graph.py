@@ -10,7 +10,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from podium.planner import nodes
+from podium.planner import memories, nodes
 from podium.planner.context import RunContext
 from podium.planner.state import RunState, planned_reply
 
@@ -64,7 +64,25 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     graph.add_conditional_edges("plan", _after_plan, ["act", "finish", "plan"])
     graph.add_edge("act", "plan")
     graph.add_conditional_edges("finish", _after_finish, ["plan", END])
+    _add_earlier_nodes(graph)
     return graph
+
+
+def _add_earlier_nodes(graph: StateGraph[RunState, RunContext, Any, Any]) -> None:
+    """The nodes of the six-node graph that the four replace, which no new run enters.
+
+    A thread checkpointed by that graph on its way into one of them (killed, or stopped by
+    a deploy, between two nodes) is saved with that node as its next: LangGraph restores
+    only the channels a graph declares, so without them such a thread would look finished,
+    its answer never checked and a failed run's side effects never undone. Each does what
+    the node it stood for did, and goes on as it did.
+    """
+    graph.add_node("screen_input", nodes.begin)  # the checks, then the recall it led to
+    graph.add_node("recall", memories.recall)
+    graph.add_node("screen_output", nodes.finish)  # the checks, then what finish did
+    graph.add_conditional_edges("screen_input", _after_begin, ["plan", "finish"])
+    graph.add_edge("recall", "plan")
+    graph.add_conditional_edges("screen_output", _after_finish, ["plan", END])
 
 
 def recursion_limit(max_steps: int) -> int:

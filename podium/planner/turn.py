@@ -136,16 +136,16 @@ def count_usage(
 ) -> Usage:
     """The run's usage after this turn: reported tokens, or counted ones when none are.
 
-    A model that reads no tokens (the offline router, which is no language model) spends
-    none, whatever the prompt.
+    A model that reads no tokens (the offline router, which is no language model) and
+    reports none spends none, whatever the prompt.
 
     The turn is counted too (``steps``): the step count travels in the same channel.
     """
     reported = reply.usage_metadata
-    if model in ctx.tokenless:
-        spent_in, spent_out = 0, 0
-    elif reported and reported.get("total_tokens"):
+    if reported and reported.get("total_tokens"):
         spent_in, spent_out = reported["input_tokens"], reported["output_tokens"]
+    elif model in ctx.tokenless:
+        spent_in, spent_out = 0, 0
     else:  # a model that reports nothing (router, scripted): count what it read and wrote
         spent_in = sum(ctx.tokens(m) for m in prompt)
         spent_out = ctx.tokens(reply)

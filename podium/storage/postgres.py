@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium.errors import PodiumError, SchemaOutdated, StorageUnavailable
 from podium.storage import postgres_schema as schema
+from podium.storage.holds import Holds
 from podium.storage.postgres_tables import (
     PostgresDesk,
     PostgresFirings,
@@ -37,7 +38,7 @@ _POOLS: dict[tuple[str, int], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 # A loop's pools while ``hold()`` is open, shared by every PostgresStorage of the same URL
 # (a bus's subscribers each have their own): the checkpointer, and connections for leases.
-_HELD: dict[tuple[str, asyncio.AbstractEventLoop], tuple[Any, AsyncConnectionPool[Any]]] = {}
+_HOLDS: Holds[tuple[str, asyncio.AbstractEventLoop], tuple[Any, AsyncConnectionPool[Any]]] = Holds()
 # A pooled connection is checked (one round trip) before use only when it sat idle this
 # long: a connection just used is known to work, and each run takes dozens of them. One
 # that broke in between fails its first statement, as any statement can, and the run's
@@ -160,7 +161,7 @@ class PostgresStorage:
     @asynccontextmanager
     async def checkpointer(self) -> AsyncIterator[BaseCheckpointSaver[Any]]:
         """LangGraph's Postgres checkpointer for one call (inside ``hold()``: the loop's pool)."""
-        held = _HELD.get((self.url, asyncio.get_running_loop()))
+        held = _HOLDS.held.get((self.url, asyncio.get_running_loop()))
         if held is not None:
             yield held[0]
             return
@@ -193,7 +194,7 @@ class PostgresStorage:
         """
         import psycopg
 
-        held = _HELD.get((self.url, asyncio.get_running_loop()))
+        held = _HOLDS.held.get((self.url, asyncio.get_running_loop()))
         try:
             if held is not None:
                 async with held[1].connection() as connection:
@@ -209,7 +210,16 @@ class PostgresStorage:
 
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:
-        """Share pools of connections among this loop's calls until the block ends."""
+        """Share pools of connections among this loop's calls until the block ends.
+
+        Holds nest and overlap: the pools close when the last of them ends.
+        """
+        async with _HOLDS.hold((self.url, asyncio.get_running_loop()), self._pools):
+            yield
+
+    @asynccontextmanager
+    async def _pools(self) -> AsyncIterator[tuple[Any, AsyncConnectionPool[Any]]]:
+        """The checkpointer over a pool of its own, and the pool of run leases, open."""
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
@@ -217,7 +227,6 @@ class PostgresStorage:
         from podium.storage.serde import RedactingSerializer
 
         await asyncio.to_thread(self.prepare)
-        loop = asyncio.get_running_loop()
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self.url,
             min_size=1,
@@ -242,12 +251,9 @@ class PostgresStorage:
         )
         await pool.open()
         await leases.open()
-        key = (self.url, loop)
         try:
-            _HELD[key] = (AsyncPostgresSaver(pool, serde=RedactingSerializer()), leases)
-            yield
+            yield AsyncPostgresSaver(pool, serde=RedactingSerializer()), leases
         finally:
-            _HELD.pop(key, None)
             await leases.close()
             await pool.close()
 

@@ -121,5 +121,3 @@ async def prune_store(storage: Storage, keep: int | None, days: float | None) ->
         for thread in await asyncio.to_thread(_threads, storage):
             dropped += await prune_checkpoints(storage, thread, keep)
     return dropped, deleted
-
-

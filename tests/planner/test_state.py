@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -117,3 +118,44 @@ def test_a_thread_checkpointed_with_the_old_step_channel_keeps_its_count_when_re
     assert result.stop_reason == "step_limit"
     assert [c["call_id"] for c in result.tool_calls] == ran
     assert result.usage.steps == max_steps and result.usage.model_calls == max_steps
+
+
+async def as_saved_on_the_way_into(agent: Agent, thread: str, new: str, old: str) -> None:
+    """Make the thread's newest checkpoint the one on its way into node ``new``, saved as
+    the six-node graph saved it: on its way into ``old``, a node the four replace."""
+    async with agent.storage.checkpointer() as saver:
+        config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+        history = [saved async for saved in saver.alist(config)]
+        target = next(s for s in history if f"branch:to:{new}" in s.checkpoint["channel_values"])
+        checkpoint: Any = dict(target.checkpoint)
+        values = dict(checkpoint["channel_values"])
+        versions = dict(checkpoint["channel_versions"])
+        values[f"branch:to:{old}"] = values.pop(f"branch:to:{new}")
+        versions[f"branch:to:{old}"] = versions.pop(f"branch:to:{new}")
+        checkpoint.update(channel_values=values, channel_versions=versions)
+        checkpoint["updated_channels"] = [  # what LangGraph starts the next step from
+            f"branch:to:{old}" if c == f"branch:to:{new}" else c
+            for c in checkpoint["updated_channels"] or []
+        ]
+        checkpoint["id"] = history[0].checkpoint["id"][:-4] + "ffff"  # the newest
+        await saver.aput(history[0].config, checkpoint, target.metadata, {})
+
+
+@pytest.mark.parametrize(
+    ("new", "old"), [("begin", "screen_input"), ("begin", "recall"), ("finish", "screen_output")]
+)
+def test_a_thread_saved_on_its_way_into_a_node_of_the_six_node_graph_finishes_its_run(
+    new: str, old: str
+) -> None:
+    # The run is resumed where it stood: its answer checked (the e-mail address redacted),
+    # not left looking finished with its checks and its ending never run.
+    import asyncio
+
+    model = ScriptedChatModel(turns=[calls(call("echo", "c0", x=0)), "write to ana@example.com"])
+    agent = Agent([echo], model=model, guards="default", memory=None)
+    assert agent.invoke("go", thread_id="old").answer == "write to [EMAIL]"
+    asyncio.run(as_saved_on_the_way_into(agent, "old", new, old))
+    assert asyncio.run(agent.athread("old")).unfinished
+    model.restart()
+    resumed = agent.resume("old")
+    assert resumed.stop_reason == "answered" and resumed.answer == "write to [EMAIL]"

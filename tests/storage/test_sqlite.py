@@ -132,3 +132,44 @@ def test_the_cli_names_a_damaged_store_with_the_fix(tmp_path: Path, isolated: Pa
     result = runner.invoke(app, ["run", "--no-memory", "what is 2 + 2"])
     assert result.exit_code == 2
     assert "is damaged (file is not a database)" in result.stderr and "fix:" in result.stderr
+
+
+def test_holds_nest_and_overlap_and_the_connection_outlives_every_run_inside_them(
+    tmp_path: Path,
+) -> None:
+    # A server holds the store for its lifetime; a handler, or a test, may hold it again
+    # inside or beside that: each shares the connection, which closes with the last hold.
+    import asyncio
+
+    from podium.agent import Agent
+    from podium.config import Settings
+    from podium.planner.models.scripted import ScriptedChatModel
+
+    agent = Agent(
+        [],
+        model=ScriptedChatModel(turns=["ok"], repeat_last=True),
+        settings=Settings.load(home=tmp_path, audit=False),
+        guards=None,
+        memory=None,
+    )
+    held = agent.storage._holds.held  # type: ignore[attr-defined]
+
+    async def nested() -> None:
+        async with agent.hold():
+            async with agent.hold():
+                assert (await agent.ainvoke("one")).ok
+            assert asyncio.get_running_loop() in held  # the outer hold still holds
+            assert (await agent.ainvoke("two")).ok
+        assert not held
+
+    async def overlapping() -> None:
+        async def handler(delay: float) -> None:
+            async with agent.hold():
+                await asyncio.sleep(delay)
+                assert (await agent.ainvoke(f"after {delay}")).ok
+
+        await asyncio.gather(handler(0.01), handler(0.05), handler(0.0))
+        assert not held
+
+    asyncio.run(nested())
+    asyncio.run(overlapping())

@@ -43,26 +43,26 @@ def model_name(model: BaseChatModel) -> str:
 
 
 def context_window_of(model: BaseChatModel, settings: Settings) -> int:
-        """Tokens the model takes in: set, known, said by its server, else required."""
-        name = model_name(model)
-        if settings.context_window or name in CONTEXT_WINDOWS or not settings.openai_base_url:
-            return context_window(name, settings.context_window)
-        if type(model).__name__ != "CompatibleChatOpenAI":
-            return context_window(name, None)  # a model given as an object: its own business
-        import httpx
+    """Tokens the model takes in: set, known, said by its server, else required."""
+    name = model_name(model)
+    if settings.context_window or name in CONTEXT_WINDOWS or not settings.openai_base_url:
+        return context_window(name, settings.context_window)
+    if type(model).__name__ != "CompatibleChatOpenAI":
+        return context_window(name, None)  # a model given as an object: its own business
+    import httpx
 
-        from podium.planner.models.openai import served_context
+    from podium.planner.models.openai import served_context
 
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        try:
-            served = served_context(settings.openai_base_url, name, key)
-        except httpx.ConnectError:  # nothing listens yet: a run will say so, with the fix
-            return context_window(name, None)
-        if served is None:
-            raise ConfigError(
-                f"the server at {settings.openai_base_url} does not say how many tokens model "
-                f"{name!r} takes in, and the default of 128k would overflow most local servers",
-                "set PODIUM_CONTEXT_WINDOW to the server's context size (llama.cpp --ctx-size, "
-                "vLLM --max-model-len, Ollama num_ctx)",
-            )
-        return served
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    try:
+        served = served_context(settings.openai_base_url, name, key)
+    except httpx.ConnectError:  # nothing listens yet: a run will say so, with the fix
+        return context_window(name, None)
+    if served is None:
+        raise ConfigError(
+            f"the server at {settings.openai_base_url} does not say how many tokens model "
+            f"{name!r} takes in, and the default of 128k would overflow most local servers",
+            "set PODIUM_CONTEXT_WINDOW to the server's context size (llama.cpp --ctx-size, "
+            "vLLM --max-model-len, Ollama num_ctx)",
+        )
+    return served
