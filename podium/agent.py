@@ -29,6 +29,7 @@ from podium.planner.models import context_window_of, model_name, resolve_model
 from podium.planner.prompts import SYSTEM_PROMPT
 from podium.results import RunResult, ThreadView
 from podium.runner import (
+    Session,
     first_input,
     indexed,
     lost,
@@ -292,14 +293,8 @@ class Agent:
             )
         )
         async with session(storage, self.limits.max_steps, self.settings.durability) as runs:
-            snapshot = await runs.graph.aget_state(runs.config(thread))
-            last = await asyncio.to_thread(storage.runs().get, thread)
-            if unfinished(snapshot) or lost(last, snapshot):  # it waits, or was cut short
-                waiting = "waits for approval" if snapshot.interrupts else "did not finish"
-                raise InvalidRequest(
-                    f"the last run of thread {thread} {waiting}",
-                    "continue it with Agent.resume(thread_id, ...), or start a new thread",
-                )
+            if thread_id is not None:  # a thread named by the caller may have a run pending
+                await _no_run_pending(runs, storage, thread)
             run = indexed(thread, tracer.trace_id, who, text)
             await asyncio.to_thread(storage.runs().begin, run)
             live = tracer.show if shown else None
@@ -533,3 +528,18 @@ def _typed(result: RunResult, output_type: type[BaseModel] | None) -> RunResult:
     if output_type is not None and isinstance(result.output, dict):
         result.output = output_type.model_validate(result.output)
     return result
+
+
+async def _no_run_pending(runs: Session, storage: Storage, thread: str) -> None:
+    """Refuse a new run on ``thread`` while its last one waits or was cut short.
+
+    A thread this run named itself (a fresh id) has no past, so it is not looked up.
+    """
+    snapshot = await runs.graph.aget_state(runs.config(thread))
+    last = await asyncio.to_thread(storage.runs().get, thread)
+    if unfinished(snapshot) or lost(last, snapshot):  # it waits, or was cut short
+        waiting = "waits for approval" if snapshot.interrupts else "did not finish"
+        raise InvalidRequest(
+            f"the last run of thread {thread} {waiting}",
+            "continue it with Agent.resume(thread_id, ...), or start a new thread",
+        )
