@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 
 from podium.workers import TOOL_POOL, DaemonPool
+from tests.forking import forked
 
 
 def _submit_in_child() -> None:
@@ -15,8 +15,7 @@ def _submit_in_child() -> None:
 
 def test_a_forked_child_gets_workers_of_its_own() -> None:
     assert TOOL_POOL.submit(lambda: 1).result(timeout=10) == 1  # the parent has an idle worker
-    child = multiprocessing.get_context("fork").Process(target=_submit_in_child)
-    child.start()
+    child = forked(_submit_in_child)
     child.join(30)
     assert child.exitcode == 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ from podium.storage.base import Storage
 from podium.storage.sqlite import SqliteStorage
 from podium.tools.registry import tool
 from podium.tracing.events import Compensated, Event, NodeFinished
+from tests.forking import forked
 
 log: list[str] = []
 
@@ -205,10 +205,7 @@ def test_a_run_killed_after_any_node_resumes_without_repeating_side_effects(
     boundary: int, isolated: Path, tmp_path: Path
 ) -> None:
     effects = tmp_path / "effects.log"
-    child = multiprocessing.get_context("fork").Process(
-        target=_crash_after, args=(boundary, effects)
-    )
-    child.start()
+    child = forked(_crash_after, boundary, effects)
     child.join(60)
     assert child.exitcode == 137
     result = checkout_agent(effects).resume("checkout")
@@ -263,10 +260,7 @@ def test_a_run_killed_after_any_write_of_its_store_is_found_and_resumed(
     for write in range(1, counting.writes + 1):
         home, effects = tmp_path / f"home-{write}", tmp_path / f"effects-{write}.log"
         home.mkdir()
-        child = multiprocessing.get_context("fork").Process(
-            target=_crash_at_write, args=(write, effects, home)
-        )
-        child.start()
+        child = forked(_crash_at_write, write, effects, home)
         child.join(60)
         assert child.exitcode == -signal.SIGKILL, f"write {write}: {child.exitcode}"
         agent = checkout_agent(effects, storage=SqliteStorage(home))
@@ -308,10 +302,7 @@ def test_a_crash_inside_a_round_does_not_repeat_the_call_that_completed(
     isolated: Path, tmp_path: Path
 ) -> None:
     effects, marker = tmp_path / "effects.log", tmp_path / "crashed"
-    child = multiprocessing.get_context("fork").Process(
-        target=_crash_mid_round, args=(effects, marker)
-    )
-    child.start()
+    child = forked(_crash_mid_round, effects, marker)
     child.join(60)
     assert child.exitcode == 137 and effects.read_text().splitlines() == ["charged 7"]
 
