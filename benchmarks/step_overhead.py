@@ -82,13 +82,15 @@ async def peer_runner(
     return run
 
 
-def podium_agent(guards: bool, steps: int, durability: str, audit: bool) -> Agent:
+def podium_agent(
+    guards: bool, steps: int, durability: str, audit: bool, database_url: str | None = None
+) -> Agent:
     @tool
     def noop(x: int) -> int:
         """Return x."""
         return x
 
-    settings = Settings.load(durability=durability, audit=audit)
+    settings = Settings.load(durability=durability, audit=audit, database_url=database_url)
     return Agent(
         [noop],
         model=script(steps),
@@ -99,10 +101,15 @@ def podium_agent(guards: bool, steps: int, durability: str, audit: bool) -> Agen
 
 
 async def podium_runner(
-    held: AsyncExitStack, guards: bool, steps: int, durability: str = "sync", audit: bool = True
+    held: AsyncExitStack,
+    guards: bool,
+    steps: int,
+    durability: str = "sync",
+    audit: bool = True,
+    database_url: str | None = None,
 ) -> Runner:
-    """One agent for all its runs, holding one connection to its store (as a service does)."""
-    agent = podium_agent(guards, steps, durability, audit)
+    """One agent for all its runs, holding its store's connections (as a service does)."""
+    agent = podium_agent(guards, steps, durability, audit, database_url)
     model = agent.model
     assert isinstance(model, ScriptedChatModel)
     await held.enter_async_context(agent.hold())

@@ -28,9 +28,7 @@ from langchain_core.tools import tool as langchain_tool
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent)]
 
-from step_overhead import Runner, measure, podium_agent, script  # noqa: E402
-
-from podium.planner.models.scripted import ScriptedChatModel  # noqa: E402
+from step_overhead import Runner, measure, podium_runner, script  # noqa: E402
 
 
 async def peer_runner(held: AsyncExitStack, steps: int, url: str | None) -> Runner:
@@ -62,25 +60,6 @@ async def peer_runner(held: AsyncExitStack, steps: int, url: str | None) -> Runn
     return run
 
 
-async def podium_runner(held: AsyncExitStack, steps: int, url: str, durability: str) -> Runner:
-    """podium's full pipeline over Postgres, holding its pools for all its runs."""
-    os.environ["PODIUM_DATABASE_URL"] = url
-    try:
-        agent = podium_agent(True, steps, durability, True)
-    finally:
-        del os.environ["PODIUM_DATABASE_URL"]
-    model = agent.model
-    assert isinstance(model, ScriptedChatModel)
-    await held.enter_async_context(agent.hold())
-
-    async def run() -> None:
-        model.restart()
-        result = await agent.ainvoke("go")
-        assert result.ok and len(result.tool_calls) == steps, result.stop_reason
-
-    return run
-
-
 async def main_async(
     peer_url: str, podium_url: str, steps: int, rounds: int
 ) -> dict[str, tuple[float, float]]:
@@ -91,10 +70,10 @@ async def main_async(
                 held, steps, peer_url
             ),
             "podium, full pipeline, Postgres, durability=sync (its default)": (
-                await podium_runner(held, steps, podium_url, "sync")
+                await podium_runner(held, True, steps, "sync", database_url=podium_url)
             ),
             "podium, full pipeline, Postgres, durability=exit": await podium_runner(
-                held, steps, podium_url, "exit"
+                held, True, steps, "exit", database_url=podium_url
             ),
         }
         return await measure(configurations, steps, rounds)

@@ -155,13 +155,7 @@ class TokenCounter:
 
     def message_at_most(self, message: BaseMessage) -> int:
         """An upper bound of ``count_message(message)``, found without the tokenizer."""
-        content = (
-            message.content if isinstance(message.content, str) else json.dumps(message.content)
-        )
-        total = MESSAGE_OVERHEAD + self.at_most(content)
-        if isinstance(message, AIMessage) and message.tool_calls:
-            total += self.at_most(json.dumps([dict(c) for c in message.tool_calls], default=str))
-        return total
+        return _message_cost(message, self.at_most)
 
     def count(self, text: str) -> int:
         """Tokens in ``text``."""
@@ -169,13 +163,7 @@ class TokenCounter:
 
     def count_message(self, message: BaseMessage) -> int:
         """Tokens one chat message costs, tool calls included."""
-        content = (
-            message.content if isinstance(message.content, str) else json.dumps(message.content)
-        )
-        total = MESSAGE_OVERHEAD + self.count(content)
-        if isinstance(message, AIMessage) and message.tool_calls:
-            total += self.count(json.dumps([dict(c) for c in message.tool_calls], default=str))
-        return total
+        return _message_cost(message, self.count)
 
     def count_messages(self, messages: Sequence[BaseMessage]) -> int:
         """Tokens of a whole prompt."""
@@ -187,6 +175,15 @@ class TokenCounter:
         if len(tokens) <= max_tokens:
             return text
         return self._encoding.decode(tokens[:max_tokens])
+
+
+def _message_cost(message: BaseMessage, measure: Callable[[str], int]) -> int:
+    """One chat message's cost, its text and tool calls each measured by ``measure``."""
+    content = message.content if isinstance(message.content, str) else json.dumps(message.content)
+    total = MESSAGE_OVERHEAD + measure(content)
+    if isinstance(message, AIMessage) and message.tool_calls:
+        total += measure(json.dumps([dict(c) for c in message.tool_calls], default=str))
+    return total
 
 
 def trim_history(

@@ -91,21 +91,11 @@ class RunContext:
 
     def at_most(self, message: BaseMessage) -> int:
         """An upper bound of ``tokens(message)`` without the tokenizer, once per message id."""
-        key = message.id
-        if key is None:
-            return self.counter.message_at_most(message)
-        if key not in self.bound_cache:
-            self.bound_cache[key] = self.counter.message_at_most(message)
-        return self.bound_cache[key]
+        return _once(self.bound_cache, message, self.counter.message_at_most)
 
     def tokens(self, message: BaseMessage) -> int:
         """Tokens of one message, counted once per message id."""
-        key = message.id
-        if key is None:
-            return self.counter.count_message(message)
-        if key not in self.token_cache:
-            self.token_cache[key] = self.counter.count_message(message)
-        return self.token_cache[key]
+        return _once(self.token_cache, message, self.counter.count_message)
 
     @functools.cached_property
     def executor(self) -> Executor:
@@ -169,3 +159,15 @@ class RunContext:
 
         found = self.registry.get(tool)
         return found is not None and SUBAGENT_TAG in found.tags
+
+
+def _once(
+    cache: dict[str, int], message: BaseMessage, measure: Callable[[BaseMessage], int]
+) -> int:
+    """``measure(message)``, kept by message id (a message without one is measured again)."""
+    key = message.id
+    if key is None:
+        return measure(message)
+    if key not in cache:
+        cache[key] = measure(message)
+    return cache[key]
