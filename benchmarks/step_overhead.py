@@ -49,10 +49,8 @@ def script(steps: int) -> ScriptedChatModel:
     return ScriptedChatModel(turns=[*turns, AIMessage(content="done")])
 
 
-async def peer_runner(
-    held: AsyncExitStack, steps: int, checkpointer_path: Path | None, durability: str = "async"
-) -> Runner:
-    """create_agent compiled once, over one SQLite connection held for all its runs."""
+def peer_over(steps: int, saver: Any, durability: str = "async") -> Runner:
+    """create_agent compiled once over ``saver`` (None: no checkpointer), for all its runs."""
     from langchain.agents import create_agent
 
     @langchain_tool
@@ -61,25 +59,31 @@ async def peer_runner(
         return x
 
     model = script(steps)
-    if checkpointer_path is None:
-        graph: Any = create_agent(model, [noop])
-    else:
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-        saver = await held.enter_async_context(
-            AsyncSqliteSaver.from_conn_string(str(checkpointer_path))
-        )
-        graph = create_agent(model, [noop], checkpointer=saver)
+    graph: Any = create_agent(model, [noop], checkpointer=saver)
 
     async def run() -> None:
         model.restart()
         config = {"configurable": {"thread_id": os.urandom(8).hex()}, "recursion_limit": 500}
-        if checkpointer_path is None:
+        if saver is None:
             await graph.ainvoke({"messages": [HumanMessage("go")]}, config)
         else:
             await graph.ainvoke({"messages": [HumanMessage("go")]}, config, durability=durability)
 
     return run
+
+
+async def peer_runner(
+    held: AsyncExitStack, steps: int, checkpointer_path: Path | None, durability: str = "async"
+) -> Runner:
+    """create_agent compiled once, over one SQLite connection held for all its runs."""
+    saver = None
+    if checkpointer_path is not None:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        saver = await held.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(str(checkpointer_path))
+        )
+    return peer_over(steps, saver, durability)
 
 
 def podium_agent(

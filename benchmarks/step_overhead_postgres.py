@@ -21,43 +21,21 @@ import sys
 import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
-
-from langchain_core.messages import HumanMessage
-from langchain_core.tools import tool as langchain_tool
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent)]
 
-from step_overhead import Runner, measure, podium_runner, script  # noqa: E402
+from step_overhead import Runner, measure, peer_over, podium_runner  # noqa: E402
 
 
 async def peer_runner(held: AsyncExitStack, steps: int, url: str | None) -> Runner:
     """create_agent compiled once; over one held AsyncPostgresSaver connection, or none."""
-    from langchain.agents import create_agent
-
-    @langchain_tool
-    def noop(x: int) -> int:
-        """Return x."""
-        return x
-
-    model = script(steps)
     saver = None
     if url is not None:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
         saver = await held.enter_async_context(AsyncPostgresSaver.from_conn_string(url))
         await saver.setup()
-    graph: Any = create_agent(model, [noop], checkpointer=saver)
-
-    async def run() -> None:
-        model.restart()
-        config = {"configurable": {"thread_id": os.urandom(8).hex()}, "recursion_limit": 500}
-        if saver is None:
-            await graph.ainvoke({"messages": [HumanMessage("go")]}, config)
-        else:
-            await graph.ainvoke({"messages": [HumanMessage("go")]}, config, durability="sync")
-
-    return run
+    return peer_over(steps, saver, "sync")
 
 
 async def main_async(
