@@ -146,7 +146,7 @@ def count_usage(
         spent_in, spent_out = reported["input_tokens"], reported["output_tokens"]
     elif model in ctx.tokenless:
         spent_in, spent_out = 0, 0
-    else:  # a model that reports nothing (router, scripted): count what it read and wrote
+    else:  # a model that reports nothing (a scripted one, say): count what it read and wrote
         spent_in = sum(ctx.tokens(m) for m in prompt)
         spent_out = ctx.tokens(reply)
     before = state["usage"]
