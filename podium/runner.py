@@ -15,7 +15,7 @@ from langgraph.types import StreamMode
 from podium.errors import InvalidRequest
 from podium.identity import Principal
 from podium.planner.approvals import Approval, ApprovalRequest, normalize
-from podium.planner.compensation import compensate
+from podium.planner.compensation import compensate, to_undo
 from podium.planner.graph import build_graph, recursion_limit
 from podium.planner.state import steps_taken
 from podium.redaction import redact_secrets, without_secrets
@@ -80,7 +80,7 @@ class Session:
             # is resumed elsewhere, or the worker undoes it itself.
             if context.compensate_on_failure and CANCEL_REASON.get() is None:
                 snapshot = await self.graph.aget_state(self.config(thread))
-                await compensate(context, snapshot.values.get("outcomes", []))
+                await compensate(context, to_undo(context, snapshot.values.get("outcomes", [])))
             raise
         except Exception as error:
             if self.storage.failure(error) is not None:
@@ -138,7 +138,8 @@ class Session:
         snapshot = await self.graph.aget_state(config)
         answer = f"The run failed: {type(error).__name__}: {error}"
         if context.compensate_on_failure:
-            remaining = await compensate(context, snapshot.values.get("outcomes", []))
+            saved = snapshot.values.get("outcomes", [])
+            remaining = await compensate(context, to_undo(context, saved))
             if remaining:
                 answer += "\nSide effects that may remain: " + "; ".join(remaining)
         context.tracer.emit(

@@ -25,6 +25,18 @@ def _keywords(compensate: Any, outcome: CallOutcome, ctx: RunContext) -> dict[st
     return keywords
 
 
+def to_undo(ctx: RunContext, saved: Sequence[CallOutcome]) -> list[CallOutcome]:
+    """The run's outcomes as checkpointed, then the side effects it performed since.
+
+    What a run cancelled or failing outside its nodes undoes: a round's outcomes reach the
+    checkpoint with the plan that follows them (and with durability=exit only at the end),
+    so the executor's own record of what it performed completes the checkpoint's.
+    """
+    known = {(o["step"], o["call_id"]) for o in saved}
+    since = [o for o in ctx.executor.performed if (o["step"], o["call_id"]) not in known]
+    return [*saved, *since]
+
+
 async def compensate(ctx: RunContext, outcomes: Sequence[CallOutcome]) -> list[str]:
     """Undo the run's completed side effects, newest first; return those that may remain.
 

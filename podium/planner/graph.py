@@ -40,19 +40,23 @@ def _after_finish(state: RunState) -> str:
 def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     """The planner graph: begin, plan, act, finish.
 
-    begin checks the request and recalls memories for it. plan -> act -> plan repeats until
-    the planner answers or a limit stops it; act authorizes the planned calls (policy,
-    argument screens, approvals) and runs those allowed. One node for both, so each tool
-    step writes two checkpoints (plan, act), as a bare ReAct agent does; a run interrupted
-    for approval, or killed, starts act again from its authorization, which decides the
-    same way, and the ledger keeps completed side effects from repeating. finish checks the
-    answer, then undoes a failed run's side effects or remembers what the run learned.
+    begin checks the request and recalls memories for it; plan asks the model for the first
+    round. act authorizes that round's calls (policy, argument screens, approvals), runs
+    those allowed, and plans the next round, until the planner answers or a limit stops it:
+    one node, so each tool step writes one checkpoint, where a bare ReAct agent writes two
+    (its model node, its tools node). A run interrupted for approval, or killed, starts act
+    again from its authorization, which decides the same way, and the ledger keeps
+    completed side effects from repeating. finish checks the answer, then undoes a failed
+    run's side effects or remembers what the run learned.
 
-    The planner's reply picks the edge out of plan: more calls, or the answer (a stop reason).
-    A blocked request goes from begin straight to finish; an answer a check rejects (reask)
-    goes back to plan. Each node is a checkpoint: a run of one tool step writes six (its
-    input, begin, plan, act, plan, finish). The graph holds no configuration (that comes
-    with each run's RunContext), so one build serves every agent.
+    The planner's reply picks the edge out of plan and act: more calls, or the answer (a
+    stop reason). A reply that needs another try (a retry note) goes to plan. A blocked
+    request goes from begin straight to finish; an answer a check rejects (reask) goes back
+    to plan. Each node is a checkpoint: a run of one tool step writes five (its input,
+    begin, plan, act, finish). A thread saved by the graph in which act went on to plan
+    resumes as it would have: act now plans itself, and plan is still there. The graph
+    holds no configuration (that comes with each run's RunContext), so one build serves
+    every agent.
     """
     graph = StateGraph(RunState, context_schema=RunContext)
     graph.add_node("begin", nodes.begin)
@@ -62,7 +66,7 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     graph.add_edge(START, "begin")
     graph.add_conditional_edges("begin", _after_begin, ["plan", "finish"])
     graph.add_conditional_edges("plan", _after_plan, ["act", "finish", "plan"])
-    graph.add_edge("act", "plan")
+    graph.add_conditional_edges("act", _after_plan, ["act", "finish", "plan"])
     graph.add_conditional_edges("finish", _after_finish, ["plan", END])
     _add_earlier_nodes(graph)
     return graph

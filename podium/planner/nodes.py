@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from typing import cast
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -18,7 +19,14 @@ from podium.planner.failures import describe_model_error
 from podium.planner.loops import earlier_result, repeat_note, stalled
 from podium.planner.memories import note_guard, recall, recall_guard, remember_run
 from podium.planner.output import FINAL_ANSWER, OUTPUT_RETRIES, checked, retry_note
-from podium.planner.state import PendingCall, RunState, Update, Usage, steps_taken
+from podium.planner.state import (
+    PendingCall,
+    RunState,
+    Update,
+    Usage,
+    extend_or_reset,
+    steps_taken,
+)
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.redaction import redact_secrets
 from podium.tools.outcomes import CallOutcome, ToolCall
@@ -233,12 +241,47 @@ def failure(outcome: CallOutcome) -> str:
 
 
 async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
-    """Authorize the planned calls, then run those allowed: one node, one checkpoint."""
+    """Run this round's calls, then plan the next round: one node, one checkpoint a step.
+
+    The checkpoint after a round's calls is the one before the next plan, so the two are
+    one write: a run killed while planning starts the round again from its authorization,
+    which decides the same way, and the ledger replays the side effects that completed
+    instead of repeating them; a tool that only reads runs again, and the plan is asked
+    for again (no plan is lost that anything acted on).
+    """
+    ran = await run_round(state, runtime)
+    planned = await plan(applied(state, ran), runtime)
+    return {
+        **ran,
+        **planned,
+        "messages": [*ran["messages"], *planned.get("messages", [])],
+        "outcomes": [*ran["outcomes"], *planned.get("outcomes", [])],
+    }
+
+
+async def run_round(state: RunState, runtime: Runtime[RunContext]) -> Update:
+    """Authorize the planned calls, then run those allowed."""
     decided = await authorize(state, runtime)
     done = await execute(RunState(**{**state, **decided}), runtime)  # type: ignore[typeddict-item]
     if state.get("pending"):  # calls the planner changed were kept for this round only
         done["pending"] = []
     return done
+
+
+def applied(state: RunState, update: Update) -> RunState:
+    """``state`` as the graph's reducers make it with ``update``: what the next plan reads.
+
+    The new messages get their ids here, as the graph would give them, so that what is
+    worked out per message id (labels, token counts) is worked out once.
+    """
+    messages = update.get("messages", [])
+    for message in messages:
+        if message.id is None:
+            message.id = str(uuid.uuid4())
+    merged = {**state, **update, "messages": [*state["messages"], *messages]}
+    if "outcomes" in update:
+        merged["outcomes"] = extend_or_reset(state.get("outcomes", []), update["outcomes"])
+    return cast("RunState", merged)
 
 
 async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:

@@ -7,7 +7,7 @@ import contextvars
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -80,6 +80,10 @@ class Executor:
     trace_id: str = ""
     retry_wait: float = 0.2
     ledger: EffectLedger | None = None
+    # The side effects this run performed or replayed, as each completes: a run cancelled
+    # or failing before its checkpoint holds them (a round's outcomes are checkpointed
+    # with the plan that follows it; with durability=exit, at the end) still undoes them.
+    performed: list[CallOutcome] = field(default_factory=list)
 
     async def run_round(
         self,
@@ -121,6 +125,8 @@ class Executor:
         if isinstance(performed, Failed):
             return outcome(performed.status, performed.message)
         status, text, delegated = performed.status, performed.text, performed.delegated
+        if tool.side_effects:
+            self.performed.append(outcome(status, text))
         if self.screen_output is not None:
             verdict = await self.screen_output(tool.name, text)
             reasons = "; ".join(verdict["reasons"])

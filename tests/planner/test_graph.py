@@ -214,8 +214,7 @@ def test_stream_yields_node_events_then_the_result() -> None:
     assert nodes == [
         "begin",  # the request's checks and recall in one node
         "plan",
-        "act",  # authorized and run in one node: two checkpoints per tool step
-        "plan",
+        "act",  # authorized, run and the next round planned: one checkpoint per tool step
         "finish",  # the answer's checks, then remembering or undoing, in one node
     ]
     assert isinstance(items[-2], RunFinished)

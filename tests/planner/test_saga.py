@@ -139,6 +139,58 @@ async def test_a_cancelled_run_undoes_its_side_effects() -> None:
     assert log == ["book flight Lima", "cancel flight Lima"]
 
 
+@pytest.mark.parametrize("durability", ["sync", "exit"])
+async def test_a_run_cancelled_while_planning_undoes_the_round_it_just_ran(
+    durability: str,
+) -> None:
+    # act runs a round, then plans the next one, and one checkpoint holds both: a cancel
+    # while the model is answering comes before the round's outcomes are checkpointed (with
+    # durability=exit, before any is), and the side effects it completed are undone still.
+    booked = asyncio.Event()
+
+    @tool(side_effects=True, compensate=cancel_flight, name="book_flight")
+    async def book(city: str) -> str:
+        """Book a flight."""
+        log.append(f"book flight {city}")
+        booked.set()
+        return "flight F1"
+
+    plan = [calls(call("book_flight", city="Lima")), "booked"]
+    model = ScriptedChatModel(turns=plan, latency=0.3)
+    settings = Settings.load(durability=durability, audit=False)
+    agent = Agent([book], model=model, guards=None, settings=settings)
+    task = asyncio.create_task(agent.ainvoke("go"))
+    await asyncio.wait_for(booked.wait(), 10)
+    await asyncio.sleep(0.05)  # the round ends; the next plan is being asked for
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert log == ["book flight Lima", "cancel flight Lima"]
+
+
+def test_a_run_failing_while_planning_undoes_the_round_it_just_ran(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fault (a bug, say) inside the plan that follows a round: the round's outcomes are
+    # not checkpointed yet, and the failed run undoes its side effects all the same.
+    from podium.planner import nodes, turn
+
+    counted = {"plans": 0}
+    real = turn.count_usage
+
+    def fails_at_the_second_plan(*args: Any, **kwargs: Any) -> Any:
+        counted["plans"] += 1
+        if counted["plans"] == 2:
+            raise RuntimeError("a fault while planning")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nodes, "count_usage", fails_at_the_second_plan)
+    model = ScriptedChatModel(turns=[calls(call("book_flight", city="Lima")), "booked"])
+    result = Agent([book_flight], model=model, guards=None).invoke("go")
+    assert result.stop_reason == "error" and "a fault while planning" in result.answer
+    assert log == ["book flight Lima", "cancel flight Lima"]
+
+
 # --- crash safety: kill the process after each node in turn, then resume -------------------
 
 
@@ -196,7 +248,7 @@ def _crash_after(boundary: int, effects: Path) -> None:
     os._exit(0)
 
 
-NODES_IN_A_CHECKOUT = 7  # begin, 3x plan, 2x act, finish
+NODES_IN_A_CHECKOUT = 5  # begin, plan, 2x act (each runs a round, then plans), finish
 
 
 @pytest.mark.slow
@@ -318,6 +370,38 @@ def test_a_crash_inside_a_round_does_not_repeat_the_call_that_completed(
     assert result.answer == "paid and checked"
     assert [c["status"] for c in result.tool_calls] == ["replayed", "ok"]
     assert effects.read_text().splitlines() == ["charged 7"]  # the ledger kept it to once
+
+
+def _crash_while_planning(effects: Path, marker: Path) -> None:
+    def dies_once_the_charge_ran(messages: list[BaseMessage]) -> AIMessage:
+        ran = any(isinstance(m, ToolMessage) for m in messages)
+        if ran and not marker.exists():  # the round ran; the next plan is being asked for
+            marker.write_text("crashed once")
+            os._exit(137)
+        return checkout_plan(messages)
+
+    agent = checkout_agent(effects)
+    agent.model = ScriptedChatModel(turns=[dies_once_the_charge_ran], repeat_last=True)
+    agent.invoke("check out", thread_id="planning")
+    os._exit(0)
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_planning_after_its_round_ran_does_not_repeat_the_round(
+    isolated: Path, tmp_path: Path
+) -> None:
+    # act runs a round and then plans the next one, with one checkpoint for both: the
+    # process dies between them, and what the round did was not checkpointed yet.
+    effects, marker = tmp_path / "effects.log", tmp_path / "crashed"
+    child = forked(_crash_while_planning, effects, marker)
+    child.join(60)
+    assert child.exitcode == 137 and effects.read_text().splitlines() == ["charged 42"]
+    agent = checkout_agent(effects)
+    assert asyncio.run(agent.athread("planning")).unfinished
+    result = agent.resume("planning")
+    assert result.answer == "done: receipt for 42, total 42", result.answer
+    assert [c["status"] for c in result.tool_calls] == ["replayed", "ok"]
+    assert effects.read_text().splitlines() == ["charged 42"]  # the ledger kept it to once
 
 
 def test_a_tool_that_aborts_ends_the_run_and_side_effects_are_undone() -> None:

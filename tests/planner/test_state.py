@@ -42,14 +42,12 @@ def test_a_tool_step_writes_the_reply_the_results_and_the_usage_only(isolated: P
     run(5)
     longer = written_channels(isolated) - short  # the second run's writes
     extra = longer - short  # what its three more tool steps wrote
-    # plan writes its reply and the usage (the step count in it) and its edge; act the tool
-    # messages, the outcomes and its edge. No channel repeats what another holds (the calls,
-    # the step count, the route).
+    # act writes, once per tool step, the tool messages with the next reply (one write of
+    # messages), the outcomes, the usage (the step count in it) and its edge. No channel
+    # repeats what another holds (the calls, the step count, the route).
     assert {"route", "step"}.isdisjoint(longer)
     assert short["pending"] == 1  # the run's input resets it; no node writes it
-    assert extra == Counter(
-        {"messages": 6, "usage": 3, "outcomes": 3, "branch:to:act": 3, "branch:to:plan": 3}
-    )
+    assert extra == Counter({"messages": 3, "usage": 3, "outcomes": 3, "branch:to:act": 3})
 
 
 def test_the_calls_of_a_round_are_read_from_the_reply_unless_the_planner_changed_them() -> None:
