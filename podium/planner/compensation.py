@@ -9,7 +9,7 @@ from typing import Any
 
 from podium.planner.context import RunContext
 from podium.tools.executor import run_in_thread
-from podium.tools.outcomes import CallOutcome
+from podium.tools.outcomes import CallOutcome, performed
 from podium.tracing.events import Compensated
 
 NOT_FAILURES = frozenset({"answered", "awaiting_approval"})
@@ -46,7 +46,7 @@ async def compensate(ctx: RunContext, outcomes: Sequence[CallOutcome]) -> list[s
     remaining: list[str] = []
     for outcome in reversed(outcomes):
         tool = ctx.registry.get(outcome["name"])
-        if tool is None or not tool.side_effects or outcome["status"] not in ("ok", "replayed"):
+        if tool is None or not tool.side_effects or not performed(outcome):
             continue
         shown = f"{tool.name}({', '.join(f'{k}={v!r}' for k, v in outcome['arguments'].items())})"
         if tool.compensate is None:

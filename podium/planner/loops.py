@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from podium.tools.outcomes import CallOutcome
+from podium.tools.outcomes import CallOutcome, performed
 
 
 def call_key(name: str, arguments: dict[str, Any]) -> str:
@@ -32,9 +32,13 @@ class CallKeys:
 def earlier_result(
     outcomes: Sequence[CallOutcome], name: str, arguments: dict[str, Any], keys: CallKeys
 ) -> CallOutcome | None:
-    """The first completed outcome of the same call in this run, if any."""
+    """The first outcome of the same call in this run that ran, if any.
+
+    A call that ran counts whether it succeeded, was replayed from the ledger after a
+    resume, or had its output withheld by a guard: running it again would repeat it.
+    """
     key = call_key(name, arguments)
-    return next((o for o in outcomes if o["status"] == "ok" and keys(o) == key), None)
+    return next((o for o in outcomes if performed(o) and keys(o) == key), None)
 
 
 def repeat_note(previous: CallOutcome) -> str:

@@ -58,6 +58,13 @@ def is_outage(error: BaseException) -> bool:
     return not isinstance(error, _CALLERS_FAULT)
 
 
+def _ran(tool: Tool, outcome: CallOutcome) -> CallOutcome:
+    """``outcome`` of a call that ran, marked so when the tool has side effects."""
+    if tool.side_effects:
+        outcome["performed"] = True
+    return outcome
+
+
 def _validation_message(tool: Tool, error: ValidationError) -> str:
     problems = "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in error.errors()
@@ -131,17 +138,23 @@ class Executor:
             verdict = await self.screen_output(tool.name, text)
             reasons = "; ".join(verdict["reasons"])
             if verdict["action"] == "reask":
-                return outcome(
-                    "error",
-                    f"error: the output of '{tool.name}' was rejected by a guard ({reasons}). "
-                    "Call it differently, or go on without it.",
+                return _ran(
+                    tool,
+                    outcome(
+                        "error",
+                        f"error: the output of '{tool.name}' was rejected by a guard "
+                        f"({reasons}). Call it differently, or go on without it.",
+                    ),
                 )
             if verdict["action"] != "allow" and verdict["action"] != "fix":
                 # Quarantined: the planner learns that and why, never what the output said.
-                return outcome(
-                    "blocked",
-                    f"the output of '{tool.name}' was withheld by a guard ({reasons}); "
-                    "do not rely on it",
+                return _ran(
+                    tool,
+                    outcome(
+                        "blocked",
+                        f"the output of '{tool.name}' was withheld by a guard ({reasons}); "
+                        "do not rely on it",
+                    ),
                 )
             text = verdict["text"]
         result = outcome(status, text)

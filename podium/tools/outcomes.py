@@ -84,6 +84,14 @@ class CallOutcome(TypedDict):
     duration_ms: float
     step: int
     delegated: NotRequired[DelegatedReply]
+    # A side effect that ran although its status says otherwise (a guard withheld or
+    # rejected its output): a failed run undoes it as it undoes those that succeeded.
+    performed: NotRequired[bool]
+
+
+def performed(outcome: CallOutcome) -> bool:
+    """Whether the call ran: it succeeded, was replayed, or ran and a guard withheld its output."""
+    return outcome["status"] in ("ok", "replayed") or outcome.get("performed", False)
 
 
 class Verdict(TypedDict):
