@@ -76,6 +76,7 @@ class Session:
         try:
             final, waiting = await self._stream(graph_input, thread, context)
         except asyncio.CancelledError:  # the caller gave up: undo what this run did
+            await self._save_unsaved(thread, context)
             # A worker's run cancelled (shutdown, interrupt, rollback) keeps what it did: it
             # is resumed elsewhere, or the worker undoes it itself.
             if context.compensate_on_failure and CANCEL_REASON.get() is None:
@@ -132,8 +133,20 @@ class Session:
             mark = now
         return final, waiting
 
+    async def _save_unsaved(self, thread: str, context: RunContext) -> None:
+        """Checkpoint the round act ran before it was cut short planning the next one.
+
+        The thread then holds every call with its result (no call the model would be shown
+        unanswered), compensation and a worker's rollback find its side effects, and a
+        resumed run goes on to plan instead of running the round again.
+        """
+        unsaved, context.unsaved = context.unsaved, None
+        if unsaved is not None:
+            await self.graph.aupdate_state(self.config(thread), unsaved, as_node="act")
+
     async def _failed(self, thread: str, context: RunContext, error: Exception) -> dict[str, Any]:
         """End the run as failed: compensate, record the stop, finish the thread's run."""
+        await self._save_unsaved(thread, context)
         config = self.config(thread)
         snapshot = await self.graph.aget_state(config)
         answer = f"The run failed: {type(error).__name__}: {error}"

@@ -7,6 +7,7 @@ their decisions (one interrupt per round); calls beyond the tool-call budget are
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from langgraph.runtime import Runtime
 
@@ -20,7 +21,14 @@ from podium.tools.sources import Source
 from podium.tracing.events import PolicyDecided
 
 
-async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
+class Authorized(NamedTuple):
+    """The round's calls as decided, and whether a person was asked to decide some."""
+
+    update: Update
+    asked: bool
+
+
+async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized:
     """Let the policy decide every call; denied calls never run, some wait for approval.
 
     Calls that need approval in one round are put to a person together (one interrupt);
@@ -80,7 +88,7 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Update:
         decided.append(call)
     if waiting:
         decided = wait_for_decisions(ctx, decided, waiting)
-    return {"pending": decided}
+    return Authorized({"pending": decided}, asked=bool(waiting))
 
 
 def seen_texts(ctx: RunContext, state: RunState) -> list[Seen]:

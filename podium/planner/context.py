@@ -88,6 +88,9 @@ class RunContext:
     labeled: dict[str, BaseMessage] = field(default_factory=dict)
     # Calls refused by a reask check, per tool: bounded by the screens' max_reasks.
     reasks: Counter[str] = field(default_factory=Counter)
+    # A round's update while act plans the next round: what the checkpoint lacks until the
+    # plan comes back (a cancelled or failed run writes it first; podium/runner.py).
+    unsaved: dict[str, Any] | None = None
 
     def at_most(self, message: BaseMessage) -> int:
         """An upper bound of ``tokens(message)`` without the tokenizer, once per message id."""

@@ -247,10 +247,21 @@ async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
     one write: a run killed while planning starts the round again from its authorization,
     which decides the same way, and the ledger replays the side effects that completed
     instead of repeating them; a tool that only reads runs again, and the plan is asked
-    for again (no plan is lost that anything acted on).
+    for again (no plan is lost that anything acted on). Two kinds of round are checkpointed
+    before the next plan instead (act goes on to plan): one a person decided calls of,
+    since their decision is spent once the round has run, and one that delegated to a
+    sub-agent, whose own run would start afresh and repeat what it did. While the next
+    round is planned, the round's update waits on the context (``unsaved``): a run
+    cancelled or failing then writes it to the checkpoint first (podium/runner.py), so
+    the thread keeps every call with its result and its side effects can be undone.
     """
-    ran = await run_round(state, runtime)
+    ctx = runtime.context
+    ran, settle = await run_round(state, runtime)
+    if settle:
+        return ran
+    ctx.unsaved = ran  # left there if planning raises or is cancelled: the runner saves it
     planned = await plan(applied(state, ran), runtime)
+    ctx.unsaved = None
     return {
         **ran,
         **planned,
@@ -259,13 +270,19 @@ async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
     }
 
 
-async def run_round(state: RunState, runtime: Runtime[RunContext]) -> Update:
-    """Authorize the planned calls, then run those allowed."""
-    decided = await authorize(state, runtime)
+async def run_round(state: RunState, runtime: Runtime[RunContext]) -> tuple[Update, bool]:
+    """Authorize the planned calls, then run those allowed; and whether to checkpoint now.
+
+    The round is checkpointed before the next plan when a person decided some of its calls
+    or it called a sub-agent (see act).
+    """
+    ctx = runtime.context
+    decided, asked = await authorize(state, runtime)
     done = await execute(RunState(**{**state, **decided}), runtime)  # type: ignore[typeddict-item]
     if state.get("pending"):  # calls the planner changed were kept for this round only
         done["pending"] = []
-    return done
+    delegated = any(ctx.is_subagent(o["name"]) for o in done["outcomes"])
+    return done, asked or delegated
 
 
 def applied(state: RunState, update: Update) -> RunState:

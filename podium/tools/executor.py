@@ -87,9 +87,10 @@ class Executor:
     trace_id: str = ""
     retry_wait: float = 0.2
     ledger: EffectLedger | None = None
-    # The side effects this run performed or replayed, as each completes: a run cancelled
-    # or failing before its checkpoint holds them (a round's outcomes are checkpointed
-    # with the plan that follows it; with durability=exit, at the end) still undoes them.
+    # The side effects this run performed or replayed, as each completes (before its output
+    # is screened: a cancel may come while it is): a run cancelled or failing mid-round,
+    # before any checkpoint holds them, still undoes them. Each keeps its output as the
+    # tool returned it; it goes to the tool's own compensate function only.
     performed: list[CallOutcome] = field(default_factory=list)
 
     async def run_round(
