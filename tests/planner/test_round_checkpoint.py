@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -165,7 +166,9 @@ def cancel_flight(city: str) -> None:
     log.append(f"cancel flight {city}")
 
 
-def flight_agent(booked: asyncio.Event, turns: list[object], latency: float = 0.0) -> Agent:
+def flight_agent(
+    booked: asyncio.Event, turns: list[object], latency: float = 0.0, durability: str = "sync"
+) -> Agent:
     @tool(side_effects=True, compensate=cancel_flight, name="book_flight")
     async def book(city: str) -> str:
         """Book a flight."""
@@ -174,12 +177,52 @@ def flight_agent(booked: asyncio.Event, turns: list[object], latency: float = 0.
         return "flight F1"
 
     model = ScriptedChatModel(turns=turns, latency=latency)
-    return Agent([book], model=model, guards=None, settings=sync())
+    settings = Settings.load(durability=durability, audit=False)
+    return Agent([book], model=model, guards=None, settings=settings)
 
 
 @pytest.fixture(autouse=True)
 def clear_log() -> None:
     log.clear()
+
+
+@pytest.fixture
+def fault_while_planning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's second plan raises (a bug, say): after its first round ran."""
+    from podium.planner import nodes, turn
+
+    counted = {"plans": 0}
+    real = turn.count_usage
+
+    def fails_at_the_second_plan(*args: Any, **kwargs: Any) -> Any:
+        counted["plans"] += 1
+        if counted["plans"] == 2:
+            raise RuntimeError("a fault while planning")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nodes, "count_usage", fails_at_the_second_plan)
+
+
+async def cancel_while_planning(agent: Agent, booked: asyncio.Event, thread: str) -> None:
+    """Start a run, and cancel it once its round ran, while the next plan is asked for."""
+    task = asyncio.create_task(agent.ainvoke("go", thread_id=thread))
+    await asyncio.wait_for(booked.wait(), 10)
+    await asyncio.sleep(0.05)  # the round ended; the model takes 0.3 s to plan the next
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+@pytest.mark.parametrize("durability", ["sync", "exit"])
+async def test_a_run_cancelled_while_planning_undoes_the_round_it_just_ran(
+    isolated: Path, durability: str
+) -> None:
+    # With durability=exit no checkpoint holds any round of the run: it is undone still.
+    booked = asyncio.Event()
+    turns: list[object] = [calls(call("book_flight", "b1", city="Lima")), "booked"]
+    agent = flight_agent(booked, turns, latency=0.3, durability=durability)
+    await cancel_while_planning(agent, booked, "t")
+    assert log == ["book flight Lima", "cancel flight Lima"]
 
 
 async def test_a_worker_rollback_of_a_run_cancelled_while_planning_undoes_its_round(
@@ -190,17 +233,11 @@ async def test_a_worker_rollback_of_a_run_cancelled_while_planning_undoes_its_ro
     booked = asyncio.Event()
     turns: list[object] = [calls(call("book_flight", "b1", city="Lima")), "booked"]
     agent = flight_agent(booked, turns, latency=0.3)
-
-    async def perform() -> object:
-        CANCEL_REASON.set(["rollback"])
-        return await agent.ainvoke("go", thread_id="t")
-
-    task = asyncio.create_task(perform())
-    await asyncio.wait_for(booked.wait(), 10)
-    await asyncio.sleep(0.05)  # the round ended; the next plan is being asked for
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    reason = CANCEL_REASON.set(["rollback"])  # the task the run gets copies it
+    try:
+        await cancel_while_planning(agent, booked, "t")
+    finally:
+        CANCEL_REASON.reset(reason)
     assert log == ["book flight Lima"]  # kept, for the worker to decide
     run = agent.storage.runs().get("t")
     assert run is not None
@@ -208,27 +245,16 @@ async def test_a_worker_rollback_of_a_run_cancelled_while_planning_undoes_its_ro
     assert log == ["book flight Lima", "cancel flight Lima"]
 
 
-def test_a_run_failing_while_planning_leaves_no_call_unanswered_in_its_thread(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.usefixtures("fault_while_planning")
+def test_a_run_failing_while_planning_is_undone_and_leaves_no_call_unanswered(
+    isolated: Path,
 ) -> None:
     # The next run on the thread shows the model its history: a call without its result
     # there is refused by OpenAI-compatible APIs, and every later run would fail.
-    from podium.planner import nodes, turn
-
-    counted = {"plans": 0}
-    real = turn.count_usage
-
-    def fails_at_the_second_plan(*args: object, **kwargs: object) -> object:
-        counted["plans"] += 1
-        if counted["plans"] == 2:
-            raise RuntimeError("a fault while planning")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(nodes, "count_usage", fails_at_the_second_plan)
     turns: list[object] = [calls(call("book_flight", "b1", city="Lima")), "unused", "again"]
     agent = flight_agent(asyncio.Event(), turns)
     failed = agent.invoke("go", thread_id="t")
-    assert failed.stop_reason == "error"
+    assert failed.stop_reason == "error" and "a fault while planning" in failed.answer
     assert [(c["call_id"], c["status"]) for c in failed.tool_calls] == [("b1", "ok")]
     assert log == ["book flight Lima", "cancel flight Lima"]
 

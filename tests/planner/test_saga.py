@@ -139,58 +139,6 @@ async def test_a_cancelled_run_undoes_its_side_effects() -> None:
     assert log == ["book flight Lima", "cancel flight Lima"]
 
 
-@pytest.mark.parametrize("durability", ["sync", "exit"])
-async def test_a_run_cancelled_while_planning_undoes_the_round_it_just_ran(
-    durability: str,
-) -> None:
-    # act runs a round, then plans the next one, and one checkpoint holds both: a cancel
-    # while the model is answering comes before the round's outcomes are checkpointed (with
-    # durability=exit, before any is), and the side effects it completed are undone still.
-    booked = asyncio.Event()
-
-    @tool(side_effects=True, compensate=cancel_flight, name="book_flight")
-    async def book(city: str) -> str:
-        """Book a flight."""
-        log.append(f"book flight {city}")
-        booked.set()
-        return "flight F1"
-
-    plan = [calls(call("book_flight", city="Lima")), "booked"]
-    model = ScriptedChatModel(turns=plan, latency=0.3)
-    settings = Settings.load(durability=durability, audit=False)
-    agent = Agent([book], model=model, guards=None, settings=settings)
-    task = asyncio.create_task(agent.ainvoke("go"))
-    await asyncio.wait_for(booked.wait(), 10)
-    await asyncio.sleep(0.05)  # the round ends; the next plan is being asked for
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert log == ["book flight Lima", "cancel flight Lima"]
-
-
-def test_a_run_failing_while_planning_undoes_the_round_it_just_ran(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A fault (a bug, say) inside the plan that follows a round: the round's outcomes are
-    # not checkpointed yet, and the failed run undoes its side effects all the same.
-    from podium.planner import nodes, turn
-
-    counted = {"plans": 0}
-    real = turn.count_usage
-
-    def fails_at_the_second_plan(*args: Any, **kwargs: Any) -> Any:
-        counted["plans"] += 1
-        if counted["plans"] == 2:
-            raise RuntimeError("a fault while planning")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(nodes, "count_usage", fails_at_the_second_plan)
-    model = ScriptedChatModel(turns=[calls(call("book_flight", city="Lima")), "booked"])
-    result = Agent([book_flight], model=model, guards=None).invoke("go")
-    assert result.stop_reason == "error" and "a fault while planning" in result.answer
-    assert log == ["book flight Lima", "cancel flight Lima"]
-
-
 # --- crash safety: kill the process after each node in turn, then resume -------------------
 
 
