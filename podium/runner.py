@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from podium.planner.state import RunState
     from podium.storage.base import IndexedRun, Storage
     from podium.tracing.audit import AuditLog
+
+logger = logging.getLogger(__name__)
 
 INTERRUPT = "__interrupt__"
 # Set (to the reasons it may be cancelled) by a queue worker: a cancelled run then keeps
@@ -81,12 +84,14 @@ class Session:
             # is resumed elsewhere, or the worker undoes it itself.
             if context.compensate_on_failure and CANCEL_REASON.get() is None:
                 snapshot = await self.graph.aget_state(self.config(thread))
-                await compensate(context, to_undo(context, snapshot.values.get("outcomes", [])))
+                values = snapshot.values or {}
+                undo = to_undo(context, values.get("outcomes", []))
+                await compensate(context, undo, _run_id(graph_input, values))
             raise
         except Exception as error:
             if self.storage.failure(error) is not None:
                 raise
-            final = await self._failed(thread, context, error)
+            final = await self._failed(thread, context, error, _run_id(graph_input, {}))
         result = _result(final, thread, tracer, model, started, waiting)
         if audit is not None:
             flushed = await asyncio.to_thread(audit.flush)
@@ -141,10 +146,16 @@ class Session:
         resumed run goes on to plan instead of running the round again.
         """
         unsaved, context.unsaved = context.unsaved, None
-        if unsaved is not None:
+        if unsaved is None:
+            return
+        try:
             await self.graph.aupdate_state(self.config(thread), unsaved, as_node="act")
+        except Exception:  # the store failing here must not keep the run's effects undone
+            logger.exception("the round of thread %s could not be checkpointed", thread)
 
-    async def _failed(self, thread: str, context: RunContext, error: Exception) -> dict[str, Any]:
+    async def _failed(
+        self, thread: str, context: RunContext, error: Exception, run_id: str
+    ) -> dict[str, Any]:
         """End the run as failed: compensate, record the stop, finish the thread's run."""
         await self._save_unsaved(thread, context)
         config = self.config(thread)
@@ -152,7 +163,8 @@ class Session:
         answer = f"The run failed: {type(error).__name__}: {error}"
         if context.compensate_on_failure:
             saved = snapshot.values.get("outcomes", [])
-            remaining = await compensate(context, to_undo(context, saved))
+            run_id = run_id or snapshot.values.get("run_id", "")
+            remaining = await compensate(context, to_undo(context, saved), run_id)
             if remaining:
                 answer += "\nSide effects that may remain: " + "; ".join(remaining)
         context.tracer.emit(
@@ -165,6 +177,13 @@ class Session:
         }
         await self.graph.aupdate_state(config, update, as_node="finish")
         return {**snapshot.values, **update}
+
+
+def _run_id(graph_input: Any, values: dict[str, Any]) -> str:
+    """The id of the run being made: a new run's input names it, a resumed one's state."""
+    if isinstance(graph_input, dict) and graph_input.get("run_id"):
+        return str(graph_input["run_id"])
+    return str(values.get("run_id", ""))
 
 
 def unfinished(snapshot: Any) -> bool:

@@ -51,7 +51,7 @@ async def roll_back(agent: Agent, thread: str, run_id: str) -> list[str]:
         if values.get("run_id") == run_id:
             who = Principal.model_validate(values.get("principal") or Principal.local())
             context = agent._context(who, thread, Tracer(uuid.uuid4().hex, agent.sinks))
-            remaining = await compensate(context, values.get("outcomes") or [])
+            remaining = await compensate(context, values.get("outcomes") or [], run_id)
             for _ in range(5):  # a write of the cancelled run may still land: look again
                 await _restore_before(runs.graph, config, run_id)
                 await asyncio.sleep(0.2)

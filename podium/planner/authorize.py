@@ -6,6 +6,7 @@ their decisions (one interrupt per round); calls beyond the tool-call budget are
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import NamedTuple
 
@@ -15,8 +16,8 @@ from podium.guardrails.policy import PolicyDecision
 from podium.guardrails.provenance import Seen, concerns
 from podium.planner.approvals import ApprovalRequest, wait_for_decisions
 from podium.planner.context import RunContext
-from podium.planner.state import PendingCall, RunState, Update, planned_calls
-from podium.tools.registry import Tool
+from podium.planner.state import PendingCall, RunState, Update, planned_calls, steps_taken
+from podium.tools.registry import Tool, idempotency_key
 from podium.tools.sources import Source
 from podium.tracing.events import PolicyDecided
 
@@ -41,7 +42,10 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized
         room = ctx.limits.max_tool_calls - len(state.get("outcomes", []))
     for call in planned_calls(state):
         tool = ctx.registry.get(call["name"])
-        if tool is not None and call["parse_error"] is None:
+        # A call that ran before a crash was decided when it ran: the executor replays it.
+        ran = tool is not None and await _ran_before(ctx, state, tool, call)
+        taken = False  # whether the call takes room in the tool-call budget
+        if tool is not None and call["parse_error"] is None and not ran:
             decision = _decide(ctx, tool, call["id"])
             if decision.route is not None:  # the tenant's own tool runs in this one's place
                 tool = ctx.registry.get(decision.route) or tool
@@ -83,8 +87,9 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized
                             reason=reason,
                         )
                     )
-            if call["denial"] is None and room is not None:
-                room -= 1
+            taken = call["denial"] is None
+        if room is not None and (taken or ran):
+            room -= 1
         decided.append(call)
     if waiting:
         decided = wait_for_decisions(ctx, decided, waiting)
@@ -137,6 +142,33 @@ def _provenance(ctx: RunContext, state: RunState, tool: Tool, call: PendingCall)
         )
     )
     return reason
+
+
+async def _ran_before(ctx: RunContext, state: RunState, tool: Tool, call: PendingCall) -> bool:
+    """Whether this very call ran before the run was cut short (its result is in the ledger).
+
+    Such a call was authorized when it ran; deciding it again (a policy changed since, a
+    person asked again) could record a side effect that happened as refused, and then never
+    undo it. It is traced as replayed, not decided.
+    """
+    if not tool.side_effects or ctx.ledger is None or call["parse_error"] is not None:
+        return False
+    key = idempotency_key(
+        ctx.thread_id, state["run_id"], steps_taken(state), call["id"], tool.name, call["arguments"]
+    )
+    if await asyncio.to_thread(ctx.ledger.get, key) is None:
+        return False
+    ctx.tracer.emit(
+        PolicyDecided(
+            trace_id=ctx.tracer.trace_id,
+            tool=tool.name,
+            call_id=call["id"],
+            outcome="allow",
+            reason="it ran before the run was cut short: replayed from the ledger, not decided "
+            "again",
+        )
+    )
+    return True
 
 
 def _decide(ctx: RunContext, tool: Tool, call_id: str) -> PolicyDecision:

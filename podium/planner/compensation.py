@@ -10,16 +10,21 @@ from typing import Any
 from podium.planner.context import RunContext
 from podium.tools.executor import run_in_thread
 from podium.tools.outcomes import CallOutcome, performed
+from podium.tools.registry import idempotency_key
 from podium.tracing.events import Compensated
 
 NOT_FAILURES = frozenset({"answered", "awaiting_approval"})
 
 
-def _keywords(compensate: Any, outcome: CallOutcome, ctx: RunContext) -> dict[str, Any]:
+def _keywords(
+    compensate: Any, outcome: CallOutcome, ctx: RunContext, recorded: str | None
+) -> dict[str, Any]:
     accepted = inspect.signature(compensate).parameters
     keywords = {k: v for k, v in outcome["arguments"].items() if k in accepted}
     if "result" in accepted:
-        keywords["result"] = outcome["output"]
+        # What the tool returned, as the ledger recorded it before any guard screened it:
+        # an output a guard withheld or redacted still names what to undo.
+        keywords["result"] = outcome["output"] if recorded is None else recorded
     if "thread_id" in accepted:
         keywords["thread_id"] = ctx.thread_id
     return keywords
@@ -37,11 +42,15 @@ def to_undo(ctx: RunContext, saved: Sequence[CallOutcome]) -> list[CallOutcome]:
     return [*saved, *since]
 
 
-async def compensate(ctx: RunContext, outcomes: Sequence[CallOutcome]) -> list[str]:
-    """Undo the run's completed side effects, newest first; return those that may remain.
+async def compensate(
+    ctx: RunContext, outcomes: Sequence[CallOutcome], run_id: str
+) -> list[str]:
+    """Undo run ``run_id``'s completed side effects, newest first; return those that may remain.
 
-    Each compensation is traced, and recorded in the ledger so that a resumed run does not
-    undo anything twice. A compensation that fails is recorded and the others still run.
+    Each compensation is traced, and recorded in the ledger under the call's own key (its
+    run, step, call id and arguments) so that a resumed run does not undo anything twice,
+    and another run's call with the same step and id is undone all the same. A compensation
+    that fails is recorded and the others still run.
     """
     remaining: list[str] = []
     for outcome in reversed(outcomes):
@@ -52,11 +61,22 @@ async def compensate(ctx: RunContext, outcomes: Sequence[CallOutcome]) -> list[s
         if tool.compensate is None:
             remaining.append(f"{shown}: no way to undo it")
             continue
-        key = f"compensate:{ctx.thread_id}:{outcome['step']}:{outcome['call_id']}"
-        if ctx.ledger is not None and await asyncio.to_thread(ctx.ledger.get, key) is not None:
-            continue
+        call = idempotency_key(
+            ctx.thread_id,
+            run_id,
+            outcome["step"],
+            outcome["call_id"],
+            outcome["name"],
+            outcome["arguments"],
+        )
+        key = f"compensate:{call}"
+        recorded = None
+        if ctx.ledger is not None:
+            if await asyncio.to_thread(ctx.ledger.get, key) is not None:
+                continue
+            recorded = await asyncio.to_thread(ctx.ledger.get, call)
         try:
-            keywords = _keywords(tool.compensate, outcome, ctx)
+            keywords = _keywords(tool.compensate, outcome, ctx, recorded)
             if inspect.iscoroutinefunction(tool.compensate):
                 await tool.compensate(**keywords)
             else:

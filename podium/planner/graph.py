@@ -53,7 +53,10 @@ def build_graph() -> StateGraph[RunState, RunContext, Any, Any]:
     stop reason). A reply that needs another try (a retry note) goes to plan. A blocked
     request goes from begin straight to finish; an answer a check rejects (reask) goes back
     to plan. Each node is a checkpoint: a run of one tool step writes five (its input,
-    begin, plan, act, finish). A thread saved by the graph in which act went on to plan
+    begin, plan, act, finish). A round that cannot be replayed (a person decided calls of
+    it, it called a sub-agent, or a side effect in it failed) returns from act alone and
+    goes on to plan: it is checkpointed before the next plan, as every round was before.
+    A thread saved by the graph in which act went on to plan
     resumes as it would have: act now plans itself, and plan is still there. The graph
     holds no configuration (that comes with each run's RunContext), so one build serves
     every agent.

@@ -15,17 +15,22 @@ def call_key(name: str, arguments: dict[str, Any]) -> str:
 
 
 class CallKeys:
-    """Call keys by call id, computed once per call for the whole run."""
+    """Call keys by step and call id, computed once per call for the whole run.
+
+    A call id is unique within its step only: a model that omits ids gets the same ones
+    in every step, and a key cached by id alone would be another call's.
+    """
 
     def __init__(self) -> None:
-        self._keys: dict[str, str] = {}
+        self._keys: dict[tuple[int, str], str] = {}
 
     def __call__(self, outcome: CallOutcome) -> str:
         """The key of an outcome's call."""
-        key = self._keys.get(outcome["call_id"])
+        which = (outcome["step"], outcome["call_id"])
+        key = self._keys.get(which)
         if key is None:
             key = call_key(outcome["name"], outcome["arguments"])
-            self._keys[outcome["call_id"]] = key
+            self._keys[which] = key
         return key
 
 

@@ -249,8 +249,9 @@ async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
     instead of repeating them; a tool that only reads runs again, and the plan is asked
     for again (no plan is lost that anything acted on). Two kinds of round are checkpointed
     before the next plan instead (act goes on to plan): one a person decided calls of,
-    since their decision is spent once the round has run, and one that delegated to a
-    sub-agent, whose own run would start afresh and repeat what it did. While the next
+    since their decision is spent once the round has run, and one whose calls could not be
+    replayed (a sub-agent's, whose own run would start afresh; a side effect that failed,
+    which the ledger does not record). While the next
     round is planned, the round's update waits on the context (``unsaved``): a run
     cancelled or failing then writes it to the checkpoint first (podium/runner.py), so
     the thread keeps every call with its result and its side effects can be undone.
@@ -274,15 +275,26 @@ async def run_round(state: RunState, runtime: Runtime[RunContext]) -> tuple[Upda
     """Authorize the planned calls, then run those allowed; and whether to checkpoint now.
 
     The round is checkpointed before the next plan when a person decided some of its calls
-    or it called a sub-agent (see act).
+    or one of them could not be replayed (see act).
     """
     ctx = runtime.context
     decided, asked = await authorize(state, runtime)
     done = await execute(RunState(**{**state, **decided}), runtime)  # type: ignore[typeddict-item]
     if state.get("pending"):  # calls the planner changed were kept for this round only
         done["pending"] = []
-    delegated = any(ctx.is_subagent(o["name"]) for o in done["outcomes"])
-    return done, asked or delegated
+    return done, asked or any(_unreplayable(ctx, o) for o in done["outcomes"])
+
+
+def _unreplayable(ctx: RunContext, outcome: CallOutcome) -> bool:
+    """Whether running the call again would not be a replay from the ledger.
+
+    A sub-agent's run is new at each call (its keys with it), and a side effect that
+    failed or timed out may have happened without a record: either could be repeated.
+    """
+    if ctx.is_subagent(outcome["name"]):
+        return True
+    tool = ctx.registry.get(outcome["name"])
+    return tool is not None and tool.side_effects and outcome["status"] not in ("ok", "replayed")
 
 
 def applied(state: RunState, update: Update) -> RunState:
@@ -469,7 +481,7 @@ async def _ended(state: RunState, runtime: Runtime[RunContext]) -> Update:
     """Undo a failed run's side effects; remember what an answered run learned."""
     ctx = runtime.context
     if ctx.compensate_on_failure and state.get("stop_reason") not in NOT_FAILURES:
-        remaining = await compensate(ctx, state.get("outcomes", []))
+        remaining = await compensate(ctx, state.get("outcomes", []), state["run_id"])
         if remaining:
             note = "\nSide effects that may remain: " + "; ".join(remaining)
             return {"answer": (state.get("answer") or "") + note}

@@ -60,9 +60,18 @@ class ToolContext:
         ends with a digest of the tool and its arguments: two different calls never share
         a key, even when a model repeats or omits call ids.
         """
-        what = json.dumps([self.tool, self.arguments], sort_keys=True, default=str)
-        digest = hashlib.sha256(what.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        return f"{self.thread_id}:{self.run_id}:{self.step}:{self.call_id}:{digest}"
+        return idempotency_key(
+            self.thread_id, self.run_id, self.step, self.call_id, self.tool, self.arguments
+        )
+
+
+def idempotency_key(
+    thread_id: str, run_id: str, step: int, call_id: str, tool: str, arguments: dict[str, Any]
+) -> str:
+    """The ledger's key of one call (``ToolContext.idempotency_key``), from its parts."""
+    what = json.dumps([tool, arguments], sort_keys=True, default=str)
+    digest = hashlib.sha256(what.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{thread_id}:{run_id}:{step}:{call_id}:{digest}"
 
 
 @dataclass(frozen=True)

@@ -265,3 +265,24 @@ def test_a_run_failing_while_planning_is_undone_and_leaves_no_call_unanswered(
     asked = [c["id"] for m in shown if isinstance(m, AIMessage) for c in m.tool_calls]
     answered = {m.tool_call_id for m in shown if isinstance(m, ToolMessage)}
     assert asked == ["b1"] and answered == {"b1"}
+
+
+@pytest.mark.usefixtures("fault_while_planning")
+def test_a_round_that_cannot_be_checkpointed_after_a_fault_is_undone_all_the_same(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store fails as the runner saves the round: the run's side effects are still undone.
+    from langgraph.pregel import Pregel
+
+    real = Pregel.aupdate_state
+
+    async def store_fails_for_the_round(self: Any, config: Any, values: Any, **kw: Any) -> Any:
+        if kw.get("as_node") == "act":
+            raise OSError("disk I/O error")
+        return await real(self, config, values, **kw)
+
+    monkeypatch.setattr(Pregel, "aupdate_state", store_fails_for_the_round)
+    turns: list[object] = [calls(call("book_flight", "b1", city="Lima")), "unused"]
+    failed = flight_agent(asyncio.Event(), turns).invoke("go", thread_id="t")
+    assert failed.stop_reason == "error"
+    assert log == ["book flight Lima", "cancel flight Lima"]
