@@ -37,6 +37,8 @@ INTERRUPT = "__interrupt__"
 # Set (to the reasons it may be cancelled) by a queue worker: a cancelled run then keeps
 # its progress and effects, for another worker to resume or this one to roll back.
 CANCEL_REASON: ContextVar[list[str] | None] = ContextVar("podium_cancel_reason", default=None)
+# The stop reason of a run cancelled before it finished, once its side effects are undone.
+CANCELLED = "cancelled"
 Durability = Literal["sync", "async", "exit"]
 STREAM_MODES: list[StreamMode] = ["updates", "values"]
 
@@ -86,7 +88,9 @@ class Session:
                 snapshot = await self.graph.aget_state(self.config(thread))
                 values = snapshot.values or {}
                 undo = to_undo(context, values.get("outcomes", []))
-                await compensate(context, undo, _run_id(graph_input, values))
+                run_id = _run_id(graph_input, values)
+                remaining = await compensate(context, undo, run_id)
+                await self._end_cancelled(thread, run_id, remaining)
             raise
         except Exception as error:
             if self.storage.failure(error) is not None:
@@ -152,6 +156,22 @@ class Session:
             await self.graph.aupdate_state(self.config(thread), unsaved, as_node="act")
         except Exception:  # the store failing here must not keep the run's effects undone
             logger.exception("the round of thread %s could not be checkpointed", thread)
+
+    async def _end_cancelled(self, thread: str, run_id: str, remaining: list[str]) -> None:
+        """End a cancelled run whose side effects were undone: it is not resumed.
+
+        Resumed, it would replay from the ledger the results of effects that were undone,
+        and the planner would go on as if they stood.
+        """
+        answer = "The run was cancelled before it finished; its side effects were undone."
+        if remaining:
+            answer += "\nSide effects that may remain: " + "; ".join(remaining)
+        update = {"stop_reason": CANCELLED, "answer": answer, "pending": []}
+        try:
+            await self.graph.aupdate_state(self.config(thread), update, as_node="finish")
+            await asyncio.to_thread(self.storage.runs().end, thread, run_id, [])
+        except Exception:  # the store failing: the run stays unfinished, as it was before
+            logger.exception("the cancelled run of thread %s could not be ended", thread)
 
     async def _failed(
         self, thread: str, context: RunContext, error: Exception, run_id: str

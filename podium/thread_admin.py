@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from podium.inputs import thread_given
-from podium.runner import lost, session, thread_view, unfinished
+from podium.runner import CANCELLED, lost, session, thread_view, unfinished
 
 if TYPE_CHECKING:
     from podium.agent import Agent
     from podium.results import ThreadView
     from podium.storage.base import IndexedRun
 
-CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

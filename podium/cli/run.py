@@ -6,6 +6,7 @@ import json
 import sys
 import uuid
 from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -188,12 +189,28 @@ def exit_code(result: RunResult, router: bool = False) -> int:
 
 
 def interrupted(thread: str) -> None:
-    """Say that Ctrl-C cancelled the run of ``thread`` and how to continue it."""
+    """Say that Ctrl-C stopped the run of ``thread``, what it left, and how to continue it."""
     stderr().print(
-        f"[yellow]interrupted:[/] the run of thread {escape(thread)} was cancelled; "
-        f"continue it with: podium resume {escape(thread)}",
+        f"[yellow]interrupted:[/] the run of thread {escape(thread)} stopped; what it did "
+        f"stands (side effects are not undone): continue it with: podium resume {escape(thread)}",
         highlight=False,
     )
+
+
+@contextmanager
+def kept_when_interrupted() -> Iterator[None]:
+    """Ctrl-C pauses the runs started inside: they keep what they did, to be resumed.
+
+    Undone, a run resumed later would replay the results of effects that no longer stand;
+    a run cancelled from code (not this command) is undone and ended instead.
+    """
+    from podium.runner import CANCEL_REASON
+
+    reason = CANCEL_REASON.set(["interrupt"])  # the runs' tasks are made from this context
+    try:
+        yield
+    finally:
+        CANCEL_REASON.reset(reason)
 
 
 def read_request(request: str | None, file: Path | None) -> str:
@@ -247,11 +264,12 @@ def run(
     agent, principal = build_agent(memory, checked, mcp), checked.principal
     thread = thread or uuid.uuid4().hex  # named here, so that Ctrl-C can name it
     try:
-        if as_json:
-            result = agent.invoke(text, thread_id=thread, principal=principal)
-            print(result.model_dump_json(indent=2, exclude={"events"}))
-            raise typer.Exit(EXIT_OK if done(result, agent.uses_router) else EXIT_FAILED)
-        result = run_one(agent, text, thread, verbose, Console(), principal)
+        with kept_when_interrupted():
+            if as_json:
+                result = agent.invoke(text, thread_id=thread, principal=principal)
+                print(result.model_dump_json(indent=2, exclude={"events"}))
+                raise typer.Exit(EXIT_OK if done(result, agent.uses_router) else EXIT_FAILED)
+            result = run_one(agent, text, thread, verbose, Console(), principal)
     except KeyboardInterrupt:
         interrupted(thread)
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -285,11 +303,12 @@ def resume(
     console = Console()
     decisions = None
     try:
-        if view.waiting:
-            decisions = ask(view.waiting, console)
-        items = resumed(agent, thread, decisions, principal)
-        result, streamed = shown_run(items, verbose, console, agent.uses_router)
-        result = decided(agent, result, verbose, console, principal, streamed)
+        with kept_when_interrupted():
+            if view.waiting:
+                decisions = ask(view.waiting, console)
+            items = resumed(agent, thread, decisions, principal)
+            result, streamed = shown_run(items, verbose, console, agent.uses_router)
+            result = decided(agent, result, verbose, console, principal, streamed)
     except KeyboardInterrupt:
         interrupted(thread)
         raise typer.Exit(EXIT_INTERRUPTED) from None

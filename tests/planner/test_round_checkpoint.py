@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from podium.agent import Agent
 from podium.config import Settings
+from podium.errors import InvalidRequest
 from podium.planner.models.scripted import ScriptedChatModel, call, calls
 from podium.runner import CANCEL_REASON
 from podium.threads import roll_back
@@ -223,6 +224,12 @@ async def test_a_run_cancelled_while_planning_undoes_the_round_it_just_ran(
     agent = flight_agent(booked, turns, latency=0.3, durability=durability)
     await cancel_while_planning(agent, booked, "t")
     assert log == ["book flight Lima", "cancel flight Lima"]
+    # Ended, not left to resume: a resumed run would replay the undone booking as booked.
+    view = await agent.athread("t")
+    assert not view.unfinished and view.stop_reason == "cancelled"
+    with pytest.raises(InvalidRequest, match="nothing to resume"):
+        await agent.aresume("t")
+    assert (await agent.ainvoke("again", thread_id="t")).answer == "booked"
 
 
 async def test_a_worker_rollback_of_a_run_cancelled_while_planning_undoes_its_round(
