@@ -17,6 +17,7 @@ from podium.errors import InvalidRequest
 from podium.identity import Principal
 from podium.planner.approvals import Approval, ApprovalRequest, normalize
 from podium.planner.compensation import compensate, to_undo
+from podium.planner.cut_short import cut_short
 from podium.planner.graph import build_graph, recursion_limit
 from podium.planner.state import steps_taken
 from podium.redaction import redact_secrets, without_secrets
@@ -81,10 +82,11 @@ class Session:
         try:
             final, waiting = await self._stream(graph_input, thread, context)
         except asyncio.CancelledError:  # the caller gave up: undo what this run did
-            await self._save_unsaved(thread, context)
             # A worker's run cancelled (shutdown, interrupt, rollback) keeps what it did: it
-            # is resumed elsewhere, or the worker undoes it itself.
-            if context.compensate_on_failure and CANCEL_REASON.get() is None:
+            # is resumed elsewhere (its open round runs again), or the worker undoes it.
+            reason = CANCEL_REASON.get()
+            await self._save_round(thread, context, reason is None or "rollback" in reason)
+            if context.compensate_on_failure and reason is None:
                 snapshot = await self.graph.aget_state(self.config(thread))
                 values = snapshot.values or {}
                 undo = to_undo(context, values.get("outcomes", []))
@@ -142,18 +144,27 @@ class Session:
             mark = now
         return final, waiting
 
-    async def _save_unsaved(self, thread: str, context: RunContext) -> None:
-        """Checkpoint the round act ran before it was cut short planning the next one.
+    async def _save_round(self, thread: str, context: RunContext, cut: bool) -> None:
+        """Checkpoint the round a run was in when it was cut short.
 
-        The thread then holds every call with its result (no call the model would be shown
-        unanswered), compensation and a worker's rollback find its side effects, and a
-        resumed run goes on to plan instead of running the round again.
+        A round act ran before it was cut short planning the next one is saved as it ran;
+        with ``cut``, a round cut short while its calls ran is saved with a result for each
+        (podium/planner/cut_short.py). The thread then holds every call with its result (no
+        call the model would be shown unanswered), and compensation and a worker's rollback
+        find its side effects.
         """
         unsaved, context.unsaved = context.unsaved, None
-        if unsaved is None:
-            return
+        config = self.config(thread)
         try:
-            await self.graph.aupdate_state(self.config(thread), unsaved, as_node="act")
+            if unsaved is not None:
+                await self.graph.aupdate_state(config, unsaved, as_node="act")
+                return
+            if not cut:
+                return
+            snapshot = await self.graph.aget_state(config)
+            if snapshot.next == ("act",) and not snapshot.interrupts:
+                update = cut_short(snapshot.values, context.executor.performed)
+                await self.graph.aupdate_state(config, update, as_node="act")
         except Exception:  # the store failing here must not keep the run's effects undone
             logger.exception("the round of thread %s could not be checkpointed", thread)
 
@@ -177,7 +188,7 @@ class Session:
         self, thread: str, context: RunContext, error: Exception, run_id: str
     ) -> dict[str, Any]:
         """End the run as failed: compensate, record the stop, finish the thread's run."""
-        await self._save_unsaved(thread, context)
+        await self._save_round(thread, context, cut=True)
         config = self.config(thread)
         snapshot = await self.graph.aget_state(config)
         answer = f"The run failed: {type(error).__name__}: {error}"

@@ -293,3 +293,70 @@ def test_a_round_that_cannot_be_checkpointed_after_a_fault_is_undone_all_the_sam
     failed = flight_agent(asyncio.Event(), turns).invoke("go", thread_id="t")
     assert failed.stop_reason == "error"
     assert log == ["book flight Lima", "cancel flight Lima"]
+
+
+# --- cancelled while a round's calls run ------------------------------------------------------
+
+
+def half_done_agent(booked: asyncio.Event, answer: str = "next") -> Agent:
+    @tool(side_effects=True, compensate=cancel_flight, name="book_flight")
+    async def book(city: str) -> str:
+        """Book a flight."""
+        log.append(f"book flight {city}")
+        booked.set()
+        return "flight F1"
+
+    @tool(name="check_visa")
+    async def check_visa(city: str) -> str:
+        """Check the visa rules (slow)."""
+        await asyncio.sleep(3600)
+        return "no visa needed"
+
+    both = calls(call("book_flight", "b1", city="Lima"), call("check_visa", "v1", city="Lima"))
+    model = ScriptedChatModel(turns=[both, answer])
+    return Agent([book, check_visa], model=model, guards=None, settings=sync())
+
+
+async def cancel_mid_round(agent: Agent, booked: asyncio.Event) -> None:
+    """Start a run and cancel it once the booking of its round ran, the visa check not yet."""
+    task = asyncio.create_task(agent.ainvoke("go", thread_id="t"))
+    await asyncio.wait_for(booked.wait(), 10)
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_run_cancelled_mid_round_is_undone_and_its_thread_answers_every_call(
+    isolated: Path,
+) -> None:
+    booked = asyncio.Event()
+    agent = half_done_agent(booked)
+    await cancel_mid_round(agent, booked)
+    assert log == ["book flight Lima", "cancel flight Lima"]
+    # The next run shows the model the round: each call with a result (none unanswered).
+    model = agent.model
+    assert isinstance(model, ScriptedChatModel)
+    assert (await agent.ainvoke("again", thread_id="t")).answer == "next"
+    shown = model.calls[-1].messages
+    asked = [c["id"] for m in shown if isinstance(m, AIMessage) for c in m.tool_calls]
+    results = {m.tool_call_id: str(m.content) for m in shown if isinstance(m, ToolMessage)}
+    assert asked == ["b1", "v1"] and set(results) == {"b1", "v1"}
+    assert "ran" in results["b1"] and "before this call finished" in results["v1"]
+
+
+async def test_a_worker_rollback_of_a_run_cancelled_mid_round_undoes_what_completed(
+    isolated: Path,
+) -> None:
+    booked = asyncio.Event()
+    agent = half_done_agent(booked)
+    reason = CANCEL_REASON.set(["rollback"])
+    try:
+        await cancel_mid_round(agent, booked)
+    finally:
+        CANCEL_REASON.reset(reason)
+    assert log == ["book flight Lima"]
+    run = agent.storage.runs().get("t")
+    assert run is not None
+    assert await roll_back(agent, "t", run.run_id) == []
+    assert log == ["book flight Lima", "cancel flight Lima"]
