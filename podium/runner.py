@@ -35,11 +35,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INTERRUPT = "__interrupt__"
-# Set (to the reasons it may be cancelled) by a queue worker: a cancelled run then keeps
-# its progress and effects, for another worker to resume or this one to roll back.
+# Set (to the reasons it may be cancelled, the last one current) by a queue worker, or by
+# `podium run` ("pause"): a cancelled run then keeps its progress and effects, for another
+# worker or `podium resume` to resume, or the worker to interrupt or roll back.
 CANCEL_REASON: ContextVar[list[str] | None] = ContextVar("podium_cancel_reason", default=None)
 # The stop reason of a run cancelled before it finished, once its side effects are undone.
 CANCELLED = "cancelled"
+# Why a worker cancels a run that then ends (not resumed elsewhere): its open round is cut.
+_ENDED = ("interrupt", "rollback")
 Durability = Literal["sync", "async", "exit"]
 STREAM_MODES: list[StreamMode] = ["updates", "values"]
 
@@ -85,7 +88,7 @@ class Session:
             # A worker's run cancelled (shutdown, interrupt, rollback) keeps what it did: it
             # is resumed elsewhere (its open round runs again), or the worker undoes it.
             reason = CANCEL_REASON.get()
-            await self._save_round(thread, context, reason is None or "rollback" in reason)
+            await self._save_round(thread, context, reason is None or reason[-1] in _ENDED)
             if context.compensate_on_failure and reason is None:
                 snapshot = await self.graph.aget_state(self.config(thread))
                 values = snapshot.values or {}

@@ -206,7 +206,7 @@ def kept_when_interrupted() -> Iterator[None]:
     """
     from podium.runner import CANCEL_REASON
 
-    reason = CANCEL_REASON.set(["interrupt"])  # the runs' tasks are made from this context
+    reason = CANCEL_REASON.set(["pause"])  # the runs' tasks are made from this context
     try:
         yield
     finally:

@@ -360,3 +360,30 @@ async def test_a_worker_rollback_of_a_run_cancelled_mid_round_undoes_what_comple
     assert run is not None
     assert await roll_back(agent, "t", run.run_id) == []
     assert log == ["book flight Lima", "cancel flight Lima"]
+
+
+async def test_a_run_a_worker_interrupts_mid_round_leaves_every_call_answered(
+    isolated: Path,
+) -> None:
+    # A newer request interrupts the run: it ends where it stopped, keeping what it did, and
+    # the newer request's run is shown the round with a result for each call.
+    from podium.threads import end_interrupted
+
+    booked = asyncio.Event()
+    agent = half_done_agent(booked)
+    reason = CANCEL_REASON.set(["interrupt"])
+    try:
+        await cancel_mid_round(agent, booked)
+    finally:
+        CANCEL_REASON.reset(reason)
+    assert log == ["book flight Lima"]  # kept: an interrupt does not undo
+    run = agent.storage.runs().get("t")
+    assert run is not None
+    await end_interrupted(agent, "t", run.run_id)
+    model = agent.model
+    assert isinstance(model, ScriptedChatModel)
+    assert (await agent.ainvoke("newer request", thread_id="t")).answer == "next"
+    shown = model.calls[-1].messages
+    asked = [c["id"] for m in shown if isinstance(m, AIMessage) for c in m.tool_calls]
+    answered = {m.tool_call_id for m in shown if isinstance(m, ToolMessage)}
+    assert asked == ["b1", "v1"] and answered == {"b1", "v1"}
