@@ -100,7 +100,7 @@ class Session:
         except Exception as error:
             if self.storage.failure(error) is not None:
                 raise
-            final = await self._failed(thread, context, error, _run_id(graph_input, {}))
+            final = await self._failed(thread, context, error, graph_input)
         result = _result(final, thread, tracer, model, started, waiting)
         if audit is not None:
             flushed = await asyncio.to_thread(audit.flush)
@@ -188,7 +188,7 @@ class Session:
             logger.exception("the cancelled run of thread %s could not be ended", thread)
 
     async def _failed(
-        self, thread: str, context: RunContext, error: Exception, run_id: str
+        self, thread: str, context: RunContext, error: Exception, graph_input: Any
     ) -> dict[str, Any]:
         """End the run as failed: compensate, record the stop, finish the thread's run."""
         await self._save_round(thread, context, cut=True)
@@ -197,7 +197,7 @@ class Session:
         answer = f"The run failed: {type(error).__name__}: {error}"
         if context.compensate_on_failure:
             saved = snapshot.values.get("outcomes", [])
-            run_id = run_id or snapshot.values.get("run_id", "")
+            run_id = _run_id(graph_input, snapshot.values)
             remaining = await compensate(context, to_undo(context, saved), run_id)
             if remaining:
                 answer += "\nSide effects that may remain: " + "; ".join(remaining)

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import ToolMessage
-
-from podium.planner.state import Update, planned_calls, steps_taken
+from podium.planner.state import Update, planned_calls, steps_taken, tool_message
 from podium.tools.outcomes import CallOutcome
 
 RAN = "the run was cancelled after this call ran; its result was not kept"
@@ -39,8 +37,4 @@ def cut_short(values: dict[str, Any], performed: Sequence[CallOutcome]) -> Updat
         if call["id"] in ran:
             outcome["performed"] = True
         outcomes.append(outcome)
-    messages = [
-        ToolMessage(content=o["output"], tool_call_id=o["call_id"], name=o["name"], status="error")
-        for o in outcomes
-    ]
-    return {"messages": messages, "outcomes": outcomes, "pending": []}
+    return {"messages": [tool_message(o) for o in outcomes], "outcomes": outcomes, "pending": []}

@@ -26,10 +26,11 @@ from podium.planner.state import (
     Usage,
     extend_or_reset,
     steps_taken,
+    tool_message,
 )
 from podium.planner.turn import ask, build_prompt, count_usage, pending_calls
 from podium.redaction import redact_secrets
-from podium.tools.outcomes import CallOutcome, ToolCall
+from podium.tools.outcomes import COMPLETED, CallOutcome, ToolCall
 from podium.tools.registry import ToolContext
 from podium.tracing.events import (
     SUCCEEDED,
@@ -251,10 +252,10 @@ async def act(state: RunState, runtime: Runtime[RunContext]) -> Update:
     before the next plan instead (act goes on to plan): one a person decided calls of,
     since their decision is spent once the round has run, and one whose calls could not be
     replayed (a sub-agent's, whose own run would start afresh; a side effect that failed,
-    which the ledger does not record). While the next
-    round is planned, the round's update waits on the context (``unsaved``): a run
-    cancelled or failing then writes it to the checkpoint first (podium/runner.py), so
-    the thread keeps every call with its result and its side effects can be undone.
+    which the ledger does not record). While the next round is planned, the round's update
+    waits on the context (``unsaved``): a run cancelled or failing then writes it to the
+    checkpoint first (podium/runner.py), so the thread keeps every call with its result and
+    its side effects can be undone.
     """
     ctx = runtime.context
     ran, settle = await run_round(state, runtime)
@@ -294,7 +295,7 @@ def _unreplayable(ctx: RunContext, outcome: CallOutcome) -> bool:
     if ctx.is_subagent(outcome["name"]):
         return True
     tool = ctx.registry.get(outcome["name"])
-    return tool is not None and tool.side_effects and outcome["status"] not in ("ok", "replayed")
+    return tool is not None and tool.side_effects and outcome["status"] not in COMPLETED
 
 
 def applied(state: RunState, update: Update) -> RunState:
@@ -388,14 +389,7 @@ async def execute(state: RunState, runtime: Runtime[RunContext]) -> Update:
                 duration_ms=outcome["duration_ms"],
             )
         )
-        messages.append(
-            ToolMessage(
-                content=outcome["output"],
-                tool_call_id=outcome["call_id"],
-                name=outcome["name"],
-                status="success" if outcome["status"] == "ok" else "error",
-            )
-        )
+        messages.append(tool_message(outcome))
     update: Update = {"messages": messages, "outcomes": outcomes}
     delegated = [o["delegated"] for o in outcomes if "delegated" in o]
     if delegated:  # sub-agents' consumption is the run's too, for its budgets and report

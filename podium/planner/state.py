@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, NotRequired
 
-from langchain_core.messages import AIMessage, AnyMessage
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
@@ -55,6 +55,16 @@ def extend_or_reset(old: list[CallOutcome], new: list[CallOutcome] | None) -> li
     if new is None:
         return []
     return [*old, *new]
+
+
+def tool_message(outcome: CallOutcome) -> ToolMessage:
+    """The result of one call as the planner's thread keeps it."""
+    return ToolMessage(
+        content=outcome["output"],
+        tool_call_id=outcome["call_id"],
+        name=outcome["name"],
+        status="success" if outcome["status"] == "ok" else "error",
+    )
 
 
 def zero_usage() -> Usage:

@@ -89,9 +89,13 @@ class CallOutcome(TypedDict):
     performed: NotRequired[bool]
 
 
+# The statuses of a call that ran to its end: run now, or replayed from the ledger.
+COMPLETED: frozenset[Status] = frozenset({"ok", "replayed"})
+
+
 def performed(outcome: CallOutcome) -> bool:
     """Whether the call ran: it succeeded, was replayed, or ran and a guard withheld its output."""
-    return outcome["status"] in ("ok", "replayed") or outcome.get("performed", False)
+    return outcome["status"] in COMPLETED or outcome.get("performed", False)
 
 
 class Verdict(TypedDict):
