@@ -204,11 +204,22 @@ def fault_while_planning(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nodes, "count_usage", fails_at_the_second_plan)
 
 
-async def cancel_while_planning(agent: Agent, booked: asyncio.Event, thread: str) -> None:
-    """Start a run, and cancel it once its round ran, while the next plan is asked for."""
-    task = asyncio.create_task(agent.ainvoke("go", thread_id=thread))
+async def cancel_once_booked(
+    agent: Agent, booked: asyncio.Event, worker_reason: str | None = None
+) -> None:
+    """Start a run on thread t and cancel it 0.05 s after its booking ran.
+
+    With ``flight_agent(latency=0.3)`` that is while the next plan is asked for; with
+    ``half_done_agent`` while the round's other call still runs. ``worker_reason`` cancels
+    it as a queue worker does (the run keeps what it did).
+    """
+    reason = CANCEL_REASON.set(None if worker_reason is None else [worker_reason])
+    try:  # the task the run gets copies the reason
+        task = asyncio.create_task(agent.ainvoke("go", thread_id="t"))
+    finally:
+        CANCEL_REASON.reset(reason)
     await asyncio.wait_for(booked.wait(), 10)
-    await asyncio.sleep(0.05)  # the round ended; the model takes 0.3 s to plan the next
+    await asyncio.sleep(0.05)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -222,7 +233,7 @@ async def test_a_run_cancelled_while_planning_undoes_the_round_it_just_ran(
     booked = asyncio.Event()
     turns: list[object] = [calls(call("book_flight", "b1", city="Lima")), "booked"]
     agent = flight_agent(booked, turns, latency=0.3, durability=durability)
-    await cancel_while_planning(agent, booked, "t")
+    await cancel_once_booked(agent, booked)
     assert log == ["book flight Lima", "cancel flight Lima"]
     # Ended, not left to resume: a resumed run would replay the undone booking as booked.
     view = await agent.athread("t")
@@ -240,11 +251,7 @@ async def test_a_worker_rollback_of_a_run_cancelled_while_planning_undoes_its_ro
     booked = asyncio.Event()
     turns: list[object] = [calls(call("book_flight", "b1", city="Lima")), "booked"]
     agent = flight_agent(booked, turns, latency=0.3)
-    reason = CANCEL_REASON.set(["rollback"])  # the task the run gets copies it
-    try:
-        await cancel_while_planning(agent, booked, "t")
-    finally:
-        CANCEL_REASON.reset(reason)
+    await cancel_once_booked(agent, booked, worker_reason="rollback")
     assert log == ["book flight Lima"]  # kept, for the worker to decide
     run = agent.storage.runs().get("t")
     assert run is not None
@@ -317,22 +324,12 @@ def half_done_agent(booked: asyncio.Event, answer: str = "next") -> Agent:
     return Agent([book, check_visa], model=model, guards=None, settings=sync())
 
 
-async def cancel_mid_round(agent: Agent, booked: asyncio.Event) -> None:
-    """Start a run and cancel it once the booking of its round ran, the visa check not yet."""
-    task = asyncio.create_task(agent.ainvoke("go", thread_id="t"))
-    await asyncio.wait_for(booked.wait(), 10)
-    await asyncio.sleep(0.05)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
 async def test_a_run_cancelled_mid_round_is_undone_and_its_thread_answers_every_call(
     isolated: Path,
 ) -> None:
     booked = asyncio.Event()
     agent = half_done_agent(booked)
-    await cancel_mid_round(agent, booked)
+    await cancel_once_booked(agent, booked)
     assert log == ["book flight Lima", "cancel flight Lima"]
     # The next run shows the model the round: each call with a result (none unanswered).
     model = agent.model
@@ -350,11 +347,7 @@ async def test_a_worker_rollback_of_a_run_cancelled_mid_round_undoes_what_comple
 ) -> None:
     booked = asyncio.Event()
     agent = half_done_agent(booked)
-    reason = CANCEL_REASON.set(["rollback"])
-    try:
-        await cancel_mid_round(agent, booked)
-    finally:
-        CANCEL_REASON.reset(reason)
+    await cancel_once_booked(agent, booked, worker_reason="rollback")
     assert log == ["book flight Lima"]
     run = agent.storage.runs().get("t")
     assert run is not None
@@ -371,11 +364,7 @@ async def test_a_run_a_worker_interrupts_mid_round_leaves_every_call_answered(
 
     booked = asyncio.Event()
     agent = half_done_agent(booked)
-    reason = CANCEL_REASON.set(["interrupt"])
-    try:
-        await cancel_mid_round(agent, booked)
-    finally:
-        CANCEL_REASON.reset(reason)
+    await cancel_once_booked(agent, booked, worker_reason="interrupt")
     assert log == ["book flight Lima"]  # kept: an interrupt does not undo
     run = agent.storage.runs().get("t")
     assert run is not None
