@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from podium.errors import InvalidRequest, MemoryUnavailable
@@ -114,24 +114,25 @@ class MemoryStore:
 
                 scrub_allocations()  # before chroma allocates its index
                 self.path.mkdir(parents=True, exist_ok=True)
-                self._generation = self._last_write()
                 self._client = chromadb.PersistentClient(
                     path=str(self.path), settings=chroma_settings()
                 )
         except Exception as error:
             self._client = None
-            fix = (
-                "start the chroma server, or unset PODIUM_CHROMA_URL"
-                if self.url
-                else "check the directory's permissions, or move it aside to start afresh "
-                "(threads and the audit log are kept elsewhere)"
-            )
-            raise MemoryUnavailable(
-                f"the memory store at {self.where} cannot be opened: "
-                f"{type(error).__name__}: {error}",
-                fix,
-            ) from error
+            raise self._unavailable(error) from error
         return self._client
+
+    def _unavailable(self, error: Exception) -> MemoryUnavailable:
+        fix = (
+            "start the chroma server, or unset PODIUM_CHROMA_URL"
+            if self.url
+            else "check the directory's permissions, or move it aside to start afresh "
+            "(threads and the audit log are kept elsewhere)"
+        )
+        return MemoryUnavailable(
+            f"the memory store at {self.where} cannot be opened: {type(error).__name__}: {error}",
+            fix,
+        )
 
     def _collection(self, namespace: str) -> Collection:
         if namespace in self._collections:
@@ -160,49 +161,60 @@ class MemoryStore:
         return collection
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Hold the memory directory's lock: processes sharing one home write one at a time.
+    def _locked(self, write: bool = False) -> Iterator[None]:
+        """Hold the memory directory's lock around one operation on an embedded store.
 
-        chromadb's embedded store is one process's; podium runs started at once (three
-        first runs in a fresh home) otherwise create it and write to it together.
+        chromadb's embedded store is one process's: a client keeps the state it opened
+        with, so a process reading from it misses what another process wrote since (a
+        server never recalls a memory ``podium memory add`` stored), and writing from it
+        loses that write (two of three parallel first runs kept). So every operation holds
+        the lock (readers share it), and a client older than the last write is opened
+        afresh; opening, which creates the store in a fresh home, holds it alone.
         """
-        if self.url:  # a chroma server orders its writers itself
+        if self.url:  # a chroma server orders its clients itself
             yield
             return
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / "podium.lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            lock = open(self.path / "podium.lock", "a+")  # closed by the with below
+        except OSError as error:
+            raise self._unavailable(error) from error
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
             try:
-                lock.seek(0)
-                if self._client is not None and lock.read() != self._generation:
-                    # Another process wrote since this client opened: chromadb's embedded
-                    # client keeps the state it opened with, and writing from it loses
-                    # that write (two of three parallel first runs kept). Open afresh.
-                    self._client.close()  # type: ignore[attr-defined]
-                    self._client = None
-                    self._collections.clear()
+                if self._client is None or _read(lock) != self._generation:
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # no reader while the client changes
+                    self._reopen(_read(lock))
+                    if not write:
+                        fcntl.flock(lock, fcntl.LOCK_SH)
                 yield
-                self._generation = uuid.uuid4().hex
-                lock.seek(0)
-                lock.truncate()
-                lock.write(self._generation)
-                lock.flush()
+                if write:
+                    self._generation = uuid.uuid4().hex
+                    lock.seek(0)
+                    lock.truncate()
+                    lock.write(self._generation)
+                    lock.flush()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _last_write(self) -> str:
-        try:
-            return (self.path / "podium.lock").read_text()
-        except OSError:
-            return ""
+    def _reopen(self, generation: str) -> None:
+        """A client that has seen every write up to ``generation`` (the one held, if it has)."""
+        if self._client is not None and generation == self._generation:
+            return
+        if self._client is not None:
+            self._client.close()  # type: ignore[attr-defined]
+            self._client = None
+            self._collections.clear()
+        self._open()
+        self._generation = generation
 
     def _near(
         self, collection: Collection, vectors: list[list[float]]
     ) -> tuple[str, dict[str, Any]] | None:
         """The memory at least DUPLICATE_SIMILARITY close to ``vectors``, if there is one.
 
-        A process that opened the namespace before another wrote its first memory cannot
-        search it until its index reaches the disk: then nothing counts as a duplicate.
+        Every client here has seen every write before it (``_locked``), so a duplicate
+        another process stored is found as well; chromadb raising its own errors is not.
         """
         try:
             near = collection.query(
@@ -247,7 +259,7 @@ class MemoryStore:
         meta.update({f"tag:{tag}": True for tag in tags})
         pieces = chunks(text)
         vectors = self.embedder.embed(pieces)
-        with self._writing():
+        with self._locked(write=True):
             collection = self._collection(namespace)
             near = None
             if len(pieces) == 1 and self._holds_memories(namespace, collection):
@@ -276,16 +288,21 @@ class MemoryStore:
         self, query: str, namespace: str = "default", limit: int = 5, threshold: float = 0.0
     ) -> list[Memory]:
         """The unexpired memories most similar to ``query`` in ``namespace``, best first."""
-        collection = self._collection(namespace)
-        if not query.strip() or not self._holds_memories(namespace, collection):
-            return []  # an empty namespace costs no embedding
-        # No metadata filter in the query: it turns the index search into a scan. Expired
-        # memories are dropped here instead (and purge_expired deletes them).
-        found = collection.query(
-            query_embeddings=self.embedder.embed([query]),  # type: ignore[arg-type]
-            n_results=limit * 3,  # room for chunks of one document
-            include=["documents", "metadatas", "distances"],
-        )
+        if not query.strip():
+            return []
+        if namespace not in self._nonempty:
+            with self._locked():
+                if not self._holds_memories(namespace, self._collection(namespace)):
+                    return []  # an empty namespace costs no embedding
+        vectors = self.embedder.embed([query])  # outside the lock: writers need not wait
+        with self._locked():
+            # No metadata filter in the query: it turns the index search into a scan.
+            # Expired memories are dropped here instead (and purge_expired deletes them).
+            found = self._collection(namespace).query(
+                query_embeddings=vectors,  # type: ignore[arg-type]
+                n_results=limit * 3,  # room for chunks of one document
+                include=["documents", "metadatas", "distances"],
+            )
         now = self.clock()
         memories: dict[str, Memory] = {}
         for text, meta, distance in zip(
@@ -306,7 +323,7 @@ class MemoryStore:
 
     def forget(self, memory_id: str, namespace: str = "default") -> int:
         """Remove one memory (all its chunks); how many pieces went (0: no such memory)."""
-        with self._writing():
+        with self._locked(write=True):
             collection = self._collection(namespace)
             ids = collection.get(where={"doc": memory_id}, include=[])["ids"]
             if ids:
@@ -315,8 +332,10 @@ class MemoryStore:
 
     def listed(self, namespace: str = "default", limit: int = 50) -> list[Memory]:
         """The namespace's memories, newest first (``similarity`` is 0: no query ranked them)."""
-        collection = self._collection(namespace)
-        found = collection.get(where={"chunk": 0}, include=["documents", "metadatas"])
+        with self._locked():
+            found = self._collection(namespace).get(
+                where={"chunk": 0}, include=["documents", "metadatas"]
+            )
         memories = [
             Memory(str((meta or {}).get("doc", "")), text or "", 0.0, dict(meta or {}))
             for text, meta in zip(found["documents"] or [], found["metadatas"] or [], strict=True)
@@ -337,7 +356,7 @@ class MemoryStore:
             raise InvalidRequest(
                 "forget_where needs a thread or a tag", "use forget(memory_id) for one memory"
             )
-        with self._writing():
+        with self._locked(write=True):
             collection = self._collection(namespace)
             ids = collection.get(where=where, include=[])["ids"]
             if ids:
@@ -347,7 +366,7 @@ class MemoryStore:
     def purge_expired(self, namespace: str = "default") -> int:
         """Delete the memories whose TTL has passed; return how many pieces went."""
         expired: Any = {"expires_at": {"$lte": self.clock()}}
-        with self._writing():
+        with self._locked(write=True):
             collection = self._collection(namespace)
             ids = collection.get(where=expired, include=[])["ids"]
             if ids:
@@ -357,8 +376,15 @@ class MemoryStore:
     def stats(self) -> dict[str, int]:
         """Pieces stored per namespace."""
         result = {}
-        for collection in self._open().list_collections():
-            namespace = (collection.metadata or {}).get("podium:namespace")
-            if namespace is not None:
-                result[str(namespace)] = collection.count()
+        with self._locked():
+            for collection in self._open().list_collections():
+                namespace = (collection.metadata or {}).get("podium:namespace")
+                if namespace is not None:
+                    result[str(namespace)] = collection.count()
         return result
+
+
+def _read(lock: IO[str]) -> str:
+    """The generation a lock file records: the last write to the store."""
+    lock.seek(0)
+    return lock.read()

@@ -29,11 +29,10 @@ def finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 def test_parallel_first_runs_keep_every_result_and_nothing_else() -> None:
     # Three first runs at once in a fresh home: each keeps its memory (one of three before).
     runs = [start("run", request) for request in ("what is 2 + 2", "7 * 6", "10 - 4")]
-    for process in runs:
-        code, _, err = finished(process)
-        assert code == 0, err
+    outputs = [finished(process) for process in runs]
+    assert all(code == 0 for code, _, _ in outputs), outputs
     code, out, _ = finished(start("memory", "stats"))
-    assert out.strip() == "default  3 pieces"
+    assert out.strip() == "default  3 pieces", (outputs, finished(start("memory", "list")))
     # A run that established nothing is not remembered, and a recalled memory is no answer.
     code, out, _ = finished(start("run", "tell me a joke about penguins"))
     assert code == 1 and "From memory" not in out and "2 + 2" not in out

@@ -151,6 +151,17 @@ def test_a_schedule_fires_once_per_slot_across_three_workers(
     fired = cluster.rows(query)
     assert len(fired) >= 3, fired
     assert all(count == 1 for _, count in fired), fired  # each slot once, not once a worker
+    # A slot fired just before the shutdown left its run queued or kept: a worker started
+    # afterwards (no schedule now) finishes it, and no slot's run is lost or run twice.
+    runs = [r for (r,) in cluster.rows("SELECT firing->>'trace_id' FROM podium_firings")]
+    cluster.extra = []
+    cluster.start(1)
+    try:
+        done = cluster.results(runs, 90)
+    finally:
+        cluster.stop()
+    assert len(done) == len(runs), sorted(set(runs) - set(done))
+    assert cluster.rows(query) == fired
     slots = cluster.rows("SELECT count(*), count(DISTINCT key) FROM effects")[0]
     assert slots[0] == slots[1] == len(fired)  # and each slot's run ran once
 
