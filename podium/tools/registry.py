@@ -172,7 +172,7 @@ def make_tool(function: Callable[..., Any], **options: Unpack[ToolOptions]) -> T
 
     name, description = options.pop("name", None), options.pop("description", None)
     tool_name = name or function.__name__
-    if not _NAME.match(tool_name):
+    if not _NAME.fullmatch(tool_name):
         raise ToolDefinitionError(
             f"tool name {tool_name!r} is not valid",
             "use 1-64 letters, digits, '_' or '-' (chat APIs reject other names)",

@@ -82,9 +82,10 @@ def test_bad_definitions_fail_at_once(source: str, problem: str) -> None:
         make_tool(namespace["f"])  # type: ignore[arg-type]
 
 
-def test_invalid_name_is_refused() -> None:
+@pytest.mark.parametrize("name", ["math.factorial", "forecast\n", "a" * 65])
+def test_invalid_name_is_refused(name: str) -> None:
     with pytest.raises(ToolDefinitionError, match="not valid"):
-        make_tool(forecast, name="math.factorial")
+        make_tool(forecast, name=name)
 
 
 def test_duplicate_names_are_refused_unless_replacing() -> None:
