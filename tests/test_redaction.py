@@ -88,9 +88,9 @@ def test_faker_labeled_set_meets_the_goals() -> None:
     ],
 )
 def test_pathological_text_is_redacted_in_reasonable_time(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     redact(text)
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
 
 
 @pytest.mark.parametrize(

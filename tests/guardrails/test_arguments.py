@@ -324,7 +324,7 @@ def test_read_only_sql_by_dialect() -> None:
     "text", ["a." * 6_000, "http:" * 2_400, "a@" * 6_000, "@a." * 4_000, "a@" + " " * 12_000]
 )
 def test_url_and_recipient_checks_run_in_linear_time(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     for check in (AllowedURLs(["api.example.com"]), AllowedRecipients(["company.example"])):
         check.validate("", {"arguments": {"to": text}})
-    assert time.perf_counter() - started < 5  # a rescan from every position took seconds
+    assert time.process_time() - started < 5  # a rescan from every position took seconds

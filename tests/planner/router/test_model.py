@@ -256,10 +256,11 @@ def test_after_a_round_it_makes_the_calls_the_results_allow() -> None:
 )
 def test_pathological_requests_are_planned_in_linear_time(text: str) -> None:
     # A long request is allowed (up to half the context window); a rule that rescans the
-    # text from every position would take minutes on these.
-    started = time.perf_counter()
+    # text from every position would take minutes on these. CPU time, not wall time: the
+    # claim is about the work done, and a loaded machine stretches wall time alone.
+    started = time.process_time()
     RouterChatModel().plan(text, TOOLS)
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
 
 
 @pytest.mark.parametrize(
@@ -275,6 +276,6 @@ def test_pathological_requests_are_planned_in_linear_time(text: str) -> None:
 def test_long_runs_of_digits_and_spaces_are_planned_in_linear_time(text: str) -> None:
     # The calculator's requests: every rule that reads numbers and expressions, over 12 KB.
     # The bound is generous (the machine may be shared); quadratic rules took 8-25 s each.
-    started = time.perf_counter()
+    started = time.process_time()
     RouterChatModel().plan(text, TOOLS)
-    assert time.perf_counter() - started < 15.0
+    assert time.process_time() - started < 15.0

@@ -139,9 +139,9 @@ def test_lists_for_two_parameters_pair_up_respectively_and_combine_otherwise() -
 def test_long_lists_are_read_in_linear_time_and_make_at_most_24_calls(
     tool: dict[str, Any], text: str
 ) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     calls = plan(tool, text)
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
     assert 1 <= len(calls) <= 24
 
 
