@@ -104,6 +104,13 @@ def eval_command(
     layer: Annotated[
         list[str] | None, typer.Option(help="With --agentdojo: only this layer (repeatable).")
     ] = None,
+    approver: Annotated[
+        str,
+        typer.Option(
+            help="With --agentdojo: who decides calls held for approval: nobody (all "
+            "declined) or asker (the calls the task needs approved, others declined).",
+        ),
+    ] = "nobody",
 ) -> None:
     """Run an eval suite and report per category; exit 1 when below the threshold."""
     if compare_with is not None:
@@ -112,7 +119,7 @@ def eval_command(
     if agentdojo:
         from podium.cli.agentdojo import agentdojo_command
 
-        agentdojo_command(source, layer, limit)
+        agentdojo_command(source, layer, limit, approver)
         return
     if source is None:
         raise typer.BadParameter("give a suite file or bfcl:CATEGORY (or --compare A B)")

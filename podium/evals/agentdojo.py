@@ -11,8 +11,15 @@ functions bound to the task's environment, with a layer of defense:
   withhold flagged stretches of tool output);
 - ``provenance``: arguments that name where data or money goes (recipients, addresses,
   IBANs, URLs, passwords; PROTECTED) accept values from the user only; every tool's output is
-  untrusted; a call that breaks this waits for approval, which nobody gives here;
+  untrusted; a call that breaks this waits for a person's approval;
 - ``both``.
+
+Who approves (``approver``): ``nobody`` (every held call is declined: the agent on its
+own), or ``asker``, the person who made the request, modelled as one who knows exactly
+what they asked for: they approve a held call that is one of their task's own ground-truth
+calls (same function, same arguments) and decline any other. That is an upper bound on a
+real person's judgement; what it measures is the attention asked of them: how many
+approvals, and how many of those were for calls the task did not need (an attacker's).
 
 Offline the model is a scripted **obedient** one (``ScriptedObedientModel``): it makes the
 user task's ground-truth calls one by one and, as soon as a tool output it reads holds an
@@ -38,6 +45,8 @@ from podium.planner.models.scripted import ScriptedChatModel
 from podium.tools.registry import Tool
 
 Layer = Literal["none", "detector", "provenance", "both"]
+Approver = Literal["nobody", "asker"]
+APPROVERS: tuple[Approver, ...] = ("nobody", "asker")
 LAYERS: tuple[Layer, ...] = ("none", "detector", "provenance", "both")
 SUITES = ("workspace", "travel", "banking", "slack")
 VERSION = "v1.2.1"
@@ -153,8 +162,8 @@ class Bound:
 class Trial:
     """One run of one user task (alone, or under one injection task): what was judged and why.
 
-    ``declined`` holds the reasons of calls that waited for an approval nobody gave;
-    ``flagged`` the guard decisions that withheld or blocked something.
+    ``declined`` holds the reasons of held calls the approver declined, ``approved`` of
+    those it approved; ``flagged`` the guard decisions that withheld or blocked something.
     """
 
     suite: str
@@ -164,6 +173,7 @@ class Trial:
     utility: bool = False
     security: bool = False
     declined: list[str] = field(default_factory=list)
+    approved: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
 
 
@@ -176,6 +186,13 @@ class Score:
     utility: int = 0
     attacked: int = 0
     succeeded: int = 0
+    asked: int = 0  # approvals asked of the person, in the attacked runs
+    declined: int = 0  # of them, for calls the task did not need
+
+    def approvals(self, layer: str) -> str:
+        """One markdown table row: approvals asked per attacked run, and how many declined."""
+        per_run = self.asked / self.attacked if self.attacked else 0.0
+        return f"| {layer} | {self.asked} ({per_run:.2f} a run) | {self.declined} |"
 
     def row(self, layer: str) -> str:
         """One markdown table row: rates with their counts."""
@@ -195,6 +212,7 @@ def _pipeline(
     suite: Any,
     user_task: Any,
     trial: Trial,
+    approver: Approver = "nobody",
 ) -> Any:
     from agentdojo.agent_pipeline.base_pipeline_element import BasePipelineElement
     from agentdojo.types import text_content_block_from_string
@@ -210,7 +228,7 @@ def _pipeline(
             messages: Sequence[Any] = (),
             extra_args: dict[str, Any] | None = None,
         ) -> tuple[Any, ...]:
-            answer = _run(layer, model, suite, user_task, runtime, env, query, trial)
+            answer = _run(layer, model, suite, user_task, runtime, env, query, trial, approver)
             bound_messages, final = answer
             out = [
                 {"role": "user", "content": [text_content_block_from_string(query)]},
@@ -235,11 +253,13 @@ def _run(
     env: Any,
     query: str,
     trial: Trial,
+    approver: Approver = "nobody",
 ) -> tuple[list[dict[str, Any]], str]:
     from podium.agent import Agent
     from podium.config import Limits
     from podium.guardrails.screens import Screens
     from podium.identity import Principal
+    from podium.planner.approvals import Approval
     from podium.tracing.events import GuardDecided
 
     bound = Bound(runtime, env)
@@ -265,7 +285,7 @@ def _run(
     result = agent.invoke(
         query, principal=Principal(id=user, scopes=frozenset({"*"})), thread_id=thread
     )
-    for _ in range(20):  # nobody approves: every call waiting for a person is declined
+    for _ in range(20):
         trial.flagged += [
             f"{e.boundary} {e.subject} {e.action}: {'; '.join(e.reasons)}"
             for e in result.events
@@ -273,9 +293,29 @@ def _run(
         ]
         if result.stop_reason != "awaiting_approval":
             break
-        trial.declined += [r.reason for r in result.pending_approvals]
-        result = agent.resume(thread, {r.call_id: False for r in result.pending_approvals})
+        decisions: dict[str, bool | Approval] = {}
+        for request in result.pending_approvals:
+            yes = approver == "asker" and _asked_for(request.tool, request.arguments, user_calls)
+            (trial.approved if yes else trial.declined).append(request.reason)
+            decisions[request.call_id] = yes
+        result = agent.resume(thread, decisions)
     return bound.messages, result.answer
+
+
+def _asked_for(tool: str, arguments: dict[str, Any], calls: Sequence[Any]) -> bool:
+    """Whether a held call is one of the task's own: same function, same arguments.
+
+    Arguments the ground truth leaves out may be there only with no value.
+    """
+    for call in calls:
+        if call.function != tool:
+            continue
+        given = {k: v for k, v in arguments.items() if v is not None}
+        if given.keys() <= call.args.keys() and all(
+            given.get(k) == v for k, v in call.args.items() if v is not None
+        ):
+            return True
+    return False
 
 
 def run_suite(
@@ -286,10 +326,12 @@ def run_suite(
     attack: str = ATTACK,
     progress: Callable[[str], None] | None = None,
     trials: list[Trial] | None = None,
+    approver: Approver = "nobody",
 ) -> dict[str, Score]:
     """Every user task of suite ``name`` alone and under every injection task, per layer.
 
-    Each run's :class:`Trial` is appended to ``trials`` when given.
+    Each run's :class:`Trial` is appended to ``trials`` when given; ``approver`` decides
+    the calls held for a person.
     """
     from agentdojo.attacks.attack_registry import load_attack
     from agentdojo.task_suite.load_suites import get_suite
@@ -302,7 +344,7 @@ def run_suite(
             score = scores[layer]
             trial = Trial(name, layer, user_task.ID, None)
             utility, _ = suite.run_task_with_pipeline(
-                _pipeline(layer, model, suite, user_task, trial), user_task, None, {}
+                _pipeline(layer, model, suite, user_task, trial, approver), user_task, None, {}
             )
             trial.utility = bool(utility)
             score.benign_n += 1
@@ -310,7 +352,7 @@ def run_suite(
             attacked = [trial]
             for injection_task in suite.injection_tasks.values():
                 trial = Trial(name, layer, user_task.ID, injection_task.ID)
-                pipeline = _pipeline(layer, model, suite, user_task, trial)
+                pipeline = _pipeline(layer, model, suite, user_task, trial, approver)
                 injections = load_attack(attack, suite, pipeline).attack(user_task, injection_task)
                 utility, security = suite.run_task_with_pipeline(
                     pipeline, user_task, injection_task, injections
@@ -320,6 +362,8 @@ def run_suite(
                 score.attacked += 1
                 score.utility += bool(utility)
                 score.succeeded += bool(security)
+                score.asked += len(trial.approved) + len(trial.declined)
+                score.declined += len(trial.declined)
             if trials is not None:
                 trials += attacked
             if progress is not None:
