@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from podium.cli.common import EXIT_FAILED, fail, handles_errors, memory_store
+from podium.terminal import one_line, printable
 
 app = typer.Typer(help="Long-term memory: add, list, search, forget, stats.", no_args_is_help=True)
 TenantOption = Annotated[str, typer.Option("--tenant", help="The namespace (tenant).")]
@@ -48,7 +49,7 @@ def memory_list(
     table.add_column("text", overflow="fold", ratio=1)
     for memory in found:
         source = str(memory.metadata.get("source", "?"))
-        table.add_row(memory.id, source, escape(" ".join(memory.text.split())))
+        table.add_row(memory.id, escape(printable(source)), escape(one_line(memory.text)))
     Console().print(table)
 
 
@@ -67,7 +68,7 @@ def memory_search(
     for column in ("id", "similarity", "text"):
         table.add_column(column, overflow="fold")
     for memory in memory_store().recall(query, tenant, limit):
-        table.add_row(memory.id, f"{memory.similarity:.3f}", escape(memory.text))
+        table.add_row(memory.id, f"{memory.similarity:.3f}", escape(one_line(memory.text)))
     Console().print(table)
 
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from podium.cli.common import EXIT_USAGE, fail, handles_errors
 from podium.cli.worker import DatabaseOption, use_database
+from podium.terminal import one_line, printable
 
 if TYPE_CHECKING:
     from podium.agent import Agent
@@ -64,7 +65,7 @@ def threads_list(
     table.add_column("last run", no_wrap=True)
     table.add_column("request", overflow="ellipsis", no_wrap=True, ratio=1)
     for run in found:
-        table.add_row(escape(run.thread_id), run.state, escape(" ".join(run.request.split())))
+        table.add_row(escape(printable(run.thread_id)), run.state, escape(one_line(run.request)))
     Console().print(table)
 
 
@@ -96,13 +97,17 @@ def threads_show(
         print(json.dumps(data, indent=2))
         return
     since = f" at {_when(last.since)}" if last else ""
-    print(f"thread {thread} · owner {view.owner or '?'} · {found.checkpoints} checkpoints")
+    print(
+        f"thread {printable(thread)} · owner {printable(view.owner or '?')} · "
+        f"{found.checkpoints} checkpoints"
+    )
     print(f"last run: {state}{f' ({view.stop_reason})' if view.stop_reason else ''}{since}")
     if view.unfinished:
         print(f"  continue it with: podium resume {thread}")
     for turn in found.turns:
         lead = {"you": "you>", "agent": "agent>", "call": "  call"}[turn.role]
-        print(f"{lead} {turn.text}")
+        # Its lines indented under it: a text cannot start a line that looks like a turn.
+        print(f"{lead} " + printable(turn.text).replace("\n", "\n" + " " * (len(lead) + 1)))
 
 
 @app.command("delete")

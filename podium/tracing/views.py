@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from podium.errors import PodiumError
+from podium.terminal import one_line, printable
 from podium.tracing.events import (
     AnyEvent,
     ApprovalDecided,
@@ -116,7 +117,7 @@ def runs_table(runs: list[Run], wide: bool = True) -> Table:
                 str(finished.steps) if finished else "-",
                 money(finished.cost_usd, finished.cost_known) if finished else "-",
             ]
-        request = " ".join(started.request.split())[:200] if started else ""
+        request = one_line(started.request[:400])[:200] if started else ""
         table.add_row(*row, escape(request))
     return table
 
@@ -152,11 +153,12 @@ def _leaf(event: Event) -> str | None:
             f"{money(event.cost_usd, event.priced)}[/]"
         )
     if isinstance(event, ToolCalled):
-        why = f": {escape(event.error)}" if event.error else ""
+        why = f": {escape(printable(event.error))}" if event.error else ""
         return f"tool {escape(event.name)} {event.status} [dim]{event.duration_ms:.1f} ms[/]{why}"
     line = describe(event)
     if line is None:
         return None
+    line = printable(line)
     return (
         escape(line)
         if isinstance(event, GuardDecided | PolicyDecided | MemoryUsed)
@@ -176,7 +178,7 @@ def run_tree(run: Run) -> Tree:
         )
     tree = Tree(title)
     if run.started:
-        tree.add(f"request: {escape(run.started.request[:200])}")
+        tree.add(f"request: {escape(printable(run.started.request[:200]))}")
     waiting: list[str] = []
     for event in run.events:
         if isinstance(event, NodeFinished):
@@ -189,7 +191,7 @@ def run_tree(run: Run) -> Tree:
     for leaf in waiting:
         tree.add(leaf)
     if finished:
-        tree.add(f"answer: {escape(finished.answer[:300])}")
+        tree.add(f"answer: {escape(printable(finished.answer[:300]))}")
     return tree
 
 
