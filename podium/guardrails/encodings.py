@@ -79,7 +79,8 @@ _BASE32 = re.compile(r"(?<![\w=])[A-Z2-7]{16,}={0,6}(?![\w=])")
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){8,}\b")
 _CODES = re.compile(r"\b\d{2,3}(?:\s*,\s*\d{2,3}){3,}\b")
 _BINARY = re.compile(r"\b[01]{8}\b(?:\W{1,4}\b[01]{8}\b){2,}")
-_MORSE = re.compile(r"(?<![\w.-])[.-]{1,6}(?:\s+/?\s*[.-]{1,6}){4,}(?![\w.-])")
+# Bounded gaps: two unbounded runs of spaces side by side were quadratic on long blanks.
+_MORSE = re.compile(r"(?<![\w.-])[.-]{1,6}(?:\s{1,3}/?\s{0,3}[.-]{1,6}){4,}(?![\w.-])")
 _BRAILLE = re.compile(r"[\u2800-\u28ff]{4,}(?:\s+[\u2800-\u28ff]+)*")
 _MORSE_CODE = dict(
     zip(

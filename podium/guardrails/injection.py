@@ -139,7 +139,7 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"<\|?(?:im_start|im_end|endoftext|eot|sot|system|start_header_id)\|?>"
         r"|\[/?INST\]|<</?SYS>>|</?(?:system|instructions?|sys)>"
         r"|\"role\"\s*:\s*\"(?:system|developer)\""
-        r"|^\s*X-(?:Override|System|Admin)[\w-]*\s*:"
+        r"|^[ \t]*X-(?:Override|System|Admin)[\w-]*[ \t]*:"
         r"|#{2,}\s*\(?(?:system|admin)[\s_]?(?:message|prompt|instruction)s?\)?",
         re.IGNORECASE | re.MULTILINE,
     ),
@@ -188,11 +188,13 @@ _RULES: dict[str, re.Pattern[str]] = {
     ),
 }
 
+# Every run inside a tag is bounded: an unbounded one, from each "<" that never closes,
+# rescanned the rest of the text ("<a hidden " * n was quadratic).
 _HIDDEN_MARKUP = re.compile(
-    r"<!--.*?(?:-->|$)|^\s*\[(?://|comment)\]:\s*#[^\n]*"
-    r"|<(\w+)[^>]{0,200}\bstyle\s*=\s*\"[^\"]*(?:display\s*:\s*none|visibility\s*:\s*hidden|"
-    r"font-size\s*:\s*0|opacity\s*:\s*0)[^>]*>.*?(?:</\1>|$)"
-    r"|<(\w+)[^>]{0,100}\bhidden\b[^>]*>.*?(?:</\2>|$)",
+    r"<!--.*?(?:-->|$)|^[ \t]*\[(?://|comment)\]:[ \t]*#[^\n]*"
+    r"|<(\w+)[^>]{0,200}\bstyle\s*=\s*\"[^\"]{0,300}?(?:display\s*:\s*none|visibility\s*:\s*hidden|"
+    r"font-size\s*:\s*0|opacity\s*:\s*0)[^>]{0,300}>.*?(?:</\1>|$)"
+    r"|<(\w+)[^>]{0,100}\bhidden\b[^>]{0,300}>.*?(?:</\2>|$)",
     re.IGNORECASE | re.DOTALL | re.MULTILINE,
 )
 _RUN_VERB = re.compile(

@@ -5,8 +5,10 @@ words together ("Hi,\\nIgnore" reads "nIgnore") and one value's instructions hid
 others. Decoded, each string value is screened on its own and named by its path
 (``$.emails[2].body``), and a flagged value can be withheld while the rest stays.
 
-Bounded: texts over ``MAX_PARSE_CHARS``, and data holding more than ``MAX_VALUES`` strings,
-are read as plain text (screened whole, escapes read; never a value left out unscreened);
+Keys are text the model reads too, and so are YAML comments (the parse drops them): both are
+values. Bounded: texts over ``MAX_PARSE_CHARS``, and data holding more than ``MAX_VALUES``
+strings or ``MAX_NODES`` nodes (YAML aliases expand a short text into a huge graph), are
+read as plain text (screened whole, escapes read; never a value left out unscreened);
 nesting of any depth is walked without recursion, and a parser that gives up on it (Python's
 JSON and literal parsers stop near a thousand levels) leaves plain text.
 """
@@ -24,11 +26,15 @@ from typing import Any, Literal
 Form = Literal["text", "json", "python", "yaml"]
 MAX_PARSE_CHARS = 1_000_000
 MAX_VALUES = 5_000
+# Nodes walked at most (mappings, lists, numbers...): YAML aliases let a few hundred
+# characters name a graph of billions of nodes, which a walk would expand.
+MAX_NODES = 50_000
 # A value that is itself a serialization (JSON inside a JSON string) is decoded again, this
 # many times at most.
 MAX_NESTED = 2
 
 _YAML_SHAPE = re.compile(r"^(?:- |[\w\"'][\w \"'.-]{0,60}:(?: |$))", re.MULTILINE)
+_YAML_COMMENT = re.compile(r"(?:^|[ \t])#[ \t]?([^\n]*)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -101,24 +107,37 @@ def _yaml(text: str) -> tuple[Form, Any] | None:
 
 
 def _walk(data: Any) -> list[Value]:
-    """Every string in ``data`` with its path, depth first, without recursion."""
+    """Every string in ``data`` with its path, depth first, without recursion.
+
+    Keys are values too; so are the keys of nested mappings read in a row (a sentence can
+    be spelt one short key a level), named by the outermost mapping of the row.
+    """
     found: list[Value] = []
-    stack: list[tuple[str, Any]] = [("$", data)]
+    # (path, item, the keys above it in a row of mappings, the path of the row's first)
+    stack: list[tuple[str, Any, tuple[str, ...], str]] = [("$", data, (), "$")]
+    walked = 0
     while stack:
-        if len(found) > MAX_VALUES:
+        walked += 1
+        if len(found) > MAX_VALUES or walked > MAX_NODES:
             raise _TooMany
-        path, item = stack.pop()
+        path, item, row, first = stack.pop()
         if isinstance(item, str):
             found.append(Value(path, item))
         elif isinstance(item, dict):
+            first = first if row else path
             children = []
             for key, value in item.items():
-                if isinstance(key, str) and len(key) > 40:  # a long key is text too
+                keys = row
+                if isinstance(key, str) and key.strip():  # a key is text the model reads
                     found.append(Value(f"{path}~key", key))
-                children.append((f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]", value))
+                    keys = (*row, key)
+                    if len(keys) > 1:
+                        found.append(Value(f"{first}~key", " ".join(keys)))
+                named = f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]"
+                children.append((named, value, keys, first))
             stack.extend(reversed(children))
         elif isinstance(item, list | tuple):
-            stack.extend(reversed([(f"{path}[{i}]", v) for i, v in enumerate(item)]))
+            stack.extend(reversed([(f"{path}[{i}]", v, (), "") for i, v in enumerate(item)]))
     return found
 
 
@@ -172,6 +191,12 @@ def read(text: str) -> Reading:
             nested += _nested(value, MAX_NESTED)
     except _TooMany:
         return Reading("text", (Value("$", text),))
+    if form == "yaml":  # the parse drops comments; the model reads them (a rebuild drops them)
+        nested += [
+            Value(f"$~comment[{i}]", found.group(1))
+            for i, found in enumerate(_YAML_COMMENT.finditer(text))
+            if found.group(1).strip()
+        ]
     return Reading(form, tuple(nested), data)
 
 

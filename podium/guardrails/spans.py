@@ -47,6 +47,8 @@ class Withheld:
 Judge = Callable[[Sequence[str]], list[Verdict]]
 
 
+ELEMENT_REACH = 2_000  # how far the element holding a flagged stretch is looked for
+
 def segments(text: str) -> list[tuple[int, int]]:
     """The (start, end) of each non-blank line of ``text``; long lines cut at sentence ends."""
     found: list[tuple[int, int]] = []
@@ -74,10 +76,14 @@ def segments(text: str) -> list[tuple[int, int]]:
 
 
 def _element(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span of the innermost markup element holding ``start:end``, or the span itself."""
+    """The span of the innermost markup element holding ``start:end``, or the span itself.
+
+    Looked for within ``ELEMENT_REACH`` characters each way: searched from every tag of the
+    whole text, many flagged lines in tags took cubic time.
+    """
     best = (start, end)
-    for match in _OPEN_TAG.finditer(text, 0, start + 1):
-        close = text.find(f"</{match.group(1)}>", max(end, match.end()))
+    for match in _OPEN_TAG.finditer(text, max(0, start - ELEMENT_REACH), start + 1):
+        close = text.find(f"</{match.group(1)}>", max(end, match.end()), end + ELEMENT_REACH)
         if match.start() <= start and close >= end - 1 and close != -1:
             best = (match.start(), close + len(match.group(1)) + 3)
     return best
