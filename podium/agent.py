@@ -339,7 +339,9 @@ class Agent:
             last = await asyncio.to_thread(storage.runs().get, thread_id)
             if last is not None and lost(last, snapshot) and not decisions:
                 graph_input: Any = first_input(last, principal_given(principal))
-                who = principal_given(principal) or Principal.model_validate_json(last.principal)
+                who = principal_given(principal) or self.policy.as_listed(
+                    Principal.model_validate_json(last.principal)
+                )
                 run = last
             else:
                 if decider is not None and decisions is not None:
@@ -351,7 +353,9 @@ class Agent:
                         f"thread {thread_id} did not record who its run acts for",
                         "pass principal= to resume it",
                     )
-                who = principal_given(principal) or Principal.model_validate(recorded)
+                who = principal_given(principal) or self.policy.as_listed(
+                    Principal.model_validate(recorded)
+                )
                 run = indexed(thread_id, snapshot.values["run_id"], who, snapshot.values["request"])
                 if graph_input is not None:
                     graph_input = Command(resume=graph_input)

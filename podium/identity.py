@@ -19,6 +19,8 @@ SEPARATOR = ":"
 # Letters, digits and the marks of e-mail addresses and service names; at most 128.
 PRINCIPAL_ID = r"^[\w.@+-]{1,128}$"
 _VALID = re.compile(PRINCIPAL_ID)
+# A thread's name as callers give it: letters, digits, . : / - (sub-agents' threads hold /).
+THREAD_ID = r"^[\w.:/-]{1,200}$"
 
 
 class Principal(BaseModel):

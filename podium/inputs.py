@@ -19,7 +19,12 @@ TOOL_CHOICES = ("auto", "required", "none")
 
 
 def check_text(text: str, what: str) -> None:
-    """Refuse text that is not valid Unicode (a lone surrogate): no store could keep it."""
+    """Refuse text no store could keep: a NUL (Postgres text), invalid Unicode (a surrogate)."""
+    if "\x00" in text:
+        raise InvalidRequest(
+            f"{what} holds a NUL character (\\x00) at position {text.index(chr(0))}",
+            "remove it: a NUL is no text, and the database cannot store it",
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:

@@ -69,6 +69,17 @@ class Policy:
             scopes=frozenset(entry.scopes),
         )
 
+    def as_listed(self, principal: Principal) -> Principal:
+        """``principal`` as the policy describes it now, when it lists them (else as given).
+
+        A thread records who its run acts for; a run resumed later acts with the grants,
+        roles and tenant the policy gives now: a revoked scope stays revoked, a principal
+        moved to another tenant no longer reads the old one's memories.
+        """
+        if self.lists_principals and principal.id in self.rules.principals:
+            return self.principal(principal.id)
+        return principal
+
     def scopes_of(self, principal: Principal) -> frozenset[str]:
         """Every scope the principal holds: its own, its entry's, and its roles'."""
         entry = self.rules.principals.get(principal.id)

@@ -125,7 +125,29 @@ def read_policy(path: Path) -> tuple[PolicyFile, Located]:
         )
     for name in rules.principals:
         check_principal_id(name, located.where(("principals", name)))
+    _no_shared_tenant_by_name(rules, located)
     return rules, located
+
+
+def _no_shared_tenant_by_name(rules: PolicyFile, located: Located) -> None:
+    """Refuse a principal whose own tenant (its id) is spelt like a tenant others name.
+
+    A principal without ``tenant`` is a tenant of its own, called by its id; were another
+    principal's tenant (or the local user's, ``default``) spelt the same, the two would
+    share memories and tenant budgets though neither entry says so.
+    """
+    named = {"default": "the local user (podium run without --as)"}
+    named.update(
+        {entry.tenant: repr(who) for who, entry in rules.principals.items() if entry.tenant}
+    )
+    for name, entry in rules.principals.items():
+        if not entry.tenant and name in named:
+            raise ConfigError(
+                f"{located.where(('principals', name))}: principal {name!r} has no tenant, "
+                f"so it is a tenant of its own called {name!r}, and tenant {name!r} is also "
+                f"{named[name]}'s: they would share memories and budgets",
+                f"give {name} 'tenant: {name}' to share them on purpose, or rename one",
+            )
 
 
 def _known_fields(key: tuple[str | int, ...]) -> list[str]:

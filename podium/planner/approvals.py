@@ -81,6 +81,21 @@ def signed(
     return checked
 
 
+def _screened_reason(ctx: RunContext, decision: Approval) -> Approval:
+    """The decision with its reason screened as input: it reaches the owner's planner.
+
+    A decider may be another principal; what they write is checked as a request is, and a
+    reason the screen blocks is withheld (the decision itself stands).
+    """
+    if not decision.reason:
+        return decision
+    verdict = ctx.screen("input", "approval reason", decision.reason)
+    if verdict["action"] == "block":
+        withheld = f"(the reason given was withheld: {'; '.join(verdict['reasons'])})"
+        return decision.model_copy(update={"reason": withheld})
+    return decision.model_copy(update={"reason": verdict["text"]})
+
+
 def rejection(decision: Approval) -> str:
     """The tool message a rejected call becomes."""
     who = f" by {decision.by}" if decision.by else ""
@@ -118,6 +133,7 @@ def wait_for_decisions(
                 )
             )
             if not decision.approved:
+                decision = _screened_reason(ctx, decision)
                 call = PendingCall(**{**call, "denial": rejection(decision)})
         decided.append(call)
     return decided

@@ -117,17 +117,10 @@ class PodiumExecutor(AgentExecutor):
         await updater.start_work(updater.new_agent_message([new_text_part("working")]))
         thread = namespaced(who.id, f"a2a-{context_id}")
         decisions = _decisions(context)
-        agent = self.service.agent
         if decisions is not None:
-            items = self.service.launch(
-                thread,
-                lambda watcher: agent.aresume(thread, decisions, decider=who, watchers=[watcher]),
-            )
+            items = self.service.resume(thread, decisions, who)
         else:
-            request = context.get_user_input()
-            items = self.service.launch(
-                thread, lambda watcher: agent.ainvoke(request, thread, who, watchers=[watcher])
-            )
+            items = self.service.start(thread, context.get_user_input(), who)
         while (item := await items.get()) is not DONE:
             await _report(updater, item)
 
@@ -256,4 +249,3 @@ def a2a_routes(app: FastAPI, service: Service) -> None:
     async def card(request: Request) -> JSONResponse:
         # The URL the caller reached this service by, behind whatever proxy it went through.
         return JSONResponse(agent_card_to_dict(agent_card(service, str(request.base_url))))
-

@@ -52,7 +52,6 @@ from podium.planner.approvals import Approval
 from podium.server.service import DONE, Caller, Service
 
 if TYPE_CHECKING:
-
     from podium.results import RunResult
     from podium.tracing.events import Event
 
@@ -65,23 +64,15 @@ APPROVAL_SCHEMA = {
 
 def agui_routes(app: FastAPI, service: Service) -> None:
     """``POST /agui``: one AG-UI run (a new request, or decisions that resume one)."""
-    agent = service.agent
 
     @app.post("/agui")
     async def agui(body: RunAgentInput, who: Caller) -> StreamingResponse:
         """Run the agent for an AG-UI client; the answer is a stream of AG-UI events."""
         thread = namespaced(who.id, _thread_id(body.thread_id))
         if body.resume:
-            decisions = _decisions(body.resume)
-            items = service.launch(
-                thread,
-                lambda watcher: agent.aresume(thread, decisions, decider=who, watchers=[watcher]),
-            )
+            items = service.resume(thread, _decisions(body.resume), who)
         else:
-            request = _request(body)
-            items = service.launch(
-                thread, lambda watcher: agent.ainvoke(request, thread, who, watchers=[watcher])
-            )
+            items = service.start(thread, _request(body), who)
         resumed = {entry.interrupt_id for entry in body.resume or []}
         run = AguiRun(body.thread_id, body.run_id, resumed)
         return StreamingResponse(_sse(run, items), media_type="text/event-stream")
@@ -242,7 +233,8 @@ def _now() -> int:
 
 
 def _thread_id(thread_id: str) -> str:
-    from podium.server.history import THREAD_ID, valid
+    from podium.identity import THREAD_ID
+    from podium.server.history import valid
 
     if not valid(thread_id, THREAD_ID):
         raise InvalidRequest(

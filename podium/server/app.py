@@ -131,6 +131,10 @@ def create_app(
     app.add_middleware(BearerOnly, gate=gate, prefix="/a2a")  # the A2A layer is not ours
     app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(SecurityHeaders)
+    if not tokens:  # open: the machine's own pages only (no other site, no rebound name)
+        from podium.server.local_only import LocalOnly
+
+        app.add_middleware(LocalOnly)
     return app
 
 

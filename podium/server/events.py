@@ -40,9 +40,5 @@ def event_routes(app: FastAPI, service: Service) -> None:
                 for s in triggers.schedules
             ],
             "events": sorted({r.event for r in triggers.events}),
-            "history": [
-                shown(f)
-                for f in triggers.history
-                if who.id in (f.principal, f.sender)
-            ],
+            "history": [shown(f) for f in triggers.history_of(who.id)],
         }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Query
@@ -37,7 +37,10 @@ async def submit(
     service: Service, thread: str, request: str, who: Principal, strategy: Strategy
 ) -> str:
     """Queue a run of ``request`` on ``thread``; its run id."""
+    from podium.inputs import request_text
+
     queue, _ = _parts(service)
+    request = request_text(request)  # as Agent.invoke checks it, before the database sees it
     job = RunJob(
         run_id=new_run_id(), thread=thread, request=request, principal=who.model_dump_json()
     )
@@ -69,6 +72,42 @@ async def submit_resume(
     return job.run_id
 
 
+def follow(service: Service, submitted: Coroutine[Any, Any, str]) -> asyncio.Queue[Any]:
+    """A queued run as ``Service.launch`` gives a local one: its events, its end, ``DONE``.
+
+    The doors that translate a run for their clients (AG-UI, A2A) take it from here when the
+    service has a database, so that a worker runs it as it runs every other.
+    """
+    from podium.results import RunResult
+    from podium.server.service import DONE
+    from podium.tracing.live import event_of
+
+    _, feed = _parts(service)
+    items: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def produce() -> None:
+        try:
+            run_id = await submitted
+            async for seq, item in feed.follow(run_id):
+                if seq != -1:
+                    if (event := event_of(item)) is not None:
+                        items.put_nowait(event)
+                elif "result" in item:
+                    # A recorded result keeps no events: they came one by one above.
+                    items.put_nowait(RunResult.model_validate({"events": [], **item["result"]}))
+                else:
+                    items.put_nowait(
+                        PodiumError(str(item.get("error")), str(item.get("fix") or ""))
+                    )
+        except PodiumError as error:
+            items.put_nowait(error)
+        finally:
+            items.put_nowait(DONE)
+
+    service.keep(asyncio.create_task(produce()))
+    return items
+
+
 def outcome(result: dict[str, Any], named: str) -> dict[str, Any]:
     """A recorded result as the answer of /invoke; a recorded error raised as what it was."""
     if "result" in result:
@@ -95,6 +134,10 @@ def queued_routes(app: FastAPI, service: Service) -> None:
     """``GET /runs/{run_id}`` and ``GET /runs/{run_id}/stream``: a queued run, again."""
 
     async def owned(run_id: str, who: Principal) -> str:
+        from podium.server.history import TRACE_ID, valid
+
+        if not valid(run_id, TRACE_ID):  # run ids are hex: no other text reaches the database
+            raise NotFound(f"no run {run_id[:80]!r} of yours", "check the run id")
         queue, _ = _parts(service)
         thread = await asyncio.to_thread(queue.thread_of, run_id)
         prefix = f"{who.id}:"

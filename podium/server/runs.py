@@ -20,15 +20,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
-from podium.identity import PRINCIPAL_ID, Principal, namespaced
+from podium.identity import PRINCIPAL_ID, THREAD_ID, Principal, namespaced
+from podium.inputs import check_text
 from podium.planner.approvals import Approval
 from podium.server.queue import Strategy
 from podium.server.service import DONE, Caller, Service, error_body
 
 if TYPE_CHECKING:
     from podium.results import RunResult, ThreadView
-
-THREAD_ID = r"^[\w.:/-]{1,200}$"
 
 
 class InvokeBody(BaseModel):
@@ -153,7 +152,7 @@ def approval_routes(app: FastAPI, service: Service) -> None:
     async def resume(
         thread_id: str, who: Caller, body: Annotated[ResumeBody | None, Body()] = None
     ) -> dict[str, Any]:
-        body = body or ResumeBody()
+        body = _checked(body or ResumeBody())
         owner = body.owner or who.id
         if not _valid(owner, PRINCIPAL_ID):
             raise NotFound(*_unknown(thread_id))
@@ -161,20 +160,22 @@ def approval_routes(app: FastAPI, service: Service) -> None:
         async with locks(key):  # a run in progress is waited for, then looked at
             if body.decisions:
                 await _not_decided_yet(service, thread_id, who, owner)
-            view = await _visible(service, thread_id, who, owner)
+            await _visible(service, thread_id, who, owner)
             if owner != who.id and body.decisions is None:
                 raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
+            # The owner acts as the policy describes them now (Agent.aresume): revoked
+            # scopes stay revoked, whoever decides.
             if service.feed is not None:
                 from podium.server import queued
 
-                run_id = await queued.submit_resume(
-                    service, key, body.decisions, _owner(service, owner, view), who
-                )
-                return queued.outcome(await service.feed.result(run_id), thread_id)
-            result = await agent.aresume(
-                key, body.decisions, principal=_owner(service, owner, view), decider=who
-            )
-        return _answer(result, thread_id)
+                run_id = await queued.submit_resume(service, key, body.decisions, None, who)
+                done = queued.outcome(await service.feed.result(run_id), thread_id)
+            else:
+                result = await agent.aresume(key, body.decisions, decider=who)
+                done = _answer(result, thread_id)
+        if owner != who.id:  # a decider learns what became of the decision, not the run
+            return _receipt(done, owner, body.decisions or {})
+        return done
 
 
 def _inline(service: Service, thread: str, strategy: Strategy) -> None:
@@ -186,8 +187,7 @@ def _inline(service: Service, thread: str, strategy: Strategy) -> None:
         )
     if strategy in ("interrupt", "rollback"):
         raise InvalidRequest(
-            f"multitask_strategy {strategy} needs the job queue, and this service has no "
-            "database",
+            f"multitask_strategy {strategy} needs the job queue, and this service has no database",
             "start podium serve with --database-url (and workers), or send reject or enqueue",
         )
 
@@ -257,12 +257,30 @@ async def _not_decided_yet(service: Service, thread_id: str, who: Principal, own
     raise Conflict(problem, "reload the thread to see its result; nothing was changed")
 
 
-def _owner(service: Service, owner: str, view: ThreadView) -> Principal | None:
-    """The owner as the policy describes them now (revoked scopes stay revoked), if listed."""
-    policy = service.agent.policy
-    if policy.lists_principals and owner in policy.rules.principals:
-        return policy.principal(owner)
-    return None
+def _checked(body: ResumeBody) -> ResumeBody:
+    """The body, its reasons checked to be text a store keeps (a NUL is refused, not a 500)."""
+    for call, decision in (body.decisions or {}).items():
+        if isinstance(decision, Approval):
+            check_text(decision.reason, f"the reason given for call {call[:40]!r}")
+    return body
+
+
+def _receipt(
+    done: dict[str, Any], owner: str, decisions: dict[str, bool | Approval]
+) -> dict[str, Any]:
+    """What a decider of another's calls is told: their decisions, and where the run stands.
+
+    Not the run's answer nor its calls' outputs: those are the owner's, and the decider may
+    hold no scope for the tools that made them.
+    """
+    return {
+        "thread_id": done["thread_id"],
+        "owner": owner,
+        "decided": {
+            call: d if isinstance(d, bool) else d.approved for call, d in decisions.items()
+        },
+        "stop_reason": done["stop_reason"],
+    }
 
 
 def _valid(text: str, pattern: str) -> bool:

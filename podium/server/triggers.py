@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from podium.errors import ConfigError, InvalidRequest, PermissionDenied
-from podium.identity import Principal, namespaced
+from podium.identity import THREAD_ID, Principal, namespaced
 from podium.patterns.templates import fill
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,10 @@ class Triggers:
         self.schedules = list(schedules or [])
         self.events = list(events or [])
         self.clock = clock
-        self.history: deque[Firing] = deque(maxlen=HISTORY)
+        self.history: deque[Firing] = deque(maxlen=HISTORY)  # the last firings of all
+        # Each principal's own last firings (started or ran as): many firings of another
+        # principal's do not push theirs out of what /triggers shows them.
+        self._theirs: dict[str, deque[Firing]] = {}
         self._busy: set[str] = set()  # threads with a triggered run going on
         names = [s.name for s in self.schedules]
         if len(names) != len(set(names)):
@@ -192,7 +196,7 @@ class Triggers:
         )
         if thread is not None and thread in self._busy:
             firing.error = f"skipped: the last run of thread {thread} is still going"
-            self.history.append(firing)
+            self._record(firing)
             return firing
         if thread is not None:
             self._busy.add(thread)
@@ -205,9 +209,18 @@ class Triggers:
             firing.stop_reason = result.stop_reason
         finally:
             self._busy.discard(thread or "")
-        self.history.append(firing)
+        self._record(firing)
         log.info("%s", fired_line(firing))
         return firing
+
+    def _record(self, firing: Firing) -> None:
+        self.history.append(firing)
+        for who in {firing.principal, firing.sender} - {None}:
+            self._theirs.setdefault(str(who), deque(maxlen=HISTORY)).append(firing)
+
+    def history_of(self, principal_id: str) -> list[Firing]:
+        """The last firings ``principal_id`` started or ran as, oldest first."""
+        return list(self._theirs.get(principal_id, ()))
 
     def _principal(self, name: str | None, default: Principal | None = None) -> Principal | None:
         return self.agent.policy.principal(name) if name else default
@@ -239,17 +252,17 @@ class Triggers:
         start runs that act as another principal ``p``; ``sender=None`` is the program
         itself. Nothing starts unless every rule's run may.
         """
-        rules = self._rules(event, sender)
-        starts = [
-            self._start(
-                event,
-                "event",
+        filled = [  # every rule's run made first: a payload one rule cannot take starts none
+            (
                 fill(rule.request, payload, f"event {event!r}"),
-                fill(rule.thread, payload, f"event {event!r}") if rule.thread else None,
+                _thread(rule, payload, event),
                 self._principal(rule.principal, sender),
-                sender,
             )
-            for rule in rules
+            for rule in self._rules(event, sender)
+        ]
+        starts = [
+            self._start(event, "event", request, thread, who, sender)
+            for request, thread, who in filled
         ]
         return list(await asyncio.gather(*starts))
 
@@ -302,17 +315,19 @@ class Triggers:
         """As ``fire``, but each run goes to the job queue (a worker takes it); none is lost."""
         from podium.server.queue import RunJob, new_run_id
 
-        rules = self._rules(event, sender)
-        firings = []
-        for rule in rules:
+        jobs = []  # every rule's job made first: a payload one rule cannot take queues none
+        for rule in self._rules(event, sender):
             who = self._principal(rule.principal, sender) or Principal.local()
             request = fill(rule.request, payload, f"event {event!r}")
-            named = fill(rule.thread, payload, f"event {event!r}") if rule.thread else None
+            named = _thread(rule, payload, event)
             run_id = new_run_id()
             thread = namespaced(who.id, named or run_id)
             job = RunJob(
                 run_id=run_id, thread=thread, request=request, principal=who.model_dump_json()
             )
+            jobs.append((who, thread, job))
+        firings = []
+        for who, thread, job in jobs:
             await asyncio.to_thread(queue.submit, job)
             firing = Firing(
                 trigger=event,
@@ -321,7 +336,7 @@ class Triggers:
                 principal=who.id,
                 sender=sender.id if sender else None,
                 thread_id=thread,
-                trace_id=run_id,
+                trace_id=job.run_id,
             )
             await asyncio.to_thread(queue.storage.firings().add, firing.model_dump(mode="json"))
             log.info("%s", fired_line(firing))
@@ -373,3 +388,21 @@ class Triggers:
                 pass
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+
+
+def _thread(rule: EventRule, payload: dict[str, Any], event: str) -> str | None:
+    """The thread a rule's template names for ``payload``, checked as a caller's would be.
+
+    A payload's values fill the name; one that no route could name (a space, a quote)
+    would leave a thread nobody can look at, nor decide the calls it waits on.
+    """
+    if not rule.thread:
+        return None
+    named = fill(rule.thread, payload, f"event {event!r}")
+    if re.fullmatch(THREAD_ID, named) is None:
+        raise InvalidRequest(
+            f"event {event!r}: its thread would be {named[:80]!r}, which is no thread id",
+            "thread ids hold letters, digits and . : / - (at most 200): send values that "
+            f"fit the rule's thread {rule.thread!r}",
+        )
+    return named

@@ -70,3 +70,17 @@ def _inner_live(event: dict[str, Any]) -> bool:
     if event.get("kind") == "subagent":
         return _inner_live(event.get("event") or {})
     return event.get("kind") in LIVE_KINDS
+
+
+def event_of(data: dict[str, Any]) -> Event | None:
+    """The event a watcher was sent, from its JSON (a queued run's feed); None if unknown."""
+    kinds: dict[Any, type[Event]] = {}
+    classes = list(Event.__subclasses__())
+    while classes:
+        found = classes.pop()
+        classes += found.__subclasses__()
+        kind = found.model_fields.get("kind")
+        if kind is not None:
+            kinds[kind.default] = found
+    made = kinds.get(data.get("kind"))
+    return made.model_validate(data) if made is not None else None

@@ -203,6 +203,16 @@ def test_toml_policies_load_too(tmp_path: Path) -> None:
             r"line 5: unknown key 'tennant' \(fix: did you mean 'tenant'\?\)",
         ),
         ('[roles.agent\nscopes = ["x"]', ".toml", r"not valid TOML"),
+        (  # acme would be a tenant of its own spelt like ann's: they would share memories
+            "principals:\n  ann: {tenant: acme}\n  acme: {}\n",
+            ".yaml",
+            r"line 3: principal 'acme' has no tenant, .* tenant 'acme' is also 'ann''s",
+        ),
+        (
+            "principals:\n  default: {scopes: [x]}\n",
+            ".yaml",
+            r"line 2: .* tenant 'default' is also the local user",
+        ),
     ],
 )
 def test_a_bad_policy_file_names_the_line_and_the_fix(

@@ -132,3 +132,63 @@ def test_a_client_of_serve_gets_the_tokens_live_from_the_worker_that_streams_the
     assert answer == "done: say it in words"
     assert len(tokens) == 5 and "".join(tokens) == answer  # word by word, in order
     assert ended_at_first_token == 0  # the first word came while the run went on
+
+
+@pytest.mark.slow
+def test_a_nul_character_is_refused_by_name_not_a_500(database_url: str) -> None:
+    # Postgres keeps no NUL in text: a request, a run id or a decision's reason holding one
+    # reached the database and the service answered 500 (and dropped the connection).
+    with running(create_app(cluster_agent(database_url))) as client:  # no worker needed
+        answers = [
+            client.post("/invoke", json={"request": "hello \u0000 there", "thread_id": "n1"}),
+            client.post("/stream", json={"request": "hi \u0000", "thread_id": "n2"}),
+            client.get("/runs/ab%00cd"),
+            client.get("/runs/ab%00cd/stream"),
+            client.post(
+                "/threads/n3/resume",
+                json={"decisions": {"call_1": {"approved": False, "reason": "no\u0000"}}},
+            ),
+        ]
+    assert [a.status_code for a in answers] == [400, 400, 404, 404, 400]
+    assert "holds a NUL character" in answers[0].json()["error"]
+    assert "the reason given for call 'call_1' holds a NUL" in answers[4].json()["error"]
+
+
+@pytest.mark.slow
+def test_agui_and_a2a_runs_go_to_the_workers_too(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # AG-UI and A2A ran the agent in the API process, beside the queue: two runs of one
+    # thread at once, and serve ran what it says it never runs. Now a worker runs them.
+    import asyncio
+
+    from a2a.types import Part
+
+    from tests.server.test_a2a import send
+
+    monkeypatch.setenv("CLUSTER_ROUNDS", "2")
+    cluster = Cluster(database_url, tmp_path, concurrency=2)
+    cluster.start(1)
+    try:
+        with running(create_app(cluster_agent(database_url))) as client:
+            body = {
+                "threadId": "q",
+                "runId": "r",
+                "messages": [{"id": "u", "role": "user", "content": "second"}],
+            }
+            with client.stream("POST", "/agui", json=body) as answer:
+                events = [
+                    json.loads(line.removeprefix("data: "))
+                    for line in answer.iter_lines()
+                    if line.startswith("data: ")
+                ]
+            asked = asyncio.run(send(str(client.base_url), [Part(text="third")], None))
+    finally:
+        cluster.stop()
+    [finished] = [e for e in events if e["type"] == "RUN_FINISHED"]
+    assert "done: second" in json.dumps(finished)
+    assert any("done: third" in str(update) for update in asked)
+    ran = cluster.rows("SELECT tag FROM effects ORDER BY tag")
+    assert [tag.split("#")[0] for (tag,) in ran] == ["second"] * 2 + ["third"] * 2
+    jobs = cluster.rows("SELECT count(*) FROM podium_run_results")
+    assert jobs == [(2,)]  # both went through the queue, and a worker ended them

@@ -113,3 +113,33 @@ def test_a_triggers_file_is_read_and_its_errors_name_the_line(tmp_path: Path) ->
     unknown.write_text("events:\n  - {event: a, request: r, as: nobody}\n")
     with pytest.raises(ConfigError, match="principal 'nobody'"):
         Triggers.load(agent, unknown)
+
+
+def test_another_principals_firings_do_not_push_a_principals_own_out_of_view(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /triggers shows each caller its own last firings: bob, allowed one event, fired it
+    # as often as the history holds, and ann's firing was gone from her view.
+    from podium.server import triggers as module
+    from podium.server.app import create_app
+    from tests.server.keyword_agent import agent, auth, tokens
+    from tests.server.test_app import running
+
+    monkeypatch.setattr(module, "HISTORY", 3)
+    owner = agent(
+        isolated, "principals:\n  ann: {scopes: [events:deploy]}\n  bob: {scopes: [events:ping]}\n"
+    )
+    rules = [
+        EventRule(event="deploy", request="hello deploy"),
+        EventRule(event="ping", request="hi"),
+    ]
+    with running(
+        create_app(owner, Triggers(owner, events=rules), tokens=tokens("ann", "bob"))
+    ) as client:
+        assert client.post("/events/deploy", json={}, headers=auth("ann")).status_code == 200
+        for _ in range(4):
+            assert client.post("/events/ping", json={}, headers=auth("bob")).status_code == 200
+        ann = client.get("/triggers", headers=auth("ann")).json()["history"]
+        bob = client.get("/triggers", headers=auth("bob")).json()["history"]
+    assert [f["trigger"] for f in ann] == ["deploy"]
+    assert [f["trigger"] for f in bob] == ["ping"] * 3  # each principal's own, bounded
