@@ -55,21 +55,24 @@ class BodyLimit:
         await self.app(scope, counted, guarded)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": f"the request body is larger than {self.max_bytes} bytes",
-                "fix": "send a shorter request; put long material in a file the agent can read",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await refuse(
+            send,
+            413,
+            f"the request body is larger than {self.max_bytes} bytes",
+            "send a shorter request; put long material in a file the agent can read",
+            close=True,
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def refuse(send: Send, status: int, problem: str, fix: str, close: bool = False) -> None:
+    """Answer from a middleware, in the service's one error shape."""
+    body = json.dumps({"error": problem, "fix": fix}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"connection", b"close")] if close else headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -11,10 +11,11 @@ With tokens neither attack has the token to send, and this gate is not installed
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from podium.server.limits import refuse
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -35,24 +36,8 @@ class LocalOnly:
         if problem is None:
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            {
-                "error": problem,
-                "fix": "open the page from http://127.0.0.1:PORT, or start podium serve with "
-                "--tokens to serve other host names and sites",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        fix = "open the page from http://127.0.0.1:PORT, or start podium serve with --tokens to "
+        await refuse(send, 403, problem, fix + "serve other host names and sites")
 
 
 def _not_local(headers: dict[bytes, bytes]) -> str | None:

@@ -1,34 +1,28 @@
 """An agent planned by keywords (a scripted model) over two tools, for the decider tests.
 
-``release`` waits for approval and has a side effect; ``read_secret`` reads what only its
-scope may see. The scripted model calls them by the request's words and answers with the
-outputs, so a test sees exactly what a run returned to whom.
+``release`` (web_agent's) waits for approval and has a side effect; ``read_secret`` reads
+what only its scope may see. The scripted model calls them by the request's words and
+answers with the outputs, so a test sees exactly what a run returned to whom.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from podium.agent import Agent
 from podium.guardrails.policy import Policy
 from podium.planner.models.scripted import ScriptedChatModel
 from podium.tools.registry import tool
+from tests.server.web_agent import RELEASED, answer_with_outputs, call_of, release
 
-RELEASED: list[str] = []
+__all__ = ["RELEASED", "release"]
+
 SECRETS: list[str] = []
-
-
-@tool(needs_approval=True, risk="high", side_effects=True)
-def release(version: str) -> str:
-    """Release a version of the app to production."""
-    RELEASED.append(version)
-    return f"released {version}"
 
 
 @tool
@@ -38,30 +32,21 @@ def read_secret(name: str) -> str:
     return f"secret {name} = hunter2"
 
 
-def _call(tool_name: str, **arguments: Any) -> dict[str, Any]:
-    call_id = f"call_{uuid.uuid4().hex[:8]}"
-    return {"name": tool_name, "args": arguments, "id": call_id, "type": "tool_call"}
-
-
 def plan(messages: list[BaseMessage]) -> AIMessage:
-    if isinstance(messages[-1], ToolMessage):
-        outs: list[str] = []
-        for m in reversed(messages):
-            if not isinstance(m, ToolMessage):
-                break
-            outs.insert(0, str(m.content))
-        return AIMessage(content="Done: " + " | ".join(outs))
+    """Call the tools the request's words name (the version: its last word)."""
+    if (answered := answer_with_outputs(messages, cut=10_000)) is not None:
+        return answered
     request = next(str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage))
     words = request.lower()
     planned = []
     if "release" in words:
-        planned.append(_call("release", version=request.split()[-1]))
+        planned.append(call_of("release", version=request.split()[-1]))
     if "secret" in words:
-        planned.append(_call("read_secret", name=request.split()[-1]))
+        planned.append(call_of("read_secret", name=request.split()[-1]))
     if words.startswith("remember "):
-        planned.append(_call("memory_save", text=request[len("remember ") :]))
+        planned.append(call_of("memory_save", text=request[len("remember ") :]))
     elif "memory" in words:
-        planned.append(_call("memory_search", query=request.split()[-1]))
+        planned.append(call_of("memory_search", query=request.split()[-1]))
     if not planned:
         return AIMessage(content=f"You said: {request}")
     return AIMessage(content="", tool_calls=planned)

@@ -59,31 +59,39 @@ def release(version: str) -> str:
     return f"released {version}"
 
 
-def _call(name: str, **arguments: Any) -> dict[str, Any]:
+def call_of(name: str, /, **arguments: Any) -> dict[str, Any]:
+    """A tool call as a model plans it."""
     call_id = f"call_{uuid.uuid4().hex[:8]}"
     return {"name": name, "args": arguments, "id": call_id, "type": "tool_call"}
 
 
+def answer_with_outputs(messages: list[BaseMessage], cut: int = 300) -> AIMessage | None:
+    """After the tools answered, the answer made of their outputs; else None."""
+    if not isinstance(messages[-1], ToolMessage):
+        return None
+    outputs: list[str] = []
+    for message in reversed(messages):
+        if not isinstance(message, ToolMessage):
+            break
+        outputs.insert(0, str(message.content))
+    return AIMessage(content="Done: " + " | ".join(o[:cut] for o in outputs))
+
+
 def plan(messages: list[BaseMessage]) -> AIMessage:
     """Call the tools the last request names; after their outputs, answer with them."""
-    if isinstance(messages[-1], ToolMessage):
-        outputs: list[str] = []
-        for message in reversed(messages):
-            if not isinstance(message, ToolMessage):
-                break
-            outputs.insert(0, str(message.content))
-        return AIMessage(content="Done: " + " | ".join(o[:300] for o in outputs))
+    if (answered := answer_with_outputs(messages)) is not None:
+        return answered
     request = next(str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage))
     words = request.lower()
     planned = []
     if "order" in words:
-        planned.append(_call("order_status", order_id=request.split()[-1].strip("?")))
+        planned.append(call_of("order_status", order_id=request.split()[-1].strip("?")))
     if "page" in words:
-        planned.append(_call("fetch_page", url="http://example.test/"))
+        planned.append(call_of("fetch_page", url="http://example.test/"))
     if "log" in words:
-        planned.append(_call("build_log", job="nightly"))
+        planned.append(call_of("build_log", job="nightly"))
     if "release" in words:
-        planned += [_call("release", version=v) for v in ("1.0", "2.0")]
+        planned += [call_of("release", version=v) for v in ("1.0", "2.0")]
     if not planned:
         return AIMessage(content=f"You said: {request}")
     return AIMessage(content="", tool_calls=planned)
