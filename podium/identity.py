@@ -21,6 +21,7 @@ PRINCIPAL_ID = r"^[\w.@+-]{1,128}$"
 _VALID = re.compile(PRINCIPAL_ID)
 # A thread's name as callers give it: letters, digits, . : / - (sub-agents' threads hold /).
 THREAD_ID = r"^[\w.:/-]{1,200}$"
+TRACE_ID = r"^[0-9a-f]{1,64}$"  # a run's (and its trace's) id: hex
 
 
 class Principal(BaseModel):

@@ -44,6 +44,7 @@ from fastapi.responses import JSONResponse
 
 from podium.errors import PodiumError
 from podium.identity import Principal, namespaced
+from podium.server import doors
 from podium.server.service import DONE, Service
 
 if TYPE_CHECKING:
@@ -118,9 +119,9 @@ class PodiumExecutor(AgentExecutor):
         thread = namespaced(who.id, f"a2a-{context_id}")
         decisions = _decisions(context)
         if decisions is not None:
-            items = self.service.resume(thread, decisions, who)
+            items = doors.resume(self.service, thread, decisions, who)
         else:
-            items = self.service.start(thread, context.get_user_input(), who)
+            items = doors.start(self.service, thread, context.get_user_input(), who)
         while (item := await items.get()) is not DONE:
             await _report(updater, item)
 

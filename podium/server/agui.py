@@ -49,6 +49,7 @@ from fastapi.responses import StreamingResponse
 from podium.errors import InvalidRequest, PodiumError
 from podium.identity import namespaced
 from podium.planner.approvals import Approval
+from podium.server import doors
 from podium.server.service import DONE, Caller, Service
 
 if TYPE_CHECKING:
@@ -70,9 +71,9 @@ def agui_routes(app: FastAPI, service: Service) -> None:
         """Run the agent for an AG-UI client; the answer is a stream of AG-UI events."""
         thread = namespaced(who.id, _thread_id(body.thread_id))
         if body.resume:
-            items = service.resume(thread, _decisions(body.resume), who)
+            items = doors.resume(service, thread, _decisions(body.resume), who)
         else:
-            items = service.start(thread, _request(body), who)
+            items = doors.start(service, thread, _request(body), who)
         resumed = {entry.interrupt_id for entry in body.resume or []}
         run = AguiRun(body.thread_id, body.run_id, resumed)
         return StreamingResponse(_sse(run, items), media_type="text/event-stream")

@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 
 from podium.errors import NotFound
-from podium.identity import THREAD_ID, namespaced
+from podium.identity import THREAD_ID, TRACE_ID, namespaced
 from podium.server.service import Caller, Service
 
 if TYPE_CHECKING:
     from podium.tracing.views import Run
-
-TRACE_ID = r"^[0-9a-f]{1,64}$"
 
 
 def valid(text: str, pattern: str) -> bool:

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
     from podium.agent import Agent
-    from podium.planner.approvals import Approval
     from podium.results import RunResult
     from podium.server.feed import RunFeed
     from podium.server.queue import RunQueue
@@ -60,34 +59,6 @@ class Service:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
-
-    def start(self, thread: str, request: str, who: Principal) -> asyncio.Queue[Any]:
-        """A run of ``request`` on ``thread`` as ``who``, as ``launch`` gives it.
-
-        With a database a worker runs it (queued after the thread's runs), as every run.
-        """
-        if self.feed is not None:
-            from podium.server import queued
-
-            return queued.follow(self, queued.submit(self, thread, request, who, "enqueue"))
-        agent = self.agent
-        return self.launch(
-            thread, lambda watcher: agent.ainvoke(request, thread, who, watchers=[watcher])
-        )
-
-    def resume(
-        self, thread: str, decisions: dict[str, bool | Approval], decider: Principal
-    ) -> asyncio.Queue[Any]:
-        """The run waiting on ``thread`` resumed with ``decider``'s decisions, as ``start``."""
-        if self.feed is not None:
-            from podium.server import queued
-
-            return queued.follow(self, queued.submit_resume(self, thread, decisions, None, decider))
-        agent = self.agent
-        return self.launch(
-            thread,
-            lambda watcher: agent.aresume(thread, decisions, decider=decider, watchers=[watcher]),
-        )
 
     def launch(
         self, thread: str, start: Callable[[Sink], Coroutine[Any, Any, RunResult]]
