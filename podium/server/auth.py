@@ -121,9 +121,9 @@ class BearerOnly:
         """Answer 401 in podium's error shape, or pass the request on."""
         guarded = scope["type"] == "http" and str(scope.get("path", "")).startswith(self.prefix)
         if guarded and self.gate.tokens:
-            headers = dict(scope.get("headers") or [])
-            header = headers.get(b"authorization", b"").decode("latin-1")
-            try:
+            given = [v for k, v in scope.get("headers") or [] if k.lower() == b"authorization"]
+            header = given[0].decode("latin-1") if len(given) == 1 else ""
+            try:  # two Authorization headers are none: the layer behind reads only one
                 self.gate.caller(header)
             except Unauthenticated as error:
                 body = json.dumps({"error": error.problem, "fix": error.fix}).encode()

@@ -107,6 +107,15 @@ def test_a2a_needs_a_token_and_keeps_tasks_to_their_principal(isolated: Path) ->
     with running(create_app(agent, tokens=TOKENS)) as client:
         base = str(client.base_url)
         refused = client.post("/a2a", json={"jsonrpc": "2.0", "id": 1, "method": "SendMessage"})
+        # Two tokens at once are none: the gate and the layer behind it read different ones.
+        doubled = client.post(
+            "/a2a",
+            json={"jsonrpc": "2.0", "id": 1, "method": "SendMessage"},
+            headers=[
+                ("authorization", "Bearer eve-token-0123456789"),
+                ("authorization", "Bearer ann-token-0123456789"),
+            ],
+        )
         events = asyncio.run(send(base, [Part(text="status of order T-1")], "ann-token-0123456789"))
         task = events[0].task
 
@@ -123,6 +132,7 @@ def test_a2a_needs_a_token_and_keeps_tasks_to_their_principal(isolated: Path) ->
         own = asyncio.run(peek("ann-token-0123456789"))
         other = asyncio.run(peek("eve-token-0123456789"))
     assert refused.status_code == 401 and set(refused.json()) == {"error", "fix"}
+    assert doubled.status_code == 401
     assert states(events)[-1] == "TASK_STATE_COMPLETED"
     assert TaskState.Name(own.status.state) == "TASK_STATE_COMPLETED"
     assert isinstance(other, Exception)  # eve cannot read ann's task
