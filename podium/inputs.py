@@ -5,7 +5,7 @@ Each check names what was wrong and what to pass instead (an InvalidRequest).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from podium.errors import InvalidRequest
@@ -32,6 +32,14 @@ def check_text(text: str, what: str) -> None:
             f"{what} holds a character that is not valid Unicode at position {error.start}",
             "send UTF-8 text (a lone surrogate such as \\udfff is not a character)",
         ) from None
+
+
+def check_reasons(decisions: Mapping[str, object]) -> None:
+    """Refuse a decision whose reason no store could keep (see ``check_text``)."""
+    for call, decision in decisions.items():
+        reason = getattr(decision, "reason", "")
+        if isinstance(reason, str):
+            check_text(reason, f"the reason given for call {call[:40]!r}")
 
 
 def thread_given(thread_id: object) -> str:

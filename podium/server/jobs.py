@@ -129,7 +129,7 @@ async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> 
             if last.state == "running":  # its worker died mid-run: go on from the checkpoint
                 return await _go_on(agent, queue, job, watch, last.run_id)
             return await ended(agent, queue, job, watch)  # it ended; its record was lost
-        who = Principal.model_validate_json(job.principal) if job.principal else None
+        who = _as_listed(agent, job.principal)
         return await agent.ainvoke(
             job.request, job.thread, who, watchers=watchers, run_id=job.run_id
         )
@@ -143,11 +143,22 @@ async def perform(agent: Agent, queue: RunQueue, job: RunJob, watch: RunLog) -> 
         call: value if isinstance(value, bool) else Approval.model_validate(value)
         for call, value in (job.decisions or {}).items()
     }
-    decider = Principal.model_validate_json(job.decider) if job.decider else None
-    owner = Principal.model_validate_json(job.principal) if job.principal else None
+    decider = _as_listed(agent, job.decider)
+    owner = _as_listed(agent, job.principal)
     return await agent.aresume(
         job.thread, decisions or None, principal=owner, decider=decider, watchers=watchers
     )
+
+
+def _as_listed(agent: Agent, recorded: str | None) -> Principal | None:
+    """A principal a job recorded, as the policy describes them now (None: none recorded).
+
+    A job may wait in the queue while a scope is revoked or a tenant changes: it runs, and
+    its decisions are signed, with what the policy grants when a worker takes it.
+    """
+    if not recorded:
+        return None
+    return agent.policy.as_listed(Principal.model_validate_json(recorded))
 
 
 async def _go_on(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,6 +23,8 @@ from podium.errors import Conflict, NotFound, PodiumError
 from podium.identity import TRACE_ID
 from podium.server.queue import RunJob, Strategy, new_run_id
 from podium.server.service import Caller, Service, error_body
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from podium.identity import Principal
@@ -39,10 +42,11 @@ async def submit(
     service: Service, thread: str, request: str, who: Principal, strategy: Strategy
 ) -> str:
     """Queue a run of ``request`` on ``thread``; its run id."""
-    from podium.inputs import request_text
+    from podium.inputs import request_text, thread_given
 
     queue, _ = _parts(service)
-    request = request_text(request)  # as Agent.invoke checks it, before the database sees it
+    # As Agent.invoke checks them, before the database sees them (a NUL is no 500).
+    request, thread = request_text(request), thread_given(thread)
     job = RunJob(
         run_id=new_run_id(), thread=thread, request=request, principal=who.model_dump_json()
     )
@@ -58,7 +62,11 @@ async def submit_resume(
     decider: Principal,
 ) -> str:
     """Queue the decisions on a thread's waiting calls (or the continuation of its run)."""
+    from podium.inputs import check_reasons, thread_given
+
     queue, _ = _parts(service)
+    thread = thread_given(thread)
+    check_reasons(decisions or {})
     job = RunJob(
         run_id=new_run_id(),
         thread=thread,
@@ -103,6 +111,10 @@ def follow(service: Service, submitted: Coroutine[Any, Any, str]) -> asyncio.Que
                     )
         except PodiumError as error:
             items.put_nowait(error)
+        except Exception as error:  # the client is told, whatever broke: never a stream cut
+            log.exception("following a queued run failed")
+            problem = f"the run could not be queued or followed: {type(error).__name__}"
+            items.put_nowait(PodiumError(problem, "try again; if it persists, see the log"))
         finally:
             items.put_nowait(DONE)
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
 from podium.identity import PRINCIPAL_ID, THREAD_ID, Principal, namespaced
-from podium.inputs import check_text
+from podium.inputs import check_reasons
 from podium.planner.approvals import Approval
 from podium.server.queue import Strategy
 from podium.server.service import DONE, Caller, Service, error_body
@@ -259,9 +259,7 @@ async def _not_decided_yet(service: Service, thread_id: str, who: Principal, own
 
 def _checked(body: ResumeBody) -> ResumeBody:
     """The body, its reasons checked to be text a store keeps (a NUL is refused, not a 500)."""
-    for call, decision in (body.decisions or {}).items():
-        if isinstance(decision, Approval):
-            check_text(decision.reason, f"the reason given for call {call[:40]!r}")
+    check_reasons(body.decisions or {})
     return body
 
 

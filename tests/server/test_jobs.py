@@ -64,3 +64,33 @@ def test_a_run_that_ended_before_its_index_heard_is_not_resumed(
     index = agent.storage.runs().get("t")
     assert index is not None and index.state == "done"
     assert [e["kind"] for _, e in queue.events_after(job.run_id, 0)] == ["run_finished"]
+
+
+def test_a_job_queued_before_a_scope_was_revoked_runs_without_it(
+    database_url: str, isolated: Path
+) -> None:
+    # The job carries its principal as the policy was when it was queued; the worker took
+    # it under the new policy and still used the revoked scope.
+    from podium.server.queue import new_run_id
+
+    isolated.mkdir(parents=True, exist_ok=True)
+    old, new = isolated / "old.yaml", isolated / "new.yaml"
+    old.write_text(
+        "principals:\n  alice: {scopes: [math]}\ntools:\n  calculator: {scopes: [math]}\n"
+    )
+    new.write_text("principals:\n  alice: {}\ntools:\n  calculator: {scopes: [math]}\n")
+    settings = Settings.load(database_url=database_url, audit=False)
+    queued_as = Agent(builtins=True, policy=old, settings=settings).policy.principal("alice")
+    agent = Agent(builtins=True, policy=new, settings=settings)
+    storage = agent.storage
+    assert isinstance(storage, PostgresStorage)
+    storage.prepare()
+    job = RunJob(
+        run_id=new_run_id(),
+        thread="alice:t",
+        request="what is 2 + 3",
+        principal=queued_as.model_dump_json(),
+    )
+
+    result = asyncio.run(take_again(agent, RunQueue(storage), job))
+    assert [(c["name"], c["status"]) for c in result.tool_calls] == [("calculator", "denied")]

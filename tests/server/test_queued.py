@@ -192,3 +192,34 @@ def test_agui_and_a2a_runs_go_to_the_workers_too(
     assert [tag.split("#")[0] for (tag,) in ran] == ["second"] * 2 + ["third"] * 2
     jobs = cluster.rows("SELECT count(*) FROM podium_run_results")
     assert jobs == [(2,)]  # both went through the queue, and a worker ended them
+
+
+@pytest.mark.slow
+def test_agui_and_a2a_tell_of_a_run_the_queue_refused(database_url: str) -> None:
+    # A NUL in an A2A context id or an AG-UI reason reached the database's insert; the error
+    # was dropped, and the task stayed "working", the stream without an end.
+    import asyncio
+
+    from a2a.types import Part
+
+    from tests.server.test_a2a import send, states
+
+    resume = [
+        {
+            "interruptId": "call_1",
+            "status": "resolved",
+            "payload": {"approved": False, "reason": "no\u0000"},
+        }
+    ]
+    body = {"threadId": "q", "runId": "r", "messages": [], "resume": resume}
+    with running(create_app(cluster_agent(database_url))) as client:  # no worker needed
+        sent = send(str(client.base_url), [Part(text="hello")], None, context_id="ctx\u0000x")
+        events = asyncio.run(asyncio.wait_for(sent, 60))
+        with client.stream("POST", "/agui", json=body) as answer:
+            kinds = [
+                json.loads(line.removeprefix("data: "))
+                for line in answer.iter_lines()
+                if line.startswith("data: ")
+            ]
+    assert states(events)[-1] == "TASK_STATE_FAILED"
+    assert kinds[-1]["type"] == "RUN_ERROR" and "NUL" in kinds[-1]["message"]
