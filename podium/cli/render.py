@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from podium.terminal import printable
 from podium.tracing.events import (
     Event,
     GuardDecided,
@@ -54,13 +55,13 @@ def event_line(event: Event) -> str | None:
         )
     if isinstance(event, ToolCalled):
         style = _STATUS_STYLE.get(event.status, "yellow")
-        why = f": {escape(event.error)}" if event.error else ""
+        why = f": {escape(printable(event.error))}" if event.error else ""
         return (
             f"[magenta]tool[/] {escape(event.name)} [{style}]{event.status}[/] "
             f"[dim]{event.duration_ms:.1f} ms[/]{why}"
         )
     line = describe(event)
-    return f"[{_style(event)}]{escape(line)}[/]" if line else None
+    return f"[{_style(event)}]{escape(printable(line))}[/]" if line else None
 
 
 class Spinner:
@@ -100,13 +101,13 @@ def show_result(
             )
             table.add_row(
                 str(call["step"]),
-                escape(f"{call['name']}({arguments})"),
+                escape(printable(f"{call['name']}({arguments})")),
                 call["status"],
-                escape(call["output"][:200]),
+                escape(printable(call["output"][:200])),
             )
         console.print(table)
     if not answer_shown:
-        console.print(plain_answer(result), markup=False, highlight=False)
+        console.print(printable(plain_answer(result)), markup=False, highlight=False)
     if verbose:
         usage = result.usage
         console.print(

@@ -51,6 +51,7 @@ def shown_run(
     """
     from podium.cli.render import Spinner, event_line
     from podium.results import RunResult
+    from podium.terminal import printable
     from podium.tracing.events import ModelCalled
     from podium.tracing.live import TokensDiscarded, TokenStreamed
 
@@ -64,7 +65,7 @@ def shown_run(
                 spinner.stop()
                 written += item.text
                 open_line = True
-                console.print(item.text, end="", markup=False, highlight=False)
+                console.print(printable(item.text), end="", markup=False, highlight=False)
             elif isinstance(item, TokensDiscarded) and not verbose:
                 if open_line:
                     console.print(f"\n[yellow]withdrawn:[/] {escape(item.reason)}", highlight=False)
