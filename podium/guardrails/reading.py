@@ -78,14 +78,18 @@ def _parse(text: str) -> tuple[Form, Any] | None:
     try:
         if stripped[0] in '[{"':
             try:
-                return "json", json.loads(stripped)
+                return "json", json.loads(stripped, object_pairs_hook=_unique)
+            except _Duplicate:
+                return None  # a parse keeps one of the values the model reads both of
             except ValueError:
                 pass
         if stripped[0] in "[{(\"'":
             try:
                 with warnings.catch_warnings():  # text that is not Python ("1st") warns
                     warnings.simplefilter("ignore", SyntaxWarning)
-                    return "python", ast.literal_eval(stripped)
+                    tree = ast.parse(stripped, mode="eval")
+                    data = ast.literal_eval(tree)
+                return None if _repeats_a_key(tree) else ("python", data)
             except (ValueError, SyntaxError, TypeError, MemoryError):
                 pass
         if len(_YAML_SHAPE.findall(stripped)) >= 2:
@@ -95,12 +99,49 @@ def _parse(text: str) -> tuple[Form, Any] | None:
     return None
 
 
+class _Duplicate(ValueError):
+    """A mapping names a key twice: a parse keeps one value, the model reads both."""
+
+
+def _unique(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _Duplicate
+    return dict(pairs)
+
+
+def _repeats_a_key(tree: ast.AST) -> bool:
+    """Whether a dict display of the literal names a key twice."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [ast.dump(key) for key in node.keys if key is not None]
+            if len(set(keys)) != len(keys):
+                return True
+    return False
+
+
+@functools.cache
+def _yaml_loader() -> Any:
+    """The safe loader, refusing a mapping that names a key twice (PyYAML keeps the last)."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeys(base):  # type: ignore[misc,valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            scalars = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+            if len(set(scalars)) != len(scalars):
+                raise yaml.YAMLError("a key is given twice")
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeys
+
+
 def _yaml(text: str) -> tuple[Form, Any] | None:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(text, Loader=loader)
+        data = yaml.load(text, Loader=_yaml_loader())
     except yaml.YAMLError:
         return None
     return ("yaml", data) if isinstance(data, dict | list) else None
@@ -123,6 +164,11 @@ def _walk(data: Any) -> list[Value]:
         path, item, row, first = stack.pop()
         if isinstance(item, str):
             found.append(Value(path, item))
+        elif isinstance(item, bytes | bytearray):  # read as the text it holds
+            found.append(Value(path, bytes(item).decode("utf-8", "replace")))
+        elif isinstance(item, set | frozenset):  # no order, no path: withheld as one
+            for inner in _walk(sorted(item, key=repr)):
+                found.append(Value(path, inner.text, inner=True))
         elif isinstance(item, dict):
             first = first if row else path
             children = []
@@ -133,6 +179,8 @@ def _walk(data: Any) -> list[Value]:
                     keys = (*row, key)
                     if len(keys) > 1:
                         found.append(Value(f"{first}~key", " ".join(keys)))
+                elif isinstance(key, tuple | bytes | frozenset):  # a key holding text
+                    found += [Value(f"{path}~key", inner.text) for inner in _walk(key)]
                 named = f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]"
                 children.append((named, value, keys, first))
             stack.extend(reversed(children))
@@ -153,8 +201,8 @@ def _replace(data: Any, replaced: dict[str, str]) -> Any:
     """A copy of ``data`` with the strings at the given paths replaced."""
 
     def copy(path: str, item: Any) -> Any:
-        if isinstance(item, str):
-            return replaced.get(path, item)
+        if path in replaced:  # a string, or what went whole (a set, bytes)
+            return replaced[path]
         if isinstance(item, dict):
             if f"{path}~key" in replaced:  # a flagged key: the mapping goes as its note
                 return replaced[f"{path}~key"]
