@@ -163,8 +163,10 @@ def _ipv4(match: re.Match[str]) -> bool:
 
 def _ipv6(match: re.Match[str]) -> bool:
     try:
-        ipaddress.IPv6Address(match.group())
+        address = ipaddress.IPv6Address(match.group())
     except ValueError:
+        return False
+    if address.is_unspecified or address.is_loopback:  # "::" and "::1" name no one (as 0, 127)
         return False
     return match.group().count(":") >= 3 or "::" in match.group()
 

@@ -21,6 +21,10 @@ from podium.redaction import find, iban_ok, redact, redact_secrets, without_secr
         ("not an IBAN: GB82WEST12345698765433", "not an IBAN: GB82WEST12345698765433"),
         ("client at 203.0.113.77 and 2001:db8::8a2e:370:7334", "client at [IP] and [IPV6]"),
         ("server on 127.0.0.1:8080", "server on 127.0.0.1:8080"),
+        (  # package metadata's classifiers; the unspecified and loopback addresses
+            "Development Status :: 5 - Production/Stable, on :: and ::1",
+            "Development Status :: 5 - Production/Stable, on :: and ::1",
+        ),
         ("version 10.2.0.1 is out", "version 10.2.0.1 is out"),
         (
             "card 4111-1111-1111-1111, again 4111-1111-1111-1112",
