@@ -60,6 +60,11 @@ class Principal(BaseModel):
         return cls(id="local", tenant="default")
 
 
+def valid(text: str, pattern: str) -> bool:
+    """Whether ``text`` matches ``pattern`` whole (``$`` alone would let a newline end it)."""
+    return re.fullmatch(pattern, text) is not None
+
+
 def check_principal_id(name: str, where: str) -> None:
     """Refuse an id that could collide with another's namespace (a ConfigError saying where)."""
     if not _VALID.fullmatch(name):

@@ -234,8 +234,7 @@ def _now() -> int:
 
 
 def _thread_id(thread_id: str) -> str:
-    from podium.identity import THREAD_ID
-    from podium.server.history import valid
+    from podium.identity import THREAD_ID, valid
 
     if not valid(thread_id, THREAD_ID):
         raise InvalidRequest(

@@ -8,23 +8,17 @@ A caller sees its own namespace only; anything else answers 404, as what does no
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from podium.errors import NotFound
-from podium.identity import THREAD_ID, TRACE_ID, namespaced
+from podium.identity import THREAD_ID, TRACE_ID, namespaced, valid
 from podium.server.service import Caller, Service
 
 if TYPE_CHECKING:
     from podium.tracing.views import Run
-
-
-def valid(text: str, pattern: str) -> bool:
-    """Whether ``text`` matches ``pattern`` whole."""
-    return re.fullmatch(pattern, text) is not None
 
 
 # The runs last read from each audit directory, with the state of its files then: a page
@@ -91,7 +85,7 @@ def history_routes(app: FastAPI, service: Service) -> None:
     async def runs(thread_id: str, who: Caller) -> list[dict[str, Any]]:
         """The thread's runs (requests and resumptions) from the audit log, oldest first."""
         key = namespaced(who.id, thread_id)
-        if re.fullmatch(THREAD_ID, thread_id) is None or not (await agent.athread(key)).exists:
+        if not valid(thread_id, THREAD_ID) or not (await agent.athread(key)).exists:
             raise NotFound(f"no thread {thread_id!r} of yours", "check the thread id")
         return [summary(run) for run in runs_of_thread(await audit_runs(service), key)]
 
@@ -102,7 +96,7 @@ def history_routes(app: FastAPI, service: Service) -> None:
             f"no trace {trace_id!r} of yours",
             "take the trace_id of a run of your own threads (a result names it)",
         )
-        if re.fullmatch(TRACE_ID, trace_id) is None:
+        if not valid(trace_id, TRACE_ID):
             raise unknown
         run = next((r for r in await audit_runs(service) if r.trace_id == trace_id), None)
         started = run.started if run else None

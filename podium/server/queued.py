@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,7 +19,7 @@ from fastapi import FastAPI, Query
 from fastapi.responses import StreamingResponse
 
 from podium.errors import Conflict, NotFound, PodiumError
-from podium.identity import TRACE_ID
+from podium.identity import TRACE_ID, valid
 from podium.server.queue import RunJob, Strategy, new_run_id
 from podium.server.service import Caller, Service, error_body
 
@@ -148,7 +147,7 @@ def queued_routes(app: FastAPI, service: Service) -> None:
     """``GET /runs/{run_id}`` and ``GET /runs/{run_id}/stream``: a queued run, again."""
 
     async def owned(run_id: str, who: Principal) -> str:
-        if re.fullmatch(TRACE_ID, run_id) is None:  # hex: nothing else reaches the database
+        if not valid(run_id, TRACE_ID):  # hex: nothing else reaches the database
             raise NotFound(f"no run {run_id[:80]!r} of yours", "check the run id")
         queue, _ = _parts(service)
         thread = await asyncio.to_thread(queue.thread_of, run_id)

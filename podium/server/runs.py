@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
-from podium.identity import PRINCIPAL_ID, THREAD_ID, Principal, namespaced
+from podium.identity import PRINCIPAL_ID, THREAD_ID, Principal, namespaced, valid
 from podium.inputs import check_reasons
 from podium.planner.approvals import Approval
 from podium.server.queue import Strategy
@@ -152,9 +151,10 @@ def approval_routes(app: FastAPI, service: Service) -> None:
     async def resume(
         thread_id: str, who: Caller, body: Annotated[ResumeBody | None, Body()] = None
     ) -> dict[str, Any]:
-        body = _checked(body or ResumeBody())
+        body = body or ResumeBody()
+        check_reasons(body.decisions or {})  # a NUL is refused by name, not a 500
         owner = body.owner or who.id
-        if not _valid(owner, PRINCIPAL_ID):
+        if not valid(owner, PRINCIPAL_ID):
             raise NotFound(*_unknown(thread_id))
         key = namespaced(owner, thread_id)
         async with locks(key):  # a run in progress is waited for, then looked at
@@ -213,7 +213,7 @@ async def _visible(
 ) -> ThreadView:
     """The thread, if the caller may see it: their own, or one waiting on calls they decide."""
     owner = owner or who.id
-    if not _valid(thread_id, THREAD_ID) or not _valid(owner, PRINCIPAL_ID):
+    if not valid(thread_id, THREAD_ID) or not valid(owner, PRINCIPAL_ID):
         raise NotFound(*_unknown(thread_id))
     view = await service.agent.athread(namespaced(owner, thread_id))
     if not view.exists:
@@ -235,7 +235,7 @@ async def _not_decided_yet(service: Service, thread_id: str, who: Principal, own
     from podium.server.history import audit_runs
     from podium.tracing.views import last_decisions
 
-    if not _valid(thread_id, THREAD_ID):
+    if not valid(thread_id, THREAD_ID):
         return
     key = namespaced(owner, thread_id)
     view = await service.agent.athread(key)
@@ -257,12 +257,6 @@ async def _not_decided_yet(service: Service, thread_id: str, who: Principal, own
     raise Conflict(problem, "reload the thread to see its result; nothing was changed")
 
 
-def _checked(body: ResumeBody) -> ResumeBody:
-    """The body, its reasons checked to be text a store keeps (a NUL is refused, not a 500)."""
-    check_reasons(body.decisions or {})
-    return body
-
-
 def _receipt(
     done: dict[str, Any], owner: str, decisions: dict[str, bool | Approval]
 ) -> dict[str, Any]:
@@ -279,7 +273,3 @@ def _receipt(
         },
         "stop_reason": done["stop_reason"],
     }
-
-
-def _valid(text: str, pattern: str) -> bool:
-    return re.fullmatch(pattern, text) is not None

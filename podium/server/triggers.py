@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from podium.errors import ConfigError, InvalidRequest, PermissionDenied
-from podium.identity import THREAD_ID, Principal, namespaced
+from podium.identity import THREAD_ID, Principal, namespaced, valid
 from podium.patterns.templates import fill
 
 log = logging.getLogger(__name__)
@@ -399,7 +398,7 @@ def _thread(rule: EventRule, payload: dict[str, Any], event: str) -> str | None:
     if not rule.thread:
         return None
     named = fill(rule.thread, payload, f"event {event!r}")
-    if re.fullmatch(THREAD_ID, named) is None:
+    if not valid(named, THREAD_ID):
         raise InvalidRequest(
             f"event {event!r}: its thread would be {named[:80]!r}, which is no thread id",
             "thread ids hold letters, digits and . : / - (at most 200): send values that "
