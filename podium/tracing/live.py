@@ -7,6 +7,7 @@ fragment of text a model produced on the way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -74,6 +75,13 @@ def _inner_live(event: dict[str, Any]) -> bool:
 
 def event_of(data: dict[str, Any]) -> Event | None:
     """The event a watcher was sent, from its JSON (a queued run's feed); None if unknown."""
+    made = _kinds().get(data.get("kind"))
+    return made.model_validate(data) if made is not None else None
+
+
+@functools.cache
+def _kinds() -> dict[Any, type[Event]]:
+    """Each event class by its ``kind``, found once (every event of a feed is read with it)."""
     kinds: dict[Any, type[Event]] = {}
     classes = list(Event.__subclasses__())
     while classes:
@@ -82,5 +90,4 @@ def event_of(data: dict[str, Any]) -> Event | None:
         kind = found.model_fields.get("kind")
         if kind is not None:
             kinds[kind.default] = found
-    made = kinds.get(data.get("kind"))
-    return made.model_validate(data) if made is not None else None
+    return kinds
