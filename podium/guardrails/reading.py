@@ -148,13 +148,15 @@ def _yaml(text: str) -> tuple[Form, Any] | None:
 
 
 def _walk(data: Any) -> list[Value]:
-    """Every string in ``data`` with its path, depth first, without recursion.
+    """Every string in ``data`` with its path, in the order the model reads them, no recursion.
 
-    Keys are values too; so are the keys of nested mappings read in a row (a sentence can
-    be spelt one short key a level), named by the outermost mapping of the row.
+    Keys are values too, each just before its value; so are the keys of nested mappings
+    read in a row (a sentence can be spelt one short key a level), named by the outermost
+    mapping of the row.
     """
     found: list[Value] = []
-    # (path, item, the keys above it in a row of mappings, the path of the row's first)
+    # (path, item, the keys above it in a row of mappings, the path of the row's first);
+    # an item that is already a Value (a key) is read as it is
     stack: list[tuple[str, Any, tuple[str, ...], str]] = [("$", data, (), "$")]
     walked = 0
     while stack:
@@ -162,7 +164,9 @@ def _walk(data: Any) -> list[Value]:
         if len(found) > MAX_VALUES or walked > MAX_NODES:
             raise _TooMany
         path, item, row, first = stack.pop()
-        if isinstance(item, str):
+        if isinstance(item, Value):
+            found.append(item)
+        elif isinstance(item, str):
             found.append(Value(path, item))
         elif isinstance(item, bytes | bytearray):  # read as the text it holds
             found.append(Value(path, bytes(item).decode("utf-8", "replace")))
@@ -171,16 +175,18 @@ def _walk(data: Any) -> list[Value]:
                 found.append(Value(path, inner.text, inner=True))
         elif isinstance(item, dict):
             first = first if row else path
-            children = []
+            children: list[tuple[str, Any, tuple[str, ...], str]] = []
             for key, value in item.items():
                 keys = row
                 if isinstance(key, str) and key.strip():  # a key is text the model reads
-                    found.append(Value(f"{path}~key", key))
+                    children.append((path, Value(f"{path}~key", key), (), ""))
                     keys = (*row, key)
                     if len(keys) > 1:
-                        found.append(Value(f"{first}~key", " ".join(keys)))
+                        children.append((path, Value(f"{first}~key", " ".join(keys)), (), ""))
                 elif isinstance(key, tuple | bytes | frozenset):  # a key holding text
-                    found += [Value(f"{path}~key", inner.text) for inner in _walk(key)]
+                    children += [
+                        (path, Value(f"{path}~key", inner.text), (), "") for inner in _walk(key)
+                    ]
                 named = f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]"
                 children.append((named, value, keys, first))
             stack.extend(reversed(children))
