@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,7 +153,8 @@ class SqliteStorage:
         Holds nest and overlap: the connection closes when the last of them ends.
         """
         async with self._holds.hold(asyncio.get_running_loop(), self._open):
-            yield
+            with self.runs().kept():
+                yield
 
     def failure(self, error: BaseException) -> PodiumError | None:
         """StorageBusy for a locked store, StorageDamaged for one SQLite cannot read."""
@@ -190,17 +192,58 @@ class SqliteStorage:
 
 
 class SqliteRuns:
-    """Each thread's last run, in a table of threads.sqlite (beside its checkpoints)."""
+    """Each thread's last run, in a table of threads.sqlite (beside its checkpoints).
+
+    Each call opens its own connection, except inside ``kept()`` (the storage's ``hold``,
+    which a service's runs share): there the calls of this process share one, which saves
+    opening the file twice a run (a run begins and ends here).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()
+        self._kept: sqlite3.Connection | None = None
+        self._keeps = 0
+        self._pid = os.getpid()
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30)
 
+    @contextmanager
+    def kept(self) -> Iterator[None]:
+        """Share one connection among this process's calls until the block ends (nestable)."""
+        with self._lock:
+            if self._keeps == 0:
+                self._kept = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                self._pid = os.getpid()
+            self._keeps += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._keeps -= 1
+                if self._keeps == 0 and self._kept is not None:
+                    if self._pid == os.getpid():
+                        self._kept.close()
+                    self._kept = None
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one call: the kept one (one call at a time), or a new one.
+
+        A process forked while one was kept opens its own: a connection is never shared
+        across processes.
+        """
+        with self._lock:
+            if self._kept is not None and self._pid == os.getpid():
+                yield self._kept
+                return
+        with closing(self._connect()) as db:
+            yield db
+
     def begin(self, run: IndexedRun) -> None:
         """Record that ``run`` starts (or resumes) now."""
-        with closing(self._connect()) as db, db:
+        with self._db() as db, db:
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -217,7 +260,7 @@ class SqliteRuns:
 
     def end(self, thread_id: str, run_id: str, waiting: list[tuple[str, str]]) -> None:
         """Record that the run stopped, waiting on ``waiting`` or done."""
-        with closing(self._connect()) as db, db:
+        with self._db() as db, db:
             db.execute(
                 "UPDATE runs SET state = ?, calls = ?, since = ? WHERE thread = ? AND run = ?",
                 (
@@ -231,7 +274,7 @@ class SqliteRuns:
 
     def get(self, thread_id: str) -> IndexedRun | None:
         """The thread's last run."""
-        with closing(self._connect()) as db:
+        with self._db() as db:
             row = db.execute(f"{_SELECT_RUNS} WHERE thread = ?", (thread_id,)).fetchone()
         return None if row is None else _indexed(row)
 

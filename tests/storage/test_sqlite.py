@@ -197,3 +197,46 @@ def test_holds_entered_at_once_by_many_tasks_all_share_and_all_end(tmp_path: Pat
 
     assert asyncio.run(rounds()) == []
     assert storage._holds.held == {}
+
+
+def _index_in_child(storage: SqliteStorage, run: object) -> None:
+    storage.runs().begin(run)  # type: ignore[arg-type]
+
+
+def test_the_run_index_shares_one_connection_while_held_and_never_across_processes(
+    tmp_path: Path,
+) -> None:
+    # A service's runs begin and end in the index through one connection; opening the file
+    # twice a run was a third of podium's fixed cost per run (benchmarks/step_overhead.py).
+    import asyncio
+
+    from podium.storage.base import IndexedRun
+    from tests.forking import forked
+
+    storage = SqliteStorage(tmp_path)
+    runs = storage.runs()
+    opened: list[object] = []
+    connect = runs._connect
+    runs._connect = lambda: opened.append(1) or connect()  # type: ignore[method-assign]
+
+    def run(thread: str) -> IndexedRun:
+        return IndexedRun(thread, "r" + thread, "local", "hi", "local", "running", [], 1.0)
+
+    async def held() -> None:
+        async with storage.hold():
+            async with storage.hold():  # nested: the same connection
+                await asyncio.to_thread(runs.begin, run("a"))
+            await asyncio.gather(*(asyncio.to_thread(runs.begin, run(t)) for t in "bcdef"))
+            await asyncio.to_thread(runs.end, "a", "ra", [])
+            child = forked(_index_in_child, storage, run("g"))  # forked while kept
+            child.join(30)
+            assert child.exitcode == 0
+        assert runs._kept is None  # closed with the last hold
+
+    asyncio.run(held())
+    assert opened == []  # every call inside the hold used the kept connection
+    runs.begin(run("h"))
+    assert opened == [1]  # outside it, a call opens its own
+    got = {t: runs.get(t) for t in "abcdefgh"}
+    assert all(got.values()), got
+    assert got["a"] is not None and got["a"].state == "done"
