@@ -215,12 +215,17 @@ def test_the_run_index_shares_one_connection_while_held_and_never_across_process
 
     storage = SqliteStorage(tmp_path)
     runs = storage.runs()
-    opened: list[object] = []
+    opened: list[int] = []
     connect = runs._connect
-    runs._connect = lambda: opened.append(1) or connect()  # type: ignore[method-assign]
+
+    def counted() -> sqlite3.Connection:
+        opened.append(1)
+        return connect()
+
+    runs._connect = counted  # type: ignore[method-assign]
 
     def run(thread: str) -> IndexedRun:
-        return IndexedRun(thread, "r" + thread, "local", "hi", "local", "running", [], 1.0)
+        return IndexedRun(thread, "r" + thread, "local", "hi", "local", "running", (), 1.0)
 
     async def held() -> None:
         async with storage.hold():
