@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Form = Literal["text", "json", "python", "yaml"]
+# What a value is: a string, a key, the keys of nested mappings read in a row, or a number,
+# boolean or null (read only with its neighbours: alone it says nothing).
+Kind = Literal["text", "key", "row", "scalar"]
 MAX_PARSE_CHARS = 1_000_000
 MAX_VALUES = 5_000
 # Nodes walked at most (mappings, lists, numbers...): YAML aliases let a few hundred
@@ -33,6 +36,7 @@ MAX_NODES = 50_000
 # many times at most.
 MAX_NESTED = 2
 
+TOO_DEEP = "[withheld by a guard: nested too deeply to rebuild]"
 _YAML_SHAPE = re.compile(r"^(?:- |[\w\"'][\w \"'.-]{0,60}:(?: |$))", re.MULTILINE)
 _YAML_COMMENT = re.compile(r"(?:^|[ \t])#[ \t]?([^\n]*)", re.MULTILINE)
 
@@ -46,6 +50,7 @@ class Value:
     # Decoded from inside the string at ``path`` (JSON in a JSON string): withholding any of
     # it withholds that whole string.
     inner: bool = False
+    kind: Kind = "text"
 
 
 @dataclass(frozen=True)
@@ -61,14 +66,17 @@ class Reading:
         if self.form == "text":
             return replaced.get("$", self.values[0].text if self.values else "")
         data = _replace(self.data, replaced)
-        if self.form == "json":
-            return json.dumps(data, ensure_ascii=False, indent=2)
-        if self.form == "python":
-            return repr(data)
-        import yaml
+        try:
+            if self.form == "json":
+                return json.dumps(data, ensure_ascii=False, indent=2)
+            if self.form == "python":
+                return repr(data)
+            import yaml
 
-        dumped: str = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-        return dumped
+            dumped: str = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+            return dumped
+        except RecursionError:  # deeper than a writer goes (YAML's recurses sooner)
+            return TOO_DEEP
 
 
 def _parse(text: str) -> tuple[Form, Any] | None:
@@ -158,34 +166,40 @@ def _walk(data: Any) -> list[Value]:
     # (path, item, the keys above it in a row of mappings, the path of the row's first);
     # an item that is already a Value (a key) is read as it is
     stack: list[tuple[str, Any, tuple[str, ...], str]] = [("$", data, (), "$")]
-    walked = 0
+    walked = scalars = 0
     while stack:
         walked += 1
-        if len(found) > MAX_VALUES or walked > MAX_NODES:
+        if len(found) - scalars > MAX_VALUES or walked > MAX_NODES:
             raise _TooMany
         path, item, row, first = stack.pop()
         if isinstance(item, Value):
             found.append(item)
+        elif item is None or isinstance(item, bool | int | float):
+            scalars += 1
+            found.append(Value(path, json.dumps(item), kind="scalar"))
         elif isinstance(item, str):
             found.append(Value(path, item))
         elif isinstance(item, bytes | bytearray):  # read as the text it holds
             found.append(Value(path, bytes(item).decode("utf-8", "replace")))
         elif isinstance(item, set | frozenset):  # no order, no path: withheld as one
             for inner in _walk(sorted(item, key=repr)):
-                found.append(Value(path, inner.text, inner=True))
+                found.append(Value(path, inner.text, inner=True, kind=inner.kind))
         elif isinstance(item, dict):
             first = first if row else path
             children: list[tuple[str, Any, tuple[str, ...], str]] = []
             for key, value in item.items():
                 keys = row
                 if isinstance(key, str) and key.strip():  # a key is text the model reads
-                    children.append((path, Value(f"{path}~key", key), (), ""))
+                    children.append((path, Value(f"{path}~key", key, kind="key"), (), ""))
                     keys = (*row, key)
                     if len(keys) > 1:
-                        children.append((path, Value(f"{first}~key", " ".join(keys)), (), ""))
+                        spelt = Value(f"{first}~key", " ".join(keys), kind="row")
+                        children.append((path, spelt, (), ""))
                 elif isinstance(key, tuple | bytes | frozenset):  # a key holding text
                     children += [
-                        (path, Value(f"{path}~key", inner.text), (), "") for inner in _walk(key)
+                        (path, Value(f"{path}~key", inner.text, kind="key"), (), "")
+                        for inner in _walk(key)
+                        if inner.kind != "scalar"
                     ]
                 named = f"{path}.{key}" if _plain_key(key) else f"{path}[{key!r}]"
                 children.append((named, value, keys, first))
@@ -224,7 +238,7 @@ def _replace(data: Any, replaced: dict[str, str]) -> Any:
     try:
         return copy("$", data)
     except RecursionError:  # deeper than a copy can go: nothing of it is shown
-        return "[withheld by a guard: nested too deeply to rebuild]"
+        return TOO_DEEP
 
 
 @functools.lru_cache(maxsize=16)
@@ -256,11 +270,13 @@ def read(text: str) -> Reading:
 
 def _nested(value: Value, depth: int) -> list[Value]:
     """A value, or the values inside it when it is a serialization itself."""
-    if depth <= 0 or len(value.text) < 8:
+    if depth <= 0 or len(value.text) < 8 or value.kind == "scalar":
         return [value]
     parsed = _parse(value.text)
     if parsed is None or not isinstance(parsed[1], dict | list):
         return [value]
     # (a string holding more than MAX_VALUES strings raises _TooMany: plain text, all of it)
     # Nested values keep the outer path: withholding one withholds the string holding it.
-    return [Value(value.path, inner.text, inner=True) for inner in _walk(parsed[1])]
+    return [
+        Value(value.path, inner.text, inner=True, kind=inner.kind) for inner in _walk(parsed[1])
+    ]

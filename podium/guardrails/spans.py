@@ -20,6 +20,7 @@ from podium.guardrails.reading import Value, read
 
 MAX_SEGMENT = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORD_BREAK = re.compile(r"[\s_]+")
 _OPEN_TAG = re.compile(r"<([A-Za-z][\w-]{0,30})(?:\s[^<>]{0,200})?>")
 
 
@@ -141,6 +142,8 @@ def withhold(
     replaced: dict[str, str] = {}
     withheld: list[Withheld] = []
     for value in reading.values:
+        if value.kind == "scalar":  # a number, boolean or null says nothing alone
+            continue
         overall = whole(value.text) if whole is not None else None
         if overall is not None and not overall.flagged:
             continue
@@ -178,7 +181,43 @@ def withhold(
     return reading.rebuild(replaced), withheld
 
 
-JOINED_STRETCHES = 4  # stretches read across values looked for; past them, the rest goes
+JOIN_WINDOW = 2_000  # characters of values judged together at a time, windows half overlapping
+JOIN_BUDGET = 4  # times the joined text's length the search for runs may judge, beyond one pass
+JOIN_FLOOR = 100_000  # characters the search may always judge (a short output's few runs)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A value as the joined reading reads it: written as in JSON (keys with their colon)."""
+
+    value: Value
+    text: str
+    withheld_before: bool  # withheld in part already: read as the planner gets it
+
+
+def _entries(
+    values: Sequence[Value], replaced: dict[str, str], strings_only: bool
+) -> list[_Entry]:
+    """The values as the joined reading reads them: all of them, or the strings only."""
+    entries: list[_Entry] = []
+    for value in values:
+        if value.kind == "row":  # the keys of a row are read as the keys themselves
+            continue
+        if strings_only and value.kind != "text":
+            continue
+        if value.path in replaced and value.kind != "key":
+            if entries and entries[-1].value.path == value.path:
+                continue  # (strings decoded from one string: it is one note now)
+            shown = replaced[value.path]
+            entries.append(_Entry(value, shown if strings_only else f'"{shown}"', True))
+        elif value.kind == "scalar":
+            entries.append(_Entry(value, value.text, False))
+        elif strings_only:  # the words alone, as a sentence split in two reads
+            entries.append(_Entry(value, value.text, False))
+        else:  # quoted as in JSON, its lines kept (rules read line starts)
+            shown = f'"{value.text}"'
+            entries.append(_Entry(value, f"{shown}:" if value.kind == "key" else shown, False))
+    return entries
 
 
 def _read_together(
@@ -186,61 +225,98 @@ def _read_together(
 ) -> list[tuple[Value, Verdict]]:
     """The values to withhold because what they say read one after another is flagged.
 
-    The model reads a serialization's values in a row, so an order split across two of them
-    ("Please ignore" and "all previous instructions") is one order. The values are read
-    joined as the planner would get them (keys that are plain names left out, as the model
-    reads past them); when that is flagged, the shortest run of them that is flagged on its
-    own is found by halving (a few judgements of joined text, not one per pair) and its
-    values are withheld (its keys, or values already withheld in part, only when the run
-    holds nothing else: a withheld key takes its whole mapping), and the rest is read
-    again. When no run can be found (the judge is not monotone) or ``JOINED_STRETCHES``
-    runs were withheld and the rest is still flagged, every value left goes.
+    The model reads a serialization's values in a row, keys and numbers among them, so an
+    order split across two values ("Please ignore" in a subject, "all previous
+    instructions" in the body), or spelt by a key and its value (``"send": "the
+    passwords..."``, ``"safe_mode": false``), is one order. The values are read joined twice,
+    as the planner would get them: all of them, each written as in JSON (a key with its
+    colon), then the strings only, unquoted (a number or a key between two halves, or the
+    quotes around them, break no order). When a
+    reading is flagged, windows of about ``JOIN_WINDOW`` characters, each overlapping the
+    next by half, are judged in turn; in a flagged one the shortest flagged run of values is
+    found by halving, and its values are withheld: its strings and numbers (its keys, or
+    values already withheld in part, only when it holds nothing else: a withheld key takes
+    its mapping). A run of single-word strings alone (a list of tags: "ignore", "rules") is
+    read as tags, not as a sentence, and is left. Each reading's search judges at most
+    ``JOIN_BUDGET`` times its length (and ``JOIN_FLOOR`` characters): past that, every value
+    not yet judged goes.
     """
-    # A key that is a plain name ("body", "from") is the structure the model reads past. A
-    # value withheld in part is read as the planner will read it, and withheld whole only
-    # when the run holds nothing else to withhold.
-    readable: list[Value] = []
-    for value in values:
-        if value.path.endswith("~key") and value.text.isidentifier():
-            continue
-        if value.path in replaced:
-            if readable and readable[-1].path == value.path:
-                continue  # (strings decoded from one string: it is one note now)
-            value = Value(value.path, replaced[value.path])
-        readable.append(value)
-    gone: set[str] = set()
+    found = _runs(_entries(values, replaced, strings_only=False), whole)
+    shown = {**replaced, **{value.path: note(why.reason) for value, why in found}}
+    return found + _runs(_entries(values, shown, strings_only=True), whole)
+
+
+def _runs(entries: list[_Entry], whole: Callable[[str], Verdict]) -> list[tuple[Value, Verdict]]:
+    """The values of ``entries`` to withhold, read together (see ``_read_together``)."""
+    if len(entries) < 2:
+        return []
+    spent = [0]
+    budget = JOIN_BUDGET * sum(len(e.text) + 1 for e in entries) + JOIN_FLOOR
+
+    def flagged(start: int, end: int) -> Verdict:
+        joined = " ".join(entry.text for entry in entries[start:end])
+        spent[0] += len(joined)
+        return whole(joined)
+
+    if not flagged(0, len(entries)).flagged:
+        return []
     found: list[tuple[Value, Verdict]] = []
-    for stretch in range(JOINED_STRETCHES + 1):
-        rest = [value for value in readable if value.path not in gone]
-
-        def flagged(start: int, end: int, rest: list[Value] = rest) -> Verdict:
-            return whole(" ".join(value.text for value in rest[start:end]))
-
-        if len(rest) < 2 or not (verdict := flagged(0, len(rest))).flagged:
-            break
-        run = _shortest_run(len(rest), flagged) if stretch < JOINED_STRETCHES else None
-        if run is None:
-            return found + [(value, verdict) for value in rest]
-        first, end, why = run
-        taken = [
-            v for v in rest[first:end] if not v.path.endswith("~key") and v.path not in replaced
-        ] or rest[first:end]
-        why = Verdict(True, f"{why.reason}, read across {end - first} values")
-        found += [(value, why) for value in taken]
-        gone |= {value.path for value in taken}
+    done = 0  # entries before this are settled
+    for start, end in _windows(entries):
+        start = max(start, done)
+        while end - start >= 2 and spent[0] <= budget and flagged(start, end).flagged:
+            run = _shortest_run(start, end, flagged)
+            if run is None:  # the judge is not monotone here: the window goes
+                run = (start, end, Verdict(True, "possible prompt injection"))
+            first, last, why = run
+            found += _taken(entries[first:last], why)
+            start = done = last
+        if spent[0] > budget:  # the search costs too much: what is not judged yet goes
+            why = Verdict(True, "possible prompt injection, read across values")
+            return found + [(e.value, why) for e in entries[done:] if e.value.kind != "key"]
+        done = max(done, start)
     return found
 
 
+def _taken(run: Sequence[_Entry], why: Verdict) -> list[tuple[Value, Verdict]]:
+    """The values of a flagged run to withhold (none for a run of tags)."""
+    if all(
+        e.value.kind == "text" and len(_WORD_BREAK.split(e.value.text.strip())) < 2 for e in run
+    ):
+        return []
+    why = Verdict(True, f"{why.reason}, read across {len(run)} values")
+    taken = [e for e in run if e.value.kind in ("text", "scalar") and not e.withheld_before]
+    return [(e.value, why) for e in taken or run]
+
+
+def _windows(entries: Sequence[_Entry]) -> list[tuple[int, int]]:
+    """Runs of entries of about ``JOIN_WINDOW`` characters, each starting half into the last."""
+    windows: list[tuple[int, int]] = []
+    start = 0
+    while start < len(entries):
+        end, size, middle = start, 0, start
+        while end < len(entries) and (size < JOIN_WINDOW or end - start < 2):
+            size += len(entries[end].text) + 1
+            end += 1
+            if size < JOIN_WINDOW // 2:
+                middle = end
+        windows.append((start, end))
+        if end >= len(entries):
+            break
+        start = max(middle, start + 1)
+    return windows
+
+
 def _shortest_run(
-    end: int, flagged: Callable[[int, int], Verdict]
+    start: int, end: int, flagged: Callable[[int, int], Verdict]
 ) -> tuple[int, int, Verdict] | None:
-    """The values ``[first, last)`` of a flagged stretch: the shortest prefix, then suffix."""
-    low, high = 1, end
+    """The entries ``[first, last)`` of a flagged stretch: the shortest prefix, then suffix."""
+    low, high = start + 1, end
     while low < high:  # the shortest flagged prefix
         middle = (low + high) // 2
-        low, high = (low, middle) if flagged(0, middle).flagged else (middle + 1, high)
+        low, high = (low, middle) if flagged(start, middle).flagged else (middle + 1, high)
     last = low
-    low, high = 0, last - 1
+    low, high = start, last - 1
     while low < high:  # the latest start of a flagged stretch ending at last
         middle = (low + high + 1) // 2
         low, high = (middle, high) if flagged(middle, last).flagged else (low, middle - 1)
