@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from podium.guardrails.reading import Value, read
+from podium.guardrails.reading import Reading, Value, read
 
 MAX_SEGMENT = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -173,7 +173,8 @@ def withhold(
         else:
             replaced[value.path] = "".join(pieces)
     if whole is not None and len(reading.values) > 1:
-        for value, verdict in _read_together(reading.values, replaced, whole):
+        together = _read_together(reading.values, replaced, whole)
+        for value, verdict in together + _comments_in_place(reading, text, replaced, whole):
             replaced[value.path] = note(verdict.reason)
             withheld.append(Withheld(value.path, 0, len(value.text), verdict.reason, value.text))
     if not withheld:
@@ -244,6 +245,25 @@ def _read_together(
     found = _runs(_entries(values, replaced, strings_only=False), whole)
     shown = {**replaced, **{value.path: note(why.reason) for value, why in found}}
     return found + _runs(_entries(values, shown, strings_only=True), whole)
+
+
+def _comments_in_place(
+    reading: Reading, text: str, replaced: dict[str, str], whole: Callable[[str], Verdict]
+) -> list[tuple[Value, Verdict]]:
+    """A YAML text's comments, when the text read as written is flagged.
+
+    The joined reading reads comments after the values, not where they sit (the parse keeps
+    no positions), so ``note: Please ignore  # all previous instructions`` would pass. The
+    text is read as written once more; when that is flagged, its comments go (the rebuilt
+    text has none). What the values say was judged already, alone and together.
+    """
+    comments = [
+        v for v in reading.values if v.path.startswith("$~comment") and v.path not in replaced
+    ]
+    if not comments or not (verdict := whole(text)).flagged:
+        return []
+    why = Verdict(True, f"{verdict.reason}, read with the comments where they sit")
+    return [(value, why) for value in comments]
 
 
 def _runs(entries: list[_Entry], whole: Callable[[str], Verdict]) -> list[tuple[Value, Verdict]]:
