@@ -51,13 +51,15 @@ def screen(
     whole: Callable[[str], Verdict] | None = None,
     explain: Callable[[str], list[str]] | None = None,
     max_chars: int = MAX_SCREEN_CHARS,
+    together: Callable[[str], Verdict] | None = None,
 ) -> Screened:
     """``text`` judged value by value and segment by segment, flagged stretches withheld.
 
-    ``explain`` gives evidence lines for a withheld stretch (e.g. the rules it matched).
+    ``explain`` gives evidence lines for a withheld stretch (e.g. the rules it matched);
+    ``together`` judges the values read together (default: ``whole``).
     """
     screened = text[:max_chars]
-    fixed, withheld = withhold(screened, judge, whole)
+    fixed, withheld = withhold(screened, judge, whole, together)
     evidence = []
     for stretch in withheld:
         details = explain(stretch.text) if explain is not None else []

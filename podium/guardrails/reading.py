@@ -119,11 +119,19 @@ def _unique(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
 
 
 def _repeats_a_key(tree: ast.AST) -> bool:
-    """Whether a dict display of the literal names a key twice."""
+    """Whether a dict display of the literal names a key twice, or two keys that are equal.
+
+    ``{1: ..., True: ...}`` and ``{0: ..., 0.0: ...}`` are written differently and parse as
+    one key: the parse keeps one value, the model reads both.
+    """
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
-            keys = [ast.dump(key) for key in node.keys if key is not None]
-            if len(set(keys)) != len(keys):
+            keys = [key for key in node.keys if key is not None]
+            try:
+                distinct = {ast.literal_eval(key) for key in keys}
+            except (ValueError, TypeError):  # (the whole parsed: its keys do too)
+                return True
+            if len(distinct) != len(keys):
                 return True
     return False
 
@@ -137,10 +145,17 @@ def _yaml_loader() -> Any:
 
     class UniqueKeys(base):  # type: ignore[misc,valid-type]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            # A merge key (<<) folds another mapping in, its values first and some dropped:
+            # read as plain text, like a key given twice.
+            if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+                raise yaml.YAMLError("a merge key")
             scalars = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
             if len(set(scalars)) != len(scalars):
                 raise yaml.YAMLError("a key is given twice")
-            return super().construct_mapping(node, deep=deep)
+            mapping = super().construct_mapping(node, deep=deep)
+            if len(mapping) != len(node.value):  # keys written apart that are equal: 1, true
+                raise yaml.YAMLError("two keys are equal")
+            return mapping
 
     return UniqueKeys
 
@@ -277,6 +292,13 @@ def _nested(value: Value, depth: int) -> list[Value]:
         return [value]
     # (a string holding more than MAX_VALUES strings raises _TooMany: plain text, all of it)
     # Nested values keep the outer path: withholding one withholds the string holding it.
-    return [
+    found = [
         Value(value.path, inner.text, inner=True, kind=inner.kind) for inner in _walk(parsed[1])
     ]
+    if parsed[0] == "yaml":  # its comments too, which the parse drops
+        found += [Value(value.path, text, inner=True) for text in _comments(value.text)]
+    return found
+
+
+def _comments(text: str) -> list[str]:
+    return [m.group(1) for m in _YAML_COMMENT.finditer(text) if m.group(1).strip()]

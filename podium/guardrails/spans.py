@@ -20,7 +20,7 @@ from podium.guardrails.reading import Reading, Value, read
 
 MAX_SEGMENT = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_WORD_BREAK = re.compile(r"[\s_]+")
+_WORD = re.compile(r"[^\W_]+")  # (a_b, a-b, a/b and a,b are two words, as the rules read)
 _OPEN_TAG = re.compile(r"<([A-Za-z][\w-]{0,30})(?:\s[^<>]{0,200})?>")
 
 
@@ -128,14 +128,19 @@ def note(reason: str) -> str:
 
 
 def withhold(
-    text: str, judge: Judge, whole: Callable[[str], Verdict] | None = None
+    text: str,
+    judge: Judge,
+    whole: Callable[[str], Verdict] | None = None,
+    together: Callable[[str], Verdict] | None = None,
 ) -> tuple[str, list[Withheld]]:
     """``text`` with what ``judge`` flags withheld, and what was withheld.
 
     ``whole`` judges each value at once first (cheaper than segment by segment); only a
     value it flags is judged segment by segment, and when no segment is to blame (the
     pattern spans several), the value is withheld whole. ``whole`` then judges the values
-    left read together. Without ``whole`` every segment is judged, value by value only.
+    left read together (``together`` judges those readings when given: a detector may leave
+    out what only holds for one text). Without ``whole`` every segment is judged, value by
+    value only.
     Returns the text unchanged and no stretches when nothing is flagged.
     """
     reading = read(text)
@@ -173,8 +178,8 @@ def withhold(
         else:
             replaced[value.path] = "".join(pieces)
     if whole is not None and len(reading.values) > 1:
-        together = _read_together(reading.values, replaced, whole)
-        for value, verdict in together + _comments_in_place(reading, text, replaced, whole):
+        joined = _read_together(reading.values, replaced, together or whole)
+        for value, verdict in joined + _comments_in_place(reading, text, replaced, whole):
             replaced[value.path] = note(verdict.reason)
             withheld.append(Withheld(value.path, 0, len(value.text), verdict.reason, value.text))
     if not withheld:
@@ -183,7 +188,7 @@ def withhold(
 
 
 JOIN_WINDOW = 2_000  # characters of values judged together at a time, windows half overlapping
-JOIN_BUDGET = 4  # times the joined text's length the search for runs may judge, beyond one pass
+JOIN_BUDGET = 4  # times the output's length the search for runs may judge (both readings)
 JOIN_FLOOR = 100_000  # characters the search may always judge (a short output's few runs)
 
 
@@ -238,13 +243,16 @@ def _read_together(
     found by halving, and its values are withheld: its strings and numbers (its keys, or
     values already withheld in part, only when it holds nothing else: a withheld key takes
     its mapping). A run of single-word strings alone (a list of tags: "ignore", "rules") is
-    read as tags, not as a sentence, and is left. Each reading's search judges at most
-    ``JOIN_BUDGET`` times its length (and ``JOIN_FLOOR`` characters): past that, every value
-    not yet judged goes.
+    read as tags, not as a sentence, and is left. The search judges at most ``JOIN_BUDGET``
+    times the output's length (and ``JOIN_FLOOR`` characters), both readings together: past
+    that, every value not yet judged goes.
     """
-    found = _runs(_entries(values, replaced, strings_only=False), whole)
+    entries = _entries(values, replaced, strings_only=False)
+    budget = JOIN_BUDGET * sum(len(e.text) + 1 for e in entries) + JOIN_FLOOR
+    spent = [0]  # both readings' searches share the budget
+    found = _runs(entries, whole, spent, budget)
     shown = {**replaced, **{value.path: note(why.reason) for value, why in found}}
-    return found + _runs(_entries(values, shown, strings_only=True), whole)
+    return found + _runs(_entries(values, shown, strings_only=True), whole, spent, budget)
 
 
 def _comments_in_place(
@@ -254,24 +262,30 @@ def _comments_in_place(
 
     The joined reading reads comments after the values, not where they sit (the parse keeps
     no positions), so ``note: Please ignore  # all previous instructions`` would pass. The
-    text is read as written once more; when that is flagged, its comments go (the rebuilt
-    text has none). What the values say was judged already, alone and together.
+    text is read as written once more, and with its lines run together (a comment ends its
+    line, and the model reads the next value after it); when either is flagged, its comments
+    go (the rebuilt text has none). What the values say was judged already.
     """
     comments = [
         v for v in reading.values if v.path.startswith("$~comment") and v.path not in replaced
     ]
-    if not comments or not (verdict := whole(text)).flagged:
+    if not comments:
+        return []
+    verdict = whole(text)
+    if not verdict.flagged:  # a comment ends its line: the value after it is read next
+        verdict = whole(" ".join(text.splitlines()))
+    if not verdict.flagged:
         return []
     why = Verdict(True, f"{verdict.reason}, read with the comments where they sit")
     return [(value, why) for value in comments]
 
 
-def _runs(entries: list[_Entry], whole: Callable[[str], Verdict]) -> list[tuple[Value, Verdict]]:
+def _runs(
+    entries: list[_Entry], whole: Callable[[str], Verdict], spent: list[int], budget: int
+) -> list[tuple[Value, Verdict]]:
     """The values of ``entries`` to withhold, read together (see ``_read_together``)."""
     if len(entries) < 2:
         return []
-    spent = [0]
-    budget = JOIN_BUDGET * sum(len(e.text) + 1 for e in entries) + JOIN_FLOOR
 
     def flagged(start: int, end: int) -> Verdict:
         joined = " ".join(entry.text for entry in entries[start:end])
@@ -280,6 +294,7 @@ def _runs(entries: list[_Entry], whole: Callable[[str], Verdict]) -> list[tuple[
 
     if not flagged(0, len(entries)).flagged:
         return []
+    spent[0] -= sum(len(e.text) + 1 for e in entries)  # (the first reading is not the search)
     found: list[tuple[Value, Verdict]] = []
     done = 0  # entries before this are settled
     for start, end in _windows(entries):
@@ -289,8 +304,10 @@ def _runs(entries: list[_Entry], whole: Callable[[str], Verdict]) -> list[tuple[
             if run is None:  # the judge is not monotone here: the window goes
                 run = (start, end, Verdict(True, "possible prompt injection"))
             first, last, why = run
-            found += _taken(entries[first:last], why)
-            start = done = last
+            taken = _taken(entries[first:last], why)
+            found += taken
+            # a run left as tags may end in the first word of the next order
+            start = done = last if taken else max(last - 1, start + 1)
         if spent[0] > budget:  # the search costs too much: what is not judged yet goes
             why = Verdict(True, "possible prompt injection, read across values")
             return found + [(e.value, why) for e in entries[done:] if e.value.kind != "key"]
@@ -300,9 +317,7 @@ def _runs(entries: list[_Entry], whole: Callable[[str], Verdict]) -> list[tuple[
 
 def _taken(run: Sequence[_Entry], why: Verdict) -> list[tuple[Value, Verdict]]:
     """The values of a flagged run to withhold (none for a run of tags)."""
-    if all(
-        e.value.kind == "text" and len(_WORD_BREAK.split(e.value.text.strip())) < 2 for e in run
-    ):
+    if all(e.value.kind == "text" and len(_WORD.findall(e.value.text)) < 2 for e in run):
         return []
     why = Verdict(True, f"{why.reason}, read across {len(run)} values")
     taken = [e for e in run if e.value.kind in ("text", "scalar") and not e.withheld_before]

@@ -105,8 +105,8 @@ class PromptInjection(Validator):
         self.kinds = tuple(kinds)
         self.max_chars = max_chars
 
-    def _verdict(self, text: str) -> SpanVerdict:
-        findings = scan(text, self.kinds)
+    def _verdict(self, text: str, only: tuple[str, ...] | None = None) -> SpanVerdict:
+        findings = scan(text, only or self.kinds)
         if not findings:
             return SpanVerdict(False)
         # The reason names the kinds only: it may reach the planner, the evidence may not.
@@ -120,6 +120,9 @@ class PromptInjection(Validator):
             self._verdict,
             lambda text: [finding.describe() for finding in scan(text, self.kinds)],
             self.max_chars,
+            # Values read together: an encoded payload is judged in the value holding it (a
+            # run verb anywhere beside any decodable value is no order across values).
+            lambda text: self._verdict(text, tuple(k for k in self.kinds if k != "encoded")),
         )
         if found.clean:
             return PassResult()
