@@ -6,8 +6,8 @@ is withheld with what belongs to it: the markup element around it (``<INFORMATIO
 the segment it introduces (one ending in ':'), and neighbours the detector finds borderline.
 What is withheld is replaced by a note naming why, and the text is rebuilt in its own form.
 The values are then read together, one after another as the model reads them, so that an
-order split across two of them is found too (``_read_together``); that second reading
-costs about as much again as the first.
+order split across two of them is found too (``_read_together``); those readings cost about
+twice as much again as the first.
 """
 
 from __future__ import annotations
@@ -140,8 +140,7 @@ def withhold(
     pattern spans several), the value is withheld whole. ``whole`` then judges the values
     left read together (``together`` judges those readings when given: a detector may leave
     out what only holds for one text). Without ``whole`` every segment is judged, value by
-    value only.
-    Returns the text unchanged and no stretches when nothing is flagged.
+    value only. Returns the text unchanged and no stretches when nothing is flagged.
     """
     reading = read(text)
     replaced: dict[str, str] = {}
@@ -237,13 +236,13 @@ def _read_together(
     passwords..."``, ``"safe_mode": false``), is one order. The values are read joined twice,
     as the planner would get them: all of them, each written as in JSON (a key with its
     colon), then the strings only, unquoted (a number or a key between two halves, or the
-    quotes around them, break no order). When a
-    reading is flagged, windows of about ``JOIN_WINDOW`` characters, each overlapping the
-    next by half, are judged in turn; in a flagged one the shortest flagged run of values is
-    found by halving, and its values are withheld: its strings and numbers (its keys, or
-    values already withheld in part, only when it holds nothing else: a withheld key takes
-    its mapping). A run of single-word strings alone (a list of tags: "ignore", "rules") is
-    read as tags, not as a sentence, and is left. The search judges at most ``JOIN_BUDGET``
+    quotes around them, break no order). When a reading is flagged, windows of about
+    ``JOIN_WINDOW`` characters, each overlapping the next by half, are judged in turn; in a
+    flagged one the shortest flagged run of values is found by halving, and its values are
+    withheld: its strings and numbers (its keys, or values already withheld in part, only
+    when it holds nothing else: a withheld key takes its mapping). A run of single-word
+    strings alone (a list of tags: "ignore", "rules") is read as tags, not as a sentence,
+    and is left. The search judges at most ``JOIN_BUDGET``
     times the output's length (and ``JOIN_FLOOR`` characters), both readings together: past
     that, every value not yet judged goes.
     """
