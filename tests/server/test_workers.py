@@ -20,7 +20,9 @@ WARM = 3.0  # seconds a worker needs to start taking jobs (imports, connections)
 def test_killed_workers_lose_no_run_and_repeat_no_effect(
     database_url: str, tmp_path: Path
 ) -> None:
-    cluster = Cluster(database_url, tmp_path, concurrency=4)
+    # Answers stream a word every 0.3 s, so that the runs outlast the kills (on a fast
+    # machine 300 instant runs ended after 13 of them) and kills land mid-answer too.
+    cluster = Cluster(database_url, tmp_path, latency=0.3, concurrency=4)
     cluster.start(3)
     try:
         runs = {}  # run id -> (thread, turn)
@@ -39,7 +41,7 @@ def test_killed_workers_lose_no_run_and_repeat_no_effect(
         results = cluster.results(list(runs), 180)
     finally:
         cluster.stop()
-    assert kills >= KILLS
+    assert kills >= KILLS, f"the runs all ended after {kills} kills: make them longer"
     assert len(results) == len(runs), f"{len(runs) - len(results)} runs never ended"
     for run_id, (thread, turn) in runs.items():  # every run completed, with its own answer
         ended = results[run_id]
