@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,6 +39,7 @@ from podium.runner import (
     unfinished,
 )
 from podium.sinks import StandardSinks
+from podium.storage.fresh import new_thread
 from podium.streaming import blocked
 from podium.tools.breaker import CircuitBreaker
 from podium.tools.registry import Tool, ToolLike, ToolRegistry
@@ -299,14 +300,18 @@ class Agent:
             await asyncio.to_thread(storage.runs().begin, run)
             live = tracer.show if shown else None
             watching = WATCHER.set(live)  # a sub-agent's run reports to these watchers too
+            # A thread named here has no checkpoint: its first read need not ask the store.
+            saver = runs.graph.checkpointer
+            fresh = new_thread(saver, thread) if thread_id is None else nullcontext()
             try:
-                result = await runs.run(
-                    first_input(run, who),
-                    thread,
-                    self._context(who, thread, tracer, choice, live, output_type),
-                    self.model_name,
-                    self.standard_sinks.audit,
-                )
+                with fresh:
+                    result = await runs.run(
+                        first_input(run, who),
+                        thread,
+                        self._context(who, thread, tracer, choice, live, output_type),
+                        self.model_name,
+                        self.standard_sinks.audit,
+                    )
             finally:
                 WATCHER.reset(watching)
         await self._ended(storage, run, result)

@@ -16,22 +16,23 @@ from podium.planner.state import RunState, planned_reply
 
 # Edges read where a run stands from what the nodes wrote anyway (a stop reason, the last
 # message), not from a channel of their own: every channel a node writes is one more row
-# and blob at each checkpoint.
+# and blob at each checkpoint. They are coroutines: LangGraph runs a plain function given as
+# an edge on a thread of the executor, a thread hop at every edge of every step.
 
 
-def _after_begin(state: RunState) -> str:
+async def _after_begin(state: RunState) -> str:
     """To plan, or to the answer checks when a guard blocked the request."""
     return "finish" if state.get("stop_reason") else "plan"
 
 
-def _after_plan(state: RunState) -> str:
+async def _after_plan(state: RunState) -> str:
     """To act when the reply asks for calls, back to plan after a retry note, else on."""
     if state.get("stop_reason"):
         return "finish"
     return "act" if planned_reply(state) is not None else "plan"
 
 
-def _after_finish(state: RunState) -> str:
+async def _after_finish(state: RunState) -> str:
     """Back to the planner when an answer check asked for another answer, else the end."""
     return "plan" if state.get("stop_reason") is None else END
 

@@ -169,6 +169,7 @@ class PostgresStorage:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg.rows import dict_row
 
+        from podium.storage.fresh import skipping_new
         from podium.storage.serde import RedactingSerializer
 
         await asyncio.to_thread(self.prepare)
@@ -183,7 +184,7 @@ class PostgresStorage:
         except psycopg.OperationalError as error:
             raise schema.unreachable(self.url, error) from None
         async with connection:
-            yield AsyncPostgresSaver(connection, serde=RedactingSerializer())
+            yield skipping_new(AsyncPostgresSaver)(connection, serde=RedactingSerializer())
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
@@ -224,6 +225,7 @@ class PostgresStorage:
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
 
+        from podium.storage.fresh import skipping_new
         from podium.storage.serde import RedactingSerializer
 
         await asyncio.to_thread(self.prepare)
@@ -252,7 +254,7 @@ class PostgresStorage:
         await pool.open()
         await leases.open()
         try:
-            yield AsyncPostgresSaver(pool, serde=RedactingSerializer()), leases
+            yield skipping_new(AsyncPostgresSaver)(pool, serde=RedactingSerializer()), leases
         finally:
             await leases.close()
             await pool.close()

@@ -137,12 +137,13 @@ class SqliteStorage:
         import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+        from podium.storage.fresh import skipping_new
         from podium.storage.serde import RedactingSerializer
 
         if self.threads not in _PREPARED:
             await asyncio.to_thread(prepare_store, self.threads)
         async with aiosqlite.connect(str(self.threads), timeout=30) as connection:
-            saver = AsyncSqliteSaver(connection, serde=RedactingSerializer())
+            saver = skipping_new(AsyncSqliteSaver)(connection, serde=RedactingSerializer())
             saver.is_setup = True  # prepare_store did it, once per process
             yield saver
 

@@ -88,6 +88,55 @@ def test_checkpoints_outlive_the_call_that_wrote_them(storage: Storage) -> None:
     assert asyncio.run(write_then_read()) == checkpoint["id"]
 
 
+def test_a_thread_named_new_is_not_read_until_its_first_write(storage: Storage) -> None:
+    # Agent.invoke names a new thread at random and tells the saver so: the read LangGraph
+    # makes before the first step can only find nothing, and is skipped. Shown here on a
+    # thread that does have a checkpoint: while new it reads as none, and once written it
+    # is read from the store again.
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from podium.storage.fresh import new_thread
+
+    first, second = empty_checkpoint(), empty_checkpoint()
+    assert second["id"] > first["id"]  # the later is the latest
+    config: RunnableConfig = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    latest: RunnableConfig = {"configurable": {"thread_id": "t"}}
+    other: RunnableConfig = {"configurable": {"thread_id": "u"}}
+
+    async def read(saver: object, wanted: RunnableConfig) -> str | None:
+        found = await saver.aget_tuple(wanted)  # type: ignore[attr-defined]
+        return None if found is None else str(found.checkpoint["id"])
+
+    async def scenario() -> list[str | None]:
+        seen: list[str | None] = []
+        async with storage.checkpointer() as saver:
+            await saver.aput(config, first, {"source": "input", "step": 0}, {})
+            elsewhere: RunnableConfig = {"configurable": {"thread_id": "u", "checkpoint_ns": ""}}
+            await saver.aput(elsewhere, first, {"source": "input", "step": 0}, {})
+        async with storage.checkpointer() as saver:
+            with new_thread(saver, "t"):
+                seen.append(await read(saver, latest))  # new: no query, so none
+                seen.append(await read(saver, other))  # another thread: read
+                named: RunnableConfig = {
+                    "configurable": {**config["configurable"], "checkpoint_id": first["id"]}
+                }
+                seen.append(await read(saver, named))  # a checkpoint asked for by id: read
+                await saver.aput(config, second, {"source": "loop", "step": 1}, {})
+                seen.append(await read(saver, latest))  # written: read from the store
+            assert not saver.new  # type: ignore[attr-defined]
+            with new_thread(saver, "t"):
+                await saver.aput_writes(
+                    {"configurable": {**config["configurable"], "checkpoint_id": second["id"]}},
+                    [("x", 1)],
+                    "task",
+                )
+                seen.append(await read(saver, latest))  # pending writes count as a write
+        return seen
+
+    assert asyncio.run(scenario()) == [None, first["id"], first["id"], second["id"], second["id"]]
+
+
 def test_the_run_index_keeps_each_threads_last_run(storage: Storage) -> None:
     from podium.storage.base import IndexedRun
 
