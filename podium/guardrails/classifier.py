@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from podium.errors import PodiumError
+from podium.guardrails import deadline
 from podium.guardrails.encodings import decoded, fold, has_escapes, rewritten, tag_text, unescape
 from podium.guardrails.spans import segments
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 WEIGHTS = Path(__file__).with_name("injection_classifier.npz")
 RETRAIN = "python benchmarks/train_injection_classifier.py (or reinstall podium)"
 _CACHE_SIZE = 4096
+BATCH = 256  # readings embedded at a time (each batch a few ms)
 
 
 class ClassifierUnavailable(PodiumError):
@@ -124,11 +126,14 @@ class Scorer:
         fresh = [p for p in dict.fromkeys(pieces) if p not in known]
         if fresh:
             expanded = [(index, text) for index, p in enumerate(fresh) for text in readings(p)]
-            vectors = self.embedder.embed_array([text for _, text in expanded])
-            logits = vectors @ self.weights.coef + self.weights.intercept
             best = [-math.inf] * len(fresh)
-            for (index, _), logit in zip(expanded, logits, strict=True):
-                best[index] = max(best[index], float(logit))
+            for first in range(0, len(expanded), BATCH):  # the screen's deadline between
+                deadline.check()
+                batch = expanded[first : first + BATCH]
+                vectors = self.embedder.embed_array([text for _, text in batch])
+                logits = vectors @ self.weights.coef + self.weights.intercept
+                for (index, _), logit in zip(batch, logits, strict=True):
+                    best[index] = max(best[index], float(logit))
             with self._lock:
                 for piece, logit in zip(fresh, best, strict=True):
                     known[piece] = self._cache[piece] = _sigmoid(logit)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from podium.guardrails import deadline
 from podium.guardrails.encodings import (
     decoded,
     fold,
@@ -275,11 +276,13 @@ def scan(text: str, kinds: tuple[str, ...] = KINDS, depth: int = 2) -> list[Find
     candidates = [clean, *_variants(clean)]
     rules = tuple(kind for kind in kinds if kind in _RULES)
     for candidate in candidates:
+        deadline.check()  # each reading is one pass of the rules over the whole text
         while (found := _match(candidate, rules)) is not None:
             findings.append(found)
             rules = tuple(kind for kind in rules if kind != found.kind)
     if depth > 0 and "encoded" in kinds:
         for plain in decoded(clean):
+            deadline.check()
             inner = scan(plain, tuple(k for k in kinds if k != "hidden"), depth - 1)
             if inner or _RUN_VERB.search(clean):
                 reason = inner[0].describe() if inner else plain

@@ -2,7 +2,8 @@
 
 The checks of a boundary run at once on daemon threads, within the screen's timeout; a check
 that raises or does not answer in time blocks the text (fail-closed) unless the screen is
-configured to fail open, and the decision says so either way. podium's own text checks
+configured to fail open, and the decision says so either way. podium's own checks stop at
+the timeout too, freeing their thread (podium.guardrails.deadline). podium's own text checks
 (marked ``inline``) run on the calling thread: they are linear-time and cheaper than a
 thread hand-off.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from podium.errors import ConfigError
+from podium.guardrails import deadline
 from podium.tools.outcomes import Verdict
 from podium.workers import POOL
 
@@ -193,15 +195,17 @@ class Screens:
         """
         futures: list[Pending] = []
         short = len(text) <= INLINE_CHARS
+        ends = time.monotonic() + self.timeout  # podium's own checks stop there
         for check in checks:
             validator = check.validator
             if short and getattr(validator, "inline", False):
                 try:
-                    futures.append(Settled(validator.validate(text, dict(metadata))))
+                    with deadline.until(ends):
+                        futures.append(Settled(validator.validate(text, dict(metadata))))
                 except Exception as error:  # decided like any failing check
                     futures.append(Settled(None, error))
             else:
-                futures.append(POOL.submit(_validate(validator, text, metadata)))
+                futures.append(POOL.submit(_validate(validator, text, metadata, ends)))
         return futures
 
     def _start(
@@ -318,9 +322,13 @@ def _memory_injection() -> Check:
 
 
 def _validate(
-    validator: Validator, text: str, metadata: dict[str, Any]
+    validator: Validator, text: str, metadata: dict[str, Any], ends: float
 ) -> Callable[[], ValidationResult]:
-    return lambda: validator.validate(text, dict(metadata))
+    def validate() -> ValidationResult:
+        with deadline.until(ends):
+            return validator.validate(text, dict(metadata))
+
+    return validate
 
 
 class Settled:
@@ -365,6 +373,8 @@ def _broken(check: Check, future: Pending, timeout: float) -> str | None:
         future.cancel()
         return f"{check.name} did not answer within {timeout:g}s"
     error = future.exception()
+    if isinstance(error, deadline.CheckTimedOut):  # it stopped as the wait ended
+        return f"{check.name} did not answer within {timeout:g}s"
     if error is not None:
         return f"{check.name} failed: {type(error).__name__}: {error}"
     return None

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from podium.guardrails import deadline
 from podium.guardrails.reading import Reading, Value, read
 
 MAX_SEGMENT = 400
@@ -148,6 +149,7 @@ def withhold(
     for value in reading.values:
         if value.kind == "scalar":  # a number, boolean or null says nothing alone
             continue
+        deadline.check()
         overall = whole(value.text) if whole is not None else None
         if overall is not None and not overall.flagged:
             continue
@@ -287,6 +289,7 @@ def _runs(
         return []
 
     def flagged(start: int, end: int) -> Verdict:
+        deadline.check()
         joined = " ".join(entry.text for entry in entries[start:end])
         spent[0] += len(joined)
         return whole(joined)

@@ -1,0 +1,78 @@
+"""A check past its screen's timeout stops, and the worker it ran on is free again.
+
+Before, the screen decided at its timeout and the check ran on to its end (a megabyte of
+spaced-out letters took 8 s of a pool thread): a few such texts held the check pool for
+every other run's screens.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from podium.guardrails import deadline
+from podium.guardrails.base import ValidationResult, Validator, register_validator
+from podium.guardrails.injection import DATA_KINDS
+from podium.guardrails.screens import Check, Screens
+from podium.guardrails.validators import InjectionClassifier, PromptInjection
+from podium.workers import POOL
+
+
+def slow_text(chars: int) -> str:
+    """Spaced-out letters: the rules read every letter, and every reading of them."""
+    return " ".join(("lorem ipsum dolor " * (chars // 36 + 1)).replace(" ", "")[: chars // 2])
+
+
+def varied_text(sentences: int) -> str:
+    """Sentences of plain words, no two alike (the learned detector scores each once)."""
+    words = "the report shows revenue grew in the third quarter while costs fell".split()
+    return ". ".join(
+        " ".join(words[(i + j * 7) % len(words)] for j in range(12)) + f" {i}"
+        for i in range(sentences)
+    )
+
+
+@pytest.mark.parametrize("detector", ["rules", "learned"])
+def test_a_check_past_its_deadline_stops_within_a_piece_of_its_work(detector: str) -> None:
+    # Unbounded, each takes over half a second of CPU here (the rules on spaced-out
+    # letters 1.3 s, the learned detector on 10,000 different sentences 0.6 s).
+    if detector == "rules":
+        checked, text = PromptInjection(kinds=DATA_KINDS), slow_text(800_000)
+    else:
+        checked, text = InjectionClassifier(), varied_text(10_000)
+    started = time.process_time()
+    with pytest.raises(deadline.CheckTimedOut), deadline.until(time.monotonic() + 0.05):
+        checked.validate(text, {})
+    assert time.process_time() - started < 0.5
+
+
+def test_a_screen_past_its_timeout_frees_the_worker_and_says_why() -> None:
+    screens = Screens(output=[Check(PromptInjection(kinds=DATA_KINDS), "fix")], timeout=0.1)
+    text = slow_text(1_600_000)  # about 2.5 s of CPU unbounded
+    POOL.submit(lambda: None).result()  # a worker exists, and is idle
+    idle = POOL._idle
+    verdict, decision = screens.run("output", "fetch", text)
+    assert verdict["action"] == decision.action == "block", decision
+    assert decision.reasons == ["podium/prompt_injection did not answer within 0.1s"]
+    freed = time.monotonic() + 1.0
+    while POOL._idle < idle and time.monotonic() < freed:
+        time.sleep(0.01)
+    assert POOL._idle >= idle  # the check stopped: its worker takes the next check
+
+
+@register_validator(name="tests/stops_at_its_deadline", data_type="string")
+class StopsAtItsDeadline(Validator):  # type: ignore[misc]
+    """Stops as podium's own checks do when their deadline has passed."""
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        raise deadline.CheckTimedOut("stopped")
+
+
+def test_a_check_that_stopped_at_its_deadline_is_named_as_timed_out() -> None:
+    # The check may stop a moment before the screen's wait ends: it did not answer in time,
+    # it did not fail.
+    screens = Screens(output=[Check(StopsAtItsDeadline(), "fix")], timeout=0.1)
+    _, decision = screens.run("output", "fetch", "x" * 5_000)  # (long: on a pool thread)
+    assert decision.reasons == ["tests/stops_at_its_deadline did not answer within 0.1s"]
