@@ -21,7 +21,7 @@ from contextvars import ContextVar
 _DEADLINE: ContextVar[float | None] = ContextVar("podium_check_deadline", default=None)
 
 
-class CheckTimedOut(TimeoutError):
+class CheckTimedOut(Exception):  # (not a TimeoutError: that is an OSError, caught as one)
     """A check stopped at its screen's deadline: the screen decided without it."""
 
 
