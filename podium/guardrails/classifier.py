@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 WEIGHTS = Path(__file__).with_name("injection_classifier.npz")
 RETRAIN = "python benchmarks/train_injection_classifier.py (or reinstall podium)"
 _CACHE_SIZE = 4096
-BATCH = 256  # readings embedded at a time (each batch a few ms)
+BATCH = 256  # segments read and embedded at a time (each batch some milliseconds)
 
 
 class ClassifierUnavailable(PodiumError):
@@ -125,11 +125,14 @@ class Scorer:
             known = {p: self._cache[p] for p in pieces if p in self._cache}
         fresh = [p for p in dict.fromkeys(pieces) if p not in known]
         if fresh:
-            expanded = [(index, text) for index, p in enumerate(fresh) for text in readings(p)]
             best = [-math.inf] * len(fresh)
-            for first in range(0, len(expanded), BATCH):  # the screen's deadline between
+            for first in range(0, len(fresh), BATCH):  # the screen's deadline between
                 deadline.check()
-                batch = expanded[first : first + BATCH]
+                batch = [
+                    (first + offset, text)
+                    for offset, piece in enumerate(fresh[first : first + BATCH])
+                    for text in readings(piece)
+                ]
                 vectors = self.embedder.embed_array([text for _, text in batch])
                 logits = vectors @ self.weights.coef + self.weights.intercept
                 for (index, _), logit in zip(batch, logits, strict=True):

@@ -14,6 +14,7 @@ Plain regular expressions, importable without guardrails-ai.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from podium.guardrails import deadline
@@ -228,21 +229,34 @@ def _unleet(match: re.Match[str]) -> str:
     return word
 
 
-def _variants(text: str) -> list[str]:
-    """De-obfuscated forms of ``text`` that the rules should also see."""
-    variants = [text.replace("_", " ")] if "_" in text else []
+def _readings(text: str) -> Iterator[str]:
+    """``text``, then the de-obfuscated forms of it that the rules should also see.
+
+    Made one at a time (each a pass over the text), so that a check past its deadline stops
+    between them.
+    """
+    yield text
+    if "_" in text:
+        yield text.replace("_", " ")
     if has_escapes(text):
-        variants.append(unescape(text))
-    words = _TOKEN.sub(_unleet, text)
-    if words != text:
-        variants.append(words)
-    spaced = _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group()), text)
-    if spaced != text:
-        variants.append(spaced)
-    vertical = _VERTICAL.sub(lambda m: re.sub(r"\s", "", m.group()), text)
-    if vertical != text:
-        variants.append(vertical)
-    return variants + rewritten(text)
+        yield unescape(text)
+    for rewrite in (_unleet_words, _unspaced, _unstacked):
+        variant = rewrite(text)
+        if variant != text:
+            yield variant
+    yield from rewritten(text)
+
+
+def _unleet_words(text: str) -> str:
+    return _TOKEN.sub(_unleet, text)
+
+
+def _unspaced(text: str) -> str:
+    return _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group()), text)
+
+
+def _unstacked(text: str) -> str:
+    return _VERTICAL.sub(lambda m: re.sub(r"\s", "", m.group()), text)
 
 
 def _hidden_parts(text: str) -> list[str]:
@@ -254,6 +268,7 @@ def _hidden_parts(text: str) -> list[str]:
 
 def _match(text: str, kinds: tuple[str, ...]) -> Finding | None:
     for kind in kinds:
+        deadline.check()  # one rule's pass over a megabyte takes up to a tenth of a second
         rule = _RULES.get(kind)
         match = rule.search(text) if rule else None
         if match:
@@ -273,10 +288,10 @@ def scan(text: str, kinds: tuple[str, ...] = KINDS, depth: int = 2) -> list[Find
                 findings.append(Finding("hidden", f"hidden text says {inner[0].describe()}"))
                 break
     clean = fold(text)
-    candidates = [clean, *_variants(clean)]
     rules = tuple(kind for kind in kinds if kind in _RULES)
-    for candidate in candidates:
-        deadline.check()  # each reading is one pass of the rules over the whole text
+    for candidate in _readings(clean):
+        if not rules:  # every kind found: the other readings need not be made
+            break
         while (found := _match(candidate, rules)) is not None:
             findings.append(found)
             rules = tuple(kind for kind in rules if kind != found.kind)

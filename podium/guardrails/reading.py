@@ -6,7 +6,8 @@ others. Decoded, each string value is screened on its own and named by its path
 (``$.emails[2].body``), and a flagged value can be withheld while the rest stays.
 
 Keys are text the model reads too, and so are YAML comments (the parse drops them): both are
-values. Bounded: texts over ``MAX_PARSE_CHARS``, and data holding more than ``MAX_VALUES``
+values. Bounded: texts over ``MAX_PARSE_CHARS`` (``MAX_SLOW_PARSE_CHARS`` for Python and
+YAML, whose parsers are slow), and data holding more than ``MAX_VALUES``
 strings or ``MAX_NODES`` nodes (YAML aliases expand a short text into a huge graph), are
 read as plain text (screened whole, escapes read; never a value left out unscreened);
 nesting of any depth is walked without recursion, and a parser that gives up on it (Python's
@@ -23,11 +24,16 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from podium.guardrails import deadline
+
 Form = Literal["text", "json", "python", "yaml"]
 # What a value is: a string, a key, the keys of nested mappings read in a row, or a number,
 # boolean or null (read only with its neighbours: alone it says nothing).
 Kind = Literal["text", "key", "row", "scalar"]
 MAX_PARSE_CHARS = 1_000_000
+# Python's and YAML's parsers take 1-2 s a megabyte, in C that no deadline stops: past this
+# a text is read as Python or YAML no more, as plain text (every character still screened).
+MAX_SLOW_PARSE_CHARS = 200_000
 MAX_VALUES = 5_000
 # Nodes walked at most (mappings, lists, numbers...): YAML aliases let a few hundred
 # characters name a graph of billions of nodes, which a walk would expand.
@@ -91,7 +97,9 @@ def _parse(text: str) -> tuple[Form, Any] | None:
                 return None  # a parse keeps one of the values the model reads both of
             except ValueError:
                 pass
-        if stripped[0] in "[{(\"'":
+        slow = len(stripped) <= MAX_SLOW_PARSE_CHARS
+        if slow and stripped[0] in "[{(\"'":
+            deadline.check()  # a check past its screen's timeout stops between parses
             try:
                 with warnings.catch_warnings():  # text that is not Python ("1st") warns
                     warnings.simplefilter("ignore", SyntaxWarning)
@@ -100,7 +108,8 @@ def _parse(text: str) -> tuple[Form, Any] | None:
                 return None if _repeats_a_key(tree) else ("python", data)
             except (ValueError, SyntaxError, TypeError, MemoryError):
                 pass
-        if len(_YAML_SHAPE.findall(stripped)) >= 2:
+        if slow and len(_YAML_SHAPE.findall(stripped)) >= 2:
+            deadline.check()
             return _yaml(stripped)
     except RecursionError:  # nested past what the parser takes: read as plain text
         return None
