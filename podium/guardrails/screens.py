@@ -236,7 +236,12 @@ class Screens:
         waiting = [f for f in futures if isinstance(f, Future) and not f.done()]
         if waiting:
             await asyncio.wait([asyncio.wrap_future(f) for f in waiting], timeout=self.timeout)
-        return self._decide(boundary, subject, text, checks, futures, metadata, started)
+        decide = functools.partial(
+            self._decide, boundary, subject, text, checks, futures, metadata, started
+        )
+        if len(text) > INLINE_CHARS:  # fixes re-run checks on the text: not on the loop
+            return await asyncio.to_thread(decide)
+        return decide()
 
     def _decide(
         self,

@@ -197,3 +197,45 @@ def test_long_texts_are_screened_off_the_calling_thread() -> None:
     screens.run("input", "request", "short")
     screens.run("input", "request", "x" * (INLINE_CHARS + 1))
     assert seen[0] == threading.get_ident() and seen[1] != threading.get_ident()
+
+
+@register_validator(name="tests/redacts_one_word", data_type="string")
+class RedactsOneWord(Validator):  # type: ignore[misc]
+    """Fixes ``word`` away, noting the thread of each call."""
+
+    def __init__(self, word: str, seen: list[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.word, self.seen = word, seen
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        self.seen.append(threading.get_ident())
+        if self.word not in str(value):
+            return PassResult()
+        return FailResult(
+            error_message=f"{self.word} found", fix_value=str(value).replace(self.word, "-")
+        )
+
+
+def test_fixes_of_a_long_text_are_applied_off_the_event_loop() -> None:
+    # Two fixes: the second check runs again on the text the first fixed. On a long text
+    # that is a scan like the first, and it ran on the event loop, where other runs wait.
+    import asyncio
+
+    from podium.guardrails.screens import INLINE_CHARS
+
+    seen: list[int] = []
+    screens = Screens(
+        output=[
+            Check(RedactsOneWord("alpha", seen), "fix"),
+            Check(RedactsOneWord("beta", seen), "fix"),
+        ]
+    )
+    text = "alpha beta " + "x" * INLINE_CHARS
+
+    async def screened() -> tuple[str, int]:
+        verdict, _ = await screens.arun("output", "fetch", text)
+        return verdict["text"], threading.get_ident()
+
+    fixed, loop = asyncio.run(screened())
+    assert fixed.startswith("- - x") and len(seen) == 3  # both fixed, the second re-run
+    assert loop not in seen, "a check ran on the event loop"
