@@ -242,9 +242,9 @@ def _read_together(
     ``JOIN_WINDOW`` characters, each overlapping the next by half, are judged in turn; in a
     flagged one the shortest flagged run of values is found by halving, and its values are
     withheld: its strings and numbers (its keys, or values already withheld in part, only
-    when it holds nothing else: a withheld key takes its mapping). A run of single-word
-    strings alone (a list of tags: "ignore", "rules") is read as tags, not as a sentence,
-    and is left. The search judges at most ``JOIN_BUDGET``
+    when it holds nothing else: a withheld key takes its mapping). A run of up to ``TAGS``
+    single-word strings alone (a pair of tags: "ignore", "rules") is read as tags, not as a
+    sentence, and is left. The search judges at most ``JOIN_BUDGET``
     times the output's length (and ``JOIN_FLOOR`` characters), both readings together: past
     that, every value not yet judged goes.
     """
@@ -317,9 +317,18 @@ def _runs(
     return found
 
 
+TAGS = 2  # single-word strings in a row up to this many read as tags; more, as a sentence
+
+
 def _taken(run: Sequence[_Entry], why: Verdict) -> list[tuple[Value, Verdict]]:
-    """The values of a flagged run to withhold (none for a run of tags)."""
-    if all(e.value.kind == "text" and len(_WORD.findall(e.value.text)) < 2 for e in run):
+    """The values of a flagged run to withhold (none for a run of tags).
+
+    Two single words side by side ("ignore", "rules") are keywords; three or more that the
+    judge flags read as a sentence, one word a value (["Please", "ignore", "all", ...]).
+    """
+    if len(run) <= TAGS and all(
+        e.value.kind == "text" and len(_WORD.findall(e.value.text)) < 2 for e in run
+    ):
         return []
     why = Verdict(True, f"{why.reason}, read across {len(run)} values")
     taken = [e for e in run if e.value.kind in ("text", "scalar") and not e.withheld_before]
