@@ -4,39 +4,49 @@ A screen waits for its checks up to its timeout, then decides without those that
 answered (failed closed, or open as configured). Python cannot stop a thread, so such a
 check used to run on to its end, holding a worker of the check pool: a few hostile texts
 that are slow to read (a megabyte of spaced-out letters took 8 s) could hold the pool for
-everyone else's screens. podium's own checks now look at the screen's deadline between the
-pieces of their work (one reading of a text by the rules, one window of values read
-together, one batch of segments for the learned detector; each a few tens of milliseconds
-at most) and stop with ``CheckTimedOut`` once it has passed. A validator written by a user
-is not stopped: it runs on, as before.
+everyone else's screens. podium's own checks on the pool now look, between the pieces of
+their work (one rule's pass over one reading of a text, one window of values read together,
+one batch of segments for the learned detector, one parse), at whether their screen has
+decided without them, and then stop with ``CheckTimedOut``. They stop only once it has
+decided: a check that swallowed the error and answered "pass" would come too late to count.
+A validator written by a user is not stopped: it runs on, as before.
 """
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-_DEADLINE: ContextVar[float | None] = ContextVar("podium_check_deadline", default=None)
+_STOP: ContextVar[threading.Event | None] = ContextVar("podium_check_stop", default=None)
 
 
 class CheckTimedOut(Exception):  # (not a TimeoutError: that is an OSError, caught as one)
-    """A check stopped at its screen's deadline: the screen decided without it."""
+    """A check stopped: its screen had decided without it."""
 
 
 @contextmanager
-def until(deadline: float | None) -> Iterator[None]:
-    """Checks run in the block stop once ``time.monotonic()`` passes ``deadline``."""
-    token = _DEADLINE.set(deadline)
+def until(stop: threading.Event | None) -> Iterator[None]:
+    """Checks run in the block stop once ``stop`` is set."""
+    token = _STOP.set(stop)
     try:
         yield
     finally:
-        _DEADLINE.reset(token)
+        _STOP.reset(token)
+
+
+def after(seconds: float) -> threading.Event:
+    """An event set ``seconds`` from now (a time bound for checks run outside a screen)."""
+    stop = threading.Event()
+    timer = threading.Timer(seconds, stop.set)
+    timer.daemon = True
+    timer.start()
+    return stop
 
 
 def check() -> None:
-    """Raise CheckTimedOut when the deadline of the check running here has passed."""
-    deadline = _DEADLINE.get()
-    if deadline is not None and time.monotonic() > deadline:
+    """Raise CheckTimedOut when the screen of the check running here has decided without it."""
+    stop = _STOP.get()
+    if stop is not None and stop.is_set():
         raise CheckTimedOut("the check ran past its screen's timeout and was stopped")

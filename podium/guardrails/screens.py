@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -185,7 +186,9 @@ class Screens:
             checks.append(_memory_injection())
         return checks
 
-    def _submit(self, checks: list[Check], text: str, metadata: dict[str, Any]) -> list[Pending]:
+    def _submit(
+        self, checks: list[Check], text: str, metadata: dict[str, Any], stop: threading.Event
+    ) -> list[Pending]:
         """Start every check, each with a future of its result.
 
         podium's own text checks (``inline``: linear-time regular expressions, tested on
@@ -195,11 +198,11 @@ class Screens:
         """
         futures: list[Pending] = []
         short = len(text) <= INLINE_CHARS
-        # podium's own checks on the pool stop there. Those run here on a short text have no
-        # deadline: they take well under a millisecond, and a thread starved by another's
-        # long parse must still get a real verdict (stopped, it would block a benign text,
-        # or pass an attack through a screen that fails open).
-        ends = time.monotonic() + self.timeout
+        # podium's own checks on the pool stop once ``stop`` is set (the screen has decided
+        # without them). Those run here on a short text never stop: they take well under a
+        # millisecond, and a thread starved by another's long parse must still get a real
+        # verdict (stopped, it would block a benign text, or pass an attack through a
+        # screen that fails open).
         for check in checks:
             validator = check.validator
             if short and getattr(validator, "inline", False):
@@ -208,40 +211,47 @@ class Screens:
                 except Exception as error:  # decided like any failing check
                     futures.append(Settled(None, error))
             else:
-                futures.append(POOL.submit(_validate(validator, text, metadata, ends)))
+                futures.append(POOL.submit(_validate(validator, text, metadata, stop)))
         return futures
 
     def _start(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None
-    ) -> tuple[list[Check], dict[str, Any], list[Pending]]:
+    ) -> tuple[list[Check], dict[str, Any], list[Pending], threading.Event]:
         checks = self.checks(boundary, subject)
         metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
-        return checks, metadata, self._submit(checks, text, metadata)
+        stop = threading.Event()
+        return checks, metadata, self._submit(checks, text, metadata, stop), stop
 
     def run(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
     ) -> tuple[Verdict, GuardDecision]:
         """Apply the boundary's checks to ``text`` at once and combine what they decide."""
         started = time.perf_counter()
-        checks, metadata, futures = self._start(boundary, subject, text, metadata)
+        checks, metadata, futures, stop = self._start(boundary, subject, text, metadata)
         wait_all([f for f in futures if isinstance(f, Future)], timeout=self.timeout)
-        return self._decide(boundary, subject, text, checks, futures, metadata, started)
+        try:
+            return self._decide(boundary, subject, text, checks, futures, metadata, started)
+        finally:
+            stop.set()  # decided: the checks still running stop
 
     async def arun(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
     ) -> tuple[Verdict, GuardDecision]:
         """``run`` for the event loop: waiting on the checks does not block other calls."""
         started = time.perf_counter()
-        checks, metadata, futures = self._start(boundary, subject, text, metadata)
+        checks, metadata, futures, stop = self._start(boundary, subject, text, metadata)
         waiting = [f for f in futures if isinstance(f, Future) and not f.done()]
         if waiting:
             await asyncio.wait([asyncio.wrap_future(f) for f in waiting], timeout=self.timeout)
         decide = functools.partial(
             self._decide, boundary, subject, text, checks, futures, metadata, started
         )
-        if len(text) > INLINE_CHARS:  # fixes re-run checks on the text: not on the loop
-            return await asyncio.to_thread(decide)
-        return decide()
+        try:
+            if len(text) > INLINE_CHARS:  # fixes re-run checks on the text: not on the loop
+                return await asyncio.to_thread(decide)
+            return decide()
+        finally:
+            stop.set()  # decided: the checks still running stop
 
     def _decide(
         self,
@@ -330,10 +340,10 @@ def _memory_injection() -> Check:
 
 
 def _validate(
-    validator: Validator, text: str, metadata: dict[str, Any], ends: float
+    validator: Validator, text: str, metadata: dict[str, Any], stop: threading.Event
 ) -> Callable[[], ValidationResult]:
     def validate() -> ValidationResult:
-        with deadline.until(ends):
+        with deadline.until(stop):
             return validator.validate(text, dict(metadata))
 
     return validate
@@ -381,7 +391,7 @@ def _broken(check: Check, future: Pending, timeout: float) -> str | None:
         future.cancel()
         return f"{check.name} did not answer within {timeout:g}s"
     error = future.exception()
-    if isinstance(error, deadline.CheckTimedOut):  # it stopped as the wait ended
+    if isinstance(error, deadline.CheckTimedOut):  # it stopped: it did not answer in time
         return f"{check.name} did not answer within {timeout:g}s"
     if error is not None:
         return f"{check.name} failed: {type(error).__name__}: {error}"
