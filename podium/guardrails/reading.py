@@ -66,6 +66,9 @@ class Reading:
     form: Form
     values: tuple[Value, ...]
     data: Any = None
+    # YAML too long to parse, read as plain text: a folded value's lines are one sentence to
+    # the model, so the text is judged with its lines run together too
+    unparsed_yaml: bool = False
 
     def rebuild(self, replaced: dict[str, str]) -> str:
         """The text again, in its own form, with the values at ``replaced``'s paths replaced."""
@@ -273,7 +276,10 @@ def read(text: str) -> Reading:
     """
     parsed = _parse(text)
     if parsed is None:
-        return Reading("text", (Value("$", text),))
+        stripped = text.strip()
+        too_long = MAX_SLOW_PARSE_CHARS < len(stripped) <= MAX_PARSE_CHARS
+        yaml_shaped = too_long and len(_YAML_SHAPE.findall(stripped, 0, 100_000)) >= 2
+        return Reading("text", (Value("$", text),), unparsed_yaml=yaml_shaped)
     form, data = parsed
     if isinstance(data, str):
         return Reading("text", (Value("$", data),))

@@ -228,8 +228,8 @@ class Screens:
         """Apply the boundary's checks to ``text`` at once and combine what they decide."""
         started = time.perf_counter()
         checks, metadata, futures, stop = self._start(boundary, subject, text, metadata)
-        wait_all([f for f in futures if isinstance(f, Future)], timeout=self.timeout)
         try:
+            wait_all([f for f in futures if isinstance(f, Future)], timeout=self.timeout)
             return self._decide(boundary, subject, text, checks, futures, metadata, started)
         finally:
             stop.set()  # decided: the checks still running stop
@@ -240,13 +240,16 @@ class Screens:
         """``run`` for the event loop: waiting on the checks does not block other calls."""
         started = time.perf_counter()
         checks, metadata, futures, stop = self._start(boundary, subject, text, metadata)
-        waiting = [f for f in futures if isinstance(f, Future) and not f.done()]
-        if waiting:
-            await asyncio.wait([asyncio.wrap_future(f) for f in waiting], timeout=self.timeout)
         decide = functools.partial(
             self._decide, boundary, subject, text, checks, futures, metadata, started
         )
-        try:
+        try:  # (cancelled while it waits, too: the checks still running stop)
+            pending = [f for f in futures if isinstance(f, Future) and not f.done()]
+            waiting = [asyncio.wrap_future(f) for f in pending]
+            for wrapper in waiting:  # the futures are read, not these: none is lost
+                wrapper.add_done_callback(_unread)
+            if waiting:
+                await asyncio.wait(waiting, timeout=self.timeout)
             if len(text) > INLINE_CHARS:  # fixes re-run checks on the text: not on the loop
                 return await asyncio.to_thread(decide)
             return decide()
@@ -347,6 +350,12 @@ def _validate(
             return validator.validate(text, dict(metadata))
 
     return validate
+
+
+def _unread(future: asyncio.Future[Any]) -> None:
+    """Take a check's error off its wrapper, so that asyncio does not log it as lost."""
+    if not future.cancelled():
+        future.exception()
 
 
 class Settled:

@@ -178,6 +178,13 @@ def withhold(
             replaced[value.path] = note(regions[0].reason)
         else:
             replaced[value.path] = "".join(pieces)
+    if whole is not None and reading.unparsed_yaml and "$" not in replaced:
+        deadline.check()
+        verdict = whole(" ".join(text.splitlines()))
+        if verdict.flagged:  # (its lines run together: a YAML value folded over two)
+            why = f"{verdict.reason}, read with its lines run together"
+            replaced["$"] = note(why)
+            withheld.append(Withheld("$", 0, len(text), why, text))
     if whole is not None and len(reading.values) > 1:
         joined = _read_together(reading.values, replaced, together or whole)
         for value, verdict in joined + _comments_in_place(reading, text, replaced, whole):
@@ -306,6 +313,7 @@ def _runs(
             if run is None:  # the judge is not monotone here: the window goes
                 run = (start, end, Verdict(True, "possible prompt injection"))
             first, last, why = run
+            first, last = _stretch(entries, first, last)
             taken = _taken(entries[first:last], why)
             found += taken
             # a run left as tags may end in the first word of the next order
@@ -320,15 +328,33 @@ def _runs(
 TAGS = 2  # single-word strings in a row up to this many read as tags; more, as a sentence
 
 
+def _one_word(entry: _Entry) -> bool:
+    return entry.value.kind == "text" and len(_WORD.findall(entry.value.text)) < 2
+
+
+def _stretch(entries: Sequence[_Entry], first: int, last: int) -> tuple[int, int]:
+    """A flagged run of single words, grown to the single words on either side of it.
+
+    The shortest flagged run of an order spelt a word a value may be two words
+    ("Disregard", "rules."), its payload in the words after it: the words in a row are
+    judged as one stretch, tags only when the stretch is.
+    """
+    if not all(_one_word(e) for e in entries[first:last]):
+        return first, last
+    while first > 0 and _one_word(entries[first - 1]):
+        first -= 1
+    while last < len(entries) and _one_word(entries[last]):
+        last += 1
+    return first, last
+
+
 def _taken(run: Sequence[_Entry], why: Verdict) -> list[tuple[Value, Verdict]]:
     """The values of a flagged run to withhold (none for a run of tags).
 
     Two single words side by side ("ignore", "rules") are keywords; three or more that the
     judge flags read as a sentence, one word a value (["Please", "ignore", "all", ...]).
     """
-    if len(run) <= TAGS and all(
-        e.value.kind == "text" and len(_WORD.findall(e.value.text)) < 2 for e in run
-    ):
+    if len(run) <= TAGS and all(_one_word(e) for e in run):
         return []
     why = Verdict(True, f"{why.reason}, read across {len(run)} values")
     taken = [e for e in run if e.value.kind in ("text", "scalar") and not e.withheld_before]

@@ -101,3 +101,56 @@ def test_a_short_text_gets_a_real_verdict_however_late_its_checks_run(fail_open:
     _, passed = screens.run("input", "request", json.dumps(["the quarterly report"]))
     assert blocked.action == "block" and "did not answer" not in str(blocked.reasons), blocked
     assert passed.action == "allow" and passed.reasons == [], passed
+
+
+def test_a_screen_cancelled_while_it_waits_stops_its_checks() -> None:
+    # A run cancelled mid-screen (a server's cancel, a time limit around the step) left the
+    # screen's checks running to their end: nothing had decided, so nothing told them.
+    import asyncio
+
+    screens = Screens(output=[Check(PromptInjection(kinds=DATA_KINDS), "fix")], timeout=30)
+    POOL.submit(lambda: None).result()
+    idle = POOL._idle
+
+    async def cancelled() -> None:
+        task = asyncio.ensure_future(screens.arun("output", "fetch", slow_text(1_600_000)))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled())
+    freed = time.monotonic() + 1.0
+    while POOL._idle < idle and time.monotonic() < freed:
+        time.sleep(0.01)
+    assert POOL._idle >= idle
+
+
+def test_a_check_that_stops_after_the_decision_is_not_logged_as_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Its error reached only the asyncio wrapper the screen had stopped waiting on, which
+    # asyncio logs with a traceback when it is collected: one for every timed-out screen.
+    import asyncio
+    import gc
+
+    screens = Screens(output=[Check(PromptInjection(kinds=DATA_KINDS), "fix")], timeout=0.1)
+    POOL.submit(lambda: None).result()
+    idle = POOL._idle
+
+    def freed() -> None:
+        while POOL._idle < idle:
+            time.sleep(0.01)
+
+    async def screened() -> None:
+        for _ in range(2):
+            _, decision = await screens.arun("output", "fetch", slow_text(1_600_000))
+            assert decision.action == "block"
+            await asyncio.to_thread(freed)  # the check stopped, its error reached the wrapper
+        await asyncio.sleep(0.05)  # the wrappers' callbacks run
+        gc.collect()
+
+    with caplog.at_level("ERROR", logger="asyncio"):
+        asyncio.run(screened())
+        gc.collect()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
