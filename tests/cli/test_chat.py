@@ -79,6 +79,7 @@ def test_tools_lists_what_run_uses_and_reads_at_80_columns() -> None:
 
 def test_the_up_arrow_brings_back_the_last_line_on_a_terminal(isolated: Path) -> None:
     import pty
+    import termios
 
     pid, terminal = pty.fork()
     if pid == 0:  # the child: podium chat on a terminal
@@ -101,6 +102,11 @@ def test_the_up_arrow_brings_back_the_last_line_on_a_terminal(isolated: Path) ->
     # Only once the next prompt is out is readline reading: a key typed before it is
     # echoed by the terminal itself (as ^[[A), whatever podium does.
     read_until(b"you>", start=seen.index(b"42"))
+    # ... and the prompt can be out a moment before readline has the terminal (a loaded
+    # machine once showed it): readline turns the terminal's line mode off when it reads.
+    ready = time.monotonic() + 30
+    while termios.tcgetattr(terminal)[3] & termios.ICANON and time.monotonic() < ready:
+        time.sleep(0.01)
     at = len(seen)
     os.write(terminal, b"\x1b[A\r")  # Up, Enter: the same request again
     read_until(b"you>")
