@@ -187,9 +187,9 @@ class Screens:
         return checks
 
     def _submit(
-        self, checks: list[Check], text: str, metadata: dict[str, Any], stop: threading.Event
-    ) -> list[Pending]:
-        """Start every check, each with a future of its result.
+        self, checks: list[Check], text: str, metadata: dict[str, Any]
+    ) -> tuple[list[Pending], threading.Event | None]:
+        """Start every check, each with a future of its result; the stop of those on the pool.
 
         podium's own text checks (``inline``: linear-time regular expressions, tested on
         pathological text) run on this thread for short texts, since a thread hand-off costs
@@ -199,10 +199,11 @@ class Screens:
         futures: list[Pending] = []
         short = len(text) <= INLINE_CHARS
         # podium's own checks on the pool stop once ``stop`` is set (the screen has decided
-        # without them). Those run here on a short text never stop: they take well under a
-        # millisecond, and a thread starved by another's long parse must still get a real
-        # verdict (stopped, it would block a benign text, or pass an attack through a
-        # screen that fails open).
+        # without them); it is made only for them (a screen of a short text has none). Those
+        # run here on a short text never stop: they take well under a millisecond, and a
+        # thread starved by another's long parse must still get a real verdict (stopped, it
+        # would block a benign text, or pass an attack through a screen that fails open).
+        stop: threading.Event | None = None
         for check in checks:
             validator = check.validator
             if short and getattr(validator, "inline", False):
@@ -211,16 +212,17 @@ class Screens:
                 except Exception as error:  # decided like any failing check
                     futures.append(Settled(None, error))
             else:
+                if stop is None:
+                    stop = threading.Event()
                 futures.append(POOL.submit(_validate(validator, text, metadata, stop)))
-        return futures
+        return futures, stop
 
     def _start(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None
-    ) -> tuple[list[Check], dict[str, Any], list[Pending], threading.Event]:
+    ) -> tuple[list[Check], dict[str, Any], list[Pending], threading.Event | None]:
         checks = self.checks(boundary, subject)
         metadata = {"boundary": boundary, "subject": subject, **(metadata or {})}
-        stop = threading.Event()
-        return checks, metadata, self._submit(checks, text, metadata, stop), stop
+        return checks, metadata, *self._submit(checks, text, metadata)
 
     def run(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
@@ -232,7 +234,8 @@ class Screens:
             wait_all([f for f in futures if isinstance(f, Future)], timeout=self.timeout)
             return self._decide(boundary, subject, text, checks, futures, metadata, started)
         finally:
-            stop.set()  # decided: the checks still running stop
+            if stop is not None:  # decided: the checks still running stop
+                stop.set()
 
     async def arun(
         self, boundary: Boundary, subject: str, text: str, metadata: dict[str, Any] | None = None
@@ -254,7 +257,8 @@ class Screens:
                 return await asyncio.to_thread(decide)
             return decide()
         finally:
-            stop.set()  # decided: the checks still running stop
+            if stop is not None:  # decided: the checks still running stop
+                stop.set()
 
     def _decide(
         self,
@@ -396,11 +400,9 @@ Pending = Future["ValidationResult"] | Settled
 
 def _broken(check: Check, future: Pending, timeout: float) -> str | None:
     """Why a check gave no verdict (it hung or raised), or None when it did."""
-    if not future.done():
+    error = future.exception() if future.done() else None
+    if not future.done() or isinstance(error, deadline.CheckTimedOut):  # (stopped: late too)
         future.cancel()
-        return f"{check.name} did not answer within {timeout:g}s"
-    error = future.exception()
-    if isinstance(error, deadline.CheckTimedOut):  # it stopped: it did not answer in time
         return f"{check.name} did not answer within {timeout:g}s"
     if error is not None:
         return f"{check.name} failed: {type(error).__name__}: {error}"
