@@ -248,11 +248,8 @@ class Screens:
         )
         try:  # (cancelled while it waits, too: the checks still running stop)
             pending = [f for f in futures if isinstance(f, Future) and not f.done()]
-            waiting = [asyncio.wrap_future(f) for f in pending]
-            for wrapper in waiting:  # the futures are read, not these: none is lost
-                wrapper.add_done_callback(_unread)
-            if waiting:
-                await asyncio.wait(waiting, timeout=self.timeout)
+            if pending:
+                await asyncio.wait([_answered(pending)], timeout=self.timeout)
             if len(text) > INLINE_CHARS:  # fixes re-run checks on the text: not on the loop
                 return await asyncio.to_thread(decide)
             return decide()
@@ -356,10 +353,37 @@ def _validate(
     return validate
 
 
-def _unread(future: asyncio.Future[Any]) -> None:
-    """Take a check's error off its wrapper, so that asyncio does not log it as lost."""
-    if not future.cancelled():
-        future.exception()
+def _answered(pending: list[Future[Any]]) -> asyncio.Future[None]:
+    """A future of the loop's, done once every one of ``pending`` has answered.
+
+    It is only ever given None: a check's error stays on the check's own future, where the
+    screen reads it. (A wrapper per check, as ``asyncio.wrap_future`` makes, also held the
+    error of a check that stopped after the decision; when the loop ended before the
+    wrapper's callbacks ran, asyncio logged it as never retrieved.)
+    """
+    loop = asyncio.get_running_loop()
+    answered: asyncio.Future[None] = loop.create_future()
+    left = [len(pending)]
+    lock = threading.Lock()
+
+    def one_answered(_: Future[Any]) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0]:
+                return
+        try:
+            loop.call_soon_threadsafe(_settle, answered)
+        except RuntimeError:  # the loop has closed: nobody waits any more
+            pass
+
+    for future in pending:
+        future.add_done_callback(one_answered)
+    return answered
+
+
+def _settle(answered: asyncio.Future[None]) -> None:
+    if not answered.done():  # (cancelled with the screen's wait)
+        answered.set_result(None)
 
 
 class Settled:

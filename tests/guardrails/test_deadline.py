@@ -127,30 +127,43 @@ def test_a_screen_cancelled_while_it_waits_stops_its_checks() -> None:
 
 
 def test_a_check_that_stops_after_the_decision_is_not_logged_as_lost(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Its error reached only the asyncio wrapper the screen had stopped waiting on, which
-    # asyncio logs with a traceback when it is collected: one for every timed-out screen.
+    # The screen waited on an asyncio wrapper of each check's future; the wrapper of a check
+    # that stopped after the decision also got its error, and when the loop ended before the
+    # wrapper's callbacks had run (as it does when a command ends), asyncio logged that error
+    # with a traceback as never retrieved. The loop here ends at the worst moment: the check
+    # has stopped and handed its error over while the loop was busy, and the loop then runs
+    # one more pass of its callbacks before it stops.
     import asyncio
     import gc
 
-    screens = Screens(output=[Check(PromptInjection(kinds=DATA_KINDS), "fix")], timeout=0.1)
-    POOL.submit(lambda: None).result()
-    idle = POOL._idle
+    from podium.guardrails import screens as screens_module
+    from podium.workers import DaemonPool
 
-    def freed() -> None:
-        while POOL._idle < idle:
+    pool = DaemonPool(name="test-late-check")  # its own: no other test's check counts here
+    monkeypatch.setattr(screens_module, "POOL", pool)
+    screens = Screens(output=[Check(PromptInjection(kinds=DATA_KINDS), "fix")], timeout=0.1)
+
+    def held_until_the_check_stops() -> None:  # on the loop's thread: what it posts waits
+        stopped = time.monotonic() + 10.0
+        while pool._idle < pool._workers and time.monotonic() < stopped:
             time.sleep(0.01)
+        assert pool._idle == pool._workers, "the check did not stop"
 
     async def screened() -> None:
-        for _ in range(2):
-            _, decision = await screens.arun("output", "fetch", slow_text(1_600_000))
-            assert decision.action == "block"
-            await asyncio.to_thread(freed)  # the check stopped, its error reached the wrapper
-        await asyncio.sleep(0.05)  # the wrappers' callbacks run
-        gc.collect()
+        _, decision = await screens.arun("output", "fetch", slow_text(1_600_000))
+        assert decision.action == "block"
+        held_until_the_check_stops()
 
+    loop = asyncio.new_event_loop()
     with caplog.at_level("ERROR", logger="asyncio"):
-        asyncio.run(screened())
+        try:
+            loop.run_until_complete(screened())
+        finally:
+            loop.close()
+        idle = [pool.submit(lambda: time.sleep(0.05)) for _ in range(pool._workers)]
+        for task in idle:  # each worker lets go of the last future it ran
+            task.result()
         gc.collect()
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
