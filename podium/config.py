@@ -98,7 +98,16 @@ def _config_file() -> Path:
 
 
 # PODIUM_* variables that are no setting but are read elsewhere (the CLI, the eval data).
-OTHER_VARIABLES = frozenset({"PODIUM_CONFIG", "PODIUM_DEBUG", "PODIUM_BFCL_DATA"})
+OTHER_VARIABLES = frozenset(
+    {
+        "PODIUM_CONFIG",
+        "PODIUM_DEBUG",
+        "PODIUM_BFCL_DATA",
+        "PODIUM_RESIDENT",
+        "PODIUM_RESIDENT_DIR",
+        "PODIUM_RESIDENT_IDLE",
+    }
+)
 
 
 def unknown_variables(environment: Mapping[str, str]) -> list[str]:

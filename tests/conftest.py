@@ -32,6 +32,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "podium-home"
     monkeypatch.setenv("PODIUM_HOME", str(home))
+    # Every command a test starts runs in its own process: a resident process started by
+    # one would outlive the test (tests/cli/test_resident.py turns it on for itself).
+    monkeypatch.setenv("PODIUM_RESIDENT", "0")
     yield home
     monkeypatch.undo()
     for name in set(os.environ) - set(before):

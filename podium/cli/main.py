@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from podium.cli import chat, mcp, memory, run, serve, threads, trace, worker
+from podium.cli import chat, mcp, memory, resident_command, run, serve, threads, trace, worker
 from podium.cli import eval as evals
 from podium.cli.common import EXIT_INTERRUPTED, handles_errors, state, warn
 
@@ -62,6 +62,7 @@ app.command("serve")(handles_errors(serve.serve_command))
 app.command("mcp")(handles_errors(mcp.mcp_command))
 app.command("worker")(handles_errors(worker.worker_command))
 app.add_typer(worker.db_app, name="db")
+app.add_typer(resident_command.app, name="resident")
 
 
 def main() -> None:
