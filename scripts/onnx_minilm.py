@@ -2,7 +2,9 @@
 
 ``make install`` runs it once: podium's default embedder then loads in about a second
 with chroma's ONNX runtime instead of importing torch at every run's start (the vectors
-are the same, cosine > 0.9999: tests/memory/test_store.py). Nothing is downloaded.
+are the same, cosine > 0.9999: tests/memory/test_store.py). It also writes the model with
+the runtime's graph optimizations applied, which the embedder opens in about a third of
+the time. Nothing is downloaded.
 
     python scripts/onnx_minilm.py [DIRECTORY]   # default: chroma's own cache directory
 """
@@ -62,12 +64,42 @@ def export(directory: Path) -> Path:
     return target / "model.onnx"
 
 
+def optimize(directory: Path) -> Path:
+    """Write the model with the runtime's graph optimizations applied; its path.
+
+    The embedder opens this file when it is there (podium.memory.embeddings.optimized_model)
+    and so skips optimizing the graph at every start. The extended level, not "all": what
+    it writes does not depend on this machine's CPU.
+    """
+    import onnxruntime as ort
+
+    from podium.memory.embeddings import optimized_model
+
+    target = optimized_model(directory)
+    partial = target.with_suffix(".partial")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(partial)
+    ort.InferenceSession(
+        str(directory / "onnx" / "model.onnx"),
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
+    )
+    partial.replace(target)  # whole or absent, as the model itself
+    return target
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from podium.memory.embeddings import ONNX_DIRECTORY
+    from podium.memory.embeddings import ONNX_DIRECTORY, optimized_model
 
     where = Path(sys.argv[1]) if len(sys.argv) > 1 else ONNX_DIRECTORY
     if (where / "onnx" / "model.onnx").is_file():
         print(f"{where / 'onnx' / 'model.onnx'} is there already")
     else:
         print(f"wrote {export(where)}")
+    if optimized_model(where).is_file():
+        print(f"{optimized_model(where)} is there already")
+    else:
+        print(f"wrote {optimize(where)}")

@@ -36,9 +36,16 @@ def status(
     since = datetime.datetime.fromtimestamp(found["started"]).isoformat(timespec="seconds")
     running = ", ".join(str(p) for p in found["running"]) or "none"
     print(
-        f"resident process {found['server']} since {since}: {found['served']} commands "
-        f"served, running now: {running}; it ends after {found['idle']:g} s without one"
+        f"resident process {found['server']} since {since} ({found['max_rss_mb']:g} MB): "
+        f"{found['served']} commands served, running now: {running}; it ends after "
+        f"{found['idle']:g} s without one"
     )
+    last = found.get("last") or {}
+    if last:
+        print(
+            f"last command: {last['cpu_seconds']:g} s of CPU, at most {last['max_rss_mb']:g} MB "
+            "(pages shared with the resident process included)"
+        )
 
 
 @app.command("stop")

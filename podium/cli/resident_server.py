@@ -149,6 +149,7 @@ class Server:
     idle: float
     started: float = field(default_factory=time.time)
     served: int = 0
+    last: dict[str, float] = field(default_factory=dict)
     running: dict[int, socket.socket | None] = field(default_factory=dict)
     stopping: bool = False
 
@@ -231,12 +232,17 @@ class Server:
         reaped = False
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return reaped
             if pid == 0:
                 return reaped
             reaped = True
+            self.last = {  # what the last command cost: `podium resident status` shows it
+                "pid": pid,
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+                "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            }
             code = os.waitstatus_to_exitcode(status)
             caller = self.running.pop(pid, None)
             if caller is not None:
@@ -322,6 +328,8 @@ class Server:
                             "running": sorted(self.running),
                             "idle": self.idle,
                             "stopping": self.stopping,
+                            "last": self.last,
+                            "max_rss_mb": round(_max_rss_mb(), 1),
                         }
                     )
                 )
@@ -348,6 +356,12 @@ class Server:
             env={str(k): str(v) for k, v in dict(message.get("env", {})).items()},
             ignored=ignored,
         )
+
+
+def _max_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _noted(_number: int, _frame: object) -> None:

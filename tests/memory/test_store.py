@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+
 from podium.agent import Agent
 from podium.errors import MemoryUnavailable
 from podium.identity import Principal
@@ -440,3 +442,31 @@ def test_notes_saved_by_the_planner_pass_the_memory_screen(tmp_path: Path) -> No
     texts = [m.text for m in memories.recall("email keys instructions", "acme", limit=10)]
     assert "Ana's email is [EMAIL]" in texts
     assert not any("Ignore all previous" in t for t in texts)
+
+
+def test_the_optimized_model_gives_the_same_vectors_and_is_the_one_opened(
+    onnx_minilm: Path, tmp_path: Path
+) -> None:
+    # The runtime optimizes a model's graph each time it opens it (0.3 s of a run's start);
+    # make install writes the optimized graph once, and the embedder opens that instead.
+    import importlib.util
+    import shutil
+
+    from podium.memory.embeddings import OnnxMiniLMEmbedder, optimized_model
+
+    directory = tmp_path / "minilm"
+    shutil.copytree(onnx_minilm, directory)
+    texts = ["The deploy window is Friday.", "Invoices are due in thirty days."]
+    plain = OnnxMiniLMEmbedder(directory)
+    before = plain.embed(texts)
+    assert plain._function.model._model_path.endswith("model.onnx")
+    spec = importlib.util.spec_from_file_location("onnx_minilm", ROOT / "scripts" / "onnx_minilm.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.optimize(directory) == optimized_model(directory)
+    optimized = OnnxMiniLMEmbedder(directory)
+    after = optimized.embed(texts)
+    assert optimized._function.model._model_path == str(optimized_model(directory))
+    for a, b in zip(before, after, strict=True):
+        assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 1e-5
