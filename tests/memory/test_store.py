@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 from podium.agent import Agent
 from podium.errors import MemoryUnavailable
 from podium.identity import Principal
@@ -17,6 +15,7 @@ from podium.planner.models.scripted import ScriptedChatModel
 from podium.planner.prompts import MEMORY_HEADER
 from podium.tracing.events import MemoryUsed
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -460,7 +459,8 @@ def test_the_optimized_model_gives_the_same_vectors_and_is_the_one_opened(
     plain = OnnxMiniLMEmbedder(directory)
     before = plain.embed(texts)
     assert plain._function.model._model_path.endswith("model.onnx")
-    spec = importlib.util.spec_from_file_location("onnx_minilm", ROOT / "scripts" / "onnx_minilm.py")
+    path = ROOT / "scripts" / "onnx_minilm.py"
+    spec = importlib.util.spec_from_file_location("onnx_minilm", path)
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
