@@ -105,7 +105,10 @@ def _private(found: os.stat_result) -> bool:
 
 
 def key(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
-    """A name for what a resident process's imports depend on; another install, another name."""
+    """A name for what a resident process's imports depend on; another install, another name.
+
+    Also its resource limits, which its children inherit and cannot all raise back.
+    """
     import hashlib
 
     digest = hashlib.blake2b(digest_size=8)
@@ -115,6 +118,7 @@ def key(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
             digest.update(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}\0".encode())
     for path, mtime, size in _sources(Path(__file__).resolve().parents[1]):
         digest.update(f"{path}\0{mtime}\0{size}\0".encode())
+    digest.update(repr(_limits()).encode())  # (ulimit: one resident process per set)
     for name in sorted(environ):
         if name.startswith(IMPORT_TIME_VARIABLES):
             digest.update(f"{name}={environ[name]}\0".encode())
@@ -166,6 +170,7 @@ def hand_over(arguments: list[str]) -> int | None:
             "argv": [sys.argv[0], *arguments],
             "cwd": os.getcwd(),
             "env": dict(os.environ),
+            "umask": _umask(),
         }
         pending: list[int] = []
         child: list[int] = []
@@ -193,6 +198,23 @@ def hand_over(arguments: list[str]) -> int | None:
         file=sys.stderr,
     )
     return 1
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _limits() -> list[tuple[int, int]]:
+    """This process's resource limits: a child inherits the resident process's own."""
+    import resource
+
+    found = []
+    for name in sorted(n for n in dir(resource) if n.startswith("RLIMIT_")):
+        with contextlib.suppress(OSError, ValueError):
+            found.append(resource.getrlimit(getattr(resource, name)))
+    return found
 
 
 def _streams_open() -> bool:
@@ -271,7 +293,7 @@ def start(place: Path, name: str) -> None:
         log = open(place / f"{name}.log", "ab")
         with log:
             subprocess.Popen(
-                [sys.executable, "-m", "podium.cli.resident", str(place), name],
+                [sys.executable, "-m", "podium.cli.resident_server", str(place), name],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -294,9 +316,3 @@ def control(request: str) -> dict[str, Any] | None:
             return _reply(connection.makefile("rb"))
         except OSError:
             return None
-
-
-if __name__ == "__main__":
-    from podium.cli.resident_server import main
-
-    main()

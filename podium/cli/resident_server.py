@@ -1,6 +1,7 @@
 """The resident process itself: imports once, then forks a child for each command.
 
-Started by ``podium.cli.resident.start`` as ``python -m podium.cli.resident FOLDER NAME``.
+Started by ``podium.cli.resident.start`` as ``python -m podium.cli.resident_server FOLDER
+NAME``.
 It holds a lock file for as long as it lives (a second one started at the same moment
 finds it taken and leaves), listens on its socket, and waits in one thread, with
 ``select``, for commands, for its children's exits and for callers that went away. A
@@ -347,6 +348,7 @@ class Server:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
+        os.umask(int(message.get("umask", 0o022)) & 0o777)  # the files it makes: the caller's
         ignored = [int(n) for n in message.get("ignored", [])]
         _signals_as_a_fresh_process(ignored)
         _standard_streams()
@@ -482,3 +484,7 @@ def _exactly(caller: socket.socket, size: int) -> bytes:
 
 def _line(message: dict[str, Any]) -> bytes:
     return json.dumps(message).encode() + b"\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -326,3 +326,32 @@ def test_the_chat_has_the_callers_terminal(resident_on: Resident) -> None:
     assert b"^[[A" not in seen
     assert seen[at:].count(b"42") >= 1, seen.decode(errors="replace")
     assert resident_on.status()["served"] == 1  # the chat was the resident's
+
+
+def test_the_files_its_command_makes_have_the_callers_umask(resident_on: Resident) -> None:
+    # The resident process was started under another umask than this caller's.
+    resident_on.up()
+
+    def modes(home: Path) -> dict[str, int]:
+        return {
+            str(p.relative_to(home)): stat.S_IMODE(p.stat().st_mode)
+            for p in sorted(home.rglob("*"))
+            if p.is_file() and not p.name.endswith(("-wal", "-shm", ".lock"))
+        }
+
+    made = {}
+    for mode in ("1", "0"):
+        home = Path(resident_on.fresh_home())
+        done = subprocess.run(
+            ["sh", "-c", f'umask 077 && exec "{SCRIPT}" run --no-memory "what is 2 + 2"'],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**resident_on.env, "PODIUM_HOME": str(home), "PODIUM_RESIDENT": mode},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        made[mode] = modes(home)
+    assert made["1"] and made["1"] == made["0"]
+    assert all(not m & 0o077 for m in made["1"].values())
+    assert resident_on.status()["served"] == 1
