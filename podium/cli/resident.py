@@ -56,7 +56,7 @@ IMPORT_TIME_VARIABLES = (
     "GUARDRAILS_",
 )
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH", "SIGUSR1", "SIGUSR2")
-_HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")  # the length of each message, before it
 MAX_SOCKET_PATH = 107  # bytes of a Unix socket's path on Linux, less its final NUL
 
 
@@ -260,16 +260,14 @@ def _wait_gone(pid: int) -> None:
     while True:
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        except PermissionError:
+        except (ProcessLookupError, PermissionError):
             return
         time.sleep(0.05)
 
 
 def _send(connection: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
     body = json.dumps(message).encode()
-    data = _HEADER.pack(len(body)) + body
+    data = HEADER.pack(len(body)) + body
     sent = socket.send_fds(connection, [data], fds) if fds else connection.send(data)
     connection.sendall(data[sent:])
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podium.cli.resident import IDLE_SECONDS, paths
+from podium.cli.resident import HEADER, IDLE_SECONDS, paths
 
 # What a run imports, from its entry points down (they bring their libraries); and the
 # libraries a run imports only once it needs them (memory, checkpoints, the embedder).
@@ -64,7 +64,6 @@ WARM = (
     "langchain_openai",
 )
 RECEIVE_TIMEOUT = 5.0  # a caller that connects and sends nothing holds no one up for long
-_HEADER = struct.Struct(">I")
 
 
 def main() -> None:
@@ -90,7 +89,6 @@ class Job:
     arguments: list[str]
     cwd: str
     env: dict[str, str]
-    ignored: list[int]
 
     def run(self) -> None:
         """Become the caller's process and run its command; never returns."""
@@ -102,7 +100,7 @@ class Job:
             os.chdir(self.cwd)
         except OSError as error:
             print(f"podium: cannot enter {self.cwd}: {error.strerror}", file=sys.stderr)
-            sys.exit(1)
+            _exit(1)
         from podium.cli.main import main as command
 
         try:
@@ -219,10 +217,12 @@ class Server:
                 if caller in callers:
                     self._caller_spoke(caller)
             if not self.stopping and self.listener in readable:
+                served = self.served
                 job = self._accept()
                 if job is not None:
                     return job
-                last = time.monotonic()
+                if self.served != served:  # a command, not a status: the idle time restarts
+                    last = time.monotonic()
 
     def _stop(self, _number: int, _frame: object) -> None:
         self.stopping = True
@@ -349,14 +349,12 @@ class Server:
             os.dup2(fd, target)
             os.close(fd)
         os.umask(int(message.get("umask", 0o022)) & 0o777)  # the files it makes: the caller's
-        ignored = [int(n) for n in message.get("ignored", [])]
-        _signals_as_a_fresh_process(ignored)
+        _signals_as_a_fresh_process([int(n) for n in message.get("ignored", [])])
         _standard_streams()
         return Job(
             arguments=[str(a) for a in message["argv"]],
             cwd=str(message.get("cwd", "/")),
             env={str(k): str(v) for k, v in dict(message.get("env", {})).items()},
-            ignored=ignored,
         )
 
 
@@ -457,12 +455,12 @@ def _receive(caller: socket.socket) -> tuple[dict[str, Any], list[int]]:
 
 
 def _message(caller: socket.socket, data: bytes) -> dict[str, Any]:
-    if len(data) < _HEADER.size:
-        data += _exactly(caller, _HEADER.size - len(data))
-    (size,) = _HEADER.unpack(data[: _HEADER.size])
+    if len(data) < HEADER.size:
+        data += _exactly(caller, HEADER.size - len(data))
+    (size,) = HEADER.unpack(data[: HEADER.size])
     if size > 1 << 24:
         raise ValueError("a message of more than 16 MB")
-    body = data[_HEADER.size :]
+    body = data[HEADER.size :]
     if len(body) < size:
         body += _exactly(caller, size - len(body))
     message = json.loads(body)

@@ -355,3 +355,13 @@ def test_the_files_its_command_makes_have_the_callers_umask(resident_on: Residen
     assert made["1"] and made["1"] == made["0"]
     assert all(not m & 0o077 for m in made["1"].values())
     assert resident_on.status()["served"] == 1
+
+
+def test_asking_for_its_status_does_not_keep_it_up(resident_on: Resident) -> None:
+    resident_on.env["PODIUM_RESIDENT_IDLE"] = "2"
+    server = int(resident_on.up()["server"])  # type: ignore[call-overload]
+    deadline = time.monotonic() + 20
+    while _alive(server) and time.monotonic() < deadline:
+        resident_on.status()  # each one took the idle time back to its start
+        time.sleep(0.2)
+    assert not _alive(server), "status calls kept it up"
