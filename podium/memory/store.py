@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import hashlib
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +17,7 @@ from urllib.parse import urlparse
 
 from podium.errors import InvalidRequest, MemoryUnavailable
 from podium.memory.embeddings import Embedder, default_embedder
+from podium.memory.reembed import can_reembed, reads_as_is, reembed
 from podium.privacy import chroma_settings
 from podium.redaction import redact_secrets, without_secrets
 
@@ -85,6 +87,7 @@ class MemoryStore:
         self._client: ClientAPI | None = None
         self._collections: dict[str, Collection] = {}
         self._generation = ""  # the last write to the directory this client has seen
+        self._held = threading.local()  # .lock: (lock file, whether written) of this thread
         # Namespaces seen holding memories: no count() before each recall once one has.
         self._nonempty: set[str] = set()
         self.clock: Callable[[], float] = time.time  # what "now" is, for TTLs
@@ -148,9 +151,12 @@ class MemoryStore:
             },
         )
         recorded = collection.metadata or {}
-        if recorded.get("podium:embedder") not in (None, self.embedder.name) or recorded.get(
+        same = recorded.get("podium:embedder") in (None, self.embedder.name) and recorded.get(
             "podium:dimension"
-        ) not in (None, self.embedder.dimension):
+        ) in (None, self.embedder.dimension)
+        if not same and can_reembed(recorded, self.embedder):
+            collection = self._reembedded(namespace, collection)
+        elif not same and not reads_as_is(recorded, self.embedder):
             raise MemoryUnavailable(
                 f"namespace {namespace!r} was built with embedder "
                 f"{recorded.get('podium:embedder')!r} ({recorded.get('podium:dimension')} "
@@ -158,6 +164,33 @@ class MemoryStore:
                 "use the same embedder, or forget the namespace and remember again",
             )
         self._collections[namespace] = collection
+        return collection
+
+    def _reembedded(self, namespace: str, collection: Collection) -> Collection:
+        """``collection``, built with the float MiniLM, with the int8 model's vectors.
+
+        Inside an operation on an embedded store: a reader's lock becomes the writer's for
+        the time it takes (nobody reads half-changed vectors), then a reader's again. A new
+        generation is recorded before the first vector changes, so that every other client
+        opens the store afresh even if this one never ends.
+        """
+        lock, write = getattr(self._held, "lock", None) or (None, True)
+        if lock is None:  # a chroma server: no lock of ours to take
+            reembed(collection, self.embedder)
+            return collection
+        if not write:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if _read(lock) != self._generation:  # another process wrote while we waited
+                self._reopen(_read(lock))
+                collection = self._open().get_collection(_collection_name(namespace))
+            if (collection.metadata or {}).get("podium:embedder") != self.embedder.name:
+                self._written(lock)
+                reembed(collection, self.embedder)
+                self._written(lock)
+        finally:
+            if not write:
+                fcntl.flock(lock, fcntl.LOCK_SH)
         return collection
 
     @contextlib.contextmanager
@@ -181,6 +214,7 @@ class MemoryStore:
             raise self._unavailable(error) from error
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
+            self._held.lock = (lock, write)
             try:
                 if self._client is None or _read(lock) != self._generation:
                     fcntl.flock(lock, fcntl.LOCK_EX)  # no reader while the client changes
@@ -189,13 +223,18 @@ class MemoryStore:
                         fcntl.flock(lock, fcntl.LOCK_SH)
                 yield
                 if write:
-                    self._generation = uuid.uuid4().hex
-                    lock.seek(0)
-                    lock.truncate()
-                    lock.write(self._generation)
-                    lock.flush()
+                    self._written(lock)
             finally:
+                self._held.lock = None
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _written(self, lock: IO[str]) -> None:
+        """Record a new generation: every other client opens the store afresh."""
+        self._generation = uuid.uuid4().hex
+        lock.seek(0)
+        lock.truncate()
+        lock.write(self._generation)
+        lock.flush()
 
     def _reopen(self, generation: str) -> None:
         """A client that has seen every write up to ``generation`` (the one held, if it has)."""

