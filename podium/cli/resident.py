@@ -54,6 +54,10 @@ IMPORT_TIME_VARIABLES = (
     "ORT_",
     "ANONYMIZED_TELEMETRY",
     "GUARDRAILS_",
+    # Read into module constants at import: the embedder's folder (~/.cache), tempfile's.
+    "HOME",
+    "XDG_",
+    "TMPDIR",
 )
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH", "SIGUSR1", "SIGUSR2")
 HEADER = struct.Struct(">I")  # the length of each message, before it
@@ -107,7 +111,8 @@ def _private(found: os.stat_result) -> bool:
 def key(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
     """A name for what a resident process's imports depend on; another install, another name.
 
-    Also its resource limits, which its children inherit and cannot all raise back.
+    Also its resource limits, priority and CPUs, which its children inherit and cannot all
+    set back.
     """
     import hashlib
 
@@ -119,6 +124,8 @@ def key(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
     for path, mtime, size in _sources(Path(__file__).resolve().parents[1]):
         digest.update(f"{path}\0{mtime}\0{size}\0".encode())
     digest.update(repr(_limits()).encode())  # (ulimit: one resident process per set)
+    # and its priority and CPUs (nice, taskset), which its children inherit the same way
+    digest.update(repr((os.getpriority(os.PRIO_PROCESS, 0), _cpus())).encode())
     for name in sorted(environ):
         if name.startswith(IMPORT_TIME_VARIABLES):
             digest.update(f"{name}={environ[name]}\0".encode())
@@ -166,9 +173,13 @@ def hand_over(arguments: list[str]) -> int | None:
         start(place, name)
         return None
     with connection:
+        try:
+            cwd = os.getcwd()
+        except OSError:  # a folder removed under the caller: the command says so, here
+            return None
         header: dict[str, Any] = {
             "argv": [sys.argv[0], *arguments],
-            "cwd": os.getcwd(),
+            "cwd": cwd,
             "env": dict(os.environ),
             "umask": _umask(),
         }
@@ -177,15 +188,21 @@ def hand_over(arguments: list[str]) -> int | None:
         previous, ignored = _forward_signals(child, pending)
         header["ignored"] = ignored  # the command ignores them too, as it would here
         try:
-            _send(connection, header, fds=[0, 1, 2])
-            replies = connection.makefile("rb")
-            first = _reply(replies)
+            try:
+                _send(connection, header, fds=[0, 1, 2])
+                replies = connection.makefile("rb")
+                first = _reply(replies)
+            except OSError:  # it ended (stopped, idle, killed) before taking the command
+                first = None
             if first is None or "pid" not in first:
-                return None  # it refused (a stop under way): run here
+                return None  # it refused (a stop under way) or is gone: run here
             child.append(int(first["pid"]))
             for number in pending:
                 _signal(child[0], number)
-            last = _reply(replies)
+            try:
+                last = _reply(replies)
+            except OSError:
+                last = None
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
@@ -215,6 +232,13 @@ def _limits() -> list[tuple[int, int]]:
         with contextlib.suppress(OSError, ValueError):
             found.append(resource.getrlimit(getattr(resource, name)))
     return found
+
+
+def _cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return []
 
 
 def _streams_open() -> bool:
@@ -269,7 +293,8 @@ def _send(connection: socket.socket, message: dict[str, Any], fds: list[int] | N
     body = json.dumps(message).encode()
     data = HEADER.pack(len(body)) + body
     sent = socket.send_fds(connection, [data], fds) if fds else connection.send(data)
-    connection.sendall(data[sent:])
+    if sent < len(data):  # (an empty send after the server has answered and closed: EPIPE)
+        connection.sendall(data[sent:])
 
 
 def _reply(replies: Any) -> dict[str, Any] | None:
@@ -291,7 +316,10 @@ def start(place: Path, name: str) -> None:
         log = open(place / f"{name}.log", "ab")
         with log:
             subprocess.Popen(
-                [sys.executable, "-m", "podium.cli.resident_server", str(place), name],
+                # -P and "/": the caller's folder is neither on its path (a module there
+                # would be imported for every later command) nor kept busy by it.
+                [sys.executable, "-P", "-m", "podium.cli.resident_server", str(place), name],
+                cwd="/",
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -103,6 +103,9 @@ class Job:
             _exit(1)
         from podium.cli.main import main as command
 
+        # click names the program after __main__'s package when it has one ("python -m
+        # podium.cli...", this process's); a console script's has none: "podium".
+        sys.modules["__main__"].__package__ = None
         try:
             command()
             code = 0
@@ -445,33 +448,44 @@ def _standard_streams() -> None:
 
 
 def _receive(caller: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    deadline = time.monotonic() + RECEIVE_TIMEOUT
+    caller.settimeout(RECEIVE_TIMEOUT)
     data, fds, _, _ = socket.recv_fds(caller, 1 << 16, 3)
     try:
-        return _message(caller, data), list(fds)
+        return _message(caller, data, deadline), list(fds)
     except (OSError, ValueError):
         for fd in fds:
             os.close(fd)
         raise
 
 
-def _message(caller: socket.socket, data: bytes) -> dict[str, Any]:
+def _message(caller: socket.socket, data: bytes, deadline: float) -> dict[str, Any]:
     if len(data) < HEADER.size:
-        data += _exactly(caller, HEADER.size - len(data))
+        data += _exactly(caller, HEADER.size - len(data), deadline)
     (size,) = HEADER.unpack(data[: HEADER.size])
     if size > 1 << 24:
         raise ValueError("a message of more than 16 MB")
     body = data[HEADER.size :]
     if len(body) < size:
-        body += _exactly(caller, size - len(body))
+        body += _exactly(caller, size - len(body), deadline)
     message = json.loads(body)
     if not isinstance(message, dict):
         raise ValueError("not an object")
     return message
 
 
-def _exactly(caller: socket.socket, size: int) -> bytes:
+def _exactly(caller: socket.socket, size: int, deadline: float) -> bytes:
+    """``size`` more bytes, all within RECEIVE_TIMEOUT of the connection's start.
+
+    One deadline for the whole message, not a time-out per read: a caller sending a byte
+    every few seconds would otherwise hold every other command up as long as it likes.
+    """
     chunks = []
     while size > 0:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ValueError("the caller took too long to send its command")
+        caller.settimeout(left)
         chunk = caller.recv(min(size, 1 << 16))
         if not chunk:
             raise ValueError("the caller went away mid-message")

@@ -7,7 +7,6 @@ end (and killed if it would not stop).
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -16,15 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from podium.cli import resident
+from tests.cli.resident_env import ROOT, SCRIPT, Resident, alive
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = Path(sys.executable).parent / "podium"
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the resident process is Linux's alone"
 )
@@ -32,87 +29,6 @@ pytestmark = pytest.mark.skipif(
 
 def _ctrl_c_delivered() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # (a suite in the background ignores it)
-
-
-class Resident:
-    """The environment of commands with the resident process on, and its control."""
-
-    def __init__(self, folder: Path, home: Path) -> None:
-        self.folder = folder
-        self.home = home
-        self.homes = 0
-        self.env = {
-            **os.environ,
-            "PODIUM_RESIDENT": "1",
-            "PODIUM_RESIDENT_DIR": str(folder),
-            "PODIUM_HOME": str(home),
-        }
-
-    def fresh_home(self) -> str:
-        self.homes += 1
-        return str(self.home.parent / f"home-{self.homes}")
-
-    def podium(
-        self, *arguments: str, stdin: str | None = None, **env: str
-    ) -> subprocess.CompletedProcess[str]:
-        assert SCRIPT.exists(), "the console script is installed by `make install`"
-        return subprocess.run(
-            [str(SCRIPT), *arguments],
-            capture_output=True,
-            text=True,
-            input=stdin,
-            cwd=ROOT,
-            env={**self.env, **env},
-            timeout=120,
-        )
-
-    def status(self) -> dict[str, object]:
-        done = self.podium("resident", "status", "--json")
-        assert done.returncode == 0, done.stderr
-        found: dict[str, object] = json.loads(done.stdout)
-        return found
-
-    def up(self) -> dict[str, object]:
-        """Start it (a run here starts it for the next command) and wait until it serves."""
-        first = self.podium("run", "--no-memory", "what is 2 + 2", PODIUM_HOME=self.fresh_home())
-        assert first.returncode == 0, first.stderr
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            found = self.status()
-            if "server" in found:
-                return found
-            time.sleep(0.2)
-        log = "".join(p.read_text() for p in self.folder.glob("*.log"))
-        raise AssertionError(f"the resident process did not come up: {log}")
-
-
-@pytest.fixture
-def resident_on(tmp_path: Path) -> Iterator[Resident]:
-    # A short folder: a Unix socket's path has at most 107 bytes.
-    folder = Path(tempfile.mkdtemp(prefix="podium-r-"))
-    folder.chmod(0o700)
-    on = Resident(folder, tmp_path / "home")
-    yield on
-    found = on.status()
-    on.podium("resident", "stop")
-    server = found.get("server")
-    deadline = time.monotonic() + 10
-    while isinstance(server, int) and _alive(server) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if isinstance(server, int) and _alive(server):
-        os.kill(server, signal.SIGKILL)
-        pytest.fail("the resident process did not stop when asked")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie (its parent has not reaped it yet) has ended
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 def test_a_command_it_runs_answers_and_exits_as_one_run_here(resident_on: Resident) -> None:
@@ -205,9 +121,9 @@ def test_a_caller_killed_outright_takes_its_command_with_it(resident_on: Residen
             process.kill()  # kill -9: no signal to pass on
             process.communicate(timeout=30)
             deadline = time.monotonic() + 10
-            while _alive(child) and time.monotonic() < deadline:
+            while alive(child) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert not _alive(child), "the command ran on after its caller was killed"
+            assert not alive(child), "the command ran on after its caller was killed"
     assert resident_on.status()["running"] == []
 
 
@@ -215,9 +131,9 @@ def test_it_ends_after_its_idle_time(resident_on: Resident) -> None:
     resident_on.env["PODIUM_RESIDENT_IDLE"] = "1"
     server = int(resident_on.up()["server"])  # type: ignore[call-overload]
     deadline = time.monotonic() + 20
-    while _alive(server) and time.monotonic() < deadline:
+    while alive(server) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(server)
+    assert not alive(server)
     assert not list(resident_on.folder.glob("*.sock"))  # it took its socket with it
     home = resident_on.fresh_home()
     again = resident_on.podium("run", "--no-memory", "what is 2 + 2", PODIUM_HOME=home)
@@ -259,6 +175,8 @@ def test_its_name_changes_with_what_imports_read_and_only_that() -> None:
         ("PYTHONPATH", "/tmp/other"),
         ("LANG", "de_DE.UTF-8"),
         ("LANGSMITH_TRACING", "true"),
+        ("HOME", "/home/other"),  # the embedder's folder is ~/.cache's, read at import
+        ("TMPDIR", "/var/tmp"),
     ]:
         assert resident.key(base) != resident.key({**base, name: value}), name
 
@@ -361,7 +279,7 @@ def test_asking_for_its_status_does_not_keep_it_up(resident_on: Resident) -> Non
     resident_on.env["PODIUM_RESIDENT_IDLE"] = "2"
     server = int(resident_on.up()["server"])  # type: ignore[call-overload]
     deadline = time.monotonic() + 20
-    while _alive(server) and time.monotonic() < deadline:
+    while alive(server) and time.monotonic() < deadline:
         resident_on.status()  # each one took the idle time back to its start
         time.sleep(0.2)
-    assert not _alive(server), "status calls kept it up"
+    assert not alive(server), "status calls kept it up"
