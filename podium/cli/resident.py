@@ -207,6 +207,8 @@ def hand_over(arguments: list[str]) -> int | None:
             for number, handler in previous.items():
                 signal.signal(number, handler)
     if last is not None and "exit" in last:
+        if "signal" in last:  # its command was killed by a signal: so is this process
+            _die_by(int(last["signal"]))
         return int(last["exit"])
     _wait_gone(child[0])
     print(
@@ -215,6 +217,15 @@ def hand_over(arguments: list[str]) -> int | None:
         file=sys.stderr,
     )
     return 1
+
+
+def _die_by(number: int) -> None:
+    """End as a process killed by signal ``number`` (its parent sees that, not a code)."""
+    with contextlib.suppress(OSError, ValueError):
+        if number not in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGCONT, signal.SIGCHLD):
+            sys.stdout.flush()
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)  # (a blocked one does not end it: the code stands)
 
 
 def _umask() -> int:

@@ -251,7 +251,8 @@ class Server:
             caller = self.running.pop(pid, None)
             if caller is not None:
                 with contextlib.suppress(OSError):
-                    caller.sendall(_line({"exit": code if code >= 0 else 128 - code}))
+                    ended = {"exit": code} if code >= 0 else {"exit": 128 - code, "signal": -code}
+                    caller.sendall(_line(ended))
                 caller.close()
 
     def _caller_spoke(self, caller: socket.socket) -> None:

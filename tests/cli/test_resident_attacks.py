@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.resident_env import ROOT, SCRIPT, Resident
+from tests.cli.resident_env import ROOT, SCRIPT, Resident, slow_model_run
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the resident process is Linux's alone"
@@ -152,3 +152,23 @@ def test_its_name_follows_the_callers_priority() -> None:
     )
     assert plain.returncode == niced.returncode == 0
     assert plain.stdout != niced.stdout  # a niced caller's commands are not run at priority 0
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_a_caller_killed_by_a_signal_ends_by_it_as_one_run_here(
+    resident_on: Resident, number: int
+) -> None:
+    resident_on.up()
+    ended = {}
+    for mode in ("1", "0"):
+        with socket.create_server(("127.0.0.1", 0)) as server:  # a model that never answers
+            resident_on.env["PODIUM_RESIDENT"] = mode
+            process = slow_model_run(resident_on, server)
+            server.settimeout(60)
+            connection, _ = server.accept()
+            with connection:
+                process.send_signal(number)
+                process.communicate(timeout=30)
+        ended[mode] = process.returncode
+    resident_on.env["PODIUM_RESIDENT"] = "1"
+    assert ended["1"] == ended["0"] == -number
