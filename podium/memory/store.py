@@ -183,7 +183,10 @@ class MemoryStore:
         try:
             if _read(lock) != self._generation:  # another process wrote while we waited
                 self._reopen(_read(lock))
-                collection = self._open().get_collection(_collection_name(namespace))
+            # Afresh: another thread of this process may have done it while we waited.
+            collection = self._open().get_collection(
+                _collection_name(namespace), embedding_function=None
+            )
             if (collection.metadata or {}).get("podium:embedder") != self.embedder.name:
                 self._written(lock)
                 reembed(collection, self.embedder)

@@ -268,3 +268,90 @@ def test_another_size_under_the_minilm_names_is_refused(
     for built, name in (("f", MINILM_INT8), ("q", MINILM)):  # re-embedded / read as it is
         with pytest.raises(MemoryUnavailable, match=r"\(384 dimensions\), not .* \(3\)"):
             MemoryStore(tmp_path / built, Sized(name)).recall("hello", "ns")
+
+
+def test_a_corrupt_int8_model_is_named_and_the_script_writes_it_again(
+    onnx_minilm_int8: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    directory = tmp_path / "minilm"
+    shutil.copytree(onnx_minilm_int8, directory)
+    good = quantized_model(directory).read_bytes()
+    quantized_model(directory).write_bytes(good[: len(good) // 3])  # a copy cut short
+    with pytest.raises(MemoryUnavailable, match=r"model\.int8\.onnx cannot be opened") as raised:
+        OnnxMiniLMEmbedder(directory).embed(["hello"])
+    assert "scripts/onnx_minilm.py" in raised.value.fix
+    script = Path(__file__).resolve().parents[2] / "scripts" / "onnx_minilm.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(directory)], capture_output=True, text=True, check=True
+    )
+    assert f"wrote {quantized_model(directory)}" in done.stdout
+    assert "model.onnx is there already" in done.stdout  # the float model was sound
+    assert quantized_model(directory).read_bytes() == good
+    assert len(OnnxMiniLMEmbedder(directory).embed(["hello"])[0]) == 384
+
+
+class DeletesBehind:
+    """An embedder during whose second page another client deletes the first page's pieces."""
+
+    def __init__(self, inner: Embedder, path: Path, namespace: str) -> None:
+        import chromadb
+
+        from podium.memory.store import _collection_name
+        from podium.privacy import chroma_settings
+
+        self.inner, self.calls = inner, 0
+        self.name, self.dimension = inner.name, inner.dimension
+        client = chromadb.PersistentClient(str(path), settings=chroma_settings())
+        self.collection = client.get_collection(_collection_name(namespace))
+        self.first_page = self.collection.get(include=[])["ids"][: reembed.PAGE]
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls == 2:
+            self.collection.delete(ids=self.first_page)
+        return self.inner.embed(texts)
+
+
+def test_pieces_deleted_during_a_reembedding_leave_none_of_the_rest_behind(
+    onnx_minilm_int8: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    float_form = OnnxMiniLMEmbedder(onnx_minilm_int8, quantized=False)
+    int8 = OnnxMiniLMEmbedder(onnx_minilm_int8)
+    built = MemoryStore(tmp_path, float_form)
+    for text in TEXTS:
+        built.remember(text, "ops")
+    monkeypatch.setattr(reembed, "PAGE", 2)
+    deleting = DeletesBehind(int8, tmp_path, "ops")
+    MemoryStore(tmp_path, deleting).recall("deploy", "ops")
+    whole = MemoryStore(tmp_path, int8)
+    assert len(stored(whole, "ops")) == len(TEXTS) - 2
+    assert holds_vectors_of(whole, "ops", int8)  # offsets moved: no piece was skipped
+
+
+def test_threads_opening_a_float_store_at_once_reembed_it_once(
+    onnx_minilm_int8: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    built = MemoryStore(tmp_path, OnnxMiniLMEmbedder(onnx_minilm_int8, quantized=False))
+    for text in TEXTS:
+        built.remember(text, "ops")
+    shared = MemoryStore(tmp_path, OnnxMiniLMEmbedder(onnx_minilm_int8))
+    found: list[str] = []
+    start = threading.Barrier(4)
+
+    def recall() -> None:
+        start.wait()
+        found.append(shared.recall("when can we deploy?", "ops", limit=1)[0].text)
+
+    with caplog.at_level("WARNING", logger="podium.memory.reembed"):
+        threads = [threading.Thread(target=recall) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert found == [TEXTS[0]] * 4
+    assert sum("re-embedding" in r.getMessage() for r in caplog.records) == 1
