@@ -13,15 +13,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from podium.cli.main import app
+from tests.cli.resident_env import ctrl_c_delivered
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner(env={"COLUMNS": "200"})
-
-
-def _ctrl_c_delivered() -> None:
-    # A suite started in the background of a shell without job control inherits SIGINT as
-    # ignored, and so would the child: Ctrl-C must reach it whatever started the tests.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_help_and_unknown_commands_do_not_go_to_the_agent() -> None:
@@ -46,7 +41,7 @@ def test_ctrl_c_ends_the_turn_and_the_conversation_goes_on() -> None:
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
-            preexec_fn=_ctrl_c_delivered,
+            preexec_fn=ctrl_c_delivered,
             env={
                 **os.environ,
                 "OPENAI_BASE_URL": f"http://127.0.0.1:{server.getsockname()[1]}/v1",

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.resident_env import ctrl_c_delivered
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,12 +30,6 @@ def podium(
         env={**os.environ, **env},
         timeout=120,
     )
-
-
-def _ctrl_c_delivered() -> None:
-    # A suite started in the background of a shell without job control inherits SIGINT as
-    # ignored, and so would the child: Ctrl-C must reach it whatever started the tests.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_version() -> None:
@@ -85,7 +81,7 @@ def test_ctrl_c_exits_at_once_naming_the_thread_and_how_to_resume() -> None:
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
-            preexec_fn=_ctrl_c_delivered,
+            preexec_fn=ctrl_c_delivered,
             env={
                 **os.environ,
                 "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",

@@ -94,15 +94,22 @@ def holds_vectors_of(store: MemoryStore, namespace: str, embedder: Embedder) -> 
     return all(cosine(v, f) > 0.9999 for (_, v), f in zip(pieces, fresh, strict=True))
 
 
+def float_store(
+    directory: Path, path: Path
+) -> tuple[OnnxMiniLMEmbedder, OnnxMiniLMEmbedder, MemoryStore]:
+    """The float and int8 embedders, and a store at ``path`` built with the float one."""
+    float_form = OnnxMiniLMEmbedder(directory, quantized=False)
+    built = MemoryStore(path, float_form)
+    for text in TEXTS:
+        built.remember(text, "ops")
+    return float_form, OnnxMiniLMEmbedder(directory), built
+
+
 @pytest.mark.parametrize("first", ["recall", "remember"])
 def test_a_store_built_with_the_float_model_is_reembedded_for_the_int8_one(
     onnx_minilm_int8: Path, tmp_path: Path, first: str
 ) -> None:
-    float_form = OnnxMiniLMEmbedder(onnx_minilm_int8, quantized=False)
-    int8 = OnnxMiniLMEmbedder(onnx_minilm_int8)
-    built = MemoryStore(tmp_path, float_form)
-    for text in TEXTS:
-        built.remember(text, "ops")
+    float_form, int8, built = float_store(onnx_minilm_int8, tmp_path)
     built.remember(" ".join(["A long runbook line about the failover procedure."] * 60), "ops")
     assert len(stored(built, "ops")) > len(TEXTS) + 1  # the long text is in several pieces
 
@@ -151,11 +158,7 @@ class FailsAfter:
 def test_a_reembedding_stopped_half_way_is_done_again_whole(
     onnx_minilm_int8: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    float_form = OnnxMiniLMEmbedder(onnx_minilm_int8, quantized=False)
-    int8 = OnnxMiniLMEmbedder(onnx_minilm_int8)
-    built = MemoryStore(tmp_path, float_form)
-    for text in TEXTS:
-        built.remember(text, "ops")
+    float_form, int8, _ = float_store(onnx_minilm_int8, tmp_path)
     monkeypatch.setattr(reembed, "PAGE", 2)  # three pages: the second one fails
 
     with pytest.raises(RuntimeError, match="stopped half-way"):
@@ -318,11 +321,7 @@ class DeletesBehind:
 def test_pieces_deleted_during_a_reembedding_leave_none_of_the_rest_behind(
     onnx_minilm_int8: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    float_form = OnnxMiniLMEmbedder(onnx_minilm_int8, quantized=False)
-    int8 = OnnxMiniLMEmbedder(onnx_minilm_int8)
-    built = MemoryStore(tmp_path, float_form)
-    for text in TEXTS:
-        built.remember(text, "ops")
+    _, int8, _ = float_store(onnx_minilm_int8, tmp_path)
     monkeypatch.setattr(reembed, "PAGE", 2)
     deleting = DeletesBehind(int8, tmp_path, "ops")
     MemoryStore(tmp_path, deleting).recall("deploy", "ops")
