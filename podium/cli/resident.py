@@ -203,6 +203,8 @@ def hand_over(arguments: list[str]) -> int | None:
                 last = _reply(replies)
             except OSError:
                 last = None
+            if last is None or "exit" not in last:
+                _wait_gone(child[0])  # signals still go to it (Ctrl-C ends it, not this)
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
@@ -210,7 +212,6 @@ def hand_over(arguments: list[str]) -> int | None:
         if "signal" in last:  # its command was killed by a signal: so is this process
             _die_by(int(last["signal"]))
         return int(last["exit"])
-    _wait_gone(child[0])
     print(
         "podium: the resident process ended before the command did; its exit status is "
         "lost (run it again, or with PODIUM_RESIDENT=0 to run it in this process)",

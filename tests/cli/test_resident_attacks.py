@@ -172,3 +172,20 @@ def test_a_caller_killed_by_a_signal_ends_by_it_as_one_run_here(
         ended[mode] = process.returncode
     resident_on.env["PODIUM_RESIDENT"] = "1"
     assert ended["1"] == ended["0"] == -number
+
+
+def test_ctrl_c_reaches_a_command_whose_resident_process_died(resident_on: Resident) -> None:
+    server_pid = resident_on.up()["server"]
+    assert isinstance(server_pid, int)
+    with socket.create_server(("127.0.0.1", 0)) as server:  # a model that never answers
+        process = slow_model_run(resident_on, server)
+        server.settimeout(60)
+        connection, _ = server.accept()  # its command waits for the model
+        with connection:
+            os.kill(server_pid, signal.SIGKILL)  # the resident process dies under it
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=30)
+    assert "Traceback" not in err, err
+    assert "interrupted: the run of thread " in err  # the command itself got the Ctrl-C
+    assert "the resident process ended before the command did" in err
