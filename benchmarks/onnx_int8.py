@@ -78,20 +78,22 @@ def recall() -> None:
 
 def choice() -> None:
     """Cosine to the float vectors, per tensor against per channel, on the tuning text."""
+    import importlib.util
     import json
-    import logging
     import os
     import tempfile
     from pathlib import Path
 
     import numpy as np
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from podium.memory.embeddings import ONNX_DIRECTORY, OnnxMiniLMEmbedder, quantized_model
+    from podium.memory.embeddings import ONNX_DIRECTORY, OnnxMiniLMEmbedder
 
-    logging.getLogger().setLevel(logging.ERROR)
-    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "injection"
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("onnx_minilm", root / "scripts/onnx_minilm.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)  # the quantization make install runs, per_channel aside
+    data = root.parent / "shared" / "data" / "injection"
     lines = (data / "promptshield_train.jsonl").read_text().splitlines()[:1500]
     texts = [json.loads(line)["prompt"] for line in lines]
     reference = np.array(OnnxMiniLMEmbedder(quantized=False).embed(texts))
@@ -103,14 +105,8 @@ def choice() -> None:
         for name in os.listdir(ONNX_DIRECTORY / "onnx"):
             if name.endswith((".json", ".txt")) or name == "model.onnx":
                 os.symlink(ONNX_DIRECTORY / "onnx" / name, folder / name)
-        prepared = folder / "prepared.onnx"
-        quant_pre_process(str(folder / "model.onnx"), str(prepared), skip_symbolic_shape=True)
         for label, per_channel in (("per tensor", False), ("per channel (kept)", True)):
-            target = quantized_model(Path(scratch))
-            target.unlink(missing_ok=True)
-            quantize_dynamic(
-                str(prepared), str(target), weight_type=QuantType.QInt8, per_channel=per_channel
-            )
+            script.quantize(Path(scratch), per_channel=per_channel)
             vectors = np.array(OnnxMiniLMEmbedder(Path(scratch), quantized=True).embed(texts))
             cosine = np.sum(reference * vectors, axis=1)
             print(

@@ -92,8 +92,10 @@ def optimize(directory: Path) -> Path:
     return target
 
 
-def quantize(directory: Path) -> Path:
+def quantize(directory: Path, per_channel: bool = True) -> Path:
     """Write the model with its weights in int8, per channel; its path.
+
+    ``per_channel=False``: one scale per tensor, the form benchmarks/onnx_int8.py compares.
 
     Dynamic quantization: weights in int8 with a scale per output channel, activations
     quantized as they come (no calibration data). Per channel keeps the vectors within
@@ -114,7 +116,9 @@ def quantize(directory: Path) -> Path:
     quant_pre_process(
         str(directory / "onnx" / "model.onnx"), str(prepared), skip_symbolic_shape=True
     )
-    quantize_dynamic(str(prepared), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+    quantize_dynamic(
+        str(prepared), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel
+    )
     prepared.unlink()
     partial.replace(target)  # whole or absent, as the model itself
     return target

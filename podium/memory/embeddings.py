@@ -164,7 +164,6 @@ def _onnx_function_class() -> type:
             options = self.ort.SessionOptions()
             options.log_severity_level = 3
             options.graph_optimization_level = self.ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            # The int8 model runs on the CPU (its integer operators are the CPU's).
             try:
                 return self.ort.InferenceSession(
                     str(chosen), providers=providers, sess_options=options
