@@ -10,8 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import html
+import itertools
+import quopri
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Callable
 
 INVISIBLE = re.compile(
@@ -70,6 +74,106 @@ def unescape(text: str) -> str:
 def has_escapes(text: str) -> bool:
     """Whether ``text`` holds escape sequences a model would read as characters."""
     return _ESCAPE.search(text) is not None
+
+
+# -- lines a writer wrapped ------------------------------------------------------------------
+
+# A line's margin: indentation, then reply quotes ("> ") or comment marks ("# ", "// ").
+_MARGIN = re.compile(r"[ \t]*(?:(?:>|#+|//)[ \t]?)*[ \t]*")
+# A line that ends a sentence or introduces what follows is no wrapped line.
+_ENDS = re.compile(r"[.!?:;][\"'\u2019\u201d)\]]*[ \t]*$")
+# A line that starts an item of a list is a line of its own.
+_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
+SOFT_HYPHEN = "\u00ad"  # what fold() drops: a word hyphenated at a line's end is one word
+
+
+def unwrapped(text: str) -> str:
+    """``text`` with the line breaks inside its sentences read as spaces, of the same length.
+
+    A writer (or a mail program, a PDF's text, a terminal) wraps long sentences over lines;
+    the model reads such a sentence as one. A line break is read as a space where the line
+    before does not end a sentence (., !, ?, :, ;) and the line after continues it: the same
+    margin (a reply's "> ", a comment's "# "), which is read as spaces too, and no list item.
+    A word hyphenated at the line's end ("in-" / "structions") is read as one word: the
+    hyphen, the break and the margin become soft hyphens, which ``fold`` drops. Every other
+    character stays where it was, so a stretch found in the result is the same stretch of
+    ``text``.
+    """
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = [lines[0]]
+    for before, line in itertools.pairwise(lines):
+        margin = _MARGIN.match(line)
+        width = margin.end() if margin else 0
+        previous = _MARGIN.match(before)
+        body, rest = before[previous.end() if previous else 0 :].rstrip("\r"), line[width:]
+        joins = (
+            body.strip()
+            and rest.strip()
+            and not _ENDS.search(body)
+            and not _ITEM.match(rest)
+            and _marks(before) == _marks(line)
+        )
+        if not joins:
+            out.append("\n" + line)
+            continue
+        carriage = len(before) - len(before.rstrip("\r"))  # (a CRLF line end)
+        out[-1] = out[-1][: len(out[-1]) - carriage]
+        if body.endswith("-") and body[-2:-1].isalpha() and rest[:1].islower():
+            out[-1] = out[-1][:-1]
+            out.append(SOFT_HYPHEN * (2 + carriage + width) + rest)
+        else:
+            out.append(" " * (1 + carriage + width) + rest)
+    return "".join(out)
+
+
+def _marks(line: str) -> str:
+    margin = _MARGIN.match(line)
+    return re.sub(r"[ \t]", "", margin.group()) if margin else ""
+
+
+# -- markup and transfer encodings -----------------------------------------------------------
+
+_QUOTED_PRINTABLE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_PLUS_JOINED = re.compile(r"[^\W_]\+[^\W_]+\+[^\W_]")  # words joined by "+": a form's value
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,30});")
+# Tags that mark a stretch within a line (dropped: "<b>Ig</b>nore" is one word); any other
+# tag is read as a space. Bounded: a "<" that never closes is scanned 200 characters on.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|cite|code|del|em|font|i|ins|kbd|mark|q|s|small|span|strong|sub|sup|"
+    r"tt|u|var)(?:\s[^<>]{0,200})?>",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"</?[A-Za-z][\w-]{0,30}(?:\s[^<>]{0,200})?/?>")
+# Emphasis touches its words; a "* " starting an item, or "a * b", is left.
+_EMPHASIS = re.compile(r"\*+(?=[^\s*])|(?<=[^\s*])\*+|~~|`+")
+
+
+def unmarked(text: str) -> str:
+    """``text`` as a reader of its markup reads it; ``text`` itself when it has none.
+
+    Mail's quoted-printable (``=20``, soft breaks ``=`` at a line's end), a URL's percent
+    and form encodings (``%20``, ``+``), HTML's character references (``&#73;gnore``,
+    ``&nbsp;``) and tags (one inside a word is dropped, any other read as a space), and
+    Markdown's emphasis (``**new** **instructions:**``) are read. A model reads through
+    all of them; a rule reading the raw text sees tag names and codes between its words.
+    """
+    read = text
+    if _QUOTED_PRINTABLE.search(read):
+        read = quopri.decodestring(read.encode("utf-8")).decode("utf-8", "replace")
+    if _PLUS_JOINED.search(read):
+        read = urllib.parse.unquote_plus(read)
+    elif _PERCENT.search(read):
+        read = urllib.parse.unquote(read)
+    if "&" in read and _ENTITY.search(read):
+        read = html.unescape(read)
+    if "<" in read:
+        read = _TAG.sub(" ", _INLINE_TAG.sub("", read))
+    if "*" in read or "`" in read or "~~" in read:
+        read = _EMPHASIS.sub("", read)
+    return read
 
 
 # -- encodings ------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ Rules follow the shapes attacks take, by kind, not particular strings of any dat
 overriding instructions, switching safety off, extracting the prompt, replacing the persona,
 forged role markers, exfiltrating data, hidden text, encoded payloads, and commands or code
 to execute. Text is also scanned as a model would read it (podium.guardrails.encodings):
-escapes read, invisible characters dropped, lookalike letters folded, leetspeak undone,
-vertical or spaced-out letters joined, ROT13 and reversed text turned back, and base64,
-base32, hex, braille, morse, character codes and binary decoded.
+its markup read (HTML, quoted-printable, percent-encoding, Markdown) and a sentence wrapped
+over lines read as one, escapes read, invisible characters dropped, lookalike letters
+folded, leetspeak undone, vertical or spaced-out letters joined, ROT13 and reversed text
+turned back, and base64, base32, hex, braille, morse, character codes and binary decoded.
 
 Plain regular expressions, importable without guardrails-ai.
 """
@@ -19,12 +20,15 @@ from dataclasses import dataclass
 
 from podium.guardrails import deadline
 from podium.guardrails.encodings import (
+    SOFT_HYPHEN,
     decoded,
     fold,
     has_escapes,
     rewritten,
     tag_text,
     unescape,
+    unmarked,
+    unwrapped,
 )
 
 KINDS = (
@@ -236,6 +240,11 @@ def _readings(text: str) -> Iterator[str]:
     between them.
     """
     yield text
+    # Its markup read and a sentence wrapped over lines read as one, in one reading: the text
+    # as written is read already (line starts, tags), and each reading is a pass of every rule.
+    plain = unwrapped(unmarked(text)).replace(SOFT_HYPHEN, "")
+    if plain != text:
+        yield plain
     if "_" in text:
         yield text.replace("_", " ")
     if has_escapes(text):

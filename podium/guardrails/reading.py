@@ -1,9 +1,10 @@
 r"""A text as the model reads it: a serialization decoded into its values, each with its path.
 
-Tool output is often JSON, a Python repr or YAML. Screened as one string, its escapes glue
-words together ("Hi,\\nIgnore" reads "nIgnore") and one value's instructions hide among the
-others. Decoded, each string value is screened on its own and named by its path
-(``$.emails[2].body``), and a flagged value can be withheld while the rest stays.
+Tool output is often JSON (or JSON Lines), a Python repr or YAML. Screened as one string,
+its escapes glue words together ("Hi,\\nIgnore" reads "nIgnore") and one value's
+instructions hide among the others. Decoded, each string value is screened on its own and
+named by its path (``$.emails[2].body``), and a flagged value can be withheld while the rest
+stays.
 
 Keys are text the model reads too, and so are YAML comments (the parse drops them): both are
 values. Bounded: texts over ``MAX_PARSE_CHARS`` (``MAX_SLOW_PARSE_CHARS`` for Python and
@@ -26,7 +27,7 @@ from typing import Any, Literal
 
 from podium.guardrails import deadline
 
-Form = Literal["text", "json", "python", "yaml"]
+Form = Literal["text", "json", "jsonl", "python", "yaml"]
 # What a value is: a string, a key, the keys of nested mappings read in a row, or a number,
 # boolean or null (read only with its neighbours: alone it says nothing).
 Kind = Literal["text", "key", "row", "scalar"]
@@ -78,6 +79,8 @@ class Reading:
         try:
             if self.form == "json":
                 return json.dumps(data, ensure_ascii=False, indent=2)
+            if self.form == "jsonl":  # one record a line, as it came
+                return "\n".join(json.dumps(item, ensure_ascii=False) for item in data)
             if self.form == "python":
                 return repr(data)
             import yaml
@@ -99,7 +102,9 @@ def _parse(text: str) -> tuple[Form, Any] | None:
             except _Duplicate:
                 return None  # a parse keeps one of the values the model reads both of
             except ValueError:
-                pass
+                lines = _json_lines(stripped)
+                if lines is not None:
+                    return "jsonl", lines
         slow = len(stripped) <= MAX_SLOW_PARSE_CHARS
         if slow and stripped[0] in "[{(\"'":
             deadline.check()  # a check past its screen's timeout stops between parses
@@ -117,6 +122,21 @@ def _parse(text: str) -> tuple[Form, Any] | None:
     except RecursionError:  # nested past what the parser takes: read as plain text
         return None
     return None
+
+
+def _json_lines(text: str) -> list[Any] | None:
+    """The records of JSON Lines (a log, an export: one JSON value a line), or None.
+
+    Read as a list of records, an order spelt over several records' strings is read in a
+    row like any list's; the text is written back a record a line.
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) < 2 or not all(line.lstrip()[:1] in "[{" for line in lines):
+        return None
+    try:
+        return [json.loads(line, object_pairs_hook=_unique) for line in lines]
+    except ValueError:  # (a key given twice too: read as plain text)
+        return None
 
 
 class _Duplicate(ValueError):

@@ -1,9 +1,12 @@
 """Withholding the flagged part of a text, not the whole: segments, their verdicts, the rest.
 
 A text is read into its values (podium.guardrails.reading); each value is cut into segments
-(its lines, long lines at sentence ends); a detector judges each segment. A flagged segment
-is withheld with what belongs to it: the markup element around it (``<INFORMATION>...``),
-the segment it introduces (one ending in ':'), and neighbours the detector finds borderline.
+(its lines, long lines at sentence ends); a detector judges each segment, and each piece
+where a sentence wrapped over lines is read as one (``_wrapped``). A flagged segment is
+withheld with what belongs to it: the markup element around it (``<INFORMATION>...``), the
+segment it introduces (one ending in ':'), the order an order's lead brings (``Verdict.
+leads``: a few segments of its paragraph, or the value after it), and neighbours the
+detector finds borderline.
 What is withheld is replaced by a note naming why, and the text is rebuilt in its own form.
 The values are then read together, one after another as the model reads them, so that an
 order split across two of them is found too (``_read_together``); those readings cost about
@@ -17,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from podium.guardrails import deadline
+from podium.guardrails.encodings import unwrapped
 from podium.guardrails.reading import Reading, Value, read
 
 MAX_SEGMENT = 400
@@ -32,6 +36,9 @@ class Verdict:
     flagged: bool
     reason: str = ""
     borderline: bool = False
+    # The segment tells the model to drop what it was told (or to be another): what follows
+    # it in its paragraph, or the value after it, is the order it brings, withheld with it.
+    leads: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Withheld:
     end: int
     reason: str
     text: str = field(default="", repr=False)  # what was withheld (for evidence, not the planner)
+    leads: bool = field(default=False, repr=False)  # it ends in an order's lead (see Verdict)
 
     def describe(self) -> str:
         """One line of evidence."""
@@ -53,6 +61,7 @@ Judge = Callable[[Sequence[str]], list[Verdict]]
 
 
 ELEMENT_REACH = 2_000  # how far the element holding a flagged stretch is looked for
+LEAD_REACH = 3  # segments after an order's lead withheld with it, within its paragraph
 
 
 def segments(text: str) -> list[tuple[int, int]]:
@@ -97,7 +106,7 @@ def _element(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _regions(text: str, spans: list[tuple[int, int]], verdicts: list[Verdict]) -> list[Withheld]:
     """The stretches to withhold: flagged segments grown to what belongs to them, merged."""
-    regions: list[tuple[int, int, str]] = []
+    regions: list[Withheld] = []
     for index, verdict in enumerate(verdicts):
         if not verdict.flagged:
             continue
@@ -107,20 +116,65 @@ def _regions(text: str, spans: list[tuple[int, int]], verdicts: list[Verdict]) -
         while last + 1 < len(spans) and (
             verdicts[last + 1].borderline
             or text[spans[last][0] : spans[last][1]].rstrip().endswith(":")
+            or (
+                verdict.leads
+                and last - index < LEAD_REACH
+                and "\n\n" not in _between(text, spans[last], spans[last + 1])
+            )
         ):
             last += 1
         start, end = _element(text, spans[first][0], spans[last][1])
-        regions.append((start, end, verdict.reason))
-    regions.sort()
-    merged: list[tuple[int, int, str]] = []
-    for start, end, reason in regions:
-        if merged and start <= merged[-1][1] + 1:
+        regions.append(Withheld("", start, end, verdict.reason, leads=verdict.leads))
+    return _merged(regions)
+
+
+def _between(text: str, before: tuple[int, int], after: tuple[int, int]) -> str:
+    """What lies between two segments, blanks kept (a blank line ends a paragraph)."""
+    return re.sub(r"[ \t\r]", "", text[before[1] : after[0]])
+
+
+def _merged(regions: list[Withheld]) -> list[Withheld]:
+    """``regions`` in order, those that touch or overlap made one."""
+    merged: list[Withheld] = []
+    for region in sorted(regions, key=lambda r: (r.start, r.end)):
+        if merged and region.start <= merged[-1].end + 1:
             previous = merged[-1]
-            why = previous[2] if reason in previous[2] else f"{previous[2]}; {reason}"
-            merged[-1] = (previous[0], max(end, previous[1]), why)
+            reason = region.reason
+            why = previous.reason if reason in previous.reason else f"{previous.reason}; {reason}"
+            end = max(region.end, previous.end)
+            leads = region.leads if region.end >= previous.end else previous.leads
+            merged[-1] = Withheld("", previous.start, end, why, leads=leads)
         else:
-            merged.append((start, end, reason))
-    return [Withheld("", start, end, reason) for start, end, reason in merged]
+            merged.append(region)
+    return merged
+
+
+def _wrapped(text: str, judge: Judge, found: list[Withheld]) -> list[Withheld]:
+    """The stretches flagged when a sentence wrapped over lines is read as one line.
+
+    Each line is judged on its own first; an order broken over two lines ("Disregard your
+    earlier" / "instructions.") is in neither. The lines are read joined where a sentence
+    runs on (podium.guardrails.encodings.unwrapped, which keeps every position), and each
+    piece that joins lines and holds nothing ``found`` already withholds is judged; a
+    flagged one is withheld, its lines and no more.
+    """
+    flat = unwrapped(text)
+    if flat == text:
+        return []
+    spans = segments(flat)
+    joining = [
+        i
+        for i, (a, b) in enumerate(spans)
+        if "\n" in text[a:b] and not any(r.start < b and a < r.end for r in found)
+    ]
+    if not joining:
+        return []
+    deadline.check()
+    verdicts = [Verdict(False)] * len(spans)  # (a line read alone was judged already)
+    judged = judge([flat[spans[i][0] : spans[i][1]] for i in joining])
+    for index, verdict in zip(joining, judged, strict=True):
+        verdicts[index] = verdict
+    return _regions(text, spans, verdicts)
 
 
 def note(reason: str) -> str:
@@ -146,20 +200,30 @@ def withhold(
     reading = read(text)
     replaced: dict[str, str] = {}
     withheld: list[Withheld] = []
+    lead = ""  # why the last value ended in an order's lead: the next string is that order
     for value in reading.values:
         if value.kind == "scalar":  # a number, boolean or null says nothing alone
             continue
         deadline.check()
+        if lead and value.kind == "text":  # ("SYSTEM: new instructions:" in a subject)
+            why = f"{lead}, and the value after it"
+            replaced[value.path] = note(why)
+            withheld.append(Withheld(value.path, 0, len(value.text), why, value.text))
+            lead = ""
+            continue
         overall = whole(value.text) if whole is not None else None
         if overall is not None and not overall.flagged:
             continue
         spans = segments(value.text)
         verdicts = judge([value.text[a:b] for a, b in spans]) if spans else []
         regions = _regions(value.text, spans, verdicts)
+        regions = _merged(regions + _wrapped(value.text, judge, regions))
         if not regions and overall is not None:
-            regions = [Withheld("", 0, len(value.text), overall.reason)]
+            regions = [Withheld("", 0, len(value.text), overall.reason, leads=overall.leads)]
         if not regions:
             continue
+        if regions[-1].leads and not value.text[regions[-1].end :].strip():
+            lead = regions[-1].reason
         pieces, position = [], 0
         for region in regions:
             pieces += [value.text[position : region.start], note(region.reason)]

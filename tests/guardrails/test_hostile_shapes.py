@@ -284,4 +284,7 @@ def test_a_yaml_output_too_long_to_parse_is_read_with_its_lines_run_together() -
     assert len(text) > 200_000
     result = PromptInjection().validate(text, {})
     assert result.outcome == "fail"
-    assert "previous" not in result.fix_value and "lines run together" in result.error_message
+    assert "previous" not in result.fix_value and "answer in French" not in result.fix_value
+    assert "override" in result.error_message
+    # the wrapped lines are found where they sit and withheld, not the whole text
+    assert len(result.fix_value) > 0.95 * len(text)
