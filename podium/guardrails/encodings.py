@@ -80,10 +80,14 @@ def has_escapes(text: str) -> bool:
 
 # A line's margin: indentation, then reply quotes ("> ") or comment marks ("# ", "// ").
 _MARGIN = re.compile(r"[ \t]*(?:(?:>|#+|//)[ \t]?)*[ \t]*")
-# A line that ends a sentence or introduces what follows is no wrapped line.
-_ENDS = re.compile(r"[.!?:;][\"'\u2019\u201d)\]]*[ \t]*$")
-# A line that starts an item of a list is a line of its own.
-_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
+_CLOSERS = "\"')]\u2019\u201d"  # after a sentence's end: "... now." she said
+# A line of its own, not a sentence's next part: a list item, an option (-r, --rules), a
+# table's row.
+_ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]|-{1,2}\w|\|")
+# A speaker's or a field's label ("bob: ", "Subject: "): two lines that start with one are
+# two records (a line of a sentence may start with a word and a colon too).
+_LABEL = re.compile(r"[^\W\d][\w.'-]{0,30}(?: [\w.'-]{1,30})?:\s")
+_COLUMNS = re.compile(r"\S(?: {2,}|\t)\S")  # words set apart in columns: a table, a listing
 SOFT_HYPHEN = "\u00ad"  # what fold() drops: a word hyphenated at a line's end is one word
 
 
@@ -93,34 +97,27 @@ def unwrapped(text: str) -> str:
     A writer (or a mail program, a PDF's text, a terminal) wraps long sentences over lines;
     the model reads such a sentence as one. A line break is read as a space where the line
     before does not end a sentence (., !, ?, :, ;) and the line after continues it: the same
-    margin (a reply's "> ", a comment's "# "), which is read as spaces too, and no list item.
-    A word hyphenated at the line's end ("in-" / "structions") is read as one word: the
-    hyphen, the break and the margin become soft hyphens, which ``fold`` drops. Every other
-    character stays where it was, so a stretch found in the result is the same stretch of
-    ``text``.
+    margin (a reply's "> ", a comment's "# "), which is read as spaces too, and no line of
+    its own (a list item, an option, a table's row, a label such as "bob: "); lines set in
+    columns are not joined. A word hyphenated at the line's end ("in-" / "structions") is
+    read as one word: the hyphen, the break and the margin become soft hyphens, which
+    ``fold`` drops. Every other character stays where it was, so a stretch found in the
+    result is the same stretch of ``text``.
     """
     if "\n" not in text:
         return text
     lines = text.split("\n")
     out: list[str] = [lines[0]]
     for before, line in itertools.pairwise(lines):
-        margin = _MARGIN.match(line)
+        margin, previous = _MARGIN.match(line), _MARGIN.match(before)
         width = margin.end() if margin else 0
-        previous = _MARGIN.match(before)
-        body, rest = before[previous.end() if previous else 0 :].rstrip("\r"), line[width:]
-        joins = (
-            body.strip()
-            and rest.strip()
-            and not _ENDS.search(body)
-            and not _ITEM.match(rest)
-            and _marks(before) == _marks(line)
-        )
-        if not joins:
+        body, rest = before[previous.end() if previous else 0 :].rstrip(), line[width:]
+        if not _continues(body, rest) or _marks(previous) != _marks(margin):
             out.append("\n" + line)
             continue
         carriage = len(before) - len(before.rstrip("\r"))  # (a CRLF line end)
         out[-1] = out[-1][: len(out[-1]) - carriage]
-        if body.endswith("-") and body[-2:-1].isalpha() and rest[:1].islower():
+        if body.endswith("-") and body[-2:-1].isalpha() and _same_word(body[-2], rest[0]):
             out[-1] = out[-1][:-1]
             out.append(SOFT_HYPHEN * (2 + carriage + width) + rest)
         else:
@@ -128,8 +125,23 @@ def unwrapped(text: str) -> str:
     return "".join(out)
 
 
-def _marks(line: str) -> str:
-    margin = _MARGIN.match(line)
+def _continues(body: str, rest: str) -> bool:
+    """Whether a line ending in ``body`` runs on into one starting with ``rest``."""
+    if not body or not rest.strip() or _ITEM.match(rest):
+        return False
+    if _LABEL.match(body) and _LABEL.match(rest):
+        return False
+    if body.rstrip(_CLOSERS)[-1:] in ".!?:;":
+        return False
+    return not (_COLUMNS.search(body) or _COLUMNS.search(rest))
+
+
+def _same_word(last: str, first: str) -> bool:
+    """Whether a hyphen between these letters breaks a word ("in-"/"str", "IG-"/"NORE")."""
+    return first.islower() or (last.isupper() and first.isupper())
+
+
+def _marks(margin: re.Match[str] | None) -> str:
     return re.sub(r"[ \t]", "", margin.group()) if margin else ""
 
 
@@ -138,17 +150,20 @@ def _marks(line: str) -> str:
 _QUOTED_PRINTABLE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _PLUS_JOINED = re.compile(r"[^\W_]\+[^\W_]+\+[^\W_]")  # words joined by "+": a form's value
-_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,30});")
-# Tags that mark a stretch within a line (dropped: "<b>Ig</b>nore" is one word); any other
-# tag is read as a space. Bounded: a "<" that never closes is scanned 200 characters on.
-_INLINE_TAG = re.compile(
-    r"</?(?:a|abbr|b|big|cite|code|del|em|font|i|ins|kbd|mark|q|s|small|span|strong|sub|sup|"
-    r"tt|u|var)(?:\s[^<>]{0,200})?>",
-    re.IGNORECASE,
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,30};)")
+# Bounded: a "<!--" or "<" that never closes is scanned so far on, not to the end.
+_COMMENT = re.compile(r"<!--.{0,500}?-->", re.DOTALL)
+_TAG = re.compile(r"</?([A-Za-z][\w:-]{0,30})(?:\s[^<>]{0,200})?/?>")
+# Tags that end a block (read as a space); any other is dropped: "<b>Ig</b>nore",
+# "dis<wbr>regard" and "<span>Forget</span> <span>all</span>" read as written.
+_BLOCKS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 h3 "
+    "h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
 )
-_TAG = re.compile(r"</?[A-Za-z][\w-]{0,30}(?:\s[^<>]{0,200})?/?>")
-# Emphasis touches its words; a "* " starting an item, or "a * b", is left.
-_EMPHASIS = re.compile(r"\*+(?=[^\s*])|(?<=[^\s*])\*+|~~|`+")
+_LINK = re.compile(r"\[([^\]\n]{1,200})\]\([^()\s]{0,500}\)")  # [words](url): the words
+# Emphasis touches its words; a "* " starting an item, or "a * b", is left. Each run of
+# stars is tried once (from its first star): tried from each, a long run took square time.
+_EMPHASIS = re.compile(r"(?<!\*)\*+(?=[^\s*])|(?<=[^\s*])\*+|~~|`+")
 
 
 def unmarked(text: str) -> str:
@@ -156,13 +171,15 @@ def unmarked(text: str) -> str:
 
     Mail's quoted-printable (``=20``, soft breaks ``=`` at a line's end), a URL's percent
     and form encodings (``%20``, ``+``), HTML's character references (``&#73;gnore``,
-    ``&nbsp;``) and tags (one inside a word is dropped, any other read as a space), and
-    Markdown's emphasis (``**new** **instructions:**``) are read. A model reads through
-    all of them; a rule reading the raw text sees tag names and codes between its words.
+    ``&nbsp;``), comments and tags, and Markdown's emphasis and links are read, and what
+    they spell is folded (``fold``: a reference may spell a zero-width or lookalike letter).
+    A model reads through all of them; a rule reading the raw text sees codes and tag names
+    between its words.
     """
     read = text
     if _QUOTED_PRINTABLE.search(read):
-        read = quopri.decodestring(read.encode("utf-8")).decode("utf-8", "replace")
+        raw = read.encode("utf-8", "surrogatepass")  # (a lone surrogate from a cut escape)
+        read = quopri.decodestring(raw).decode("utf-8", "replace")
     if _PLUS_JOINED.search(read):
         read = urllib.parse.unquote_plus(read)
     elif _PERCENT.search(read):
@@ -170,10 +187,16 @@ def unmarked(text: str) -> str:
     if "&" in read and _ENTITY.search(read):
         read = html.unescape(read)
     if "<" in read:
-        read = _TAG.sub(" ", _INLINE_TAG.sub("", read))
+        read = _TAG.sub(_tag, _COMMENT.sub("", read))
+    if "](" in read:
+        read = _LINK.sub(r"\1", read)
     if "*" in read or "`" in read or "~~" in read:
         read = _EMPHASIS.sub("", read)
-    return read
+    return read if read == text else fold(read)
+
+
+def _tag(match: re.Match[str]) -> str:
+    return " " if match.group(1).lower() in _BLOCKS else ""
 
 
 # -- encodings ------------------------------------------------------------------------------

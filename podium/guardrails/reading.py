@@ -70,6 +70,7 @@ class Reading:
     # YAML too long to parse, read as plain text: a folded value's lines are one sentence to
     # the model, so the text is judged with its lines run together too
     unparsed_yaml: bool = False
+    source: str = ""  # JSON Lines: the text, whose records are kept as written unless changed
 
     def rebuild(self, replaced: dict[str, str]) -> str:
         """The text again, in its own form, with the values at ``replaced``'s paths replaced."""
@@ -79,8 +80,8 @@ class Reading:
         try:
             if self.form == "json":
                 return json.dumps(data, ensure_ascii=False, indent=2)
-            if self.form == "jsonl":  # one record a line, as it came
-                return "\n".join(json.dumps(item, ensure_ascii=False) for item in data)
+            if self.form == "jsonl":
+                return self._records(data)
             if self.form == "python":
                 return repr(data)
             import yaml
@@ -89,6 +90,19 @@ class Reading:
             return dumped
         except RecursionError:  # deeper than a writer goes (YAML's recurses sooner)
             return TOO_DEEP
+
+
+    def _records(self, data: list[Any]) -> str:
+        """JSON Lines again: each record as it was written, a changed one written anew."""
+        lines, index = self.source.split("\n"), 0
+        for number, line in enumerate(lines):
+            if line.strip():
+                if data[index] != self.data[index]:  # (its indent and CR kept)
+                    indent = line[: len(line) - len(line.lstrip())]
+                    end = "\r" if line.endswith("\r") else ""
+                    lines[number] = indent + json.dumps(data[index], ensure_ascii=False) + end
+                index += 1
+        return "\n".join(lines)
 
 
 def _parse(text: str) -> tuple[Form, Any] | None:
@@ -315,7 +329,7 @@ def read(text: str) -> Reading:
             for i, found in enumerate(_YAML_COMMENT.finditer(text))
             if found.group(1).strip()
         ]
-    return Reading(form, tuple(nested), data)
+    return Reading(form, tuple(nested), data, source=text if form == "jsonl" else "")
 
 
 def _nested(value: Value, depth: int) -> list[Value]:

@@ -4,9 +4,8 @@ A text is read into its values (podium.guardrails.reading); each value is cut in
 (its lines, long lines at sentence ends); a detector judges each segment, and each piece
 where a sentence wrapped over lines is read as one (``_wrapped``). A flagged segment is
 withheld with what belongs to it: the markup element around it (``<INFORMATION>...``), the
-segment it introduces (one ending in ':'), the order an order's lead brings (``Verdict.
-leads``: a few segments of its paragraph, or the value after it), and neighbours the
-detector finds borderline.
+segment it introduces (one ending in ':'; a value withheld to its end that ends in one takes
+the next string value too), and neighbours the detector finds borderline.
 What is withheld is replaced by a note naming why, and the text is rebuilt in its own form.
 The values are then read together, one after another as the model reads them, so that an
 order split across two of them is found too (``_read_together``); those readings cost about
@@ -36,9 +35,6 @@ class Verdict:
     flagged: bool
     reason: str = ""
     borderline: bool = False
-    # The segment tells the model to drop what it was told (or to be another): what follows
-    # it in its paragraph, or the value after it, is the order it brings, withheld with it.
-    leads: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,7 +46,6 @@ class Withheld:
     end: int
     reason: str
     text: str = field(default="", repr=False)  # what was withheld (for evidence, not the planner)
-    leads: bool = field(default=False, repr=False)  # it ends in an order's lead (see Verdict)
 
     def describe(self) -> str:
         """One line of evidence."""
@@ -61,7 +56,6 @@ Judge = Callable[[Sequence[str]], list[Verdict]]
 
 
 ELEMENT_REACH = 2_000  # how far the element holding a flagged stretch is looked for
-LEAD_REACH = 3  # segments after an order's lead withheld with it, within its paragraph
 
 
 def segments(text: str) -> list[tuple[int, int]]:
@@ -116,21 +110,11 @@ def _regions(text: str, spans: list[tuple[int, int]], verdicts: list[Verdict]) -
         while last + 1 < len(spans) and (
             verdicts[last + 1].borderline
             or text[spans[last][0] : spans[last][1]].rstrip().endswith(":")
-            or (
-                verdict.leads
-                and last - index < LEAD_REACH
-                and "\n\n" not in _between(text, spans[last], spans[last + 1])
-            )
         ):
             last += 1
         start, end = _element(text, spans[first][0], spans[last][1])
-        regions.append(Withheld("", start, end, verdict.reason, leads=verdict.leads))
+        regions.append(Withheld("", start, end, verdict.reason))
     return _merged(regions)
-
-
-def _between(text: str, before: tuple[int, int], after: tuple[int, int]) -> str:
-    """What lies between two segments, blanks kept (a blank line ends a paragraph)."""
-    return re.sub(r"[ \t\r]", "", text[before[1] : after[0]])
 
 
 def _merged(regions: list[Withheld]) -> list[Withheld]:
@@ -141,9 +125,7 @@ def _merged(regions: list[Withheld]) -> list[Withheld]:
             previous = merged[-1]
             reason = region.reason
             why = previous.reason if reason in previous.reason else f"{previous.reason}; {reason}"
-            end = max(region.end, previous.end)
-            leads = region.leads if region.end >= previous.end else previous.leads
-            merged[-1] = Withheld("", previous.start, end, why, leads=leads)
+            merged[-1] = Withheld("", previous.start, max(region.end, previous.end), why)
         else:
             merged.append(region)
     return merged
@@ -200,13 +182,15 @@ def withhold(
     reading = read(text)
     replaced: dict[str, str] = {}
     withheld: list[Withheld] = []
-    lead = ""  # why the last value ended in an order's lead: the next string is that order
+    # Why the last value was withheld to its end, where it ended in a colon: it introduces
+    # the next string ("SYSTEM: new instructions:" in a subject, the order in the body).
+    lead = ""
     for value in reading.values:
         if value.kind == "scalar":  # a number, boolean or null says nothing alone
             continue
         deadline.check()
-        if lead and value.kind == "text":  # ("SYSTEM: new instructions:" in a subject)
-            why = f"{lead}, and the value after it"
+        if lead and value.kind == "text":
+            why = f"{lead}, and the value it introduces"
             replaced[value.path] = note(why)
             withheld.append(Withheld(value.path, 0, len(value.text), why, value.text))
             lead = ""
@@ -219,10 +203,10 @@ def withhold(
         regions = _regions(value.text, spans, verdicts)
         regions = _merged(regions + _wrapped(value.text, judge, regions))
         if not regions and overall is not None:
-            regions = [Withheld("", 0, len(value.text), overall.reason, leads=overall.leads)]
+            regions = [Withheld("", 0, len(value.text), overall.reason)]
         if not regions:
             continue
-        if regions[-1].leads and not value.text[regions[-1].end :].strip():
+        if not value.text[regions[-1].end :].strip() and value.text.rstrip().endswith(":"):
             lead = regions[-1].reason
         pieces, position = [], 0
         for region in regions:

@@ -111,10 +111,7 @@ class PromptInjection(Validator):
             return SpanVerdict(False)
         # The reason names the kinds only: it may reach the planner, the evidence may not.
         kinds = ", ".join(dict.fromkeys(f.kind.replace("_", " ") for f in findings))
-        # An order to drop what the model was told, a forged role or a new persona brings
-        # the order that follows it: the rest of its paragraph goes with it (spans.Verdict).
-        leads = any(f.kind in _LEADS for f in findings)
-        return SpanVerdict(True, f"possible prompt injection ({kinds})", leads=leads)
+        return SpanVerdict(True, f"possible prompt injection ({kinds})")
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         found = screen(
@@ -188,8 +185,6 @@ class InjectionClassifier(Validator):
             metadata={"evidence": found.evidence},
         )
 
-
-_LEADS = frozenset({"override", "role_marker", "persona"})
 
 # What the command rule finds in a request that only names a system file: no instruction.
 _SYSTEM_FILE = re.compile(
