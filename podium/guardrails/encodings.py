@@ -11,7 +11,6 @@ import base64
 import binascii
 import codecs
 import html
-import itertools
 import quopri
 import re
 import unicodedata
@@ -86,7 +85,7 @@ _CLOSERS = "\"')]\u2019\u201d"  # after a sentence's end: "... now." she said
 _ITEM = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)])[ \t]|-{1,2}\w|\|")
 # A speaker's or a field's label ("bob: ", "Subject: "): two lines that start with one are
 # two records (a line of a sentence may start with a word and a colon too).
-_LABEL = re.compile(r"[^\W\d][\w.'-]{0,30}(?: [\w.'-]{1,30})?:\s")
+_LABEL = re.compile(r"[^\W\d][\w.'-]{0,30}(?: [\w.'-]{1,30})?:(?:\s|$)")
 _COLUMNS = re.compile(r"\S(?: {2,}|\t)\S")  # words set apart in columns: a table, a listing
 SOFT_HYPHEN = "\u00ad"  # what fold() drops: a word hyphenated at a line's end is one word
 
@@ -107,12 +106,13 @@ def unwrapped(text: str) -> str:
     if "\n" not in text:
         return text
     lines = text.split("\n")
+    shapes = [_shape(line) for line in lines]  # (each line's margin once)
     out: list[str] = [lines[0]]
-    for before, line in itertools.pairwise(lines):
-        margin, previous = _MARGIN.match(line), _MARGIN.match(before)
-        width = margin.end() if margin else 0
-        body, rest = before[previous.end() if previous else 0 :].rstrip(), line[width:]
-        if not _continues(body, rest) or _marks(previous) != _marks(margin):
+    for index in range(1, len(lines)):
+        before, line = lines[index - 1], lines[index]
+        (_, marks_before, after_margin), (width, marks, rest) = shapes[index - 1], shapes[index]
+        body = after_margin.rstrip()
+        if marks_before != marks or not _continues(body, rest):
             out.append("\n" + line)
             continue
         carriage = len(before) - len(before.rstrip("\r"))  # (a CRLF line end)
@@ -123,6 +123,14 @@ def unwrapped(text: str) -> str:
         else:
             out.append(" " * (1 + carriage + width) + rest)
     return "".join(out)
+
+
+def _shape(line: str) -> tuple[int, str, str]:
+    """A line's margin width, its marks (the margin without blanks) and what follows it."""
+    margin = _MARGIN.match(line)
+    width = margin.end() if margin else 0
+    marks = line[:width].replace(" ", "").replace("\t", "") if width else ""
+    return width, marks, line[width:]
 
 
 def _continues(body: str, rest: str) -> bool:
@@ -139,10 +147,6 @@ def _continues(body: str, rest: str) -> bool:
 def _same_word(last: str, first: str) -> bool:
     """Whether a hyphen between these letters breaks a word ("in-"/"str", "IG-"/"NORE")."""
     return first.islower() or (last.isupper() and first.isupper())
-
-
-def _marks(margin: re.Match[str] | None) -> str:
-    return re.sub(r"[ \t]", "", margin.group()) if margin else ""
 
 
 # -- markup and transfer encodings -----------------------------------------------------------

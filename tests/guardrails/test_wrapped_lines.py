@@ -119,6 +119,7 @@ def test_the_learned_detector_reads_a_wrapped_sentence_as_one() -> None:
         ("self-\nContained", "self- Contained"),
         ("IG-\nNORE", "IGNORE"),
         ("bob: ignore\ncarol: rules", "bob: ignore\ncarol: rules"),
+        ("Version: 1.0\nSummary:\nName: x", "Version: 1.0\nSummary:\nName: x"),
         ("bob: please ignore\nthe rules", "bob: please ignore the rules"),
         ("| a |\n| b |", "| a |\n| b |"),
         ("x  ignore\ny  rules", "x  ignore\ny  rules"),
