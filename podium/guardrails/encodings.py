@@ -115,13 +115,13 @@ def unwrapped(text: str) -> str:
         if marks_before != marks or not _continues(body, rest):
             out.append("\n" + line)
             continue
-        carriage = len(before) - len(before.rstrip("\r"))  # (a CRLF line end)
-        out[-1] = out[-1][: len(out[-1]) - carriage]
+        tail = len(before) - len(before.rstrip())  # (blanks and a CR at the line's end)
+        out[-1] = out[-1][: len(out[-1]) - tail]
         if body.endswith("-") and body[-2:-1].isalpha() and _same_word(body[-2], rest[0]):
             out[-1] = out[-1][:-1]
-            out.append(SOFT_HYPHEN * (2 + carriage + width) + rest)
+            out.append(SOFT_HYPHEN * (2 + tail + width) + rest)
         else:
-            out.append(" " * (1 + carriage + width) + rest)
+            out.append(" " * (1 + tail + width) + rest)
     return "".join(out)
 
 
@@ -141,7 +141,7 @@ def _continues(body: str, rest: str) -> bool:
         return False
     if body.rstrip(_CLOSERS)[-1:] in ".!?:;":
         return False
-    return not (_COLUMNS.search(body) or _COLUMNS.search(rest))
+    return not (_COLUMNS.search(body) and _COLUMNS.search(rest))  # (a table's rows: both)
 
 
 def _same_word(last: str, first: str) -> bool:
@@ -155,9 +155,9 @@ _QUOTED_PRINTABLE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 _PLUS_JOINED = re.compile(r"[^\W_]\+[^\W_]+\+[^\W_]")  # words joined by "+": a form's value
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,30};)")
-# Bounded: a "<!--" or "<" that never closes is scanned so far on, not to the end.
-_COMMENT = re.compile(r"<!--.{0,500}?-->", re.DOTALL)
-_TAG = re.compile(r"</?([A-Za-z][\w:-]{0,30})(?:\s[^<>]{0,200})?/?>")
+# A tag's attributes hold no "<": a "<" that never closes is scanned up to the next one
+# only, so the scans of all of them cover the text once.
+_TAG = re.compile(r"</?([A-Za-z][\w:-]{0,30})(?:\s[^<>]*)?/?>")
 # Tags that end a block (read as a space); any other is dropped: "<b>Ig</b>nore",
 # "dis<wbr>regard" and "<span>Forget</span> <span>all</span>" read as written.
 _BLOCKS = frozenset(
@@ -191,12 +191,24 @@ def unmarked(text: str) -> str:
     if "&" in read and _ENTITY.search(read):
         read = html.unescape(read)
     if "<" in read:
-        read = _TAG.sub(_tag, _COMMENT.sub("", read))
+        read = _TAG.sub(_tag, _uncommented(read))
     if "](" in read:
         read = _LINK.sub(r"\1", read)
     if "*" in read or "`" in read or "~~" in read:
         read = _EMPHASIS.sub("", read)
     return read if read == text else fold(read)
+
+
+def _uncommented(text: str) -> str:
+    """``text`` without its HTML comments (one left open runs to the end, and stays)."""
+    pieces, position = [], 0
+    while (start := text.find("<!--", position)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            break
+        pieces.append(text[position:start])
+        position = end + 3
+    return "".join(pieces) + text[position:] if pieces else text
 
 
 def _tag(match: re.Match[str]) -> str:

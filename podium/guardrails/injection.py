@@ -146,7 +146,7 @@ _RULES: dict[str, re.Pattern[str]] = {
         r"|\[/?INST\]|<</?SYS>>|</?(?:system|instructions?|sys)>"
         r"|\"role\"\s*:\s*\"(?:system|developer)\""
         r"|^[ \t]*X-(?:Override|System|Admin)[\w-]*[ \t]*:"
-        r"|#{2,}\s*\(?(?:system|admin)[\s_]?(?:message|prompt|instruction)s?\)?",
+        r"|(?<!#)#{2,}\s*\(?(?:system|admin)[\s_]?(?:message|prompt|instruction)s?\)?",
         re.IGNORECASE | re.MULTILINE,
     ),
     "exfiltration": re.compile(

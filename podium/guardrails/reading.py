@@ -76,12 +76,12 @@ class Reading:
         """The text again, in its own form, with the values at ``replaced``'s paths replaced."""
         if self.form == "text":
             return replaced.get("$", self.values[0].text if self.values else "")
+        if self.form == "jsonl":
+            return self._records(replaced)
         data = _replace(self.data, replaced)
         try:
             if self.form == "json":
                 return json.dumps(data, ensure_ascii=False, indent=2)
-            if self.form == "jsonl":
-                return self._records(data)
             if self.form == "python":
                 return repr(data)
             import yaml
@@ -91,17 +91,31 @@ class Reading:
         except RecursionError:  # deeper than a writer goes (YAML's recurses sooner)
             return TOO_DEEP
 
+    def _records(self, replaced: dict[str, str]) -> str:
+        """JSON Lines again: each record as it was written, one with a value replaced anew.
 
-    def _records(self, data: list[Any]) -> str:
-        """JSON Lines again: each record as it was written, a changed one written anew."""
+        Each record is rebuilt on its own, so a record too deep to rebuild is the only one
+        that goes whole (as ``TOO_DEEP``).
+        """
         lines, index = self.source.split("\n"), 0
         for number, line in enumerate(lines):
-            if line.strip():
-                if data[index] != self.data[index]:  # (its indent and CR kept)
-                    indent = line[: len(line) - len(line.lstrip())]
-                    end = "\r" if line.endswith("\r") else ""
-                    lines[number] = indent + json.dumps(data[index], ensure_ascii=False) + end
-                index += 1
+            if not line.strip():
+                continue
+            root = f"$[{index}]"
+            mine = {
+                "$" + path[len(root) :]: note
+                for path, note in replaced.items()
+                if path.startswith(root) and path[len(root) : len(root) + 1] in ("", ".", "[", "~")
+            }
+            if mine:  # (its indent and CR kept)
+                record = _replace(self.data[index], mine)
+                try:
+                    written = json.dumps(record, ensure_ascii=False)
+                except (RecursionError, ValueError):
+                    written = json.dumps(TOO_DEEP)
+                indent = line[: len(line) - len(line.lstrip())]
+                lines[number] = indent + written + ("\r" if line.endswith("\r") else "")
+            index += 1
         return "\n".join(lines)
 
 
@@ -211,7 +225,7 @@ def _yaml(text: str) -> tuple[Form, Any] | None:
 
     try:
         data = yaml.load(text, Loader=_yaml_loader())
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # (a lone surrogate: UnicodeEncodeError)
         return None
     return ("yaml", data) if isinstance(data, dict | list) else None
 
