@@ -39,6 +39,17 @@ def per_call_ms(check: Callable[[str], bool], texts: list[str]) -> float:
     return (time.perf_counter() - started) * 1000 / len(texts)
 
 
+def long_texts(paragraphs: list[str], size: int = 20_000) -> list[str]:
+    """The paragraphs run together into texts of ``size`` characters."""
+    texts, chunk = [], ""
+    for paragraph in paragraphs:
+        chunk += paragraph + "\n\n"
+        if len(chunk) >= size:
+            texts.append(chunk[:size])
+            chunk = ""
+    return texts
+
+
 def rate(found: list[bool]) -> str:
     return f"{sum(found) / len(found):.3f} ({sum(found)}/{len(found)})" if found else "-"
 
@@ -89,13 +100,7 @@ def main() -> None:
         f"| BFCL questions, as user input | {len(questions)} | {rate(r)} | {rate(m)} | "
         f"{rate([a or b for a, b in zip(r, m, strict=True)])} |"
     )
-    paragraphs = [e.text for e in docs if e.split == "test"]
-    long_texts, chunk = [], ""
-    for paragraph in paragraphs:
-        chunk += paragraph + "\n\n"
-        if len(chunk) >= 20_000:
-            long_texts.append(chunk[:20_000])
-            chunk = ""
+    long = long_texts([e.text for e in docs if e.split == "test"])
     fresh = InjectionClassifier()  # its own cache, so that no text is scored twice
     fresh.scorer = type(learned.scorer)(learned.scorer.weights, learned.scorer.embedder)
 
@@ -108,7 +113,7 @@ def main() -> None:
         print(
             f"| {name} | {per_call_ms(check, questions[:600]):.3f} (n=600, mean "
             f"{sum(map(len, questions[:600])) // 600} chars) | "
-            f"{per_call_ms(check, long_texts[:30]):.1f} (n={len(long_texts[:30])}) |"
+            f"{per_call_ms(check, long[:30]):.1f} (n={len(long[:30])}) |"
         )
 
 

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from injection_detection import long_texts
+
 import podium
 from podium.evals.injection_data import package_docs
 from podium.guardrails.injection import DATA_KINDS
@@ -35,13 +37,7 @@ def ms_per_call(check: Callable[[str], object], texts: list[str]) -> float:
 
 def main() -> None:
     site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    paragraphs = [e.text for e in package_docs(site / "site-packages") if e.split == "test"]
-    long_texts, chunk = [], ""
-    for paragraph in paragraphs:
-        chunk += paragraph + "\n\n"
-        if len(chunk) >= 20_000:
-            long_texts.append(chunk[:20_000])
-            chunk = ""
+    long = long_texts([e.text for e in package_docs(site / "site-packages") if e.split == "test"])
     questions = [
         json.loads(line)["question"][0][-1]["content"]
         for path in sorted((DATA / "bfcl").glob("BFCL_v4_*.json"))
@@ -60,9 +56,9 @@ def main() -> None:
     figures = {
         "tree": str(Path(podium.__file__).parent),
         "rules_short": ms_per_call(by_rules, questions),
-        "rules_long": ms_per_call(by_rules, long_texts[:30]),
+        "rules_long": ms_per_call(by_rules, long[:30]),
         "learned_short": ms_per_call(cold, questions[:200]),
-        "learned_long": ms_per_call(cold, long_texts[:30]),
+        "learned_long": ms_per_call(cold, long[:30]),
     }
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
 

@@ -5,9 +5,10 @@ line that says it whole. podium.guardrails.encodings.unwrapped reads the lines o
 joined (the rules' readings, and each piece of a text that joins lines, for both
 detectors). This runs the test split of podium.evals.injection_data (held out: never read row
 by row) and two benign sets as tool output, each as given and re-wrapped at 30, 50 and 72
-columns (textwrap.fill of each paragraph), with that reading off (the validators before it)
-and on. Benign sets: the installed packages' README/METADATA paragraphs (test split) and
-40-line pieces of the standard library's own source (never used for anything else).
+columns (textwrap.fill of each paragraph), with that reading off (``unwrapped`` replaced by
+the identity; the markup reading, JSON Lines and the rest of the change stay) and on.
+Benign sets: the installed packages' README/METADATA paragraphs (test split) and 40-line
+pieces of the standard library's own source (never used for anything else).
 
     PYTHONPATH=. .venv/bin/python benchmarks/wrapped_orders.py [tune|test]
 """

@@ -96,8 +96,9 @@ def unwrapped(text: str) -> str:
     A writer (or a mail program, a PDF's text, a terminal) wraps long sentences over lines;
     the model reads such a sentence as one. A line break is read as a space where the line
     before does not end a sentence (., !, ?, :, ;) and the line after continues it: the same
-    margin (a reply's "> ", a comment's "# "), which is read as spaces too, and no line of
-    its own (a list item, an option, a table's row, a label such as "bob: "); lines set in
+    quote or comment marks (a reply's "> ", a comment's "# "; the indentation may differ),
+    which are read as spaces too, and no line of its own (a list item, an option, a table's
+    row, two lines that each start with a label such as "bob: "); two lines both set in
     columns are not joined. A word hyphenated at the line's end ("in-" / "structions") is
     read as one word: the hyphen, the break and the margin become soft hyphens, which
     ``fold`` drops. Every other character stays where it was, so a stretch found in the
