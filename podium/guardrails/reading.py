@@ -97,17 +97,15 @@ class Reading:
         Each record is rebuilt on its own, so a record too deep to rebuild is the only one
         that goes whole (as ``TOO_DEEP``).
         """
+        by_record: dict[int, dict[str, str]] = {}  # each record's paths, from its own root
+        for path, note in replaced.items():
+            if found := _RECORD_ROOT.match(path):
+                by_record.setdefault(int(found.group(1)), {})["$" + path[found.end() :]] = note
         lines, index = self.source.split("\n"), 0
         for number, line in enumerate(lines):
             if not line.strip():
                 continue
-            root = f"$[{index}]"
-            mine = {
-                "$" + path[len(root) :]: note
-                for path, note in replaced.items()
-                if path.startswith(root) and path[len(root) : len(root) + 1] in ("", ".", "[", "~")
-            }
-            if mine:  # (its indent and CR kept)
+            if mine := by_record.get(index):  # (its indent and CR kept)
                 record = _replace(self.data[index], mine)
                 try:
                     written = json.dumps(record, ensure_ascii=False)
@@ -152,11 +150,14 @@ def _parse(text: str) -> tuple[Form, Any] | None:
     return None
 
 
+_RECORD_ROOT = re.compile(r"\$\[(\d+)\](?=$|[.\[~])")  # a JSON Lines record's path
+
+
 def _json_lines(text: str) -> list[Any] | None:
     """The records of JSON Lines (a log, an export: one JSON value a line), or None.
 
     Read as a list of records, an order spelt over several records' strings is read in a
-    row like any list's; the text is written back a record a line.
+    row like any list's; a record with nothing replaced is written back as it came.
     """
     lines = [line for line in text.split("\n") if line.strip()]
     if len(lines) < 2 or not all(line.lstrip()[:1] in "[{" for line in lines):

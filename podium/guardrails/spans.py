@@ -219,15 +219,15 @@ def withhold(
     withheld: list[Withheld] = []
     # The last value, when it was withheld to its end and ended in a colon: it introduces
     # the next string ("SYSTEM: new instructions:" in a subject, the order in the body).
-    lead = lead_reason = lead_parent = ""
+    lead_reason = lead_parent = ""
     for value in reading.values:
         if value.kind == "scalar":  # a number, boolean or null says nothing alone
             continue
         deadline.check()
-        if lead and value.kind == "text":
-            introduced, lead = _parent(value.path) == lead_parent, ""
+        if lead_reason and value.kind == "text":
+            introduced, reason, lead_reason = _parent(value.path) == lead_parent, lead_reason, ""
             if introduced:  # (the next value of the same mapping or list, not of another)
-                why = f"{lead_reason}, and the value it introduces"
+                why = f"{reason}, and the value it introduces"
                 replaced[value.path] = note(why)
                 withheld.append(Withheld(value.path, 0, len(value.text), why, value.text))
                 continue
@@ -235,7 +235,7 @@ def withhold(
         if not regions:
             continue
         if not value.text[regions[-1].end :].strip() and value.text.rstrip().endswith(":"):
-            lead, lead_reason, lead_parent = value.path, regions[-1].reason, _parent(value.path)
+            lead_reason, lead_parent = regions[-1].reason, _parent(value.path)
         withheld += [
             Withheld(value.path, r.start, r.end, r.reason, value.text[r.start : r.end])
             for r in regions
