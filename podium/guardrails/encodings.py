@@ -98,11 +98,11 @@ def unwrapped(text: str) -> str:
     before does not end a sentence (., !, ?, :, ;) and the line after continues it: the same
     quote or comment marks (a reply's "> ", a comment's "# "; the indentation may differ),
     which are read as spaces too, and no line of its own (a list item, an option, a table's
-    row, two lines that each start with a label such as "bob: "); two lines both set in
-    columns are not joined. A word hyphenated at the line's end ("in-" / "structions") is
-    read as one word: the hyphen, the break and the margin become soft hyphens, which
-    ``fold`` drops. Every other character stays where it was, so a stretch found in the
-    result is the same stretch of ``text``.
+    row, a code fence, two lines that each start with a label such as "bob: "); two lines
+    both set in columns are not joined. A word hyphenated at the line's end ("in-" /
+    "structions") is read as one word: the hyphen, the break and the margin become soft
+    hyphens, which ``fold`` drops. Every other character stays where it was, so a stretch
+    found in the result is the same stretch of ``text``.
     """
     if "\n" not in text:
         return text
@@ -138,11 +138,16 @@ def _continues(body: str, rest: str) -> bool:
     """Whether a line ending in ``body`` runs on into one starting with ``rest``."""
     if not body or not rest.strip() or _ITEM.match(rest):
         return False
+    if body.lstrip().startswith(_FENCES) or rest.lstrip().startswith(_FENCES):
+        return False  # (a code fence is a line of its own: what it holds is not prose)
     if _LABEL.match(body) and _LABEL.match(rest):
         return False
     if body.rstrip(_CLOSERS)[-1:] in ".!?:;":
         return False
     return not (_COLUMNS.search(body) and _COLUMNS.search(rest))  # (a table's rows: both)
+
+
+_FENCES = ("```", "~~~")
 
 
 def _same_word(last: str, first: str) -> bool:

@@ -3,9 +3,10 @@
 A text is read into its values (podium.guardrails.reading); each value is cut into segments
 (its lines, long lines at sentence ends); a detector judges each segment, and each piece
 where a sentence wrapped over lines is read as one (``_wrapped``). A flagged segment is
-withheld with what belongs to it: the markup element around it (``<INFORMATION>...``), the
-segment it introduces (one ending in ':'; a value withheld to its end that ends in one takes
-the next string value too), and neighbours the detector finds borderline.
+withheld with what belongs to it (podium.guardrails.extent): the markup element around it
+(``<INFORMATION>...``), a fenced code block it opens, the paragraph it introduces (one
+ending in ':'; a value withheld to its end that ends in one takes the next string value
+too), and neighbours the detector finds borderline.
 What is withheld is replaced by a note naming why, and the text is rebuilt in its own form.
 The values are then read together, one after another as the model reads them, so that an
 order split across two of them is found too (``_read_together``); those readings cost about
@@ -20,12 +21,18 @@ from dataclasses import dataclass, field
 
 from podium.guardrails import deadline
 from podium.guardrails.encodings import unwrapped
+from podium.guardrails.extent import (
+    element,
+    fenced_blocks,
+    introduced,
+    introduces,
+    with_blocks,
+)
 from podium.guardrails.reading import Reading, Value, read
 
 MAX_SEGMENT = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[^\W_]+")  # (a_b, a-b, a/b and a,b are two words, as the rules read)
-_OPEN_TAG = re.compile(r"<([A-Za-z][\w-]{0,30})(?:\s[^<>]{0,200})?>")
 
 
 @dataclass(frozen=True)
@@ -55,11 +62,11 @@ class Withheld:
 Judge = Callable[[Sequence[str]], list[Verdict]]
 
 
-ELEMENT_REACH = 2_000  # how far the element holding a flagged stretch is looked for
-
-
 def segments(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of each non-blank line of ``text``; long lines cut at sentence ends."""
+    """The (start, end) of each non-blank line of ``text``; long lines cut at sentence ends.
+
+    A CR before a line's break is no part of the line: a withheld line keeps its CRLF.
+    """
     found: list[tuple[int, int]] = []
     position = 0
     for line in text.split("\n"):
@@ -67,6 +74,8 @@ def segments(text: str) -> list[tuple[int, int]]:
         position = end + 1
         if not line.strip():
             continue
+        if line.endswith("\r"):  # (a CRLF line's CR stays with its break, withheld or not)
+            line, end = line[:-1], end - 1
         if len(line) <= MAX_SEGMENT:
             found.append((start, end))
             continue
@@ -84,35 +93,29 @@ def segments(text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _element(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span of the innermost markup element holding ``start:end``, or the span itself.
-
-    Looked for within ``ELEMENT_REACH`` characters each way: searched from every tag of the
-    whole text, many flagged lines in tags took cubic time.
-    """
-    best = (start, end)
-    for match in _OPEN_TAG.finditer(text, max(0, start - ELEMENT_REACH), start + 1):
-        close = text.find(f"</{match.group(1)}>", max(end, match.end()), end + ELEMENT_REACH)
-        if match.start() <= start and close >= end - 1 and close != -1:
-            best = (match.start(), close + len(match.group(1)) + 3)
-    return best
-
-
 def _regions(text: str, spans: list[tuple[int, int]], verdicts: list[Verdict]) -> list[Withheld]:
     """The stretches to withhold: flagged segments grown to what belongs to them, merged."""
     regions: list[Withheld] = []
+    reach = -1  # the last segment a region so far takes
     for index, verdict in enumerate(verdicts):
         if not verdict.flagged:
+            continue
+        if index <= reach:  # inside the last region already: not grown again (linear)
+            start, end = element(text, *spans[index])
+            regions.append(Withheld("", start, end, verdict.reason))
             continue
         first = last = index
         while first > 0 and verdicts[first - 1].borderline:
             first -= 1
-        while last + 1 < len(spans) and (
-            verdicts[last + 1].borderline
-            or text[spans[last][0] : spans[last][1]].rstrip().endswith(":")
-        ):
-            last += 1
-        start, end = _element(text, spans[first][0], spans[last][1])
+        while last + 1 < len(spans):
+            if introduces(text, spans, last):
+                last = introduced(text, spans, last)
+            elif verdicts[last + 1].borderline:
+                last += 1
+            else:
+                break
+        reach = last
+        start, end = element(text, spans[first][0], spans[last][1])
         regions.append(Withheld("", start, end, verdict.reason))
     return _merged(regions)
 
@@ -171,7 +174,7 @@ def _wrapped(text: str, judge: Judge, found: list[Withheld]) -> list[Withheld]:
     found_here = []
     for (a, b), verdict in zip(pieces, judge([flat[a:b] for a, b in pieces]), strict=True):
         if verdict.flagged:
-            start, end = _element(text, _first_line(text, flat, (a, b), judge), b)
+            start, end = element(text, _first_line(text, flat, (a, b), judge), b)
             found_here.append(Withheld("", start, end, verdict.reason))
     return runs_on + found_here
 
@@ -272,6 +275,14 @@ def _value_regions(
     verdicts = judge([value.text[a:b] for a, b in spans]) if spans else []
     regions = _regions(value.text, spans, verdicts)
     regions = _merged(regions + _wrapped(value.text, judge, regions))
+    if regions and ("```" in value.text or "~~~" in value.text):
+        blocks = dict(fenced_blocks(value.text))
+        text = value.text
+        grown = [
+            Withheld("", r.start, with_blocks(text, r.start, r.end, blocks), r.reason)
+            for r in regions
+        ]
+        regions = _merged(grown)
     if not regions and overall is not None:
         return [Withheld("", 0, len(value.text), overall.reason)]
     return regions
