@@ -196,12 +196,19 @@ _RULES: dict[str, re.Pattern[str]] = {
 
 # Every run inside a tag is bounded: an unbounded one, from each "<" that never closes,
 # rescanned the rest of the text ("<a hidden " * n was quadratic).
-_HIDDEN_MARKUP = re.compile(
-    r"<!--.*?(?:-->|$)|^[ \t]*\[(?://|comment)\]:[ \t]*#[^\n]*"
-    r"|<(\w+)[^>]{0,200}\bstyle\s*=\s*\"[^\"]{0,300}?(?:display\s*:\s*none|visibility\s*:\s*hidden|"
-    r"font-size\s*:\s*0|opacity\s*:\s*0)[^>]{0,300}>.*?(?:</\1>|$)"
-    r"|<(\w+)[^>]{0,100}\bhidden\b[^>]{0,300}>.*?(?:</\2>|$)",
+# Where hidden markup may start: a comment, a Markdown comment, or a tag with attributes
+# (bounded, and up to the next "<" or ">": a page of unclosed "<a " is read in one pass).
+_HIDING_START = re.compile(
+    r"<!--|^[ \t]*\[(?://|comment)\]:|<(\w+)(\s[^<>]{0,800})>", re.IGNORECASE | re.MULTILINE
+)
+_COMMENT = re.compile(
+    r"<!--.*?(?:-->|$)|[ \t]*\[(?://|comment)\]:[ \t]*#[^\n]*",
     re.IGNORECASE | re.DOTALL | re.MULTILINE,
+)
+_HIDING_ATTRIBUTE = re.compile(
+    r"\bstyle\s*=\s*\"[^\"]*?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
+    r"opacity\s*:\s*0)|\bhidden\b",
+    re.IGNORECASE,
 )
 _RUN_VERB = re.compile(
     r"\b(?:run|execute|eval|exec|decode\s+and\s+(?:run|execute|follow|obey|do))\b", re.IGNORECASE
@@ -270,9 +277,37 @@ def _unstacked(text: str) -> str:
 
 def _hidden_parts(text: str) -> list[str]:
     """What a reader of ``text`` would not see: comments, invisible styles, tag characters."""
-    parts = [match.group() for match in _HIDDEN_MARKUP.finditer(text)]
+    parts = _hidden_markup(text)
     tags = tag_text(text)
     return [*parts, tags] if tags else parts
+
+
+def _hidden_markup(text: str) -> list[str]:
+    """Comments, and elements a style or the ``hidden`` attribute hides, up to their close.
+
+    An element's hidden text runs to its closing tag or the end of its line, whichever
+    comes first; a comment to its ``-->`` or the end of its line. One pass over the text.
+    """
+    parts: list[str] = []
+    position = 0
+    while (start := _HIDING_START.search(text, position)) is not None:
+        position = start.start() + 1
+        if start.group(1) is None:  # a comment
+            comment = _COMMENT.match(text, start.start())
+            if comment is not None:
+                parts.append(comment.group())
+                position = max(position, comment.end())
+            continue
+        if not _HIDING_ATTRIBUTE.search(start.group(2)):
+            continue
+        line_end = text.find("\n", start.end())
+        line_end = len(text) if line_end == -1 else line_end
+        close = re.compile(rf"</{re.escape(start.group(1))}>", re.IGNORECASE)
+        closed = close.search(text, start.end(), line_end)
+        end = closed.end() if closed else line_end
+        parts.append(text[start.start() : end])
+        position = max(position, end)
+    return parts
 
 
 def _match(text: str, kinds: tuple[str, ...]) -> Finding | None:
