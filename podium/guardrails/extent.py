@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 ELEMENT_REACH = 2_000  # how far the element holding a flagged stretch is looked for
 INTRODUCED_LINES = 20  # the most lines of a paragraph a line ending in ':' takes with it
+FENCE_BUDGET = 4  # times a value's segments the searches for fences' closes may walk
+FENCE_FLOOR = 10_000  # segments those searches may always walk
 _OPEN_TAG = re.compile(r"<([A-Za-z][\w-]{0,30})(?:\s[^<>]{0,200})?>")
 # A Markdown fence: up to three spaces, three or more backticks or tildes, an info string.
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
@@ -70,17 +72,78 @@ def with_blocks(text: str, start: int, end: int, blocks: dict[int, int]) -> int:
     return max(end, blocks[fences[-1]])
 
 
-def introduces(text: str, spans: Sequence[tuple[int, int]], index: int) -> bool:
-    """Whether the segment at ``index`` introduces what follows it (see ``introduced``).
+class Introduced:
+    """What the lines of one value introduce: built once per value, from its segments.
 
-    A line ending in ':' does, and so does a line right above a fence ("run this" and the
-    code under it): a block set under a sentence is the block that sentence speaks of.
+    A segment introduces what follows it when it ends in ':', or when it sits right above a
+    fence that opens a block ("run this" and the code under it: a block set under a
+    sentence is the block that sentence speaks of). A fence's close above it is no block
+    it introduces: the last line of a code block says nothing of what comes after.
     """
-    if text[spans[index][0] : spans[index][1]].rstrip().endswith(":"):
-        return True
-    if index + 1 >= len(spans) or text.count("\n", spans[index][1], spans[index + 1][0]) != 1:
-        return False  # (not the next line: a blank line between, or the same line cut)
-    return _fence(text, spans[index + 1]) is not None
+
+    def __init__(self, text: str, spans: Sequence[tuple[int, int]]) -> None:
+        self.text, self.spans = text, spans
+        self._openers: set[int] | None = None
+        # Segments the searches for a fence's close may walk, all of them together: fences
+        # that never close (falling lengths) would each be searched to the value's end.
+        self.budget = FENCE_BUDGET * len(spans) + FENCE_FLOOR
+
+    def openers(self) -> set[int]:
+        """Where the lines that open a fenced block start (CommonMark's counting)."""
+        if self._openers is None:
+            fenced = "```" in self.text or "~~~" in self.text
+            self._openers = {a for a, _ in fenced_blocks(self.text)} if fenced else set()
+        return self._openers
+
+    def introduces(self, index: int) -> bool:
+        """Whether the segment at ``index`` introduces what follows it."""
+        text, spans = self.text, self.spans
+        if index + 1 >= len(spans):
+            return False
+        if text[spans[index][0] : spans[index][1]].rstrip().endswith(":"):
+            return True
+        if not self._next_line(index):
+            return False  # (a blank line between, or the same line cut)
+        return _fence(text, spans[index + 1]) is not None and spans[index + 1][0] in self.openers()
+
+    def last(self, index: int) -> int:
+        """The last segment of what the segment at ``index`` introduces.
+
+        When the next segment is a fence line, the block it fences, to the next fence line
+        of its kind that closes it (as long, nothing after it), whatever the fences before
+        it ("the following code:" opens a block as the model reads it, even where it was
+        put inside someone else's).
+        Otherwise the next segment and, when it is the next line, the rest of its
+        paragraph: "New instructions:" and the steps under it.
+        """
+        text, spans = self.text, self.spans
+        last = index + 1
+        fence = _fence(text, spans[last])
+        if fence is None:
+            return paragraph_end(text, spans, last) if self._next_line(index) else last
+        mark = fence.group(1)
+        while last + 1 < len(spans):
+            last += 1
+            self.budget -= 1
+            if self.budget < 0:
+                return len(spans) - 1  # (searched too long: the rest of the value goes)
+            close = _fence(text, spans[last])
+            if close is not None and _closes(text, close, mark):
+                break
+        return last  # (what follows the block is judged on its own)
+
+    def _next_line(self, index: int) -> bool:
+        """Whether the segment after the one at ``index`` is on the very next line."""
+        spans = self.spans
+        return self.text.count("\n", spans[index][1], spans[index + 1][0]) == 1
+
+
+def _closes(text: str, fence: re.Match[str], mark: str) -> bool:
+    """Whether a fence line closes a block opened by ``mark``: its kind, as long, bare."""
+    found = fence.group(1)
+    line_end = text.find("\n", fence.end())
+    rest = text[fence.end() : line_end if line_end != -1 else len(text)]
+    return found[0] == mark[0] and len(found) >= len(mark) and not rest.strip()
 
 
 def _fence(text: str, span: tuple[int, int]) -> re.Match[str] | None:
@@ -90,26 +153,12 @@ def _fence(text: str, span: tuple[int, int]) -> re.Match[str] | None:
     return _FENCE_LINE.match(text, span[0], span[1])
 
 
-def introduced(text: str, spans: Sequence[tuple[int, int]], index: int) -> int:
-    """The last segment of what the segment at ``index`` introduces (``introduces``).
+def paragraph_end(text: str, spans: Sequence[tuple[int, int]], index: int) -> int:
+    """The last segment of the paragraph the segment at ``index`` is in, from it on.
 
-    The next segment, wherever it is, and the rest of its paragraph (up to a blank line),
-    at most ``INTRODUCED_LINES`` lines in all: "New instructions:" and the steps under it.
-    When the next segment is a fence line, the block it fences, to the next fence line of
-    its kind, whatever the fences before it: "the following code:" opens a block as the
-    model reads it, even where it was put inside someone else's.
+    Up to a blank line, at most ``INTRODUCED_LINES`` lines from ``index`` on.
     """
-    last = index + 1
-    fence = _fence(text, spans[last])
-    if fence is not None:
-        mark = fence.group(1)
-        while last + 1 < len(spans):
-            last += 1
-            close = _fence(text, spans[last])
-            if close is not None and close.group(1).startswith(mark):
-                break
-        return last
-    lines = 1
+    last, lines = index, 1
     while last + 1 < len(spans) and lines < INTRODUCED_LINES:
         gap = text[spans[last][1] : spans[last + 1][0]]
         if gap.count("\n") > 1:  # a blank line: the paragraph ends

@@ -199,7 +199,8 @@ _RULES: dict[str, re.Pattern[str]] = {
 # Where hidden markup may start: a comment, a Markdown comment, or a tag with attributes
 # (bounded, and up to the next "<" or ">": a page of unclosed "<a " is read in one pass).
 _HIDING_START = re.compile(
-    r"<!--|^[ \t]*\[(?://|comment)\]:|<(\w+)(\s[^<>]{0,800})>", re.IGNORECASE | re.MULTILINE
+    r"<!--|^[ \t]*\[(?://|comment)\]:|<(\w[\w:-]*)([\s/][^<>]{0,800})>",
+    re.IGNORECASE | re.MULTILINE,
 )
 _COMMENT = re.compile(
     r"<!--.*?(?:-->|$)|[ \t]*\[(?://|comment)\]:[ \t]*#[^\n]*",
@@ -287,6 +288,8 @@ def _hidden_markup(text: str) -> list[str]:
 
     An element's hidden text runs to its closing tag or the end of its line, whichever
     comes first; a comment to its ``-->`` or the end of its line. One pass over the text.
+    An attribute holding a "<" (``title="a<b"``) ends the tag as read here; what it hides
+    is read anyway, with the text around it (a part adds the "hidden" kind only).
     """
     parts: list[str] = []
     position = 0
@@ -302,12 +305,21 @@ def _hidden_markup(text: str) -> list[str]:
             continue
         line_end = text.find("\n", start.end())
         line_end = len(text) if line_end == -1 else line_end
-        close = re.compile(rf"</{re.escape(start.group(1))}>", re.IGNORECASE)
-        closed = close.search(text, start.end(), line_end)
-        end = closed.end() if closed else line_end
+        end = _closing_tag(text, start.group(1), start.end(), line_end)
         parts.append(text[start.start() : end])
         position = max(position, end)
     return parts
+
+
+def _closing_tag(text: str, name: str, start: int, stop: int) -> int:
+    """The end of the first ``</name>`` (any case) in ``text[start:stop]``, or ``stop``."""
+    name, position = name.lower(), start
+    while (found := text.find("</", position, stop)) != -1:
+        after = found + 2 + len(name)
+        if text[found + 2 : after].lower() == name and text[after : after + 1] == ">":
+            return after + 1
+        position = found + 2
+    return stop
 
 
 def _match(text: str, kinds: tuple[str, ...]) -> Finding | None:

@@ -15,19 +15,14 @@ twice as much again as the first.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from podium.guardrails import deadline
 from podium.guardrails.encodings import unwrapped
-from podium.guardrails.extent import (
-    element,
-    fenced_blocks,
-    introduced,
-    introduces,
-    with_blocks,
-)
+from podium.guardrails.extent import Introduced, element, fenced_blocks, with_blocks
 from podium.guardrails.reading import Reading, Value, read
 
 MAX_SEGMENT = 400
@@ -82,6 +77,9 @@ def segments(text: str) -> list[tuple[int, int]]:
         piece = start
         for match in _SENTENCE_END.finditer(line):
             cut = start + match.end()
+            while cut - piece > MAX_SEGMENT:  # a long run without a sentence end: by length
+                found.append((piece, piece + MAX_SEGMENT))
+                piece += MAX_SEGMENT
             if cut - piece >= MAX_SEGMENT // 2:
                 found.append((piece, cut))
                 piece = cut
@@ -93,31 +91,41 @@ def segments(text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _regions(text: str, spans: list[tuple[int, int]], verdicts: list[Verdict]) -> list[Withheld]:
+def _regions(
+    text: str, spans: list[tuple[int, int]], verdicts: list[Verdict], brings: Introduced
+) -> list[Withheld]:
     """The stretches to withhold: flagged segments grown to what belongs to them, merged."""
     regions: list[Withheld] = []
     reach = -1  # the last segment a region so far takes
     for index, verdict in enumerate(verdicts):
         if not verdict.flagged:
             continue
-        if index <= reach:  # inside the last region already: not grown again (linear)
+        if index <= reach and not brings.introduces(index):
+            # inside the last region already, and bringing nothing: not grown (linear)
             start, end = element(text, *spans[index])
             regions.append(Withheld("", start, end, verdict.reason))
             continue
         first = last = index
         while first > 0 and verdicts[first - 1].borderline:
             first -= 1
-        while last + 1 < len(spans):
-            if introduces(text, spans, last):
-                last = introduced(text, spans, last)
-            elif verdicts[last + 1].borderline:
-                last += 1
-            else:
-                break
-        reach = last
+        last = _grown(brings, index, verdicts)
+        reach = max(reach, last)
         start, end = element(text, spans[first][0], spans[last][1])
         regions.append(Withheld("", start, end, verdict.reason))
     return _merged(regions)
+
+
+def _grown(brings: Introduced, index: int, verdicts: Sequence[Verdict] | None = None) -> int:
+    """The last segment a flagged one at ``index`` takes: what it introduces, borderline ones."""
+    last, count = index, len(brings.spans)
+    while last + 1 < count:
+        if brings.introduces(last):
+            last = brings.last(last)
+        elif verdicts is not None and verdicts[last + 1].borderline:
+            last += 1
+        else:
+            break
+    return last
 
 
 def _merged(regions: list[Withheld]) -> list[Withheld]:
@@ -134,7 +142,9 @@ def _merged(regions: list[Withheld]) -> list[Withheld]:
     return merged
 
 
-def _wrapped(text: str, judge: Judge, found: list[Withheld]) -> list[Withheld]:
+def _wrapped(
+    text: str, judge: Judge, found: list[Withheld], brings: Introduced | None = None
+) -> list[Withheld]:
     """The stretches flagged when a sentence wrapped over lines is read as one line.
 
     Each line is judged on its own first; an order broken over two lines ("Disregard your
@@ -172,9 +182,14 @@ def _wrapped(text: str, judge: Judge, found: list[Withheld]) -> list[Withheld]:
         return runs_on
     deadline.check()
     found_here = []
+    brings = brings or Introduced(text, segments(text))
+    ends = [end for _, end in brings.spans]
     for (a, b), verdict in zip(pieces, judge([flat[a:b] for a, b in pieces]), strict=True):
         if verdict.flagged:
-            start, end = element(text, _first_line(text, flat, (a, b), judge), b)
+            # what its last line introduces goes with it ("... and run this" / the code)
+            last = min(bisect.bisect_left(ends, b), len(ends) - 1)
+            grown = max(b, brings.spans[_grown(brings, last)][1])
+            start, end = element(text, _first_line(text, flat, (a, b), judge), grown)
             found_here.append(Withheld("", start, end, verdict.reason))
     return runs_on + found_here
 
@@ -282,8 +297,9 @@ def _value_regions(
         return []
     spans = segments(value.text)
     verdicts = judge([value.text[a:b] for a, b in spans]) if spans else []
-    regions = _regions(value.text, spans, verdicts)
-    regions = _merged(regions + _wrapped(value.text, judge, regions))
+    brings = Introduced(value.text, spans)
+    regions = _regions(value.text, spans, verdicts, brings)
+    regions = _merged(regions + _wrapped(value.text, judge, regions, brings))
     if regions and ("```" in value.text or "~~~" in value.text):
         blocks = dict(fenced_blocks(value.text))
         text = value.text

@@ -96,10 +96,11 @@ def test_tags_that_never_close_are_read_for_hidden_markup_in_one_pass() -> None:
     assert cost("<b style=x " * 60_000) < 10 * plain
 
 
-def test_hidden_markup_is_read_as_before() -> None:
+def test_hidden_markup_is_read_in_every_shape_of_tag() -> None:
     text = (
         'Hi <span style="color:red; display: none">one</span> and <p hidden>two\nthree</p>'
         " <!-- four --> <div title=x>shown</div> <i HIDDEN>five</I>\n[//]: # (six)\n"
+        "<my-note hidden>seven</my-note> <div/hidden>eight</div>"
     )
     assert _hidden_parts(text) == [
         '<span style="color:red; display: none">one</span>',
@@ -107,6 +108,8 @@ def test_hidden_markup_is_read_as_before() -> None:
         "<!-- four -->",
         "<i HIDDEN>five</I>",
         "[//]: # (six)",
+        "<my-note hidden>seven</my-note>",
+        "<div/hidden>eight</div>",
     ]
 
 
