@@ -308,9 +308,62 @@ def _value_regions(
             for r in regions
         ]
         regions = _merged(grown)
-    if not regions and overall is not None:
-        return [Withheld("", 0, len(value.text), overall.reason)]
+    if not regions and overall is not None and whole is not None:
+        return _lines_to_blame(value.text, spans, overall, whole)
     return regions
+
+
+BLAME_LIMIT = 50_000  # characters of a value searched for the lines to blame (else: whole)
+
+
+def _lines_to_blame(
+    text: str, spans: list[tuple[int, int]], overall: Verdict, whole: Callable[[str], Verdict]
+) -> list[Withheld]:
+    """A value flagged whole with no segment to blame: the shortest run of its lines flagged.
+
+    The order spans lines that are not one sentence (a run verb in a code block, the
+    payload it runs encoded under it). Windows of about ``JOIN_WINDOW`` characters of lines,
+    each half into the last, are judged in turn; in the first flagged one the shortest
+    flagged run of lines is found by halving. When the value without that run is still
+    flagged, or no window is (the order spans more), or the value is over ``BLAME_LIMIT``
+    characters, the value goes whole, as before this search.
+    """
+    every = [Withheld("", 0, len(text), overall.reason)]
+    if len(spans) < 2 or len(text) > BLAME_LIMIT:
+        return every
+
+    def flagged(first: int, last: int) -> Verdict:
+        deadline.check()
+        return whole(text[spans[first][0] : spans[last - 1][1]])
+
+    for first, last in _line_windows(spans):
+        if last - first < 2 or not flagged(first, last).flagged:
+            continue
+        run = _shortest_run(first, last, flagged)
+        if run is None:
+            return every
+        start, end = element(text, spans[run[0]][0], spans[run[1] - 1][1])
+        if whole(text[:start] + " " + text[end:]).flagged:
+            return every
+        return [Withheld("", start, end, run[2].reason)]
+    return every
+
+
+def _line_windows(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of segments of about ``JOIN_WINDOW`` characters, each starting half into the last."""
+    windows: list[tuple[int, int]] = []
+    first = 0
+    while first < len(spans):
+        last, middle = first + 1, first + 1
+        while last < len(spans) and spans[last][1] - spans[first][0] < JOIN_WINDOW:
+            last += 1
+            if spans[last - 1][1] - spans[first][0] < JOIN_WINDOW // 2:
+                middle = last
+        windows.append((first, last))
+        if last >= len(spans):
+            break
+        first = max(middle, first + 1)
+    return windows
 
 
 def _with_notes(text: str, regions: list[Withheld]) -> str:
