@@ -351,19 +351,7 @@ def _lines_to_blame(
 
 def _line_windows(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Runs of segments of about ``JOIN_WINDOW`` characters, each starting half into the last."""
-    windows: list[tuple[int, int]] = []
-    first = 0
-    while first < len(spans):
-        last, middle = first + 1, first + 1
-        while last < len(spans) and spans[last][1] - spans[first][0] < JOIN_WINDOW:
-            last += 1
-            if spans[last - 1][1] - spans[first][0] < JOIN_WINDOW // 2:
-                middle = last
-        windows.append((first, last))
-        if last >= len(spans):
-            break
-        first = max(middle, first + 1)
-    return windows
+    return _sized_windows([b - a + 1 for a, b in spans])
 
 
 def _with_notes(text: str, regions: list[Withheld]) -> str:
@@ -543,17 +531,22 @@ def _taken(run: Sequence[_Entry], why: Verdict) -> list[tuple[Value, Verdict]]:
 
 def _windows(entries: Sequence[_Entry]) -> list[tuple[int, int]]:
     """Runs of entries of about ``JOIN_WINDOW`` characters, each starting half into the last."""
+    return _sized_windows([len(entry.text) + 1 for entry in entries])
+
+
+def _sized_windows(sizes: Sequence[int]) -> list[tuple[int, int]]:
+    """Runs of items (of these sizes) of about ``JOIN_WINDOW``, at least two, half overlapping."""
     windows: list[tuple[int, int]] = []
     start = 0
-    while start < len(entries):
+    while start < len(sizes):
         end, size, middle = start, 0, start
-        while end < len(entries) and (size < JOIN_WINDOW or end - start < 2):
-            size += len(entries[end].text) + 1
+        while end < len(sizes) and (size < JOIN_WINDOW or end - start < 2):
+            size += sizes[end]
             end += 1
             if size < JOIN_WINDOW // 2:
                 middle = end
         windows.append((start, end))
-        if end >= len(entries):
+        if end >= len(sizes):
             break
         start = max(middle, start + 1)
     return windows
