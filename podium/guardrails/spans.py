@@ -6,7 +6,8 @@ where a sentence wrapped over lines is read as one (``_wrapped``). A flagged seg
 withheld with what belongs to it (podium.guardrails.extent): the markup element around it
 (``<INFORMATION>...``), a fenced code block it opens, the paragraph it introduces (one
 ending in ':'; a value withheld to its end that ends in one takes the next string value
-too), and neighbours the detector finds borderline.
+too), and neighbours the detector finds borderline. A value flagged with no line to blame
+withholds the shortest run of lines that is (``_lines_to_blame``).
 What is withheld is replaced by a note naming why, and the text is rebuilt in its own form.
 The values are then read together, one after another as the model reads them, so that an
 order split across two of them is found too (``_read_together``); those readings cost about
@@ -236,7 +237,8 @@ def withhold(
 
     ``whole`` judges each value at once first (cheaper than segment by segment); only a
     value it flags is judged segment by segment, and when no segment is to blame (the
-    pattern spans several), the value is withheld whole. ``whole`` then judges the values
+    pattern spans several), the shortest run of its lines that is flagged is withheld, or
+    the value whole (``_lines_to_blame``). ``whole`` then judges the values
     left read together (``together`` judges those readings when given: a detector may leave
     out what only holds for one text). Without ``whole`` every segment is judged, value by
     value only. Returns the text unchanged and no stretches when nothing is flagged.
