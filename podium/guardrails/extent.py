@@ -83,17 +83,17 @@ class Introduced:
 
     def __init__(self, text: str, spans: Sequence[tuple[int, int]]) -> None:
         self.text, self.spans = text, spans
-        self._openers: set[int] | None = None
+        self._blocks: dict[int, int] | None = None
         # Segments the searches for a fence's close may walk, all of them together: fences
         # that never close (falling lengths) would each be searched to the value's end.
         self.budget = FENCE_BUDGET * len(spans) + FENCE_FLOOR
 
-    def openers(self) -> set[int]:
-        """Where the lines that open a fenced block start (CommonMark's counting)."""
-        if self._openers is None:
+    def blocks(self) -> dict[int, int]:
+        """Where each fenced block of the value starts, to where it ends (``fenced_blocks``)."""
+        if self._blocks is None:
             fenced = "```" in self.text or "~~~" in self.text
-            self._openers = {a for a, _ in fenced_blocks(self.text)} if fenced else set()
-        return self._openers
+            self._blocks = dict(fenced_blocks(self.text)) if fenced else {}
+        return self._blocks
 
     def introduces(self, index: int) -> bool:
         """Whether the segment at ``index`` introduces what follows it."""
@@ -104,7 +104,7 @@ class Introduced:
             return True
         if not self._next_line(index):
             return False  # (a blank line between, or the same line cut)
-        return _fence(text, spans[index + 1]) is not None and spans[index + 1][0] in self.openers()
+        return _fence(text, spans[index + 1]) is not None and spans[index + 1][0] in self.blocks()
 
     def last(self, index: int) -> int:
         """The last segment of what the segment at ``index`` introduces.

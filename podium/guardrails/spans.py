@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from podium.guardrails import deadline
 from podium.guardrails.encodings import unwrapped
-from podium.guardrails.extent import Introduced, element, fenced_blocks, with_blocks
+from podium.guardrails.extent import Introduced, element, with_blocks
 from podium.guardrails.reading import Reading, Value, read
 
 MAX_SEGMENT = 400
@@ -302,9 +302,8 @@ def _value_regions(
     brings = Introduced(value.text, spans)
     regions = _regions(value.text, spans, verdicts, brings)
     regions = _merged(regions + _wrapped(value.text, judge, regions, brings))
-    if regions and ("```" in value.text or "~~~" in value.text):
-        blocks = dict(fenced_blocks(value.text))
-        text = value.text
+    if regions and brings.blocks():
+        blocks, text = brings.blocks(), value.text
         grown = [
             Withheld("", r.start, with_blocks(text, r.start, r.end, blocks), r.reason)
             for r in regions
