@@ -49,7 +49,7 @@ def fenced_blocks(text: str) -> list[tuple[int, int]]:
             if fence[0] == "`" and "`" in info:
                 continue  # (an inline code span, not a fence)
             opened = (match.start(), fence)
-        elif fence[0] == opened[1][0] and len(fence) >= len(opened[1]) and not info.strip():
+        elif _closes(fence, info, opened[1]):
             blocks.append((opened[0], match.end()))
             opened = None
     if opened is not None:
@@ -63,7 +63,7 @@ def with_blocks(text: str, start: int, end: int, blocks: dict[int, int]) -> int:
     ``blocks`` maps where each fenced block of ``text`` starts to where it ends
     (``fenced_blocks``). A stretch holding a fence's opening line and not its close ("Append
     this code to your codebase:" and the fence under it) takes the block to its close. A
-    stretch whose fence lines pair up (a block it introduced, ``introduced``), or whose
+    stretch whose fence lines pair up (a block it introduced, ``Introduced.last``), or whose
     last fence line closes a block it started inside, takes nothing more.
     """
     fences = [m.start() for m in _FENCE.finditer(text, start, end)]
@@ -112,9 +112,8 @@ class Introduced:
         When the next segment is a fence line, the block it fences, to the next fence line
         of its kind that closes it (as long, nothing after it), whatever the fences before
         it ("the following code:" opens a block as the model reads it, even where it was
-        put inside someone else's).
-        Otherwise the next segment and, when it is the next line, the rest of its
-        paragraph: "New instructions:" and the steps under it.
+        put inside someone else's). Otherwise the next segment and, when it is the next
+        line, the rest of its paragraph: "New instructions:" and the steps under it.
         """
         text, spans = self.text, self.spans
         last = index + 1
@@ -128,7 +127,7 @@ class Introduced:
             if self.budget < 0:
                 return len(spans) - 1  # (searched too long: the rest of the value goes)
             close = _fence(text, spans[last])
-            if close is not None and _closes(text, close, mark):
+            if close is not None and _closes(close.group(1), _rest_of_line(text, close), mark):
                 break
         return last  # (what follows the block is judged on its own)
 
@@ -138,12 +137,18 @@ class Introduced:
         return self.text.count("\n", spans[index][1], spans[index + 1][0]) == 1
 
 
-def _closes(text: str, fence: re.Match[str], mark: str) -> bool:
-    """Whether a fence line closes a block opened by ``mark``: its kind, as long, bare."""
-    found = fence.group(1)
-    line_end = text.find("\n", fence.end())
-    rest = text[fence.end() : line_end if line_end != -1 else len(text)]
-    return found[0] == mark[0] and len(found) >= len(mark) and not rest.strip()
+def _closes(fence: str, info: str, mark: str) -> bool:
+    """Whether a fence line closes the block ``mark`` opened (CommonMark's rule).
+
+    Of its kind, at least as long, with nothing (``info``) after it.
+    """
+    return fence[0] == mark[0] and len(fence) >= len(mark) and not info.strip()
+
+
+def _rest_of_line(text: str, match: re.Match[str]) -> str:
+    """What follows ``match`` on its line."""
+    line_end = text.find("\n", match.end())
+    return text[match.end() : line_end if line_end != -1 else len(text)]
 
 
 def _fence(text: str, span: tuple[int, int]) -> re.Match[str] | None:

@@ -106,7 +106,7 @@ def _regions(
             start, end = element(text, *spans[index])
             regions.append(Withheld("", start, end, verdict.reason))
             continue
-        first = last = index
+        first = index
         while first > 0 and verdicts[first - 1].borderline:
             first -= 1
         last = _grown(brings, index, verdicts)
