@@ -2,8 +2,11 @@
 
 ``make install`` installs the server (scripts/install-postgres.sh); the tests start their
 own cluster in a temporary directory on a free port (``trust`` authentication, loopback
-only, fsync off) and stop it at the end. Postgres refuses to run as root: as root the
-cluster belongs to the ``postgres`` user and its commands run through ``runuser``.
+only; fsync and synchronous commit off for speed) and stop it at the end. A database for a
+test that crashes the server is made ``durable``: with synchronous commit off, a crash loses
+the last commits the server had acknowledged, as no production database does. Postgres
+refuses to run as root: as root the cluster belongs to the ``postgres`` user and its
+commands run through ``runuser``.
 """
 
 from __future__ import annotations
@@ -123,8 +126,12 @@ class PostgresServer:
         """The URL of ``database`` on this server."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str | None = None) -> str:
-        """A new empty database; its URL."""
+    def create_database(self, name: str | None = None, durable: bool = False) -> str:
+        """A new empty database; its URL.
+
+        ``durable``: its sessions commit synchronously, so that a crash (``restart``) keeps
+        every commit the server acknowledged, as Postgres's default does.
+        """
         import psycopg
 
         name = name or f"t_{uuid.uuid4().hex[:16]}"
@@ -134,6 +141,8 @@ class PostgresServer:
             ).fetchone()
             if exists is None:
                 connection.execute(f'CREATE DATABASE "{name}"')
+            if durable:
+                connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = on')
         return self.url(name)
 
     def close(self) -> None:

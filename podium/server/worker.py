@@ -314,6 +314,7 @@ class Worker:
 
     async def run(self) -> None:
         """Work until SIGTERM or SIGINT; a database that goes away is waited for."""
+        await asyncio.to_thread(self._warn_of_durability_gaps)
         async with self.storage.hold():
             side = [
                 asyncio.create_task(self._reap()),
@@ -325,6 +326,14 @@ class Worker:
                 for task in side:
                     task.cancel()
                 await asyncio.gather(*side, return_exceptions=True)
+
+    def _warn_of_durability_gaps(self) -> None:
+        try:
+            gaps = self.storage.durability_gaps()
+        except PodiumError:  # not reachable yet: the loop waits for it
+            return
+        for gap in gaps:
+            log.warning("the database's %s", gap)
 
     async def _work(self) -> None:
         import signal

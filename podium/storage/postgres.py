@@ -259,6 +259,31 @@ class PostgresStorage:
             await leases.close()
             await pool.close()
 
+    def durability_gaps(self) -> list[str]:
+        """The server's settings that let a crash lose writes it acknowledged, each with why.
+
+        podium's promises across a crash of Postgres itself (no effect lost or repeated, no
+        run lost) hold only for commits that survive it: Postgres's defaults keep them.
+        """
+        with self.connection() as db:
+            settings = dict(
+                db.execute(
+                    "SELECT name, setting FROM pg_settings"
+                    " WHERE name IN ('fsync', 'synchronous_commit')"
+                ).fetchall()
+            )
+        gaps = []
+        if settings.get("synchronous_commit") == "off":
+            gaps.append(
+                "synchronous_commit is off: a crash of Postgres loses the last writes it "
+                "acknowledged (a tool's recorded effect, a run's result): set it on"
+            )
+        if settings.get("fsync") == "off":
+            gaps.append(
+                "fsync is off: a crash of the machine can lose or corrupt the database: set it on"
+            )
+        return gaps
+
     def failure(self, error: BaseException) -> PodiumError | None:
         """StorageUnavailable for a database that cannot be reached; None for anything else."""
         import psycopg

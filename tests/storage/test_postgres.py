@@ -15,6 +15,7 @@ from podium.errors import SchemaOutdated, StorageUnavailable
 from podium.storage import postgres_schema
 from podium.storage.postgres import PostgresStorage
 from tests.planner.test_saga import checkout_agent
+from tests.postgres import PostgresServer
 from tests.servers import free_port
 
 
@@ -126,3 +127,32 @@ def test_without_a_postgres_server_its_tests_fail_and_say_why(tmp_path: Path) ->
     assert done.returncode != 0, done.stdout
     assert "1 passed, 1 error" in done.stdout and "skipped" not in done.stdout, done.stdout
     assert "no Postgres server is installed" in done.stdout and "make install" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_crash_of_the_test_server_keeps_every_commit_a_durable_database_acknowledged(
+    postgres_server: PostgresServer,
+) -> None:
+    # The server commits asynchronously for speed; a crash of it lost the last writes it had
+    # acknowledged (a worker's effect gone while its call was reported done).
+    import psycopg
+
+    url = postgres_server.create_database(durable=True)
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("CREATE TABLE written (n int PRIMARY KEY)")
+        for n in range(2_000):  # each its own commit, the last just before the crash
+            db.execute("INSERT INTO written VALUES (%s)", (n,))
+    postgres_server.restart()
+    with psycopg.connect(url) as db:
+        assert db.execute("SELECT count(*) FROM written").fetchone() == (2_000,)
+
+
+def test_a_server_that_can_lose_acknowledged_writes_is_named(
+    postgres_server: PostgresServer,
+) -> None:
+    # A worker logs these at its start: the promises across a crash of Postgres need both on.
+    loose = PostgresStorage(postgres_server.create_database()).durability_gaps()
+    assert [gap.split(" ")[0] for gap in loose] == ["synchronous_commit", "fsync"], loose
+    assert "set it on" in loose[0] and "acknowledged" in loose[0]
+    durable = PostgresStorage(postgres_server.create_database(durable=True)).durability_gaps()
+    assert [gap.split(" ")[0] for gap in durable] == ["fsync"]  # (the test server's, for speed)
