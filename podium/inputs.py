@@ -35,8 +35,9 @@ def check_text(text: str, what: str) -> None:
 
 
 def check_reasons(decisions: Mapping[str, object]) -> None:
-    """Refuse a decision whose reason no store could keep (see ``check_text``)."""
+    """Refuse a decision whose call id or reason no store could keep (see ``check_text``)."""
     for call, decision in decisions.items():
+        check_text(call, f"the call id {call[:40]!r} of a decision")
         reason = getattr(decision, "reason", "")
         if isinstance(reason, str):
             check_text(reason, f"the reason given for call {call[:40]!r}")
@@ -51,6 +52,22 @@ def thread_given(thread_id: object) -> str:
             "pass thread_id as a short string, or leave it out for a new thread",
         )
     check_text(thread_id, "the thread id")
+    return thread_id
+
+
+def thread_named(thread_id: str, what: str = "thread id") -> str:
+    """A thread id that every route can name again (to look at it, or decide its calls).
+
+    A thread named otherwise (a space, a quote) could start and wait for approval, and then
+    nobody could reach it: 1 to 200 letters, digits and . _ : / - (identity.THREAD_ID).
+    """
+    from podium.identity import THREAD_ID, valid
+
+    if not valid(thread_id, THREAD_ID):
+        raise InvalidRequest(
+            f"{what} {thread_id[:60]!r} is not a thread id podium accepts",
+            "use 1 to 200 letters, digits and . _ : / -",
+        )
     return thread_id
 
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from podium.errors import InvalidRequest
+from podium.inputs import check_text
 
 FIELD = re.compile(r"\{(\w+)\}")
 MAX_FIELD_CHARS = 4_000
@@ -32,6 +33,7 @@ def fill(template: str, payload: dict[str, Any], what: str) -> str:
                 f"payload field {name!r} is {len(text)} characters long",
                 f"keep each field under {MAX_FIELD_CHARS}",
             )
+        check_text(text, f"{what}: payload field {name!r}")  # (no store keeps a NUL)
         return text
 
     return FIELD.sub(value, template)

@@ -44,6 +44,7 @@ from fastapi.responses import JSONResponse
 
 from podium.errors import PodiumError
 from podium.identity import Principal, namespaced
+from podium.inputs import thread_named
 from podium.server import doors
 from podium.server.service import DONE, Service
 
@@ -116,7 +117,11 @@ class PodiumExecutor(AgentExecutor):
             )
         updater = TaskUpdater(event_queue=event_queue, task_id=task_id, context_id=context_id)
         await updater.start_work(updater.new_agent_message([new_text_part("working")]))
-        thread = namespaced(who.id, f"a2a-{context_id}")
+        try:  # a thread no route could name would wait for approvals nobody can give
+            thread = namespaced(who.id, thread_named(f"a2a-{context_id}", "the contextId's thread"))
+        except PodiumError as error:
+            await _report(updater, error)
+            return
         decisions = _decisions(context)
         if decisions is not None:
             items = doors.resume(self.service, thread, decisions, who)

@@ -48,6 +48,7 @@ from fastapi.responses import StreamingResponse
 
 from podium.errors import InvalidRequest, PodiumError
 from podium.identity import namespaced
+from podium.inputs import thread_named
 from podium.planner.approvals import Approval
 from podium.server import doors
 from podium.server.service import DONE, Caller, Service
@@ -69,7 +70,7 @@ def agui_routes(app: FastAPI, service: Service) -> None:
     @app.post("/agui")
     async def agui(body: RunAgentInput, who: Caller) -> StreamingResponse:
         """Run the agent for an AG-UI client; the answer is a stream of AG-UI events."""
-        thread = namespaced(who.id, _thread_id(body.thread_id))
+        thread = namespaced(who.id, thread_named(body.thread_id, "threadId"))
         if body.resume:
             items = doors.resume(service, thread, _decisions(body.resume), who)
         else:
@@ -231,17 +232,6 @@ def _state(result: RunResult) -> dict[str, Any]:
 
 def _now() -> int:
     return int(time.time() * 1000)
-
-
-def _thread_id(thread_id: str) -> str:
-    from podium.identity import THREAD_ID, valid
-
-    if not valid(thread_id, THREAD_ID):
-        raise InvalidRequest(
-            f"threadId {thread_id[:60]!r} is not a thread id podium accepts",
-            "use 1 to 200 letters, digits and . _ : / -",
-        )
-    return thread_id
 
 
 def _request(body: RunAgentInput) -> str:

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from podium.errors import PodiumError
 from podium.identity import Principal, namespaced
+from podium.inputs import thread_named
 from podium.server.auth import BearerOnly, Gate
 from podium.server.limits import ASGIApp
 
@@ -73,7 +74,10 @@ def mcp_server(
             thread_id: A thread id returned before, to continue that conversation.
         """
         who = _caller(gate, ctx)
-        named = thread_id or uuid.uuid4().hex
+        try:
+            named = thread_named(thread_id, "thread_id") if thread_id else uuid.uuid4().hex
+        except PodiumError as error:
+            raise ToolError(_said(error)) from None
         result = await _run(agent.ainvoke(request, namespaced(who.id, named), who))
         return _answer(result, named)
 
@@ -98,9 +102,12 @@ async def _run(work: Any) -> RunResult:
     try:
         result: RunResult = await work
     except PodiumError as error:
-        message = f"{error.problem} (fix: {error.fix})" if error.fix else error.problem
-        raise ToolError(message) from None
+        raise ToolError(_said(error)) from None
     return result
+
+
+def _said(error: PodiumError) -> str:
+    return f"{error.problem} (fix: {error.fix})" if error.fix else error.problem
 
 
 def _answer(result: RunResult, thread: str) -> Answer:

@@ -211,7 +211,11 @@ def _unknown(thread_id: str) -> tuple[str, str]:
 async def _visible(
     service: Service, thread_id: str, who: Principal, owner: str | None
 ) -> ThreadView:
-    """The thread, if the caller may see it: their own, or one waiting on calls they decide."""
+    """The thread, if the caller may see it: their own, or one waiting on calls they decide.
+
+    Another's thread shows only the waiting calls the caller may decide (a call another
+    decider is asked about, and its arguments, are not theirs to see), and not its request.
+    """
     owner = owner or who.id
     if not valid(thread_id, THREAD_ID) or not valid(owner, PRINCIPAL_ID):
         raise NotFound(*_unknown(thread_id))
@@ -221,9 +225,10 @@ async def _visible(
     if owner == who.id:
         return view
     policy = service.agent.policy
-    if not any(policy.may_approve(who, request.tool) for request in view.waiting):
+    theirs = [request for request in view.waiting if policy.may_approve(who, request.tool)]
+    if not theirs:
         raise NotFound(*_unknown(thread_id))
-    return view
+    return view.model_copy(update={"waiting": theirs, "request": None})
 
 
 async def _not_decided_yet(service: Service, thread_id: str, who: Principal, owner: str) -> None:

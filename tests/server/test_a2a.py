@@ -138,3 +138,15 @@ def test_a2a_needs_a_token_and_keeps_tasks_to_their_principal(isolated: Path) ->
     assert isinstance(other, Exception)  # eve cannot read ann's task
     view = asyncio.run(agent.athread(f"ann:a2a-{task.context_id}"))
     assert view.exists and view.owner == "ann"
+
+
+def test_a_context_id_no_route_could_name_fails_the_task_and_says_why(isolated: Path) -> None:
+    # "a b" made the thread "a2a-a b": its call waited for approval, listed in /approvals,
+    # and every resume of it was 404 (no such thread id): nobody could decide it.
+    RELEASED.clear()
+    with running(create_app(web_agent(isolated, policy=False))) as client:
+        base = str(client.base_url)
+        events = asyncio.run(send(base, [Part(text="release it")], context_id="a b"))
+    assert states(events)[-1] == "TASK_STATE_FAILED", states(events)
+    assert "is not a thread id podium accepts" in notes(events)[-1], notes(events)
+    assert RELEASED == [] and not asyncio.run(web_agent(isolated).athread("local:a2a-a b")).exists

@@ -271,3 +271,41 @@ def test_an_event_whose_payload_names_no_thread_id_starts_nothing(isolated: Path
     assert fired.status_code == 400
     assert "its thread would be 'ticket 42', which is no thread id" in fired.json()["error"]
     assert listed == [] and threads == []  # not even the first rule's run started
+
+
+TWO_DECIDERS = """\
+principals:
+  ann: {scopes: ["secrets:read"]}
+  rel: {scopes: ["approve:release"]}
+  ops: {scopes: ["approve:read_secret"]}
+tools:
+  release: {needs_approval: true}
+  read_secret: {scopes: ["secrets:read"], needs_approval: true}
+"""
+
+
+def test_a_decider_sees_only_the_calls_they_may_decide(isolated: Path) -> None:
+    # rel decides releases: the thread's view showed him the secret's call too (its name, an
+    # argument that was not his to see) and the owner's request that named it.
+    app = create_app(agent(isolated, TWO_DECIDERS), tokens=tokens("ann", "rel", "ops"))
+    with running(app) as client:
+        waiting = client.post(
+            "/invoke",
+            json={"request": "release and read secret vault-9", "thread_id": "t"},
+            headers=auth("ann"),
+        ).json()
+        assert sorted(w["tool"] for w in waiting["pending_approvals"]) == ["read_secret", "release"]
+        seen = {
+            who: [
+                client.get("/threads/t?owner=ann", headers=auth(who)).json(),
+                client.get("/threads/t/approvals?owner=ann", headers=auth(who)).json(),
+                client.get("/approvals", headers=auth(who)).json(),
+            ]
+            for who in ("rel", "ops")
+        }
+    for who, tool in (("rel", "release"), ("ops", "read_secret")):
+        view, listed, everywhere = seen[who]
+        assert [w["tool"] for w in view["waiting"]] == [tool], view
+        assert [w["tool"] for w in listed] == [w["tool"] for w in everywhere] == [tool]
+        assert view["request"] is None
+    assert "read_secret" not in json.dumps(seen["rel"]) and "secret" not in json.dumps(seen["rel"])

@@ -54,6 +54,15 @@ def test_ask_returns_the_answer_and_continues_a_thread(isolated: Path) -> None:
     assert view.exists and view.request == "status of order B-2"
 
 
+def test_a_thread_id_no_route_could_name_is_a_tool_error_that_says_why(isolated: Path) -> None:
+    # "a b" started a run whose waiting calls nobody could reach again to decide.
+    RELEASED.clear()
+    agent = web_agent(isolated, policy=False)
+    answer = call(mcp_server(agent), "ask", {"request": "release it", "thread_id": "a b"})
+    assert answer.is_error and "is not a thread id podium accepts" in str(answer.content)
+    assert RELEASED == [] and not asyncio.run(agent.athread("local:a b")).exists
+
+
 def test_the_agents_own_tools_pass_its_policy_and_approvals(isolated: Path) -> None:
     RELEASED.clear()
     agent = web_agent(isolated)

@@ -135,10 +135,15 @@ def test_a_client_of_serve_gets_the_tokens_live_from_the_worker_that_streams_the
 
 
 @pytest.mark.slow
-def test_a_nul_character_is_refused_by_name_not_a_500(database_url: str) -> None:
-    # Postgres keeps no NUL in text: a request, a run id or a decision's reason holding one
-    # reached the database and the service answered 500 (and dropped the connection).
-    with running(create_app(cluster_agent(database_url))) as client:  # no worker needed
+def test_a_nul_character_is_refused_by_name_not_a_500(database_url: str, tmp_path: Path) -> None:
+    # Postgres keeps no NUL in text: a request, a run id, a decision's reason or call id, or
+    # an event's payload holding one reached the database and the service answered 500.
+    from podium.server.triggers import Triggers
+
+    rules = tmp_path / "triggers.yaml"
+    rules.write_text("events:\n  - {event: ticket, request: 'release {version}'}\n")
+    agent = cluster_agent(database_url)
+    with running(create_app(agent, Triggers.load(agent, rules))) as client:  # no worker needed
         answers = [
             client.post("/invoke", json={"request": "hello \u0000 there", "thread_id": "n1"}),
             client.post("/stream", json={"request": "hi \u0000", "thread_id": "n2"}),
@@ -148,10 +153,25 @@ def test_a_nul_character_is_refused_by_name_not_a_500(database_url: str) -> None
                 "/threads/n3/resume",
                 json={"decisions": {"call_1": {"approved": False, "reason": "no\u0000"}}},
             ),
+            client.post("/threads/n3/resume", json={"decisions": {"\u0000": True}}),
+            client.post("/events/ticket", json={"version": "1\u0000"}),
+            client.post(
+                "/events/ticket",
+                content=b'{"version": "\\ud800"}',
+                headers={"content-type": "application/json"},
+            ),
         ]
-    assert [a.status_code for a in answers] == [400, 400, 404, 404, 400]
+    assert [a.status_code for a in answers] == [400, 400, 404, 404, 400, 400, 400, 400], [
+        a.text for a in answers
+    ]
     assert "holds a NUL character" in answers[0].json()["error"]
     assert "the reason given for call 'call_1' holds a NUL" in answers[4].json()["error"]
+    assert "the call id '\\x00' of a decision holds a NUL" in answers[5].json()["error"]
+    assert "payload field 'version' holds a NUL" in answers[6].json()["error"]
+    surrogate = answers[7].json()["error"]
+    assert "payload field 'version' holds a character that is not valid Unicode" in surrogate
+    queued = Cluster(database_url, tmp_path).rows("SELECT count(*) FROM procrastinate_jobs")
+    assert queued == [(0,)]  # none of them was queued
 
 
 @pytest.mark.slow
