@@ -65,7 +65,9 @@ def signed(
 ) -> dict[str, bool | Approval]:
     """The decisions, each checked to be ``decider``'s to make, and signed with their id.
 
-    A PermissionDenied names the first call of a tool the decider may not approve.
+    A PermissionDenied names the first call of a tool the decider may not approve; an
+    InvalidRequest says when the run also waits on calls the decider may not decide (all are
+    decided together: partial decisions by several deciders are not kept).
     """
     tools = {r["call_id"]: r["tool"] for i in snapshot.interrupts for r in i.value["approvals"]}
     checked: dict[str, bool | Approval] = {}
@@ -78,6 +80,18 @@ def signed(
             )
         made = decision if isinstance(decision, Approval) else Approval(approved=decision)
         checked[call_id] = made.model_copy(update={"by": decider.id})
+    others = [
+        c
+        for c, tool in tools.items()
+        if c not in decisions and not policy.may_approve(decider, tool)
+    ]
+    if others:  # (they cannot see those calls: "no decision for call id ..." would puzzle them)
+        raise InvalidRequest(
+            f"the run also waits on {len(others)} call(s) that {decider.id!r} may not decide, "
+            "and its waiting calls are decided together",
+            "have one principal who may approve every waiting call decide them "
+            "(approve:<tool> for each tool, or approve:*)",
+        )
     return checked
 
 

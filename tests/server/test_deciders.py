@@ -278,6 +278,7 @@ principals:
   ann: {scopes: ["secrets:read"]}
   rel: {scopes: ["approve:release"]}
   ops: {scopes: ["approve:read_secret"]}
+  lead: {scopes: ["approve:*"]}
 tools:
   release: {needs_approval: true}
   read_secret: {scopes: ["secrets:read"], needs_approval: true}
@@ -287,7 +288,7 @@ tools:
 def test_a_decider_sees_only_the_calls_they_may_decide(isolated: Path) -> None:
     # rel decides releases: the thread's view showed him the secret's call too (its name, an
     # argument that was not his to see) and the owner's request that named it.
-    app = create_app(agent(isolated, TWO_DECIDERS), tokens=tokens("ann", "rel", "ops"))
+    app = create_app(agent(isolated, TWO_DECIDERS), tokens=tokens("ann", "rel", "ops", "lead"))
     with running(app) as client:
         waiting = client.post(
             "/invoke",
@@ -303,6 +304,20 @@ def test_a_decider_sees_only_the_calls_they_may_decide(isolated: Path) -> None:
             ]
             for who in ("rel", "ops")
         }
+        # The calls are decided together: rel alone is told so (not "no decision for" a call
+        # he cannot see); one who may decide both does.
+        mine = {w["call_id"]: True for w in seen["rel"][2]}
+        alone = client.post(
+            "/threads/t/resume", json={"owner": "ann", "decisions": mine}, headers=auth("rel")
+        )
+        both = {w["call_id"]: False for w in waiting["pending_approvals"]}
+        together = client.post(
+            "/threads/t/resume", json={"owner": "ann", "decisions": both}, headers=auth("lead")
+        )
+    assert alone.status_code == 400, alone.text
+    assert "also waits on 1 call(s) that 'rel' may not decide" in alone.json()["error"]
+    assert "approve:*" in alone.json()["fix"]
+    assert together.status_code == 200 and together.json()["decided"] == both, together.text
     for who, tool in (("rel", "release"), ("ops", "read_secret")):
         view, listed, everywhere = seen[who]
         assert [w["tool"] for w in view["waiting"]] == [tool], view
