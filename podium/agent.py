@@ -327,7 +327,9 @@ class Agent:
     ) -> RunResult:
         """Continue a thread's run: with decisions on the calls it waits for, or after a crash.
 
-        All pending approvals are decided together. The time limit restarts: waiting for a
+        ``decisions`` may decide some of the pending calls (each decider their own): the run
+        waits on the rest, and the round's calls run once every one is decided. A call is
+        decided once; deciding it again is refused. The time limit restarts: waiting for a
         person does not count against it. The run keeps its principal unless one is given.
         With ``decider``, each decision must be theirs to make (the policy's
         ``approve:<tool>``; asking for a call is not enough) and records them as its maker.

@@ -78,5 +78,7 @@ class ThreadView(BaseModel):
     owner: str | None = None  # the principal its runs act for
     unfinished: bool = False  # waiting for approval, or cut short (resume it)
     waiting: list[ApprovalRequest] = []
+    # Calls of the waiting round decided already: the run goes on once ``waiting`` are too.
+    decided: list[str] = []
     stop_reason: str | None = None
     request: str | None = None  # the last run's request

@@ -409,6 +409,7 @@ def thread_view(thread_id: str, snapshot: Any, last: IndexedRun | None) -> Threa
             for i in snapshot.interrupts
             for r in i.value["approvals"]
         ],
+        decided=[c for i in snapshot.interrupts for c in i.value.get("decided", [])],
         stop_reason=None if gone else values.get("stop_reason"),
         request=last.request if gone and last else values.get("request"),
     )

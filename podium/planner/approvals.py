@@ -40,19 +40,21 @@ class Approval(BaseModel):
 def normalize(
     requests: list[ApprovalRequest], decisions: dict[str, bool | Approval]
 ) -> dict[str, Approval]:
-    """Check that ``decisions`` decide exactly the pending calls; all are decided together."""
+    """Check that ``decisions`` decide some of the pending calls, and no other call.
+
+    The run waits on the calls left undecided (each may be another decider's), and goes on
+    once every one is decided.
+    """
     pending = {r.call_id for r in requests}
     unknown = sorted(set(decisions) - pending)
-    missing = sorted(pending - set(decisions))
-    if unknown or missing:
-        problems = []
-        if unknown:
-            problems.append(f"no pending approval for call id(s) {', '.join(unknown)}")
-        if missing:
-            problems.append(f"no decision for call id(s) {', '.join(missing)}")
+    if unknown or not decisions:
+        problem = (
+            f"no pending approval for call id(s) {', '.join(unknown)}"
+            if unknown
+            else "no decision was given"
+        )
         raise InvalidRequest(
-            "; ".join(problems),
-            f"decide each pending call exactly once: {', '.join(sorted(pending))}",
+            problem, f"decide one or more of the pending calls: {', '.join(sorted(pending))}"
         )
     return {
         call_id: d if isinstance(d, Approval) else Approval(approved=bool(d))
@@ -65,9 +67,7 @@ def signed(
 ) -> dict[str, bool | Approval]:
     """The decisions, each checked to be ``decider``'s to make, and signed with their id.
 
-    A PermissionDenied names the first call of a tool the decider may not approve; an
-    InvalidRequest says when the run also waits on calls the decider may not decide (all are
-    decided together: partial decisions by several deciders are not kept).
+    A PermissionDenied names the first call of a tool the decider may not approve.
     """
     tools = {r["call_id"]: r["tool"] for i in snapshot.interrupts for r in i.value["approvals"]}
     checked: dict[str, bool | Approval] = {}
@@ -80,18 +80,6 @@ def signed(
             )
         made = decision if isinstance(decision, Approval) else Approval(approved=decision)
         checked[call_id] = made.model_copy(update={"by": decider.id})
-    others = [
-        c
-        for c, tool in tools.items()
-        if c not in decisions and not policy.may_approve(decider, tool)
-    ]
-    if others:  # (they cannot see those calls: "no decision for call id ..." would puzzle them)
-        raise InvalidRequest(
-            f"the run also waits on {len(others)} call(s) that {decider.id!r} may not decide, "
-            "and its waiting calls are decided together",
-            "have one principal who may approve every waiting call decide them "
-            "(approve:<tool> for each tool, or approve:*)",
-        )
     return checked
 
 
@@ -120,19 +108,50 @@ def rejection(decision: Approval) -> str:
 def wait_for_decisions(
     ctx: RunContext, calls: list[PendingCall], waiting: list[ApprovalRequest]
 ) -> list[PendingCall]:
-    """Wait for the decisions on ``waiting`` (the run pauses here), then apply them."""
-    for request in waiting:
-        ctx.tracer.emit(
-            ApprovalRequested(
-                trace_id=ctx.tracer.trace_id,
-                call_id=request.call_id,
-                tool=request.tool,
-                reason=request.reason,
-            )
-        )
-    answers = interrupt({"approvals": [r.model_dump() for r in waiting]})
-    decisions = {k: Approval.model_validate(v) for k, v in answers.items()}
+    """Wait for the decisions on ``waiting`` (the run pauses here), then apply them.
+
+    Each resume may decide some of the calls (several deciders, each deciding their own):
+    the run pauses again on the rest, one interrupt after another, until all are decided.
+    A resume runs this node again from its start, and LangGraph hands each interrupt the
+    decisions given to it before: only the newest are traced as decided in this run, and a
+    request is traced in the run that waits for it.
+    """
+    from langgraph.errors import GraphInterrupt
+
+    decisions: dict[str, Approval] = {}
+    newest: dict[str, Approval] = {}
+    while remaining := [r for r in waiting if r.call_id not in decisions]:
+        try:
+            asked = {"approvals": [r.model_dump() for r in remaining], "decided": [*decisions]}
+            answers = interrupt(asked)
+        except GraphInterrupt:  # the run waits (again, on the rest): traced as this run's
+            _trace_decided(ctx, calls, newest)
+            for request in remaining:
+                ctx.tracer.emit(
+                    ApprovalRequested(
+                        trace_id=ctx.tracer.trace_id,
+                        call_id=request.call_id,
+                        tool=request.tool,
+                        reason=request.reason,
+                    )
+                )
+            raise
+        newest = {k: Approval.model_validate(v) for k, v in answers.items()}
+        decisions.update(newest)
+    _trace_decided(ctx, calls, newest)
     decided = []
+    for call in calls:
+        decision = decisions.get(call["id"])
+        if decision is not None and not decision.approved:
+            decision = _screened_reason(ctx, decision)
+            call = PendingCall(**{**call, "denial": rejection(decision)})
+        decided.append(call)
+    return decided
+
+
+def _trace_decided(
+    ctx: RunContext, calls: list[PendingCall], decisions: dict[str, Approval]
+) -> None:
     for call in calls:
         decision = decisions.get(call["id"])
         if decision is not None:
@@ -146,8 +165,3 @@ def wait_for_decisions(
                     reason=decision.reason,
                 )
             )
-            if not decision.approved:
-                decision = _screened_reason(ctx, decision)
-                call = PendingCall(**{**call, "denial": rejection(decision)})
-        decided.append(call)
-    return decided

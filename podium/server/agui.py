@@ -71,11 +71,16 @@ def agui_routes(app: FastAPI, service: Service) -> None:
     async def agui(body: RunAgentInput, who: Caller) -> StreamingResponse:
         """Run the agent for an AG-UI client; the answer is a stream of AG-UI events."""
         thread = namespaced(who.id, thread_named(body.thread_id, "threadId"))
+        # The calls the interrupted run already started: those resumed, those left waiting
+        # when a resume decides some of them, those an earlier resume decided (the client
+        # was told of them all when the round first waited).
+        resumed = {entry.interrupt_id for entry in body.resume or []}
         if body.resume:
+            before = await service.agent.athread(thread)
+            resumed |= {request.call_id for request in before.waiting} | set(before.decided)
             items = doors.resume(service, thread, _decisions(body.resume), who)
         else:
             items = doors.start(service, thread, _request(body), who)
-        resumed = {entry.interrupt_id for entry in body.resume or []}
         run = AguiRun(body.thread_id, body.run_id, resumed)
         return StreamingResponse(_sse(run, items), media_type="text/event-stream")
 

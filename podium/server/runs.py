@@ -159,7 +159,7 @@ def approval_routes(app: FastAPI, service: Service) -> None:
         key = namespaced(owner, thread_id)
         async with locks(key):  # a run in progress is waited for, then looked at
             if body.decisions:
-                await _not_decided_yet(service, thread_id, who, owner)
+                await _not_decided_yet(service, thread_id, who, owner, set(body.decisions))
             await _visible(service, thread_id, who, owner)
             if owner != who.id and body.decisions is None:
                 raise NotFound(*_unknown(thread_id))  # only decisions reach another's thread
@@ -228,25 +228,37 @@ async def _visible(
     theirs = [request for request in view.waiting if policy.may_approve(who, request.tool)]
     if not theirs:
         raise NotFound(*_unknown(thread_id))
-    return view.model_copy(update={"waiting": theirs, "request": None})
+    return view.model_copy(update={"waiting": theirs, "decided": [], "request": None})
 
 
-async def _not_decided_yet(service: Service, thread_id: str, who: Principal, owner: str) -> None:
+async def _not_decided_yet(
+    service: Service, thread_id: str, who: Principal, owner: str, calls: set[str]
+) -> None:
     """Raise Conflict (409) when the calls were decided already, naming who decided them.
 
-    Another principal's thread says so only to a caller who may decide one of those calls
-    (the one who could see them waiting); to anyone else it stays a thread not theirs (404).
+    A thread that waits no more, or whose waiting calls no longer hold some of ``calls``
+    (another decider's decision came first). Another principal's thread says so only to a
+    caller who may decide one of those calls (the one who could see them waiting); to
+    anyone else it stays a thread not theirs (404).
     """
     from podium.server.history import audit_runs
-    from podium.tracing.views import last_decisions
+    from podium.tracing.views import decisions_on, last_decisions
 
     if not valid(thread_id, THREAD_ID):
         return
     key = namespaced(owner, thread_id)
     view = await service.agent.athread(key)
-    if not view.exists or view.waiting or view.unfinished:
+    if not view.exists:
         return
-    decided = last_decisions(await audit_runs(service), key)
+    gone = calls - {request.call_id for request in view.waiting}
+    if view.waiting and gone:
+        decided = decisions_on(await audit_runs(service), key, gone)
+        if not decided:
+            return  # calls it never waited on: the resume names them (400)
+    elif view.waiting or view.unfinished:
+        return
+    else:
+        decided = last_decisions(await audit_runs(service), key)
     policy = service.agent.policy
     if owner != who.id and not any(policy.may_approve(who, d.tool) for d in decided):
         return
@@ -256,7 +268,8 @@ async def _not_decided_yet(service: Service, thread_id: str, who: Principal, own
             + (f" by {d.by}" if d.by else "")
             for d in decided
         )
-        problem = f"thread {thread_id} waits for no decision: already decided ({made})"
+        waits = "waits for no decision" if not view.waiting else "waits no more on those calls"
+        problem = f"thread {thread_id} {waits}: already decided ({made})"
     else:
         problem = f"thread {thread_id} waits for no decision: its last run ended"
     raise Conflict(problem, "reload the thread to see its result; nothing was changed")

@@ -255,6 +255,16 @@ def last_decisions(runs: list[Run], thread_id: str) -> list[ApprovalDecided]:
     return []
 
 
+def decisions_on(runs: list[Run], thread_id: str, call_ids: set[str]) -> list[ApprovalDecided]:
+    """The latest decision on each of ``call_ids`` in the thread's runs (who decided what)."""
+    found: dict[str, ApprovalDecided] = {}
+    for run in reversed(runs_of_thread(runs, thread_id)):
+        for event in run.events:
+            if isinstance(event, ApprovalDecided) and event.call_id in call_ids:
+                found.setdefault(event.call_id, event)
+    return [found[c] for c in sorted(found)]
+
+
 def _percentile(values: list[float], share: float) -> float:
     if len(values) == 1:
         return values[0]

@@ -179,8 +179,8 @@ def test_bad_resumes_are_refused_and_the_run_stays_resumable() -> None:
     runner.invoke("ship it", thread_id="t")
     with pytest.raises(InvalidRequest, match=r"no pending approval for call id.*c-nope"):
         runner.resume("t", {"c-deploy": True, "c-drop": True, "c-nope": True})
-    with pytest.raises(InvalidRequest, match=r"no decision for call id.*c-drop"):
-        runner.resume("t", {"c-deploy": True})
+    with pytest.raises(InvalidRequest, match="no decision was given"):
+        runner.resume("t", {})
     with pytest.raises(InvalidRequest, match="waits for approval"):
         runner.resume("t")
     assert runner.resume("t", {"c-deploy": True, "c-drop": True}).ok
@@ -260,3 +260,26 @@ def test_a_thread_waiting_for_approval_takes_no_new_request() -> None:
     with pytest.raises(InvalidRequest, match="the last run of thread t waits for approval"):
         runner.invoke("something else", thread_id="t")
     assert runner.resume("t", {"c-deploy": False, "c-drop": False}).ok
+
+
+def test_calls_decided_one_resume_at_a_time_wait_on_the_rest_then_run_together() -> None:
+    # Each call may be another decider's: a resume deciding some of them left the run
+    # refused ("no decision for call id"), so only one who could decide all could resume it.
+    runner = agent(approval_script(), add, deploy, drop_table)
+    runner.invoke("ship it", thread_id="t")
+    first = runner.resume("t", {"c-drop": Approval(approved=False, by="dba", reason="no")})
+    assert first.stop_reason == "awaiting_approval" and ran == []  # nothing runs before all
+    assert [r.call_id for r in first.pending_approvals] == ["c-deploy"]
+    assert [(e.call_id, e.by) for e in first.events if isinstance(e, ApprovalDecided)] == [
+        ("c-drop", "dba")
+    ]
+    assert [e.call_id for e in first.events if isinstance(e, ApprovalRequested)] == ["c-deploy"]
+    with pytest.raises(InvalidRequest, match=r"no pending approval for call id.*c-drop"):
+        runner.resume("t", {"c-drop": True})  # decided already: not decided twice
+    done = runner.resume("t", {"c-deploy": Approval(approved=True, by="rel")})
+    assert done.ok and ran == ["deploy 2.0"]
+    assert [(e.call_id, e.by) for e in done.events if isinstance(e, ApprovalDecided)] == [
+        ("c-deploy", "rel")
+    ]  # each decision traced once, in the run that received it
+    assert not [e for e in done.events if isinstance(e, ApprovalRequested)]
+    assert "not approved by dba: no" in done.tool_calls[1]["output"]

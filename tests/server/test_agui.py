@@ -112,16 +112,25 @@ def test_a_recorded_agui_session_replays_through_two_approvals(isolated: Path) -
 def test_agui_needs_the_token_and_keeps_threads_and_decisions_to_their_principal(
     isolated: Path,
 ) -> None:
-    body = {"threadId": "x", "runId": "r", "messages": [{"id": "u", "role": "user",
-            "content": "release it"}]}
+    body = {
+        "threadId": "x",
+        "runId": "r",
+        "messages": [{"id": "u", "role": "user", "content": "release it"}],
+    }
     with running(create_app(web_agent(isolated), tokens=TOKENS)) as client:
         assert client.post("/agui", json=body).status_code == 401
         waiting = run_agui(client, body, Authorization="Bearer ann-token-0123456789")
         finished = waiting[-1]
         assert isinstance(finished, RunFinishedEvent) and finished.outcome is not None
         ids = [i["id"] for i in finished.outcome.model_dump()["interrupts"]]
-        resume = {"threadId": "x", "runId": "r2", "messages": [], "resume": [
-            {"interruptId": i, "status": "resolved", "payload": {"approved": True}} for i in ids]}
+        resume = {
+            "threadId": "x",
+            "runId": "r2",
+            "messages": [],
+            "resume": [
+                {"interruptId": i, "status": "resolved", "payload": {"approved": True}} for i in ids
+            ],
+        }
         refused = run_agui(client, resume, Authorization="Bearer ann-token-0123456789")
         elsewhere = run_agui(client, resume, Authorization="Bearer lead-token-0123456789")
     error = refused[-1].model_dump()
@@ -133,8 +142,20 @@ def test_agui_needs_the_token_and_keeps_threads_and_decisions_to_their_principal
 
 def test_hostile_and_bad_input_stay_inside_the_protocol(isolated: Path) -> None:
     with running(create_app(web_agent(isolated, policy=False))) as client:
-        shown = run_agui(client, {"threadId": "h", "runId": "r", "messages": [
-            {"id": "u", "role": "user", "content": [{"type": "text", "text": "show the page"}]}]})
+        shown = run_agui(
+            client,
+            {
+                "threadId": "h",
+                "runId": "r",
+                "messages": [
+                    {
+                        "id": "u",
+                        "role": "user",
+                        "content": [{"type": "text", "text": "show the page"}],
+                    }
+                ],
+            },
+        )
         no_user = client.post("/agui", json={"threadId": "h2", "runId": "r", "messages": []})
         bad_thread = client.post("/agui", json={"threadId": "a b", "runId": "r", "messages": []})
         not_agui = client.post("/agui", json={"thread": "x"})
@@ -143,3 +164,35 @@ def test_hostile_and_bad_input_stay_inside_the_protocol(isolated: Path) -> None:
     assert no_user.status_code == 400 and "no user message" in no_user.json()["error"]
     assert bad_thread.status_code == 400 and set(bad_thread.json()) == {"error", "fix"}
     assert not_agui.status_code == 422
+
+
+def test_a_resume_deciding_one_of_two_calls_waits_on_the_other_without_starting_it_again(
+    isolated: Path,
+) -> None:
+    RELEASED.clear()
+    start = {
+        "threadId": "two",
+        "runId": "r1",
+        "messages": [{"id": "u", "role": "user", "content": "release it"}],
+        "tools": [],
+        "context": [],
+        "state": {},
+    }
+    with running(create_app(web_agent(isolated, policy=False))) as client:
+        waiting = run_agui(client, start)
+        first, second = [i["id"] for i in waiting[-1].model_dump()["outcome"]["interrupts"]]
+        resolved = {"interruptId": first, "status": "resolved", "payload": {"approved": True}}
+        one = run_agui(client, {**start, "runId": "r2", "messages": [], "resume": [resolved]})
+        ran_before = list(RELEASED)
+        cancelled = {"interruptId": second, "status": "cancelled"}
+        other = run_agui(client, {**start, "runId": "r3", "messages": [], "resume": [cancelled]})
+    for events in (one, other):
+        check_sequence(events)
+        assert not [e for e in events if e.type == EventType.TOOL_CALL_START]  # started before
+    outcome = one[-1].model_dump()["outcome"]
+    assert outcome["type"] == "interrupt" and [i["id"] for i in outcome["interrupts"]] == [second]
+    assert ran_before == []  # nothing ran while a call of the round waited
+    assert other[-1].model_dump()["outcome"]["type"] == "success"
+    results = [e.content for e in other if isinstance(e, ToolCallResultEvent)]
+    assert results[0] == "released 1.0" and "not approved" in results[1], results
+    assert RELEASED == ["1.0"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from podium.agent import Agent
@@ -278,17 +279,20 @@ principals:
   ann: {scopes: ["secrets:read"]}
   rel: {scopes: ["approve:release"]}
   ops: {scopes: ["approve:read_secret"]}
-  lead: {scopes: ["approve:*"]}
 tools:
   release: {needs_approval: true}
   read_secret: {scopes: ["secrets:read"], needs_approval: true}
 """
 
 
-def test_a_decider_sees_only_the_calls_they_may_decide(isolated: Path) -> None:
+def test_each_decider_sees_and_decides_only_their_calls_and_the_run_waits_for_all(
+    isolated: Path,
+) -> None:
+    RELEASED.clear()
+    SECRETS.clear()
     # rel decides releases: the thread's view showed him the secret's call too (its name, an
     # argument that was not his to see) and the owner's request that named it.
-    app = create_app(agent(isolated, TWO_DECIDERS), tokens=tokens("ann", "rel", "ops", "lead"))
+    app = create_app(agent(isolated, TWO_DECIDERS), tokens=tokens("ann", "rel", "ops"))
     with running(app) as client:
         waiting = client.post(
             "/invoke",
@@ -304,23 +308,25 @@ def test_a_decider_sees_only_the_calls_they_may_decide(isolated: Path) -> None:
             ]
             for who in ("rel", "ops")
         }
-        # The calls are decided together: rel alone is told so (not "no decision for" a call
-        # he cannot see); one who may decide both does.
+        # Each decides their own: the run waits on the rest, then goes on (rel's decision
+        # left it refused, "no decision for" a call he could not see).
         mine = {w["call_id"]: True for w in seen["rel"][2]}
-        alone = client.post(
-            "/threads/t/resume", json={"owner": "ann", "decisions": mine}, headers=auth("rel")
-        )
-        both = {w["call_id"]: False for w in waiting["pending_approvals"]}
-        together = client.post(
-            "/threads/t/resume", json={"owner": "ann", "decisions": both}, headers=auth("lead")
-        )
-    assert alone.status_code == 400, alone.text
-    assert "also waits on 1 call(s) that 'rel' may not decide" in alone.json()["error"]
-    assert "approve:*" in alone.json()["fix"]
-    assert together.status_code == 200 and together.json()["decided"] == both, together.text
-    for who, tool in (("rel", "release"), ("ops", "read_secret")):
-        view, listed, everywhere = seen[who]
-        assert [w["tool"] for w in view["waiting"]] == [tool], view
-        assert [w["tool"] for w in listed] == [w["tool"] for w in everywhere] == [tool]
-        assert view["request"] is None
-    assert "read_secret" not in json.dumps(seen["rel"]) and "secret" not in json.dumps(seen["rel"])
+        theirs = {w["call_id"]: False for w in seen["ops"][2]}
+
+        def decide(who: str, decisions: dict[str, bool]) -> httpx.Response:
+            body = {"owner": "ann", "decisions": decisions}
+            return client.post("/threads/t/resume", json=body, headers=auth(who))
+
+        first = decide("rel", mine)
+        again = decide("rel", mine)  # decided already, while the run waits on ops
+        left = [w["tool"] for w in client.get("/approvals", headers=auth("ops")).json()]
+        rel_left = client.get("/approvals", headers=auth("rel")).json()
+        last = decide("ops", theirs)
+        late = decide("ops", theirs)
+    assert first.status_code == 200 and first.json()["stop_reason"] == "awaiting_approval"
+    assert again.status_code == 409 and "already decided (release" in again.json()["error"]
+    assert "by rel" in again.json()["error"]
+    assert left == ["read_secret"] and rel_left == []
+    assert last.status_code == 200 and last.json()["stop_reason"] == "answered", last.text
+    assert late.status_code == 409 and "by ops" in late.json()["error"], late.text
+    assert RELEASED[-1:] == ["vault-9"] and SECRETS == []  # released; the secret not read

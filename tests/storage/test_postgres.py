@@ -156,3 +156,27 @@ def test_a_server_that_can_lose_acknowledged_writes_is_named(
     assert "set it on" in loose[0] and "acknowledged" in loose[0]
     durable = PostgresStorage(postgres_server.create_database(durable=True)).durability_gaps()
     assert [gap.split(" ")[0] for gap in durable] == ["fsync"]  # (the test server's, for speed)
+
+
+def test_calls_decided_one_at_a_time_by_separate_agents_run_once_all_are(
+    database_url: str, isolated: Path
+) -> None:
+    # Each resume is another process's in production (a worker, a server): the decisions
+    # given before wait in Postgres's checkpoints until the last call is decided.
+    from podium.agent import Agent
+    from podium.planner.approvals import Approval
+    from tests.planner.test_reliability import add, agent, approval_script, deploy, drop_table, ran
+
+    ran.clear()
+    settings = Settings.load(database_url=database_url, audit=False)
+    model = approval_script()  # (one script: a new one would plan the round again)
+
+    def fresh() -> Agent:
+        return agent(model, add, deploy, drop_table, settings=settings)
+
+    fresh().invoke("ship it", thread_id="pg-two")
+    first = fresh().resume("pg-two", {"c-deploy": Approval(approved=True, by="rel")})
+    assert first.stop_reason == "awaiting_approval" and ran == []
+    assert [r.call_id for r in first.pending_approvals] == ["c-drop"]
+    done = fresh().resume("pg-two", {"c-drop": Approval(approved=False, by="dba")})
+    assert done.ok and ran == ["deploy 2.0"], done.answer
