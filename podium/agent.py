@@ -194,6 +194,7 @@ class Agent:
         choice: str = "auto",
         live: Sink | None = None,
         output_type: type[BaseModel] | None = None,
+        resumes: int = 0,
     ) -> RunContext:
         from podium.planner.context import RunContext
 
@@ -210,6 +211,7 @@ class Agent:
             ),
             fallback_name=model_name(self.fallback_model) if self.fallback_model else "",
             tokenless=self._tokenless(),
+            resumes=resumes,
             model_retries=self.settings.model_retries,
             model_retry_wait=self.settings.model_retry_wait,
             model_name=self.model_name,
@@ -344,6 +346,7 @@ class Agent:
             config = runs.config(thread_id)
             snapshot = await runs.graph.aget_state(config)
             last = await asyncio.to_thread(storage.runs().get, thread_id)
+            resumes = 0
             if last is not None and lost(last, snapshot) and not decisions:
                 graph_input: Any = first_input(last, principal_given(principal))
                 who = principal_given(principal) or self.policy.as_listed(
@@ -366,6 +369,10 @@ class Agent:
                 run = indexed(thread_id, snapshot.values["run_id"], who, snapshot.values["request"])
                 if graph_input is not None:
                     graph_input = Command(resume=graph_input)
+                    # this decision, and those earlier resumes gave the same round
+                    resumes = 1 + max(
+                        (i.value.get("index", 0) for i in snapshot.interrupts), default=0
+                    )
             watching = list(watchers)  # as for ainvoke
             tracer = Tracer(
                 uuid.uuid4().hex, [*self.standard_sinks.all(), *self.sinks, *watching], watching
@@ -388,6 +395,7 @@ class Agent:
                     tracer,
                     live=tracer.show if tracer.watchers else None,
                     output_type=self.output_type,
+                    resumes=resumes,
                 ),
                 self.model_name,
                 self.standard_sinks.audit,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from langgraph.types import interrupt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from podium.errors import InvalidRequest, PermissionDenied
 from podium.planner.state import PendingCall
@@ -32,7 +32,7 @@ class Approval(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    approved: bool
+    approved: StrictBool  # true or false: "yes", 1 or "no" are no decision
     reason: str = ""
     by: str = ""
 
@@ -114,15 +114,27 @@ def wait_for_decisions(
     the run pauses again on the rest, one interrupt after another, until all are decided.
     A resume runs this node again from its start, and LangGraph hands each interrupt the
     decisions given to it before: only the newest are traced as decided in this run, and a
-    request is traced in the run that waits for it.
+    request is traced in the run that waits for it. ``ctx.resumes`` says how many decisions
+    the resumes brought (all are read, whatever the policy of now asks for).
     """
+    import itertools
+
     from langgraph.errors import GraphInterrupt
 
     decisions: dict[str, Approval] = {}
     newest: dict[str, Approval] = {}
-    while remaining := [r for r in waiting if r.call_id not in decisions]:
+    # Every decision the resumes brought is read, even when the policy of now asks for no
+    # decision on that call any more: a rejection given is applied, not lost.
+    for index in itertools.count():
+        remaining = [r for r in waiting if r.call_id not in decisions]
+        if not remaining and index >= ctx.resumes:
+            break
+        asked = {
+            "approvals": [r.model_dump() for r in remaining],
+            "decided": [*decisions],
+            "index": index,  # how many decisions the round has had before this wait
+        }
         try:
-            asked = {"approvals": [r.model_dump() for r in remaining], "decided": [*decisions]}
             answers = interrupt(asked)
         except GraphInterrupt:  # the run waits (again, on the rest): traced as this run's
             _trace_decided(ctx, calls, newest)

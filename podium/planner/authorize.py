@@ -91,8 +91,9 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized
         if room is not None and (taken or ran):
             room -= 1
         decided.append(call)
-    if waiting:
+    if waiting or ctx.resumes:  # (decisions given are read even if none is asked for now)
         decided = wait_for_decisions(ctx, decided, waiting)
+        ctx.resumes = 0  # read: a later round of this run starts with none
     return Authorized({"pending": decided}, asked=bool(waiting))
 
 

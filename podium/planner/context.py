@@ -84,6 +84,9 @@ class RunContext:
     bound_cache: dict[str, int] = field(default_factory=dict)
     # Models that read no tokens (the offline router): a turn of theirs costs none.
     tokenless: frozenset[str] = frozenset()
+    # Decisions this run resumed with, counting those of earlier resumes of the same round
+    # (the interrupted round reads them all, then none is left for a later round).
+    resumes: int = 0
     # Tool messages as the model sees them (labeled as data), by message id: built once.
     labeled: dict[str, BaseMessage] = field(default_factory=dict)
     # Calls refused by a reask check, per tool: bounded by the screens' max_reasks.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Body, FastAPI, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from podium.errors import Conflict, InvalidRequest, NotFound, PodiumError
 from podium.identity import PRINCIPAL_ID, THREAD_ID, Principal, namespaced, valid
@@ -46,7 +46,7 @@ class InvokeBody(BaseModel):
 class ResumeBody(BaseModel):
     """Decisions on the calls a thread waits for (call id -> approve or not, with a reason)."""
 
-    decisions: dict[str, bool | Approval] | None = None
+    decisions: dict[str, StrictBool | Approval] | None = None  # ("yes" is no decision)
     owner: str | None = Field(
         None, pattern=PRINCIPAL_ID, description="Whose thread (default: the caller's own)."
     )
@@ -257,8 +257,10 @@ async def _not_decided_yet(
             return  # calls it never waited on: the resume names them (400)
     elif view.waiting or view.unfinished:
         return
-    else:
-        decided = last_decisions(await audit_runs(service), key)
+    else:  # the decisions on the calls named (several runs' when deciders took turns)
+        runs = await audit_runs(service)
+        decided = decisions_on(runs, key, calls) if calls else []
+        decided = decided or last_decisions(runs, key)
     policy = service.agent.policy
     if owner != who.id and not any(policy.may_approve(who, d.tool) for d in decided):
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
@@ -283,3 +285,34 @@ def test_calls_decided_one_resume_at_a_time_wait_on_the_rest_then_run_together()
     ]  # each decision traced once, in the run that received it
     assert not [e for e in done.events if isinstance(e, ApprovalRequested)]
     assert "not approved by dba: no" in done.tool_calls[1]["output"]
+
+
+@pytest.mark.parametrize("partial", [True, False])
+def test_a_rejection_holds_when_the_policy_stops_asking_for_it(partial: bool) -> None:
+    # The policy changed while the round waited: drop_table needs no approval any more. The
+    # rejection given then was never read (nothing asked for it) and the call ran; with
+    # decisions taken in turns, rel's earlier decision was traced again in its place.
+    from podium.guardrails.policy import Policy
+    from podium.guardrails.policy_file import PolicyFile
+
+    model = approval_script()
+
+    def fresh(rules: dict[str, Any]) -> Agent:
+        policy = Policy(PolicyFile.model_validate(rules))
+        return agent(model, add, deploy, drop_table, policy=policy)
+
+    fresh({}).invoke("ship it", thread_id="t")
+    decisions: dict[str, bool | Approval] = {
+        "c-drop": Approval(approved=False, by="dba", reason="never")
+    }
+    if partial:
+        fresh({}).resume("t", {"c-deploy": Approval(approved=True, by="rel")})
+    else:
+        decisions["c-deploy"] = Approval(approved=True, by="rel")
+    relaxing = ["drop_table"] if partial else ["drop_table", "deploy"]  # (none asked for now)
+    relaxed = fresh({"tools": {name: {"needs_approval": False} for name in relaxing}})
+    done = relaxed.resume("t", decisions)
+    assert done.ok and ran == ["deploy 2.0"], (done.answer, ran)
+    assert "not approved by dba: never" in done.tool_calls[1]["output"]
+    traced = [(e.call_id, e.by) for e in done.events if isinstance(e, ApprovalDecided)]
+    assert traced == ([("c-drop", "dba")] if partial else [("c-deploy", "rel"), ("c-drop", "dba")])

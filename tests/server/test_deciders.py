@@ -317,16 +317,22 @@ def test_each_decider_sees_and_decides_only_their_calls_and_the_run_waits_for_al
             body = {"owner": "ann", "decisions": decisions}
             return client.post("/threads/t/resume", json=body, headers=auth(who))
 
+        said = {"owner": "ann", "decisions": dict.fromkeys(mine, "yes")}
+        worded = client.post("/threads/t/resume", json=said, headers=auth("rel"))
         first = decide("rel", mine)
         again = decide("rel", mine)  # decided already, while the run waits on ops
         left = [w["tool"] for w in client.get("/approvals", headers=auth("ops")).json()]
         rel_left = client.get("/approvals", headers=auth("rel")).json()
         last = decide("ops", theirs)
         late = decide("ops", theirs)
+        rel_late = decide("rel", mine)  # after the round ran: his decision, in an earlier run
+    assert worded.status_code in (400, 422) and "error" in worded.json()  # "yes" is no bool
     assert first.status_code == 200 and first.json()["stop_reason"] == "awaiting_approval"
     assert again.status_code == 409 and "already decided (release" in again.json()["error"]
     assert "by rel" in again.json()["error"]
     assert left == ["read_secret"] and rel_left == []
     assert last.status_code == 200 and last.json()["stop_reason"] == "answered", last.text
     assert late.status_code == 409 and "by ops" in late.json()["error"], late.text
+    assert rel_late.status_code == 409, rel_late.text
+    assert "release" in rel_late.json()["error"] and "by rel" in rel_late.json()["error"]
     assert RELEASED[-1:] == ["vault-9"] and SECRETS == []  # released; the secret not read
