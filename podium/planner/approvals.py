@@ -12,6 +12,8 @@ from podium.planner.state import PendingCall
 from podium.tracing.events import ApprovalDecided, ApprovalRequested
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from podium.guardrails.policy import Policy
     from podium.identity import Principal
     from podium.planner.context import RunContext
@@ -106,7 +108,10 @@ def rejection(decision: Approval) -> str:
 
 
 def wait_for_decisions(
-    ctx: RunContext, calls: list[PendingCall], waiting: list[ApprovalRequest]
+    ctx: RunContext,
+    calls: list[PendingCall],
+    waiting: list[ApprovalRequest],
+    ran: Collection[str] = (),
 ) -> list[PendingCall]:
     """Wait for the decisions on ``waiting`` (the run pauses here), then apply them.
 
@@ -115,7 +120,9 @@ def wait_for_decisions(
     A resume runs this node again from its start, and LangGraph hands each interrupt the
     decisions given to it before: only the newest are traced as decided in this run, and a
     request is traced in the run that waits for it. ``ctx.resumes`` says how many decisions
-    the resumes brought (all are read, whatever the policy of now asks for).
+    the resumes brought (all are read, whatever the policy of now asks for). A call in
+    ``ran`` ran before a crash (its result is replayed): a decision given now does not
+    change it, nor is it traced as decided.
     """
     import itertools
 
@@ -150,10 +157,11 @@ def wait_for_decisions(
             raise
         newest = {k: Approval.model_validate(v) for k, v in answers.items()}
         decisions.update(newest)
+    newest = {k: v for k, v in newest.items() if k not in ran}
     _trace_decided(ctx, calls, newest)
     decided = []
     for call in calls:
-        decision = decisions.get(call["id"])
+        decision = None if call["id"] in ran else decisions.get(call["id"])
         if decision is not None and not decision.approved:
             decision = _screened_reason(ctx, decision)
             call = PendingCall(**{**call, "denial": rejection(decision)})

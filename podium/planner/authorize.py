@@ -37,6 +37,7 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized
     """
     ctx = runtime.context
     decided, waiting = [], []
+    replayed: set[str] = set()  # calls that ran before a crash: no decision changes them
     room = None
     if ctx.limits.max_tool_calls is not None:
         room = ctx.limits.max_tool_calls - len(state.get("outcomes", []))
@@ -44,6 +45,8 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized
         tool = ctx.registry.get(call["name"])
         # A call that ran before a crash was decided when it ran: the executor replays it.
         ran = tool is not None and await _ran_before(ctx, state, tool, call)
+        if ran:
+            replayed.add(call["id"])
         taken = False  # whether the call takes room in the tool-call budget
         if tool is not None and call["parse_error"] is None and not ran:
             decision = _decide(ctx, tool, call["id"])
@@ -92,7 +95,7 @@ async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized
             room -= 1
         decided.append(call)
     if waiting or ctx.resumes:  # (decisions given are read even if none is asked for now)
-        decided = wait_for_decisions(ctx, decided, waiting)
+        decided = wait_for_decisions(ctx, decided, waiting, replayed)
         ctx.resumes = 0  # read: a later round of this run starts with none
     return Authorized({"pending": decided}, asked=bool(waiting))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -316,3 +317,40 @@ def test_a_rejection_holds_when_the_policy_stops_asking_for_it(partial: bool) ->
     assert "not approved by dba: never" in done.tool_calls[1]["output"]
     traced = [(e.call_id, e.by) for e in done.events if isinstance(e, ApprovalDecided)]
     assert traced == ([("c-drop", "dba")] if partial else [("c-deploy", "rel"), ("c-drop", "dba")])
+
+
+def _approve_deploy_then_die(model: ScriptedChatModel) -> None:
+    import os
+    import signal
+
+    def die(event: object) -> None:
+        if type(event).__name__ == "ToolCalled":  # deploy ran, and is in the ledger
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    runner = agent(model, add, deploy, drop_table, sinks=[die])
+    runner.resume("t", {"c-deploy": Approval(approved=True, by="rel")})
+
+
+@pytest.mark.slow
+def test_a_call_that_ran_before_a_crash_is_not_reported_rejected_by_a_later_decision(
+    isolated: Path,
+) -> None:
+    # The crash lost the approval and the thread waits again; a rejection given then was
+    # applied to the call that had run: "not approved, the call was not made", over a
+    # deploy that happened (and was traced as decided so).
+    import asyncio
+
+    from tests.forking import forked
+
+    model = ScriptedChatModel(turns=[calls(call("deploy", "c-deploy", version="2.0")), results])
+    agent(model, add, deploy, drop_table).invoke("ship", thread_id="t")
+    child = forked(_approve_deploy_then_die, model)
+    child.join(60)
+    assert child.exitcode == -9
+    again = agent(model, add, deploy, drop_table)
+    assert [w.call_id for w in asyncio.run(again.athread("t")).waiting] == ["c-deploy"]
+    done = again.resume("t", {"c-deploy": Approval(approved=False, by="rel", reason="no")})
+    assert [(c["name"], c["status"]) for c in done.tool_calls] == [("deploy", "replayed")]
+    assert done.answer == "deployed 2.0", done.answer
+    assert not [e for e in done.events if isinstance(e, ApprovalDecided)]
+    assert ran == []  # (here: the child deployed; the replay did not deploy again)
