@@ -32,8 +32,9 @@ class Authorized(NamedTuple):
 async def authorize(state: RunState, runtime: Runtime[RunContext]) -> Authorized:
     """Let the policy decide every call; denied calls never run, some wait for approval.
 
-    Calls that need approval in one round are put to a person together (one interrupt);
-    the run resumes here with the decisions. Calls beyond the tool-call budget are refused.
+    Calls that need approval in one round are put to people together; the run resumes here
+    with their decisions, and waits again on the calls not yet decided (each decider may
+    decide their own). Calls beyond the tool-call budget are refused.
     """
     ctx = runtime.context
     decided, waiting = [], []
