@@ -145,8 +145,7 @@ async def _report(updater: TaskUpdater, item: Any) -> None:
     from podium.tracing.events import CallShown, RunStopped
 
     if isinstance(item, PodiumError):
-        text = f"{item.problem} (fix: {item.fix})" if item.fix else item.problem
-        await updater.failed(updater.new_agent_message([new_text_part(text)]))
+        await updater.failed(updater.new_agent_message([new_text_part(str(item))]))
     elif isinstance(item, CallShown):
         note = f"{item.name} {item.status} in {item.duration_ms:.0f} ms"
         await updater.update_status(

@@ -118,8 +118,7 @@ class AguiRun:
         from podium.results import RunResult
 
         if isinstance(item, PodiumError):
-            message = f"{item.problem} (fix: {item.fix})" if item.fix else item.problem
-            return [RunErrorEvent(message=message, code=type(item).__name__, timestamp=_now())]
+            return [RunErrorEvent(message=str(item), code=type(item).__name__, timestamp=_now())]
         if isinstance(item, RunResult):
             return self.finished(item)
         return self.event(item)

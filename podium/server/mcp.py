@@ -77,7 +77,7 @@ def mcp_server(
         try:
             named = thread_named(thread_id, "thread_id") if thread_id else uuid.uuid4().hex
         except PodiumError as error:
-            raise ToolError(_said(error)) from None
+            raise ToolError(str(error)) from None
         result = await _run(agent.ainvoke(request, namespaced(who.id, named), who))
         return _answer(result, named)
 
@@ -102,12 +102,8 @@ async def _run(work: Any) -> RunResult:
     try:
         result: RunResult = await work
     except PodiumError as error:
-        raise ToolError(_said(error)) from None
+        raise ToolError(str(error)) from None  # (the problem, and its fix)
     return result
-
-
-def _said(error: PodiumError) -> str:
-    return f"{error.problem} (fix: {error.fix})" if error.fix else error.problem
 
 
 def _answer(result: RunResult, thread: str) -> Answer:
