@@ -248,18 +248,15 @@ async def _not_decided_yet(
         return
     key = namespaced(owner, thread_id)
     view = await service.agent.athread(key)
-    if not view.exists:
+    gone = calls - {request.call_id for request in view.waiting}  # (all, if none waits)
+    if not view.exists or not gone or (not view.waiting and view.unfinished):
         return
-    gone = calls - {request.call_id for request in view.waiting}
-    if view.waiting and gone:
-        decided = decisions_on(await audit_runs(service), key, gone)
-        if not decided:
-            return  # calls it never waited on: the resume names them (400)
-    elif view.waiting or view.unfinished:
-        return
-    else:  # the decisions on the calls named (several runs' when deciders took turns)
-        runs = await audit_runs(service)
-        decided = decisions_on(runs, key, calls) if calls else []
+    runs = await audit_runs(service)
+    # the decisions on those calls (several runs' when deciders took turns)
+    decided = decisions_on(runs, key, gone)
+    if view.waiting and not decided:
+        return  # calls it never waited on: the resume names them (400)
+    if not view.waiting:
         decided = decided or last_decisions(runs, key)
     policy = service.agent.policy
     if owner != who.id and not any(policy.may_approve(who, d.tool) for d in decided):
